@@ -1,0 +1,36 @@
+# The two commands: `make run` and `make test` (README). Everything else is a convenience.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test test-fast lint bench demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# Seeds data/csm.duckdb with the small demo set when it is absent, then serves on :8501.
+run: $(STAMP)
+	$(VENV)/bin/csm serve --port 8501
+
+# Every test: unit, AppTest and the real-browser tests (skipped, and said so, without Chromium).
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check metrics dashboard tests
+
+bench: $(STAMP)
+	$(VENV)/bin/csm bench --out data/bench/bench.json
+
+demo: $(STAMP)
+	$(VENV)/bin/csm demo --size small
+
+clean:
+	rm -rf $(VENV) data/csm.duckdb data/csm.duckdb.wal data/uploads

@@ -1,0 +1,36 @@
+"""Entry point: page config, the store, global filters, navigation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts dashboard/ on the path, not the project: add it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashboard import context, filters  # noqa: E402
+
+st.set_page_config(page_title="Customer success metrics", page_icon=":material/monitoring:",
+                   layout="wide")
+
+context.store_or_stop()
+options = filters.options_from(context.named_query("filter_values"))
+filters.init_state(options, context.as_of_default())
+filters.sidebar(options)
+filters.sync_url()
+
+PAGES = Path(__file__).resolve().parent / "pages"
+pg = st.navigation(
+    {
+        "Metrics": [
+            st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
+                    default=True),
+        ],
+        "Data": [
+            st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),
+        ],
+    }
+)
+pg.run()

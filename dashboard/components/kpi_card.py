@@ -1,0 +1,99 @@
+"""The KPI card: value, change against the previous period with a significance mark, target,
+sparkline, and a "show the math" expander fed from the metric registry. No SQL here."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts import fmt_value
+from metrics import registry
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def delta_text(cur, prev, unit: str) -> str | None:
+    """Return the change from prev to cur as text ('+2.1 pts', '-0.4 pp', '+3.2%')."""
+    c, p = _num(cur), _num(prev)
+    if c is None or p is None:
+        return None
+    if unit == "fraction":
+        return f"{(c - p) * 100:+.1f} pp"
+    if unit == "points":
+        return f"{c - p:+.1f} pts"
+    if unit == "hours":
+        return f"{c - p:+.1f} h"
+    if p == 0:
+        return f"{c - p:+,.0f}"
+    return f"{(c - p) / abs(p):+.1%}"
+
+
+def kpi_card(
+    name: str, current: pd.Series | None, previous: pd.Series | None, series: pd.Series,
+    *, period_label: str, significance: tuple[bool, float] | None = None,
+    target: float | None = None, convention: str = "", column: str | None = None,
+    label: str | None = None, unit: str | None = None,
+) -> None:
+    """Draw one KPI card for metric `name` (the headline column unless `column` is given).
+
+    `current`/`previous` are rows of the metric frame (complete periods); `series` feeds the
+    sparkline; `significance` is (significant, p_value) of the change when a test applies."""
+    spec = registry.REGISTRY[name]
+    col = column or spec.headline
+    unit = unit or spec.unit
+    value = current[col] if current is not None else None
+    prev = previous[col] if previous is not None else None
+    delta = delta_text(value, prev, unit)
+    good_when_up = spec.direction == "up"
+    with st.container(border=True):
+        st.metric(
+            label or spec.label, fmt_value(_num(value), unit), delta,
+            delta_color="normal" if good_when_up else "inverse",
+            chart_data=[_num(v) or 0.0 for v in series.tolist()] or None,
+            help=spec.definition, delta_description=f"vs previous {period_label}",
+        )
+        notes = []
+        if significance is not None and delta is not None:
+            sig, p = significance
+            p_txt = f"p = {p:.3f}" if p is not None and not math.isnan(p) else "p n/a"
+            notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
+        if target is not None and _num(value) is not None:
+            on = (_num(value) >= target) if good_when_up else (_num(value) <= target)
+            notes.append(f"target {fmt_value(target, unit)} {'✓ met' if on else '✗ missed'}")
+        if convention:
+            notes.append(convention)
+        if current is not None and "small_n" in current and bool(current["small_n"]):
+            notes.append("⚠ fewer than 30 responses")
+        if notes:
+            st.caption(" · ".join(notes))
+        with st.expander("Show the math"):
+            show_math(name, current, col)
+
+
+def show_math(name: str, row: pd.Series | None, col: str) -> None:
+    """Write the formula, the numbers behind the value and the SQL of metric `name`."""
+    spec = registry.REGISTRY[name]
+    st.markdown(f"**{spec.label}** — {spec.definition}")
+    st.code(spec.formula, language="text")
+    if row is not None and col == spec.headline and spec.numerator and spec.denominator:
+        st.markdown(f"{col} = {spec.numerator} ÷ {spec.denominator} = "
+                    f"{row[spec.numerator]} ÷ {row[spec.denominator]}"
+                    + (f"; rows left out ({spec.excluded}): {row[spec.excluded]}"
+                       if spec.excluded and spec.excluded in row else ""))
+    if row is not None:
+        shown = {k: row[k] for k in row.index if k not in ("partial",)}
+        st.dataframe(pd.DataFrame([shown]).T.rename(columns={0: "value"}).astype(str),
+                     width="stretch")
+    for sql_name in spec.sql:
+        from metrics.kpis import load_sql
+
+        st.caption(f"SQL: metrics/sql/{sql_name}.sql")
+        st.code(load_sql(sql_name), language="sql")

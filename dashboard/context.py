@@ -1,0 +1,80 @@
+"""The dashboard's access to the store: one connection per process, cached metric frames.
+
+Caches are keyed on the data version, so a new upload invalidates them (STYLE.md, habit 4).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics import registry
+from metrics.query import Query
+from metrics.store import Store, StoreError
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """Return the process-wide Store (opened once; CSM_DB or data/csm.duckdb)."""
+    return Store()
+
+
+def store_or_stop() -> Store:
+    """Return the Store, or show why the database cannot be used and stop the script."""
+    try:
+        return get_store()
+    except StoreError as e:
+        st.error(f"**The database cannot be opened.** {e}")
+        st.stop()
+        raise  # unreachable: st.stop raises
+
+
+def data_version() -> int:
+    """Return the current data version (cheap: one row)."""
+    return get_store().data_version()
+
+
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
+    cur = get_store().cursor()
+    try:
+        return registry.compute(cur, name, q)
+    finally:
+        cur.close()
+
+
+def metric(name: str, q: Query) -> pd.DataFrame:
+    """Return the frame of metric `name` for query `q` (cached per data version)."""
+    return _metric(name, q, data_version())
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _sql(name: str, params: tuple, version: int) -> pd.DataFrame:
+    from metrics.kpis import load_sql
+
+    cur = get_store().cursor()
+    try:
+        return cur.execute(load_sql(name), dict(params)).df()
+    finally:
+        cur.close()
+
+
+def named_query(name: str, **params) -> pd.DataFrame:
+    """Return the result of the named SQL file `metrics/sql/<name>.sql` (cached)."""
+    return _sql(name, tuple(sorted(params.items())), data_version())
+
+
+def as_of_default() -> object:
+    """Return the default as-of day of the data (None for an empty database)."""
+    return _as_of(data_version())
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _as_of(version: int):
+    from metrics.periods import resolve_as_of
+
+    cur = get_store().cursor()
+    try:
+        return resolve_as_of(cur, Query())
+    finally:
+        cur.close()

@@ -1,0 +1,120 @@
+"""Global filters: date range, segment, region, CSM owner, plan and custom attributes.
+
+They live in the sidebar (drawn once by the entry point), in session state under explicit keys
+initialised in one place, and in the URL query parameters, so a link reproduces the view.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from metrics.query import Query
+
+# dimension -> (session-state key, URL parameter, label)
+DIMENSIONS = {
+    "segment": ("f_segment", "segment", "Segment"),
+    "region": ("f_region", "region", "Region"),
+    "csm_owner": ("f_owner", "owner", "CSM owner"),
+    "plan": ("f_plan", "plan", "Plan"),
+}
+ATTR_KEY, ATTR_URL = "f_attr", "attr"
+DATES_KEY = "f_dates"
+
+
+def _parse_date(s: str | None) -> date | None:
+    try:
+        return date.fromisoformat(s) if s else None
+    except ValueError:
+        return None
+
+
+def default_range(as_of: date | None) -> tuple[date, date]:
+    """Return the default (first, last) days shown: the 12 calendar months up to as-of."""
+    end = as_of or date.today()
+    m = end.month - 11
+    y = end.year + (m - 1) // 12
+    m = (m - 1) % 12 + 1
+    return date(y, m, 1), end
+
+
+def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
+    """Initialise the filter keys once per session, from the URL when it has them."""
+    if st.session_state.get("_filters_ready"):
+        return
+    qp = st.query_params
+    for dim, (key, url, _label) in DIMENSIONS.items():
+        st.session_state[key] = [v for v in qp.get_all(url) if v in options.get(dim, [])]
+    attr_opts = options.get("attr", [])
+    st.session_state[ATTR_KEY] = [v for v in qp.get_all(ATTR_URL) if v in attr_opts]
+    lo, hi = default_range(as_of)
+    st.session_state[DATES_KEY] = (
+        _parse_date(qp.get("from")) or lo,
+        _parse_date(qp.get("to")) or hi,
+    )
+    st.session_state["_filters_ready"] = True
+
+
+def options_from(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Return filter options from the `filter_values` query: {dimension: values, attr: [...]}.
+
+    Custom attribute options read "Name: value"."""
+    out: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    out["attr"] = []
+    for dim, value in frame.itertuples(index=False, name=None):
+        if dim.startswith("attr:"):
+            out["attr"].append(f"{dim[5:]}: {value}")
+        else:
+            out.setdefault(dim, []).append(value)
+    return out
+
+
+def sidebar(options: dict[str, list[str]]) -> None:
+    """Draw the filter widgets in the sidebar."""
+    with st.sidebar:
+        st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
+        for dim, (key, _url, label) in DIMENSIONS.items():
+            if options.get(dim):
+                st.multiselect(label, options[dim], key=key, placeholder="All")
+        if options.get("attr"):
+            st.multiselect("Custom attributes", options["attr"], key=ATTR_KEY,
+                           placeholder="All", help="Account attributes from your CSV columns.")
+
+
+def sync_url() -> None:
+    """Write the current filters into the URL query parameters."""
+    params: dict[str, str | list[str]] = {}
+    dates = st.session_state.get(DATES_KEY)
+    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+        params["from"], params["to"] = dates[0].isoformat(), dates[1].isoformat()
+    for _dim, (key, url, _l) in DIMENSIONS.items():
+        if st.session_state.get(key):
+            params[url] = list(st.session_state[key])
+    if st.session_state.get(ATTR_KEY):
+        params[ATTR_URL] = list(st.session_state[ATTR_KEY])
+    for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL} |
+              {u for _k, u, _l in DIMENSIONS.values()} and k not in params]:
+        del st.query_params[k]
+    for k, v in params.items():
+        if (st.query_params.get_all(k) if isinstance(v, list) else st.query_params.get(k)) != v:
+            st.query_params[k] = v
+
+
+def current_query(**changes) -> Query:
+    """Return the Query of the current filters (window end exclusive), with `changes` applied."""
+    dates = st.session_state.get(DATES_KEY)
+    start = end = None
+    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+        start, end = dates[0], dates[1] + timedelta(days=1)
+    attrs: dict[str, list[str]] = {}
+    for item in st.session_state.get(ATTR_KEY, []):
+        name, _, value = item.partition(": ")
+        attrs.setdefault(name, []).append(value)
+    q = Query(
+        start=start, end=end,
+        attributes=tuple((k, tuple(v)) for k, v in sorted(attrs.items())),
+        **{dim: tuple(st.session_state.get(key, [])) for dim, (key, _u, _l) in DIMENSIONS.items()},
+    )
+    return q.with_(**changes) if changes else q

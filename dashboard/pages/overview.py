@@ -1,0 +1,93 @@
+"""Overview: the headline KPIs with their change, significance and targets, and a trend."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context, filters
+from dashboard.components.kpi_card import kpi_card
+from metrics import registry, stats
+
+# (metric, column shown, label, unit of that column)
+CARDS = [
+    ("logo_churn", "customers_end", "Active accounts", "accounts"),
+    ("mrr", "mrr", "MRR", "USD"),
+    ("logo_churn", "churn_rate", "Logo churn rate", "fraction"),
+    ("nps", "nps", "NPS", "points"),
+    ("csat", "csat", "CSAT", "fraction"),
+    ("support", "first_response_median_h", "Median first response", "hours"),
+]
+
+st.title("Overview")
+grain = st.segmented_control("Period", ["week", "month", "quarter"], default="month",
+                             key="ov_grain") or "month"
+q = filters.current_query(grain=grain)
+
+if context.as_of_default() is None:
+    st.info("No data yet. Load your CSV exports on the **Data** page, or create the demo data "
+            "set with `csm demo`.")
+    st.stop()
+
+
+def significance(name, cur, prev):
+    """Return (significant, p) of the change for survey metrics, else None."""
+    if cur is None or prev is None:
+        return None
+    if name == "nps":
+        _z, p, sig = stats.nps_change_test(prev.promoters, prev.passives, prev.detractors,
+                                           cur.promoters, cur.passives, cur.detractors)
+        return bool(sig), float(p)
+    if name == "csat":
+        _z, p, sig = stats.two_proportion_test(prev.satisfied, prev.responses,
+                                               cur.satisfied, cur.responses)
+        return bool(sig), float(p)
+    return None
+
+
+def target_of(name, column, period):
+    """Return the team's target for the period holding `period`, or None."""
+    if column != registry.REGISTRY[name].headline:
+        return None
+    t = context.named_query("targets_for_metric", metric=name, segment=None)
+    ts = pd.Timestamp(period)
+    hit = t[(t.period_start <= ts) & (t.period_end > ts)] if len(t) else t
+    return float(hit.target.iloc[-1]) if len(hit) else None
+
+
+partial_note = None
+cols = st.columns(3)
+for i, (name, column, label, unit) in enumerate(CARDS):
+    frame = context.metric(name, q)
+    complete = frame[~frame["partial"]] if len(frame) else frame
+    cur = complete.iloc[-1] if len(complete) else None
+    prev = complete.iloc[-2] if len(complete) > 1 else None
+    if len(frame) and frame["partial"].iloc[-1]:
+        partial_note = frame["period"].iloc[-1]
+    conv = ""
+    if name == "nps":
+        conv = f"basis: {q.setting('nps_basis', 'all')} responses"
+    elif name == "csat":
+        conv = "satisfied = 4–5 of 5 (8–10 of 10)"
+    with cols[i % 3]:
+        kpi_card(name, cur, prev, complete[column] if len(complete) else complete,
+                 period_label=grain, significance=significance(name, cur, prev),
+                 target=target_of(name, column, cur["period"]) if cur is not None else None,
+                 convention=conv, column=column, unit=unit, label=f"{label} · {cur['period']:%Y-%m-%d}"
+                 if cur is not None else label)
+
+if partial_note is not None:
+    st.caption(f"The {grain} starting {partial_note:%Y-%m-%d} is not complete yet: the cards "
+               "show the last complete one; the chart draws the partial one hollow.")
+
+st.subheader("Trend")
+choice = st.selectbox("Metric", [c[2] for c in CARDS], key="ov_trend")
+name, column, label, unit = next(c for c in CARDS if c[2] == choice)
+frame = context.metric(name, q)
+if frame.empty:
+    st.info("No data in the selected window.")
+else:
+    ci = ("ci_low", "ci_high") if name in ("nps", "csat") else None
+    targets = context.named_query("targets_for_metric", metric=name, segment=None)
+    fig = charts.plot_trend(frame, column, title=f"{label} by {grain}", unit=unit, ci=ci,
+                            targets=targets if column == registry.REGISTRY[name].headline
+                            else None)
+    st.plotly_chart(fig, key="ov_trend_chart")

@@ -1,0 +1,326 @@
+"""The `csm` command line (DATA.md): serve, demo, load, metric, metrics, bench.
+
+stdout carries exactly one JSON document (or CSV) and nothing else; progress, warnings and
+notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+# Settings options of `csm metric` -> (setting name, type). Kebab-case on the command line.
+SETTINGS = {
+    "--nps-basis": ("nps_basis", str, ["all", "latest"]),
+    "--csat-threshold": ("csat_threshold", float, None),
+    "--gross-margin": ("gross_margin", float, None),
+    "--retention-formula": ("retention_formula", str, ["standard", "classic"]),
+    "--nrr-reactivation": ("nrr_reactivation", str, ["include", "exclude"]),
+    "--health-model": ("health_model", str, None),
+    "--basis": ("basis", str, ["subscriptions", "orders", "usage"]),
+    "--time-unit": ("time_unit", str, ["day", "week", "month"]),
+    "--horizon": ("horizon", float, None),
+    "--discount-rate": ("discount_rate", float, None),
+    "--lifespan-years": ("lifespan_years", float, None),
+}
+
+
+class UsageError(Exception):
+    """A usage error: exit code 2 with the message on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 on usage errors, as DATA.md wants
+        self.print_usage(sys.stderr)
+        print(f"csm: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _date(s: str) -> date:
+    try:
+        return date.fromisoformat(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {s!r}") from e
+
+
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for p in pairs or []:
+        if "=" not in p:
+            raise UsageError(f"--map expects target=source, got {p!r}")
+        t, s = p.split("=", 1)
+        out[t.strip()] = s.strip()
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `csm` (options after the sub-command)."""
+    p = _Parser(prog="csm", description="Customer success metrics: dashboard, import, metrics.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def cmd(name, help_):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("--db", type=Path, help="database file (default: $CSM_DB or data/csm.duckdb)")
+        return sp
+
+    sp = cmd("serve", "start the dashboard, headless")
+    sp.add_argument("--port", type=int, default=8501)
+    sp.add_argument("--address", default=None, help="address to listen on (default: all)")
+
+    sp = cmd("demo", "(re)create the demo data set")
+    sp.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    sp.add_argument("--end", type=_date, default=None, help="last day of the data (default: yesterday)")
+    sp.add_argument("--seed", type=int, default=42)
+
+    sp = cmd("load", "import a CSV into a canonical table")
+    sp.add_argument("table")
+    sp.add_argument("file", type=Path)
+    sp.add_argument("--map", action="append", metavar="TARGET=SOURCE")
+    sp.add_argument("--mode", choices=["replace", "append"])
+    sp.add_argument("--date-format", help="strptime codes, e.g. %%m/%%d/%%Y")
+    sp.add_argument("--csat-scale", type=int, choices=[5, 10])
+    sp.add_argument("--delimiter", choices=[",", ";", "tab", "|"])
+    sp.add_argument("--allow-rejects", action="store_true", help="load the valid rows")
+    sp.add_argument("--allow-same-file", action="store_true")
+
+    sp = cmd("metric", "print a metric")
+    sp.add_argument("name")
+    sp.add_argument("--by")
+    sp.add_argument("--grain", choices=["day", "week", "month", "quarter", "year", "all"],
+                    default="month")
+    sp.add_argument("--from", dest="start", type=_date)
+    sp.add_argument("--to", dest="end", type=_date)
+    sp.add_argument("--as-of", type=_date)
+    sp.add_argument("--format", choices=["json", "csv"], default="json")
+    sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
+                    help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
+    for opt, (_name, typ, choices) in SETTINGS.items():
+        sp.add_argument(opt, type=typ, choices=choices)
+
+    sp = cmd("metrics", "list the metrics")
+    sp.add_argument("--format", choices=["json", "text"], default="text")
+
+    sp = cmd("bench", "run the performance benchmark (QUALITY.md)")
+    sp.add_argument("--sizes", default="small,medium,large")
+    sp.add_argument("--out", type=Path)
+    sp.add_argument("--no-browser", action="store_true", help="skip the browser measurements")
+    return p
+
+
+def _eprint(*a) -> None:
+    print(*a, file=sys.stderr, flush=True)
+
+
+def _open_store(db: Path | None, allow: tuple = ()):
+    from metrics.store import Store, StoreError
+
+    try:
+        return Store(db, allow_paths=allow)
+    except StoreError as e:
+        _eprint(f"csm: {e}")
+        sys.exit(EXIT_REFUSED)
+
+
+def jsonable(v):
+    """Return a JSON-ready value: NaN/NA -> None, dates -> ISO, numpy -> Python."""
+    if v is None:
+        return None
+    if isinstance(v, (datetime, date)):
+        return v.isoformat() if not isinstance(v, datetime) else (
+            v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat())
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NaT or (not isinstance(v, (list, dict, str)) and pd.isna(v)):
+            return None
+        if isinstance(v, pd.Timestamp):
+            return jsonable(v.to_pydatetime())
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "__float__") and type(v).__name__ == "Decimal":
+        return float(v)
+    return v
+
+
+def frame_records(df) -> list[dict]:
+    """Return a DataFrame as a list of JSON-ready row objects."""
+    cols = list(df.columns)
+    return [{c: jsonable(v) for c, v in zip(cols, row, strict=True)}
+            for row in df.itertuples(index=False, name=None)]
+
+
+def cmd_metric(args) -> int:
+    from metrics import registry
+    from metrics.query import Query
+
+    if args.name not in registry.REGISTRY:
+        _eprint(f"csm: unknown metric {args.name!r}; `csm metrics` lists them: "
+                f"{', '.join(sorted(registry.REGISTRY))}")
+        return EXIT_USAGE
+    settings = {}
+    for opt, (name, _t, _c) in SETTINGS.items():
+        v = getattr(args, opt.lstrip("-").replace("-", "_"))
+        if v is not None:
+            settings[name] = v
+    filters: dict[str, list[str]] = {}
+    for f in args.filter or []:
+        if "=" not in f:
+            _eprint(f"csm: --filter expects DIM=VALUE, got {f!r}")
+            return EXIT_USAGE
+        k, v = f.split("=", 1)
+        filters.setdefault(k.strip(), []).append(v)
+    canonical = {"segment", "region", "csm_owner", "plan"}
+    q = Query(
+        start=args.start, end=args.end, as_of=args.as_of, grain=args.grain, by=args.by,
+        settings=tuple(sorted(settings.items())),
+        **{k: tuple(v) for k, v in filters.items() if k in canonical},
+        attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical),
+    )
+    store = _open_store(args.db)
+    cur = store.cursor()
+    try:
+        result = registry.compute(cur, args.name, q)
+    except (ValueError, KeyError) as e:
+        _eprint(f"csm: {e.args[0] if e.args else e}")
+        return EXIT_USAGE
+    finally:
+        cur.close()
+    if isinstance(result, dict):  # metrics that also return objects (survival --by)
+        doc = {k: (frame_records(v) if hasattr(v, "columns") else v) for k, v in result.items()}
+        json.dump(doc, sys.stdout, default=jsonable, allow_nan=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if args.format == "csv":
+        result.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    else:
+        json.dump(frame_records(result), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_metrics(args) -> int:
+    from metrics import registry
+
+    rows = registry.list_metrics()
+    if args.format == "json":
+        json.dump(rows, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        for r in rows:
+            print(f"{r['name']:<16} {r['unit']:<9} {r['direction']:<5} {r['label']}: "
+                  f"{r['definition']}")
+    return EXIT_OK
+
+
+def cmd_load(args) -> int:
+    from metrics.ingest import load_file
+    from metrics.schema import TABLES
+
+    if args.table not in TABLES:
+        _eprint(f"csm: unknown table {args.table!r}; choose one of {', '.join(TABLES)}")
+        return EXIT_USAGE
+    try:
+        mapping = _mapping(args.map)
+    except UsageError as e:
+        _eprint(f"csm: {e}")
+        return EXIT_USAGE
+    path = args.file
+    store = _open_store(args.db, allow=(path,) if path.exists() else ())
+    delim = "\t" if args.delimiter == "tab" else args.delimiter
+    res = load_file(
+        store, args.table, path, mapping=mapping, mode=args.mode, date_format=args.date_format,
+        csat_scale=args.csat_scale, allow_rejects=args.allow_rejects,
+        allow_same_file=args.allow_same_file, delimiter=delim,
+        progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
+    )
+    d = res.to_dict()
+    json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)
+    sys.stdout.write("\n")
+    _eprint(res.message)
+    return EXIT_OK if res.ok else EXIT_REFUSED
+
+
+def cmd_demo(args) -> int:
+    from metrics import demo
+
+    store = _open_store(args.db)
+    counts = demo.generate(store, size=args.size, end=args.end, seed=args.seed,
+                           progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"))
+    json.dump({"size": args.size, "rows": counts, "db": str(store.path)}, sys.stdout)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def seed_demo_if_absent(db: Path) -> None:
+    """Create the default database with the small demo set when it does not exist yet."""
+    from metrics import demo
+
+    if db.exists():
+        return
+    _eprint(f"{db} does not exist: creating it with the small demo data set…")
+    store = _open_store(db)
+    try:
+        demo.generate(store, size="small")
+    finally:
+        store.close()
+
+
+def cmd_serve(args) -> int:
+    from metrics.store import default_db_path
+
+    db = args.db or default_db_path()
+    if args.db is None:
+        seed_demo_if_absent(db)
+    else:
+        _open_store(db).close()  # creates an empty database, or fails clearly if unusable
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = dict(os.environ, CSM_DB=str(Path(db).resolve()))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.headless", "true"]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    # Run from the project folder so .streamlit/config.toml applies.
+    os.chdir(app.parent.parent)
+    os.execve(sys.executable, cmd, env)
+    return EXIT_OK  # pragma: no cover
+
+
+def cmd_bench(args) -> int:
+    from metrics import bench
+
+    doc = bench.run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()],
+                    db=args.db, browser=not args.no_browser)
+    text = json.dumps(doc, default=jsonable, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `csm` with `argv` and return the exit code."""
+    args = build_parser().parse_args(argv)
+    handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
+               "metrics": cmd_metrics, "bench": cmd_bench}[args.command]
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Cast and validate: SQL expressions that turn raw text into typed values and name problems.
+
+Every canonical column gets a typed expression over its raw text and a list of checks
+(condition -> reason). Column identifiers come from the schema, never from the file; values
+(the date format, the CSAT scale) are bound as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from metrics.schema import TABLES
+
+
+@dataclass
+class ColumnPlan:
+    name: str
+    raw: str  # SQL: the trimmed raw text (NULL when empty), or a constant NULL
+    value: str  # SQL: the typed value
+    checks: list[tuple[str, str]]  # (SQL condition that flags a problem, SQL text of reason)
+
+
+def _q(s: str) -> str:
+    """Quote a SQL string literal built from our own constant text (never user input)."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _parse(kind: str, s: str, has_format: bool) -> str:
+    """Return SQL parsing text `s` as `kind` (DATE or TIMESTAMP), in UTC, NULL if unparseable."""
+    iso_ts = f"(TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+    parts = []
+    if has_format:
+        parts.append(f"(CAST(TRY_STRPTIME({s}, $date_format) AS TIMESTAMPTZ) AT TIME ZONE 'UTC')")
+    parts.append(iso_ts)
+    ts = f"COALESCE({', '.join(parts)})" if len(parts) > 1 else iso_ts
+    return f"CAST({ts} AS DATE)" if kind == "DATE" else ts
+
+
+def _number(s: str) -> str:
+    # Accept currency symbols, spaces and thousands separators ("$1,200.50"), as exports have.
+    cleaned = (
+        f"CASE WHEN regexp_full_match({s}, '[-+]?[$€£]?\\s*\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?') "
+        f"THEN regexp_replace({s}, '[$€£,\\s]', '', 'g') "
+        f"ELSE regexp_replace({s}, '^([-+]?)[$€£]\\s*', '\\1') END"
+    )
+    return f"TRY_CAST({cleaned} AS DOUBLE)"
+
+
+def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> ColumnPlan:
+    """Return the typed expression and checks of one canonical column.
+
+    `raw` is the stage column holding its text, or None when the file does not have it."""
+    spec = TABLES[table].column(col)
+    s = f"NULLIF(trim({raw}), '')" if raw else "CAST(NULL AS VARCHAR)"
+    checks: list[tuple[str, str]] = []
+    label = col
+    t = spec.type
+    if t == "VARCHAR":
+        value = s
+    elif t in ("DATE", "TIMESTAMP"):
+        value = _parse(t, s, has_format)
+        what = "date" if t == "DATE" else "date/time"
+        checks.append(
+            (f"{s} IS NOT NULL AND {value} IS NULL",
+             _q(f"unparseable or ambiguous {what} (use ISO 8601 such as 2024-03-31"
+                + (" or the declared --date-format" if has_format else
+                   ", or declare the format with --date-format") + ")"))
+        )
+    elif t in ("INTEGER", "SMALLINT"):
+        value = f"TRY_CAST({s} AS {t})"
+        checks.append((f"{s} IS NOT NULL AND {value} IS NULL", _q("not an integer")))
+    elif t in ("DOUBLE",) or t.startswith("DECIMAL"):
+        num = _number(s)
+        checks.append((f"{s} IS NOT NULL AND {num} IS NULL", _q("not a number")))
+        checks.append(
+            (f"{num} IS NOT NULL AND (isnan({num}) OR isinf({num}))",
+             _q("not a finite number (NaN or infinity)"))
+        )
+        if t.startswith("DECIMAL"):
+            checks.append(
+                (f"{num} IS NOT NULL AND abs({num}) >= 1e16", _q("number too large"))
+            )
+            value = (
+                f"CASE WHEN isnan({num}) OR isinf({num}) OR abs({num}) >= 1e16 THEN NULL "
+                f"ELSE CAST(round({num}, 2) AS {t}) END"
+            )
+        else:
+            value = num
+    elif t == "BOOLEAN":
+        value = (
+            f"CASE WHEN lower({s}) IN ('true','t','yes','y','1') THEN TRUE "
+            f"WHEN lower({s}) IN ('false','f','no','n','0') THEN FALSE END"
+        )
+        checks.append((f"{s} IS NOT NULL AND {value} IS NULL", _q("expected true/false")))
+    else:  # pragma: no cover - the schema has no other types
+        raise AssertionError(t)
+    if spec.required and not (table in ("survey_responses", "orders") and col.endswith("_id")):
+        checks.insert(0, (f"{s} IS NULL", _q(f"required value is empty ({label})")))
+    return ColumnPlan(col, s, value, checks)
+
+
+# Rules across columns of one row: (column reported, SQL condition on typed values, reason SQL).
+ROW_RULES: dict[str, list[tuple[str, str, str]]] = {
+    "accounts": [
+        ("churn_date", "churn_date < signup_date", _q("churn_date is before signup_date")),
+    ],
+    "subscriptions": [
+        ("end_date", "end_date <= start_date", _q("end_date must be after start_date")),
+        ("mrr", "mrr < 0", _q("negative mrr (must be >= 0)")),
+        ("billing_period", "billing_period IS NOT NULL AND billing_period NOT IN ('month','year')",
+         _q("billing_period must be month or year")),
+    ],
+    "survey_responses": [
+        ("survey_type", "survey_type IS NOT NULL AND survey_type NOT IN ('nps','csat','ces')",
+         _q("survey_type must be nps, csat or ces")),
+        ("scale", "survey_type = 'csat' AND scale NOT IN (5, 10)",
+         _q("csat scale must be 5 or 10")),
+        ("score",
+         "score IS NOT NULL AND survey_type IN ('nps','csat','ces') AND NOT ("
+         "(survey_type = 'nps' AND score BETWEEN 0 AND 10) OR "
+         "(survey_type = 'csat' AND score BETWEEN 1 AND coalesce(scale, 5)) OR "
+         "(survey_type = 'ces' AND score BETWEEN 1 AND 7))",
+         "'score ' || score || ' out of range ' || CASE survey_type WHEN 'nps' THEN '0-10' "
+         "WHEN 'ces' THEN '1-7' ELSE '1-' || coalesce(scale, 5) END || ' for ' || survey_type"),
+    ],
+    "tickets": [
+        ("first_response_at", "first_response_at < created_at",
+         _q("first_response_at is before created_at")),
+        ("resolved_at", "resolved_at < created_at", _q("resolved_at is before created_at")),
+        ("contacts", "contacts < 0", _q("contacts is negative")),
+    ],
+    "usage_events": [
+        ("duration_seconds", "duration_seconds < 0", _q("negative duration_seconds")),
+    ],
+    "orders": [],
+    "targets": [
+        ("period_end", "period_end <= period_start", _q("period_end must be after period_start")),
+    ],
+}

@@ -1,0 +1,50 @@
+"""Customers, retention and churn: `logo_churn` (METRICS.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.kpis import empty_frame, finish, prepare, run_sql
+from metrics.query import Query
+
+RETENTION_FORMULAS = ("standard", "classic")
+
+LOGO_CHURN_COLUMNS = {
+    "customers_start": "int64",
+    "new_customers": "int64",
+    "churned_customers": "int64",
+    "customers_end": "int64",
+    "churn_rate": "float64",
+    "retention_rate": "float64",
+    "retention_rate_classic": "float64",
+}
+
+
+def retention_formula(q: Query) -> str:
+    """Return the `retention_formula` setting (standard | classic), validated."""
+    value = str(q.setting("retention_formula", "standard")).strip().lower()
+    if value not in RETENTION_FORMULAS:
+        raise ValueError(
+            f"retention_formula must be one of {', '.join(RETENTION_FORMULAS)}, not {value!r}"
+        )
+    return value
+
+
+def logo_churn(cur, q: Query) -> pd.DataFrame:
+    """Customers at the start and end of each period, new and churned customers, churn rates.
+
+    S = customers active on the previous period's last day; N = signups in the period; C =
+    churn_date in the period; E = active on the period's last day (or as-of when partial), so
+    S + N - C = E. churn_rate = C_start / S (C_start: churned who were in S); retention_rate =
+    (S - C_start) / S; retention_rate_classic = (E - N) / S. Null when S = 0. Accounts are grouped
+    and filtered by their current attribute values. Only accounts.churn_date marks churn.
+
+    Columns: period, partial, [by], customers_start, new_customers, churned_customers,
+    customers_end, churn_rate, retention_rate, retention_rate_classic.
+    """
+    retention_formula(q)  # validated here; it only picks the registry's headline retention
+    dim, frame = prepare(cur, q, "logo_churn", ("accounts",), None)
+    if frame is None:
+        return empty_frame(LOGO_CHURN_COLUMNS, dim)
+    raw = run_sql(cur, "logo_churn", frame.params)
+    return finish(raw, LOGO_CHURN_COLUMNS, dim)

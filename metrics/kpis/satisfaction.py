@@ -1,0 +1,141 @@
+"""Loyalty and satisfaction: `nps`, `csat`, `ces` (METRICS.md).
+
+SQL counts the answers per period and group; the scores and intervals come from
+`metrics.stats`, vectorised over the frame, so the dashboard's significance tests use the very
+same formulas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics import stats
+from metrics.kpis import empty_frame, finish, prepare, run_sql
+from metrics.query import Query
+
+SMALL_N = 30  # fewer responses than this: small_n
+NPS_BASES = ("all", "latest")
+CSAT_THRESHOLD_DEFAULT = 4  # on the 1-5 scale
+
+NPS_COLUMNS = {
+    "responses": "int64",
+    "promoters": "int64",
+    "passives": "int64",
+    "detractors": "int64",
+    "nps": "float64",
+    "nps_adj": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "small_n": "bool",
+}
+CSAT_COLUMNS = {
+    "responses": "int64",
+    "satisfied": "int64",
+    "csat": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "small_n": "bool",
+}
+CES_COLUMNS = {
+    "responses": "int64",
+    "ces": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "small_n": "bool",
+}
+_COUNTS = ("responses", "promoters", "passives", "detractors")
+
+
+def nps_basis(q: Query) -> str:
+    """Return the `nps_basis` setting (all | latest), validated."""
+    value = str(q.setting("nps_basis", "all")).strip().lower()
+    if value not in NPS_BASES:
+        raise ValueError(f"nps_basis must be one of {', '.join(NPS_BASES)}, not {value!r}")
+    return value
+
+
+def csat_thresholds(q: Query) -> tuple[float, float]:
+    """Return the satisfied thresholds (1-5 scale, 1-10 scale).
+
+    `csat_threshold` is given on the 1-5 scale (default 4); the 1-10 scale uses twice it, which
+    gives the documented default 8 and keeps a user's choice proportional on both scales."""
+    raw = q.setting("csat_threshold", CSAT_THRESHOLD_DEFAULT)
+    try:
+        t5 = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"csat_threshold must be a number on the 1-5 scale, not {raw!r}") from None
+    if not 1 <= t5 <= 5:
+        raise ValueError(f"csat_threshold is on the 1-5 scale (1 to 5), not {raw!r}")
+    return t5, 2 * t5
+
+
+def _survey(cur, q: Query, metric: str, extra: dict):
+    dim, frame = prepare(cur, q, metric, ("survey_responses",), "survey_responses")
+    if frame is None:
+        return dim, None
+    params = {**frame.params, "survey_type": metric, **extra}
+    return dim, run_sql(cur, metric, params)
+
+
+def nps(cur, q: Query) -> pd.DataFrame:
+    """Net Promoter Score per period: 100 (P - D) / n with the adjusted-Wald interval.
+
+    Promoters 9-10, passives 7-8, detractors 0-6; passives count in n. nps_adj, ci_low and ci_high
+    follow METRICS.md (n_adj = n + 3, +3/4 to promoters and detractors, 95%, clipped to
+    [-100, 100]). No responses: nps, nps_adj, ci_low, ci_high null. Setting `nps_basis`: `all`
+    (default) or `latest` (each respondent's latest answer within the period; a response without
+    respondent counts as its own respondent). small_n: fewer than 30 responses.
+
+    Columns: period, partial, [by], responses, promoters, passives, detractors, nps, nps_adj,
+    ci_low, ci_high, small_n.
+    """
+    dim, raw = _survey(cur, q, "nps", {"nps_basis": nps_basis(q)})
+    if raw is None or raw.empty:
+        return empty_frame(NPS_COLUMNS, dim)
+    p, m, d = (raw[c].to_numpy(dtype=float) for c in ("promoters", "passives", "detractors"))
+    raw["nps"] = stats.nps_score(p, m, d)
+    raw["nps_adj"], raw["ci_low"], raw["ci_high"], _, _ = stats.nps_interval(p, m, d)
+    raw["small_n"] = raw["responses"] < SMALL_N
+    return finish(raw, NPS_COLUMNS, dim)
+
+
+def csat(cur, q: Query) -> pd.DataFrame:
+    """Customer satisfaction per period: share of scores >= the threshold, Wilson interval.
+
+    Threshold: `csat_threshold` on the 1-5 scale (default 4); answers stored with scale 10 use
+    twice it (default 8); answers without a recorded scale are on the 1-5 scale. Wilson score
+    interval without continuity correction, z = 1.96. No responses: csat and interval null.
+
+    Columns: period, partial, [by], responses, satisfied, csat, ci_low, ci_high, small_n.
+    """
+    t5, t10 = csat_thresholds(q)
+    dim, raw = _survey(cur, q, "csat", {"threshold_5": t5, "threshold_10": t10})
+    if raw is None or raw.empty:
+        return empty_frame(CSAT_COLUMNS, dim)
+    k, n = raw["satisfied"].to_numpy(dtype=float), raw["responses"].to_numpy(dtype=float)
+    low, high = stats.wilson(k, n)
+    raw["ci_low"], raw["ci_high"] = np.atleast_1d(low), np.atleast_1d(high)
+    raw["small_n"] = raw["responses"] < SMALL_N
+    return finish(raw, CSAT_COLUMNS, dim)
+
+
+def ces(cur, q: Query) -> pd.DataFrame:
+    """Customer effort score per period: mean score (1-7, higher = easier), t interval.
+
+    95% Student t interval on the sample standard deviation; null for fewer than 2 responses.
+    No responses: ces null.
+
+    Columns: period, partial, [by], responses, ces, ci_low, ci_high, small_n.
+    """
+    dim, raw = _survey(cur, q, "ces", {})
+    if raw is None or raw.empty:
+        return empty_frame(CES_COLUMNS, dim)
+    low, high = stats.t_interval(
+        raw["ces"].to_numpy(dtype=float),
+        raw["sd"].to_numpy(dtype=float),
+        raw["responses"].to_numpy(dtype=float),
+    )
+    raw["ci_low"], raw["ci_high"] = np.atleast_1d(low), np.atleast_1d(high)
+    raw["small_n"] = raw["responses"] < SMALL_N
+    return finish(raw, CES_COLUMNS, dim)

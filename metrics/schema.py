@@ -1,0 +1,226 @@
+"""The canonical tables of DATA.md, their version and forward migrations.
+
+`TABLES` is the single description of every canonical table: column name, DuckDB type, whether
+it is required, and the natural key. The import pipeline, the templates and the DDL all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    default_mode: str = "append"
+    # column that identifies a row; rows equal on it are duplicates (None: no natural key)
+    key: str | None = None
+    # True when the key is generated for rows that do not give it (response_id, order_id)
+    key_generated: bool = False
+    keeps_custom_attributes: bool = False
+    description: str = ""
+    example: tuple[dict, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+C = Column
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "accounts",
+            (
+                C("account_id", "VARCHAR", True, "unique account id"),
+                C("name", "VARCHAR", False, "company name"),
+                C("segment", "VARCHAR", False, "SMB / Mid-Market / Enterprise"),
+                C("region", "VARCHAR"),
+                C("industry", "VARCHAR"),
+                C("plan", "VARCHAR"),
+                C("csm_owner", "VARCHAR", False, "the customer success manager"),
+                C("lifecycle_stage", "VARCHAR", False, "onboarding / adoption / mature"),
+                C("signup_date", "DATE", True, "customer since"),
+                C("churn_date", "DATE", False, "empty while a customer"),
+                C("renewal_date", "DATE", False, "next contract renewal"),
+            ),
+            default_mode="replace",
+            key="account_id",
+            keeps_custom_attributes=True,
+            description="One row per customer account; extra columns become custom attributes.",
+        ),
+        Table(
+            "subscriptions",
+            (
+                C("account_id", "VARCHAR", True),
+                C("start_date", "DATE", True),
+                C("end_date", "DATE", False, "exclusive; empty = still active"),
+                C("mrr", "DECIMAL(18,2)", True, "monthly recurring revenue, >= 0"),
+                C("plan", "VARCHAR"),
+                C("billing_period", "VARCHAR", False, "month (default) or year"),
+            ),
+            description="What each account pays, as periods [start_date, end_date).",
+        ),
+        Table(
+            "survey_responses",
+            (
+                C("response_id", "VARCHAR", False, "generated when absent"),
+                C("account_id", "VARCHAR", True),
+                C("respondent", "VARCHAR", False, "email or person id"),
+                C("survey_type", "VARCHAR", True, "nps, csat or ces"),
+                C("score", "INTEGER", True, "nps 0-10, csat 1-5 (or 1-10), ces 1-7"),
+                C("scale", "SMALLINT", False, "11 nps, 5 or 10 csat, 7 ces; set at import"),
+                C("comment", "VARCHAR"),
+                C("responded_at", "TIMESTAMP", True),
+                C("touchpoint", "VARCHAR", False, "relationship / onboarding / support / renewal"),
+            ),
+            key="response_id",
+            key_generated=True,
+            description="NPS, CSAT and CES answers.",
+        ),
+        Table(
+            "tickets",
+            (
+                C("ticket_id", "VARCHAR", True),
+                C("account_id", "VARCHAR", True),
+                C("created_at", "TIMESTAMP", True),
+                C("first_response_at", "TIMESTAMP", False, ">= created_at"),
+                C("resolved_at", "TIMESTAMP", False, ">= created_at; empty = open"),
+                C("contacts", "INTEGER", False, "agent replies until resolution"),
+                C("reopened", "BOOLEAN"),
+                C("channel", "VARCHAR"),
+                C("priority", "VARCHAR", False, "P1..P4"),
+            ),
+            key="ticket_id",
+            description="Support conversations.",
+        ),
+        Table(
+            "usage_events",
+            (
+                C("account_id", "VARCHAR", True),
+                C("user_id", "VARCHAR", True),
+                C("occurred_at", "TIMESTAMP", True),
+                C("feature", "VARCHAR"),
+                C("duration_seconds", "DOUBLE", False, ">= 0"),
+            ),
+            description="Product usage events (the large table).",
+        ),
+        Table(
+            "orders",
+            (
+                C("order_id", "VARCHAR", False, "generated when absent"),
+                C("account_id", "VARCHAR", True),
+                C("ordered_at", "TIMESTAMP", True),
+                C("amount", "DECIMAL(18,2)", True, "finite; refunds negative"),
+            ),
+            key="order_id",
+            key_generated=True,
+            description="Purchases, for non-subscription customer value.",
+        ),
+        Table(
+            "targets",
+            (
+                C("metric", "VARCHAR", True),
+                C("segment", "VARCHAR", False, "empty = everyone"),
+                C("period_start", "DATE", True),
+                C("period_end", "DATE", True),
+                C("target", "DOUBLE", True),
+                C("note", "VARCHAR"),
+            ),
+            default_mode="replace",
+            description="Goals the team sets.",
+        ),
+    )
+}
+
+# Tables the import does not write to directly but keeps in step with the canonical ones.
+INTERNAL_DDL = [
+    # Custom attributes of accounts, one row per account and attribute (kept as text);
+    # `attribute` is the header as written (trimmed).
+    """CREATE TABLE IF NOT EXISTS account_attributes (
+        account_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id INTEGER PRIMARY KEY, table_name VARCHAR, file_name VARCHAR, sha256 VARCHAR,
+        mode VARCHAR, rows_in_file BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
+        rows_skipped_duplicate BIGINT, orphans BIGINT, outcome VARCHAR, message VARCHAR,
+        loaded_by VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, applied_at TIMESTAMP, description VARCHAR)""",
+    # A counter bumped by every successful load: caches key on it.
+    """CREATE TABLE IF NOT EXISTS data_version (version BIGINT)""",
+]
+
+
+def table_ddl(table: Table) -> str:
+    """Return the CREATE TABLE statement of a canonical table (no constraints: the import
+    validates, so a failed rule becomes a row-level report instead of an exception)."""
+    cols = ",\n  ".join(f"{c.name} {c.type}" for c in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}\n)"
+
+
+def _v1(cur) -> None:
+    for t in TABLES.values():
+        cur.execute(table_ddl(t))
+    for ddl in INTERNAL_DDL:
+        cur.execute(ddl)
+    cur.execute("CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1")
+    cur.execute("INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)")
+
+
+# Forward migrations: version -> (description, function). Append only; never edit a shipped one.
+MIGRATIONS = {1: ("canonical tables of DATA.md, loads log, custom attributes", _v1)}
+
+
+def current_version(cur) -> int:
+    """Return the schema version stored in the database (0 for an empty database)."""
+    exists = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(cur) -> int:
+    """Apply every migration newer than the database's version, each in its own transaction.
+
+    Returns the version the database is at afterwards. A database newer than this code is
+    refused (it would be changed by code that does not know its tables)."""
+    version = current_version(cur)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database has schema version {version}, newer than this program's "
+            f"{SCHEMA_VERSION}; upgrade the program"
+        )
+    for v in sorted(k for k in MIGRATIONS if k > version):
+        desc, fn = MIGRATIONS[v]
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            fn(cur)
+            cur.execute(
+                "INSERT INTO schema_migrations VALUES (?, current_timestamp, ?)", [v, desc]
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+    return max(version, SCHEMA_VERSION)

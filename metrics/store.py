@@ -1,0 +1,122 @@
+"""The DuckDB store: one read-write connection per process, a cursor per thread or session.
+
+The connection is locked down at connect: file access only inside the data folder, the upload
+folder and paths the caller names (the CLI's input file); no extension auto-install or
+auto-load; memory and thread limits; then `lock_configuration` so no query can undo it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+
+from metrics import schema
+
+DEFAULT_DB = Path("data") / "csm.duckdb"
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (locked by another process, corrupt, newer schema).
+
+    The message is written for a person; nothing was deleted or changed."""
+
+
+def default_db_path() -> Path:
+    """Return the database path: `CSM_DB` when set, else data/csm.duckdb."""
+    return Path(os.environ.get("CSM_DB") or DEFAULT_DB)
+
+
+def upload_dir(db_path: Path) -> Path:
+    """Return the folder where uploaded files are staged before import (beside the database)."""
+    return db_path.resolve().parent / "uploads"
+
+
+def _dir(p: Path) -> str:
+    return str(p.resolve()).rstrip("/") + "/"
+
+
+class Store:
+    """A process-wide DuckDB connection. Use `cursor()` in each thread or Streamlit session."""
+
+    def __init__(self, path: Path | str | None = None, *, allow_paths: tuple = ()) -> None:
+        self.path = Path(path) if path else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.uploads = upload_dir(self.path)
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.con = self._connect(allow_paths)
+        try:
+            cur = self.con.cursor()
+            schema.migrate(cur)
+            cur.close()
+        except RuntimeError as e:
+            self.con.close()
+            raise StoreError(str(e)) from e
+
+    def _connect(self, allow_paths: tuple) -> duckdb.DuckDBPyConnection:
+        config = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": os.environ.get("CSM_MEMORY_LIMIT", "2GB"),
+            "threads": int(os.environ.get("CSM_THREADS", "2")),
+        }
+        try:
+            con = duckdb.connect(str(self.path), config=config)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                raise StoreError(
+                    f"The database {self.path} is in use by another process (only one program "
+                    f"may write to it at a time). Stop the other dashboard or `csm` command, or "
+                    f"point this one elsewhere with --db / CSM_DB. Nothing was changed.\n"
+                    f"DuckDB said: {msg}"
+                ) from e
+            raise StoreError(
+                f"The database {self.path} cannot be opened: it is not a valid DuckDB database "
+                f"or it is damaged. The file was left untouched; move it aside to start afresh, "
+                f"or restore a copy.\nDuckDB said: {msg}"
+            ) from e
+        except duckdb.Error as e:
+            raise StoreError(
+                f"The database {self.path} cannot be opened ({e}). The file was left untouched."
+            ) from e
+        locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]
+        if str(locked).lower() == "true":
+            # This process already opened the file (DuckDB shares one instance per file and
+            # process), and that instance is locked down already.
+            return con
+        dirs = [_dir(self.path.parent), _dir(self.uploads)]
+        files = [str(Path(p).resolve()) for p in allow_paths]
+        # Lists are bound as parameters; the paths are ours or the CLI user's own input file.
+        con.execute("SET allowed_directories = ?", [dirs])
+        if files:
+            con.execute("SET allowed_paths = ?", [files])
+        # Naive timestamps in files are UTC (DATA.md), whatever the machine's zone.
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """Return a new cursor (its own connection to the same database) for one thread."""
+        with self._lock:
+            return self.con.cursor()
+
+    def data_version(self) -> int:
+        """Return the counter bumped by every successful load (cache key for the UI)."""
+        cur = self.cursor()
+        try:
+            return int(cur.execute("SELECT max(version) FROM data_version").fetchone()[0] or 0)
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def bump_data_version(cur) -> None:
+    """Advance the data version inside the caller's transaction."""
+    cur.execute("UPDATE data_version SET version = version + 1")

@@ -1,0 +1,23 @@
+"""The Streamlit configuration keeps the security settings of QUALITY.md."""
+
+import tomllib
+from pathlib import Path
+
+CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml")
+                       .read_text())
+
+
+def test_xsrf_protection_is_on():
+    assert CONFIG["server"]["enableXsrfProtection"] is True
+
+
+def test_error_details_are_hidden_from_users():
+    assert CONFIG["client"]["showErrorDetails"] == "none"
+
+
+def test_upload_size_limit_is_explicit_and_bounded():
+    assert 1 <= CONFIG["server"]["maxUploadSize"] <= 2048
+
+
+def test_usage_statistics_are_off():
+    assert CONFIG["browser"]["gatherUsageStats"] is False
