@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import schema
-from metrics.store import bump_data_version
+from metrics.store import Store, bump_data_version
 
 # ----------------------------------------------------------------------------------------------
 # Sizes
@@ -53,7 +53,7 @@ class DemoSize:
 SIZES: dict[str, DemoSize] = {
     # ≈ 500 accounts, ~200k events, a few thousand tickets and survey answers; seconds to build
     "small": DemoSize(
-        accounts=500, user_events=2.4, tickets=0.42, nps_every=6, csat_share=0.3, ces_share=0.06
+        accounts=500, user_events=2.2, tickets=0.42, nps_every=6, csat_share=0.3, ces_share=0.06
     ),
     # ≈ 5,000 accounts, ~1M events, ~100k tickets, ~50k survey answers
     "medium": DemoSize(
@@ -74,7 +74,12 @@ REGIONS = ("North America", "EMEA", "APAC", "LATAM")
 REGION_P = np.array([0.45, 0.3, 0.15, 0.1])
 REGION_UTC_OFFSET = np.array([-5, 1, 8, -3])  # hours; local business hours -> UTC
 REGION_HEALTH = np.array([0.0, 0.05, -0.15, -0.1])
-REGION_TLDS = (("com",), ("co.uk", "de", "fr", "nl", "com"), ("com.au", "sg", "com"), ("com.br", "mx", "com"))
+REGION_TLDS = (
+    ("com",),
+    ("co.uk", "de", "fr", "nl", "com"),
+    ("com.au", "sg", "com"),
+    ("com.br", "mx", "com"),
+)
 INDUSTRIES = (
     "Software", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Education",
     "Logistics", "Media", "Professional Services",
@@ -101,8 +106,8 @@ CSM_P = np.array(
 )
 CSM_HEALTH = np.array([0.25, 0.1, 0.0, 0.05, -0.05, 0.0, -0.1, -0.35])
 HEALTH_MEAN = np.array([0.9, 1.2, 1.5])  # latent health (logit) at signup, by segment
-CHURN_BASE = np.array([0.008, 0.004, 0.002])
-CHURN_SLOPE = 2.2  # how strongly low health raises the churn hazard (per logit unit)  # monthly hazard at latent health 1.0
+CHURN_BASE = np.array([0.008, 0.004, 0.002])  # monthly churn hazard at latent health 1.0
+CHURN_SLOPE = 2.2  # how strongly low health raises the hazard (per logit unit)
 
 FEATURES = (
     "dashboards", "reports", "search", "exports", "alerts", "sharing",
@@ -160,7 +165,7 @@ NAME_NOUNS = (
 NAME_ENDINGS = ("Group", "International", "& Co")
 
 # Comment themes with wording per polarity. Keywords (price, onboarding, support, report,
-# dashboard, integration, API, slow, easy, bug) are kept in the text so rule-based theming finds them.
+# dashboard, integration, API, slow, easy, bug) stay in the text so rule-based theming finds them.
 THEMES = (
     "pricing", "onboarding", "support", "reporting", "integrations", "performance", "ease_of_use",
     "bugs",
@@ -382,8 +387,9 @@ def _seconds_in_day(rng: np.random.Generator, region: np.ndarray, business: floa
     so a timestamp never leaves its day (nothing moves past the end date)."""
     n = len(region)
     local = rng.choice(24, n, p=BUSINESS_HOURS / BUSINESS_HOURS.sum())
-    hour = np.where(rng.random(n) < business, (local - REGION_UTC_OFFSET[region]) % 24,
-                    rng.integers(0, 24, n))  # fmt: skip
+    hour = np.where(
+        rng.random(n) < business, (local - REGION_UTC_OFFSET[region]) % 24, rng.integers(0, 24, n)
+    )
     return hour * 3600 + rng.integers(0, 3600, n)
 
 
@@ -444,14 +450,12 @@ class _World:
     plan: np.ndarray
     mrr: np.ndarray
     churn_day: np.ndarray  # -1 while a customer (also for reactivated accounts)
-    reactivated: np.ndarray  # bool
     price_change_day: int  # a list-price rise that hurt SMB sentiment for a while
     account_ids: np.ndarray  # object: 'A00001'... in signup order
 
     @property
     def n(self) -> int:
         return len(self.signup)
-
 
     def alive_cells(self, lo: int = 0, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return (account, tenure month) of every alive month of accounts lo..hi-1."""
@@ -489,11 +493,17 @@ def _simulate(params: DemoSize, end: date, seed: int) -> _World:
     price_change_day = end_day - 450
 
     # latent health (logit scale): an account level, a trend, and month-to-month noise
-    base = (HEALTH_MEAN[segment] + REGION_HEALTH[region] + INDUSTRY_HEALTH[industry]
-            + CSM_HEALTH[csm] + rng.normal(0, 0.8, n))  # fmt: skip
+    base = (
+        HEALTH_MEAN[segment]
+        + REGION_HEALTH[region]
+        + INDUSTRY_HEALTH[industry]
+        + CSM_HEALTH[csm]
+        + rng.normal(0, 0.8, n)
+    )
     kind = rng.choice(3, n, p=[0.58, 0.28, 0.14])  # steady, declining, recovering
-    slope = np.select([kind == 1, kind == 2], [-rng.uniform(0.08, 0.3, n),
-                                               rng.uniform(0.08, 0.2, n)], 0.0)  # fmt: skip
+    slope = np.select(
+        [kind == 1, kind == 2], [-rng.uniform(0.08, 0.3, n), rng.uniform(0.08, 0.2, n)], 0.0
+    )
     onset = np.where(kind == 2, rng.integers(1, 12, n), rng.integers(2, 30, n))
     ceiling = np.where(kind == 2, base + 0.4, 3.5)
     base = np.where(kind == 2, base - 0.9, base)  # recoverers start out poorly
@@ -516,8 +526,11 @@ def _simulate(params: DemoSize, end: date, seed: int) -> _World:
             h = h + 0.35 * (target - h) + rng.normal(0, 0.22, n)
             prev = logit[:, k - 1]
             recent = logit[:, max(0, k - 3) : k].mean(axis=1)
-            churn_now = is_alive & ex & (rng.random(n) < _churn_probability(
-                segment, annual, k, prev, recent))  # fmt: skip
+            churn_now = (
+                is_alive
+                & ex
+                & (rng.random(n) < _churn_probability(segment, annual, k, prev, recent))
+            )
             # a few monthly customers come back after a gap; logo metrics keep them as customers
             comes_back_later = churn_now & ~annual & ~reactivated & (rng.random(n) < 0.1)
             react_at = np.where(comes_back_later, k + rng.integers(2, 9, n), react_at)
@@ -529,8 +542,9 @@ def _simulate(params: DemoSize, end: date, seed: int) -> _World:
                 logit[churn_now, k - 2] -= 0.35
             back = (react_at == k) & ex & ~is_alive
             stays = is_alive & ex & ~churn_now
-            cur_seats, cur_plan = _seat_changes(rng, k, stays, annual, _sigmoid(prev),
-                                                cur_seats, cur_plan)  # fmt: skip
+            cur_seats, cur_plan = _seat_changes(
+                rng, k, stays, annual, _sigmoid(prev), cur_seats, cur_plan
+            )
             if back.any():
                 churn_day[back], react_at[back], reactivated[back] = -1, -1, True
                 h[back], slope[back] = base[back] + 0.6, 0.0
@@ -542,13 +556,31 @@ def _simulate(params: DemoSize, end: date, seed: int) -> _World:
 
     mrr = np.round(seats * PLAN_PRICE[plan] * _volume_discount(seats) * price_factor[:, None], 2)
     return _World(
-        seed=seed, params=params, start_day=start_day, end_day=end_day, signup=signup,
-        segment=segment, region=region, industry=industry, csm=csm, annual=annual, names=names,
-        emails=emails, contact_first=contact_first, contacts=contacts, cell_start=cell_start,
-        cell_stop=cell_stop, alive=alive, health=_sigmoid(logit), seats=seats, plan=plan,
-        mrr=mrr, churn_day=churn_day, reactivated=reactivated, price_change_day=price_change_day,
+        seed=seed,
+        params=params,
+        start_day=start_day,
+        end_day=end_day,
+        signup=signup,
+        segment=segment,
+        region=region,
+        industry=industry,
+        csm=csm,
+        annual=annual,
+        names=names,
+        emails=emails,
+        contact_first=contact_first,
+        contacts=contacts,
+        cell_start=cell_start,
+        cell_stop=cell_stop,
+        alive=alive,
+        health=_sigmoid(logit),
+        seats=seats,
+        plan=plan,
+        mrr=mrr,
+        churn_day=churn_day,
+        price_change_day=price_change_day,
         account_ids=np.array([f"A{i + 1:05d}" for i in range(n)], dtype=object),
-    )  # fmt: skip
+    )
 
 
 def _signup_days(rng: np.random.Generator, n: int, first: int, last: int) -> np.ndarray:
@@ -573,32 +605,43 @@ def _company_names(rng: np.random.Generator, n: int) -> np.ndarray:
         for i in rng.choice(len(words) * n_nouns, n2, replace=False)
     ]
     three = [
-        f"{words[i // n_ends // n_nouns]} {NAME_NOUNS[i // n_ends % n_nouns]} {NAME_ENDINGS[i % n_ends]}"
-        for i in rng.choice(len(words) * n_nouns * n_ends, n3, replace=False)
+        f"{words[i // n_nouns]} {NAME_NOUNS[i % n_nouns]} {NAME_ENDINGS[e]}"
+        for i, e in zip(
+            rng.choice(len(words) * n_nouns, n3, replace=False),
+            rng.integers(0, n_ends, n3),
+            strict=True,
+        )
     ]
     names = np.array(one + two + three, dtype=object)
     return names[rng.permutation(n)]
 
 
-def _contacts(rng: np.random.Generator, names: np.ndarray, segment: np.ndarray,
-              region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _contacts(
+    rng: np.random.Generator, names: np.ndarray, segment: np.ndarray, region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (emails of all contacts, index of each account's first contact, contacts per
     account): a few people per account at the company's domain, more at larger customers."""
     n = len(names)
     contacts = np.array([2, 3, 5])[segment] + rng.integers(0, 3, n)
-    tld = [REGION_TLDS[r][i % len(REGION_TLDS[r])] for r, i in
-           zip(region, rng.integers(0, 5, n), strict=True)]  # fmt: skip
-    domains = ["".join(ch for ch in name.lower() if ch.isalnum()) + "." + t
-               for name, t in zip(names, tld, strict=True)]  # fmt: skip
+    tld = [
+        REGION_TLDS[r][i % len(REGION_TLDS[r])]
+        for r, i in zip(region, rng.integers(0, 5, n), strict=True)
+    ]
+    domains = [
+        "".join(ch for ch in name.lower() if ch.isalnum()) + "." + t
+        for name, t in zip(names, tld, strict=True)
+    ]
     total = int(contacts.sum())
     first = rng.integers(0, len(FIRST_NAMES), total)
     last = rng.integers(0, len(LAST_NAMES), total)
     owner = np.repeat(np.arange(n), contacts)
     emails = np.array(
-        [f"{FIRST_NAMES[f].lower()}.{LAST_NAMES[s].lower()}@{domains[a]}"
-         for f, s, a in zip(first, last, owner, strict=True)],
+        [
+            f"{FIRST_NAMES[f].lower()}.{LAST_NAMES[s].lower()}@{domains[a]}"
+            for f, s, a in zip(first, last, owner, strict=True)
+        ],
         dtype=object,
-    )  # fmt: skip
+    )
     contact_first = np.concatenate([[0], np.cumsum(contacts)[:-1]])
     return emails, contact_first, contacts
 
@@ -611,8 +654,9 @@ def _price_change_shock(cell_start: np.ndarray, segment: np.ndarray, day: int) -
     return -np.array([0.6, 0.25, 0.0])[segment][:, None] * fade
 
 
-def _churn_probability(segment: np.ndarray, annual: np.ndarray, k: int, prev: np.ndarray,
-                       recent: np.ndarray) -> np.ndarray:  # fmt: skip
+def _churn_probability(
+    segment: np.ndarray, annual: np.ndarray, k: int, prev: np.ndarray, recent: np.ndarray
+) -> np.ndarray:
     """Return each account's chance of churning at the start of tenure month k.
 
     Monthly customers can leave any month, driven by last month's health; annual customers only
@@ -624,9 +668,15 @@ def _churn_probability(segment: np.ndarray, annual: np.ndarray, k: int, prev: np
     return np.where(annual, 1.0 - (1.0 - yearly_hazard) ** 12, monthly)
 
 
-def _seat_changes(rng: np.random.Generator, k: int, stays: np.ndarray, annual: np.ndarray,
-                  health: np.ndarray, seats: np.ndarray, plan: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _seat_changes(
+    rng: np.random.Generator,
+    k: int,
+    stays: np.ndarray,
+    annual: np.ndarray,
+    health: np.ndarray,
+    seats: np.ndarray,
+    plan: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (seats, plan) after this month's expansions and contractions.
 
     Healthy accounts expand (more seats, sometimes a bigger plan); unhealthy ones contract
@@ -697,17 +747,15 @@ def _attributes_frame(w: _World) -> pd.DataFrame:
     """Return account_attributes rows: `Contract Type` and `seats` (current or at churn) per
     account, as text. The header "Contract Type" has a space and capitals on purpose."""
     seats = w.seats[np.arange(w.n), _last_cell(w)]
-    ids = w.account_ids
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "account_id": np.repeat(ids, 2),
+            "account_id": np.repeat(w.account_ids, 2),
             "attribute": np.tile(np.array(["Contract Type", "seats"], dtype=object), w.n),
             "value": np.column_stack(
                 [np.where(w.annual, "Annual", "Monthly"), seats.astype(str)]
             ).ravel(),
         }
     )
-    return frame
 
 
 def _subscriptions_frame(w: _World) -> pd.DataFrame:
@@ -770,8 +818,14 @@ def _simulate_tickets(w: _World) -> _Tickets:
     a, b = w.cell_start[acc, k], w.cell_stop[acc, k]
     full = w.cell_start[acc, k + 1] - a
     p = w.health[acc, k]
-    rate = (w.params.tickets * np.sqrt(w.seats[acc, k] / 4.0) * (0.5 + 1.8 * (1 - p))
-            * np.where(k < 2, 1.8, 1.0) * (b - a) / full)  # fmt: skip
+    rate = (
+        w.params.tickets
+        * np.sqrt(w.seats[acc, k] / 4.0)
+        * (0.5 + 1.8 * (1 - p))
+        * np.where(k < 2, 1.8, 1.0)
+        * (b - a)
+        / full
+    )
     count = rng.poisson(rate)
     cell = np.repeat(np.arange(len(acc)), count)
     m = len(cell)
@@ -782,15 +836,22 @@ def _simulate_tickets(w: _World) -> _Tickets:
     seg = w.segment[account]
     channel = _pick_rows(rng, CHANNEL_P[seg])
     unhealthy = np.clip((0.6 - health) / 0.4, 0, 1)[:, None]
-    priority = _pick_rows(rng, (1 - unhealthy) * PRIORITY_P_HEALTHY + unhealthy * PRIORITY_P_UNHEALTHY)
-    progress = (day - w.start_day) / max(1, w.end_day - w.start_day)
-    first_h = (FIRST_RESPONSE_MEDIAN_H[channel] * PRIORITY_RESPONSE_FACTOR[priority]
-               * (1.35 - 0.55 * progress) * rng.lognormal(0, 0.9, m))  # fmt: skip
+    priority = _pick_rows(
+        rng, (1 - unhealthy) * PRIORITY_P_HEALTHY + unhealthy * PRIORITY_P_UNHEALTHY
+    )
+    elapsed = (day - w.start_day) / max(1, w.end_day - w.start_day)  # 0 at the start, 1 at the end
+    first_h = (
+        FIRST_RESPONSE_MEDIAN_H[channel]
+        * PRIORITY_RESPONSE_FACTOR[priority]
+        * (1.35 - 0.55 * elapsed)
+        * rng.lognormal(0, 0.9, m)
+    )
     # email and web-form tickets raised at the weekend wait for Monday
     weekend = (_weekday(day) >= 5) & np.isin(channel, [0, 2])
     first_h = first_h + np.where(weekend, rng.uniform(10, 40, m), 0.0)
-    resolution_h = first_h + (RESOLUTION_MEDIAN_H[priority] * np.where(health < 0.4, 1.4, 1.0)
-                              * rng.lognormal(0, 1.0, m))  # fmt: skip
+    resolution_h = first_h + (
+        RESOLUTION_MEDIAN_H[priority] * np.where(health < 0.4, 1.4, 1.0) * rng.lognormal(0, 1.0, m)
+    )
     limit = (w.end_day + 1) * _SECONDS_PER_DAY  # nothing may happen after the end date
     first_response = created + np.round(first_h * 3600).astype(np.int64)
     resolved = created + np.round(resolution_h * 3600).astype(np.int64)
@@ -800,15 +861,27 @@ def _simulate_tickets(w: _World) -> _Tickets:
     answered |= closed
 
     extra = rng.poisson(0.02 + 0.18 * np.log1p(resolution_h / 24) + 0.3 * (priority <= 1))
-    contacts = np.where(closed, np.minimum(6, 1 + extra),
-                        np.where(answered, np.minimum(6, 1 + rng.poisson(0.3, m)), 0))  # fmt: skip
+    contacts = np.where(
+        closed,
+        np.minimum(6, 1 + extra),
+        np.where(answered, np.minimum(6, 1 + rng.poisson(0.3, m)), 0),
+    )
     reopened = closed & (rng.random(m) < 0.035 + 0.09 * (1 - health))
     order = np.lexsort((np.arange(m), account, created))
     t = _Tickets(
-        account=account, health=health, created=created, first_response=first_response,
-        answered=answered, resolved=resolved, closed=closed, contacts=contacts,
-        reopened=reopened, channel=channel, priority=priority, resolution_h=resolution_h,
-    )  # fmt: skip
+        account=account,
+        health=health,
+        created=created,
+        first_response=first_response,
+        answered=answered,
+        resolved=resolved,
+        closed=closed,
+        contacts=contacts,
+        reopened=reopened,
+        channel=channel,
+        priority=priority,
+        resolution_h=resolution_h,
+    )
     for name, value in list(vars(t).items()):
         setattr(t, name, value[order])
     return t
@@ -853,9 +926,13 @@ def _surveys_frame(w: _World, t: _Tickets) -> pd.DataFrame:
     # nothing after the end date, and no answers from accounts that have left (a CSAT survey
     # for a ticket resolved after churn goes unanswered)
     keep = (when < (w.end_day + 1) * _SECONDS_PER_DAY) & _alive_on(w, acc, when // _SECONDS_PER_DAY)
-    acc, kind, touch, when, health, penalty = (x[keep] for x in (acc, kind, touch, when, health, penalty))
+    acc, kind, touch, when, health, penalty = (
+        x[keep] for x in (acc, kind, touch, when, health, penalty)
+    )
     order = np.lexsort((np.arange(len(acc)), acc, when))
-    acc, kind, touch, when, health, penalty = (x[order] for x in (acc, kind, touch, when, health, penalty))
+    acc, kind, touch, when, health, penalty = (
+        x[order] for x in (acc, kind, touch, when, health, penalty)
+    )
 
     m = len(acc)
     score = _survey_scores(rng, kind, health, penalty)
@@ -906,8 +983,7 @@ def _nps_answers(w: _World, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     # answers come in over the two weeks after the survey goes out
     day = a + (rng.random(len(cell)) * np.minimum(14, b - a)).astype(np.int64)
     seconds = day * _SECONDS_PER_DAY + _seconds_in_day(rng, w.region[acc[cell]], 0.8)
-    return (acc[cell], kind, touch, seconds, w.health[acc[cell], k[cell]],
-            np.zeros(len(cell)))  # fmt: skip
+    return (acc[cell], kind, touch, seconds, w.health[acc[cell], k[cell]], np.zeros(len(cell)))
 
 
 def _ticket_answers(w: _World, t: _Tickets, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -921,12 +997,19 @@ def _ticket_answers(w: _World, t: _Tickets, rng: np.random.Generator) -> tuple[n
     kind = np.where(csat, 1, 2)[pick]
     delay = np.round(rng.lognormal(np.log(4), 1.0, m) * 3600).astype(np.int64)[pick]
     penalty = (0.4 * (t.resolution_h > 72) + 0.4 * t.reopened)[pick]
-    return (t.account[pick], kind, np.full(len(kind), 2), t.resolved[pick] + delay,
-            t.health[pick], penalty)  # fmt: skip
+    return (
+        t.account[pick],
+        kind,
+        np.full(len(kind), 2),
+        t.resolved[pick] + delay,
+        t.health[pick],
+        penalty,
+    )
 
 
-def _survey_scores(rng: np.random.Generator, kind: np.ndarray, health: np.ndarray,
-                   penalty: np.ndarray) -> np.ndarray:  # fmt: skip
+def _survey_scores(
+    rng: np.random.Generator, kind: np.ndarray, health: np.ndarray, penalty: np.ndarray
+) -> np.ndarray:
     """Return integer scores in range for each survey type: NPS 0-10, CSAT 1-5, CES 1-7,
     higher for healthier accounts, lower after slow or reopened tickets."""
     noise = rng.normal(0, 1, len(kind))
@@ -938,8 +1021,15 @@ def _survey_scores(rng: np.random.Generator, kind: np.ndarray, health: np.ndarra
     return np.select([kind == 0, kind == 1], [nps, csat], ces).astype(np.int64)
 
 
-def _comments(w: _World, rng: np.random.Generator, acc: np.ndarray, kind: np.ndarray,
-              touch: np.ndarray, score: np.ndarray, when: np.ndarray) -> np.ndarray:  # fmt: skip
+def _comments(
+    w: _World,
+    rng: np.random.Generator,
+    acc: np.ndarray,
+    kind: np.ndarray,
+    touch: np.ndarray,
+    score: np.ndarray,
+    when: np.ndarray,
+) -> np.ndarray:
     """Return a comment per answer (None for about half): a theme weighted by tone, touchpoint,
     segment and the price rise, and a wording of that theme in the score's tone."""
     m = len(acc)
@@ -975,8 +1065,11 @@ def _orders_frame(w: _World) -> pd.DataFrame:
     impl = (rng.random(n) < np.array([0.05, 0.35, 0.7])[w.segment]) & w.alive[:, 0]
     impl_acc = np.flatnonzero(impl)
     impl_day = np.minimum(w.signup[impl_acc] + rng.integers(0, 30, len(impl_acc)), w.end_day)
-    impl_amount = np.round(np.array([800.0, 3000.0, 12000.0])[w.segment[impl_acc]]
-                           * rng.lognormal(0, 0.4, len(impl_acc)), -1)  # fmt: skip
+    impl_amount = np.round(
+        np.array([800.0, 3000.0, 12000.0])[w.segment[impl_acc]]
+        * rng.lognormal(0, 0.4, len(impl_acc)),
+        -1,
+    )
 
     buyer = rng.random(n) < 0.2
     rate = rng.gamma(0.8, 0.35, n)  # add-on orders per month: heterogeneous, as BG/NBD assumes
@@ -1027,8 +1120,15 @@ def _usage_batches(w: _World) -> Iterator[tuple[float, pd.DataFrame]]:
         yield hi / w.n, frame
 
 
-def _usage_batch(w: _World, rng: np.random.Generator, lo: int, hi: int, user_ids: np.ndarray,
-                 day_picker: _DayPicker, taste: np.ndarray) -> pd.DataFrame:  # fmt: skip
+def _usage_batch(
+    w: _World,
+    rng: np.random.Generator,
+    lo: int,
+    hi: int,
+    user_ids: np.ndarray,
+    day_picker: _DayPicker,
+    taste: np.ndarray,
+) -> pd.DataFrame:
     """Return the usage_events of accounts lo..hi-1, sorted by account, time and user."""
     acc, k = w.alive_cells(lo, hi)
     a, b = w.cell_start[acc, k], w.cell_stop[acc, k]
@@ -1060,8 +1160,9 @@ def _usage_batch(w: _World, rng: np.random.Generator, lo: int, hi: int, user_ids
     cum = np.cumsum(weights, axis=1)
     cum /= cum[:, -1:]
     feature = np.minimum((rng.random(m)[:, None] >= cum[ev_cell]).sum(axis=1), len(FEATURES) - 1)
-    duration = np.round(FEATURE_DURATION[feature] * (0.7 + 0.6 * p[ev_cell])
-                        * rng.lognormal(0, 0.8, m), 1)  # fmt: skip
+    duration = np.round(
+        FEATURE_DURATION[feature] * (0.7 + 0.6 * p[ev_cell]) * rng.lognormal(0, 0.8, m), 1
+    )
 
     order = np.lexsort((ev_user, seconds, ev_acc))
     return pd.DataFrame(
@@ -1084,8 +1185,8 @@ def _mrr_on(w: _World, day: int) -> float:
 def _targets_frame(w: _World) -> pd.DataFrame:
     """Return the team's goals for the four quarters up to the one holding the end date:
     NPS (overall and Enterprise), CSAT, monthly logo churn, median first response hours, and
-    MRR growing each quarter as fast as over the half year before (at most 15%). Periods are half-open, so
-    the current quarter's period_end is after the end date (targets look ahead)."""
+    MRR growing each quarter as fast as over the half year before (at most 15%). Periods are
+    half-open, so the current quarter's period_end is after the end date (targets look ahead)."""
     end = date(1970, 1, 1) + timedelta(days=w.end_day)
     quarter = end.year * 12 + (end.month - 1) // 3 * 3  # months since year 0
     starts = [quarter - 3 * j for j in (3, 2, 1, 0, -1)]
@@ -1105,8 +1206,14 @@ def _targets_frame(w: _World) -> pd.DataFrame:
             ("csat", None, start, stop, 0.85, "support CSAT, share of 4-5 answers"),
             ("logo_churn", None, start, stop, 0.02, "monthly logo churn at most 2%"),
             ("first_response_median_h", None, start, stop, 8.0, "median first response"),
-            ("mrr", None, start, stop, round(base * (1 + growth) ** (j + 1), -2),
-             f"{growth:.0%} growth a quarter"),  # fmt: skip
+            (
+                "mrr",
+                None,
+                start,
+                stop,
+                round(base * (1 + growth) ** (j + 1), -2),
+                f"{growth:.0%} growth a quarter",
+            ),
         ]
     return pd.DataFrame(rows, columns=schema.TABLES["targets"].column_names)
 
@@ -1157,7 +1264,7 @@ def _now() -> datetime:
 
 
 def generate(
-    store,
+    store: Store,
     size: str = "small",
     end: date | None = None,
     seed: int = 42,
@@ -1193,8 +1300,8 @@ def generate(
             bump_data_version(cur)
             _record_load(cur, size, counts, started)
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException:  # Streamlit stops scripts with non-Exception exceptions too
+            _rollback(cur)
             raise
         report(0.97, "checkpoint")
         try:
@@ -1207,6 +1314,14 @@ def generate(
         cur.close()
     report(1.0, "done")
     return counts
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the cursor's transaction; a failed COMMIT has already ended it."""
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
 
 
 def _table_frames(w: _World) -> Iterator[tuple[str, pd.DataFrame, float]]:
@@ -1225,8 +1340,9 @@ def _table_frames(w: _World) -> Iterator[tuple[str, pd.DataFrame, float]]:
         yield "usage_events", frame, 0.13 + 0.87 * done
 
 
-def _record_load(cur: duckdb.DuckDBPyConnection, size: str, counts: dict[str, int],
-                 started: datetime) -> None:  # fmt: skip
+def _record_load(
+    cur: duckdb.DuckDBPyConnection, size: str, counts: dict[str, int], started: datetime
+) -> None:
     """Log the demo load in the loads table (inside the caller's transaction)."""
     rows = sum(counts.values())
     cur.execute(
@@ -1255,17 +1371,16 @@ def _csv_chunks(cur: duckdb.DuckDBPyConnection, table: str) -> Iterator[str]:
         yield _accounts_csv(cur, select)
         return
     cur.execute(f"SELECT {select} FROM {table}")
-    header = True
-    while True:
-        chunk = cur.fetch_df_chunk(_CSV_CHUNK_VECTORS)
-        if chunk.empty and not header:
-            return
-        buf = io.StringIO()
-        chunk.to_csv(buf, index=False, header=header, lineterminator="\n")
-        yield buf.getvalue()
-        if chunk.empty:  # an empty table still gets its header
-            return
-        header = False
+    yield _csv_text(cur.fetch_df_chunk(_CSV_CHUNK_VECTORS), header=True)
+    while not (chunk := cur.fetch_df_chunk(_CSV_CHUNK_VECTORS)).empty:
+        yield _csv_text(chunk, header=False)
+
+
+def _csv_text(frame: pd.DataFrame, header: bool) -> str:
+    """Return a frame as CSV text (minimal quoting, \\n line ends, empty for null)."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, header=header, lineterminator="\n")
+    return buf.getvalue()
 
 
 def _accounts_csv(cur: duckdb.DuckDBPyConnection, select: str) -> str:
@@ -1281,16 +1396,12 @@ def _accounts_csv(cur: duckdb.DuckDBPyConnection, select: str) -> str:
         wide.columns = [str(c) for c in wide.columns]
         extra = [c for c in wide.columns if c not in accounts.columns]
         accounts = accounts.merge(wide[extra], left_on="account_id", right_index=True, how="left")
-    buf = io.StringIO()
-    accounts.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    return _csv_text(accounts, header=True)
 
 
 def _non_empty_tables(cur: duckdb.DuckDBPyConnection) -> list[str]:
     """Return the canonical tables that hold rows, in schema order."""
-    return [
-        t for t in schema.TABLES if cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0
-    ]
+    return [t for t in schema.TABLES if cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0]
 
 
 def write_csvs(cur: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:

@@ -55,11 +55,12 @@ def save_upload(up) -> tuple:
 
 def show_result(res: dict) -> None:
     """Draw the outcome of a load: counts, message, row-level report with a download."""
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric("Rows in file", f"{res['rows_in_file']:,}")
     c[1].metric("Loaded", f"{res['rows_loaded']:,}")
     c[2].metric("Rejected", f"{res['rows_rejected']:,}")
     c[3].metric("Skipped as duplicates", f"{res['rows_skipped_duplicate']:,}")
+    c[4].metric("Rows with problems", f"{res.get('rows_with_problems', 0):,}")
     msg = md_escape(res["message"])
     if res["outcome"] == "loaded":
         st.success(msg)

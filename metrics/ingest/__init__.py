@@ -3,7 +3,7 @@
 Public entry points:
 - `load_file(store, table, path, ...) -> LoadResult` : the whole pipeline, all-or-nothing.
 - `propose_mapping(table, headers) -> dict[target, source]` : the wizard's proposal.
-- `preview(store, table, path, ...) -> (DataFrame, LoadResult)` : first rows as they would be stored.
+- `preview(store, table, path, ...) -> (DataFrame, info)` : first rows as they would be stored.
 """
 
 from metrics.ingest.errors import LoadRefused

@@ -48,6 +48,7 @@ class LoadResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_skipped_duplicate: int = 0
+    rows_with_problems: int = 0  # rows listed in the report (all rows are rejected on rejection)
     orphans: int = 0
     load_id: int | None = None
     outcome: str = "refused"
@@ -407,11 +408,17 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
         res.rejects_truncated = len(rej) > MAX_REJECTS_REPORTED
         res.rejects = rej[:MAX_REJECTS_REPORTED]
         res.rows_rejected = rejected_rows
+        res.rows_with_problems = rejected_rows
         if not allow_rejects:
+            # The whole file is rejected: every row counts as rejected, so that
+            # rows_in_file = loaded + rejected + skipped holds here too; the report lists the
+            # rows that caused it.
             res.outcome = "rejected"
+            res.rows_rejected = res.rows_in_file
             res.message = (
-                f"{rejected_rows} of {res.rows_in_file} rows have problems; nothing was loaded. "
-                "Fix them, or load the valid rows explicitly (--allow-rejects)."
+                f"{rejected_rows} of {res.rows_in_file} rows have problems, so the file was "
+                "rejected and nothing was loaded. Fix them, or load the valid rows explicitly "
+                "(--allow-rejects)."
             )
             return
     progress(0.6, "writing")

@@ -67,7 +67,9 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
                    ", or declare the format with --date-format") + ")"))
         )
     elif t in ("INTEGER", "SMALLINT"):
-        value = f"TRY_CAST({s} AS {t})"
+        # DuckDB rounds '7.5' when casting to an integer: accept only whole-number text.
+        value = (f"CASE WHEN regexp_full_match({s}, '[-+]?[0-9]+') THEN TRY_CAST({s} AS {t}) "
+                 "END")
         checks.append((f"{s} IS NOT NULL AND {value} IS NULL", _q("not an integer")))
     elif t in ("DOUBLE",) or t.startswith("DECIMAL"):
         num = _number(s)
@@ -78,7 +80,8 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
         )
         if t.startswith("DECIMAL"):
             checks.append(
-                (f"{num} IS NOT NULL AND abs({num}) >= 1e16", _q("number too large"))
+                (f"{num} IS NOT NULL AND NOT isnan({num}) AND NOT isinf({num}) "
+                 f"AND abs({num}) >= 1e16", _q("number too large"))
             )
             value = (
                 f"CASE WHEN isnan({num}) OR isinf({num}) OR abs({num}) >= 1e16 THEN NULL "
@@ -113,15 +116,16 @@ ROW_RULES: dict[str, list[tuple[str, str, str]]] = {
     "survey_responses": [
         ("survey_type", "survey_type IS NOT NULL AND survey_type NOT IN ('nps','csat','ces')",
          _q("survey_type must be nps, csat or ces")),
-        ("scale", "survey_type = 'csat' AND scale NOT IN (5, 10)",
+        ("scale", "survey_type = 'csat' AND coalesce(scale, $csat_scale) NOT IN (5, 10)",
          _q("csat scale must be 5 or 10")),
         ("score",
          "score IS NOT NULL AND survey_type IN ('nps','csat','ces') AND NOT ("
          "(survey_type = 'nps' AND score BETWEEN 0 AND 10) OR "
-         "(survey_type = 'csat' AND score BETWEEN 1 AND coalesce(scale, 5)) OR "
+         "(survey_type = 'csat' AND score BETWEEN 1 AND coalesce(scale, $csat_scale)) OR "
          "(survey_type = 'ces' AND score BETWEEN 1 AND 7))",
          "'score ' || score || ' out of range ' || CASE survey_type WHEN 'nps' THEN '0-10' "
-         "WHEN 'ces' THEN '1-7' ELSE '1-' || coalesce(scale, 5) END || ' for ' || survey_type"),
+         "WHEN 'ces' THEN '1-7' ELSE '1-' || coalesce(scale, $csat_scale) END || ' for ' "
+         "|| survey_type"),
     ],
     "tickets": [
         ("first_response_at", "first_response_at < created_at",

@@ -73,7 +73,7 @@ def test_the_wizard_refuses_a_bad_file_shows_the_row_report_and_changes_nothing(
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Rows in file"] == "3" and labels["Loaded"] == "0"
-    assert labels["Rejected"] == "1"
+    assert labels["Rejected"] == "3" and labels["Rows with problems"] == "1"
     assert any("Nothing was changed" in e.value for e in at.error)
     report = next(d.value for d in at.dataframe
                   if list(d.value.columns) == ["line", "column", "value", "reason"])

@@ -1,4 +1,4 @@
-"""The demo data set: deterministic, complete, consistent, and telling the stories the pages need."""
+"""The demo data set: deterministic, complete, consistent, telling the stories pages need."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def demo_store(built):
 @pytest.fixture()
 def counts(built):
     return built[1]
+
+
+@pytest.fixture(scope="module")
+def zipped(built):
+    """The demo zip of the module's store, built once."""
+    c = built[0].cursor()
+    try:
+        return demo.demo_zip_bytes(c)
+    finally:
+        c.close()
 
 
 @pytest.fixture()
@@ -82,15 +92,14 @@ def latest_dates(cur) -> dict[tuple[str, str], date | None]:
 # Determinism
 
 
-def test_same_seed_and_end_give_identical_tables_and_identical_zip(tmp_path, demo_store):
+def test_same_seed_and_end_give_identical_tables_and_identical_zip(tmp_path, demo_store, zipped):
     again = Store(tmp_path / "again.duckdb")
     try:
         demo.generate(again, "small", end=END, seed=42)
         assert digests(again) == digests(demo_store)
-        c1, c2 = demo_store.cursor(), again.cursor()
-        assert demo.demo_zip_bytes(c1) == demo.demo_zip_bytes(c2)
-        c1.close()
-        c2.close()
+        c = again.cursor()
+        assert demo.demo_zip_bytes(c) == zipped
+        c.close()
     finally:
         again.close()
 
@@ -183,15 +192,16 @@ def test_nothing_is_dated_after_the_end_date(cur):
 
 
 def test_renewal_dates_are_the_next_anniversary_for_customers_only(cur):
-    rows = cur.execute(
-        "SELECT signup_date, churn_date, renewal_date FROM accounts"
-    ).fetchall()
+    rows = cur.execute("SELECT signup_date, churn_date, renewal_date FROM accounts").fetchall()
     for signup, churn, renewal in rows:
         if churn is not None:
             assert renewal is None
             continue
         assert END < renewal <= END + timedelta(days=366)
-        assert (renewal.month, renewal.day) == (signup.month, signup.day) or renewal.day < signup.day
+        assert (renewal.month, renewal.day) == (
+            signup.month,
+            signup.day,
+        ) or renewal.day < signup.day
 
 
 def test_targets_cover_the_last_year_by_quarter(cur):
@@ -204,7 +214,10 @@ def test_targets_cover_the_last_year_by_quarter(cur):
     for _, n, first, last in rows:
         assert n == 4
         assert first == date(2024, 7, 1) and last == date(2025, 4, 1)
-    assert one(cur, "SELECT target FROM targets WHERE metric = 'nps' AND segment IS NULL LIMIT 1") == 40
+    assert (
+        one(cur, "SELECT target FROM targets WHERE metric = 'nps' AND segment IS NULL LIMIT 1")
+        == 40
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +337,9 @@ def test_scores_are_in_range_for_their_survey_type(cur):
 
 def test_csat_follows_support_and_about_half_the_answers_have_a_comment(cur):
     touch = one(
-        cur, "SELECT avg((touchpoint = 'support')::INT) FROM survey_responses WHERE survey_type = 'csat'"
+        cur,
+        "SELECT avg((touchpoint = 'support')::INT) FROM survey_responses "
+        "WHERE survey_type = 'csat'",
     )
     assert touch == 1.0
     share = one(cur, "SELECT avg((comment IS NOT NULL)::INT) FROM survey_responses")
@@ -333,7 +348,9 @@ def test_csat_follows_support_and_about_half_the_answers_have_a_comment(cur):
 
 
 def test_comments_match_the_tone_of_the_score(cur):
-    praise = "'Fast and reliable.', 'Excellent support experience.', 'Intuitive and clean interface.'"
+    praise = (
+        "'Fast and reliable.', 'Excellent support experience.', 'Intuitive and clean interface.'"
+    )
     low_praise = one(
         cur,
         f"SELECT count(*) FROM survey_responses WHERE survey_type = 'nps' AND score <= 6 "
@@ -366,7 +383,9 @@ def test_nps_lands_in_the_b2b_range_and_csat_near_the_help_desk_benchmark(cur):
         "SELECT 100 * (avg((score >= 9)::INT) - avg((score <= 6)::INT)) FROM survey_responses "
         "WHERE survey_type = 'nps'",
     )
-    csat = one(cur, "SELECT avg((score >= 4)::INT) FROM survey_responses WHERE survey_type = 'csat'")
+    csat = one(
+        cur, "SELECT avg((score >= 4)::INT) FROM survey_responses WHERE survey_type = 'csat'"
+    )
     assert 15 <= nps <= 55
     assert 0.75 <= csat <= 0.92
 
@@ -374,12 +393,20 @@ def test_nps_lands_in_the_b2b_range_and_csat_near_the_help_desk_benchmark(cur):
 def test_usage_events_have_users_features_and_durations(cur):
     assert one(cur, "SELECT count(DISTINCT feature) FROM usage_events") == 12
     assert one(cur, "SELECT min(duration_seconds) FROM usage_events") >= 0
-    assert one(cur, "SELECT count(*) FROM usage_events WHERE NOT regexp_full_match(user_id, 'u[0-9]{4}')") == 0
+    assert (
+        one(
+            cur,
+            "SELECT count(*) FROM usage_events WHERE NOT regexp_full_match(user_id, 'u[0-9]{4}')",
+        )
+        == 0
+    )
     top = cur.execute(
         "SELECT feature FROM usage_events GROUP BY feature ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()[0]
     assert top == "dashboards"
-    weekend_share = one(cur, "SELECT avg((dayofweek(occurred_at) IN (0, 6))::INT) FROM usage_events")
+    weekend_share = one(
+        cur, "SELECT avg((dayofweek(occurred_at) IN (0, 6))::INT) FROM usage_events"
+    )
     assert weekend_share < 0.12  # two of seven days, but B2B usage happens on working days
 
 
@@ -426,7 +453,8 @@ def test_accounts_have_segments_regions_plans_owners_and_stages(cur):
 
 def test_segments_differ_in_mrr_seats_and_churn(cur):
     rows = cur.execute(
-        "SELECT a.segment, avg(s.mrr), avg(CAST(v.value AS INT)), avg((a.churn_date IS NOT NULL)::INT) "
+        "SELECT a.segment, avg(s.mrr), avg(CAST(v.value AS INT)), "
+        "avg((a.churn_date IS NOT NULL)::INT) "
         "FROM accounts a JOIN account_attributes v ON v.account_id = a.account_id "
         "AND v.attribute = 'seats' JOIN subscriptions s ON s.account_id = a.account_id "
         "GROUP BY a.segment"
@@ -457,14 +485,21 @@ def test_custom_attributes_are_seats_and_contract_type_for_every_account(cur):
     ).fetchall()
     assert [r[:2] for r in rows] == [("Contract Type", 500), ("seats", 500)]
     assert (rows[0][2], rows[0][3]) == ("Annual", "Monthly")
-    assert one(
-        cur, "SELECT min(TRY_CAST(value AS INT)) FROM account_attributes WHERE attribute = 'seats'"
-    ) >= 1
-    assert one(
-        cur,
-        "SELECT count(*) FROM account_attributes WHERE attribute = 'seats' "
-        "AND TRY_CAST(value AS INT) IS NULL",
-    ) == 0
+    assert (
+        one(
+            cur,
+            "SELECT min(TRY_CAST(value AS INT)) FROM account_attributes WHERE attribute = 'seats'",
+        )
+        >= 1
+    )
+    assert (
+        one(
+            cur,
+            "SELECT count(*) FROM account_attributes WHERE attribute = 'seats' "
+            "AND TRY_CAST(value AS INT) IS NULL",
+        )
+        == 0
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,7 +586,10 @@ def test_generating_twice_replaces_the_data_instead_of_adding_to_it(tmp_path):
     try:
         first = demo.generate(store, "small", end=END)
         version = store.data_version()
-        second = demo.generate(store, "small", end=END)
+        reports = []
+        second = demo.generate(store, "small", end=END, progress=lambda f, m: reports.append(f))
+        assert reports[0] == 0.0 and reports[-1] == 1.0
+        assert reports == sorted(reports)
         c = store.cursor()
         assert first == second
         assert second == {t: one(c, f"SELECT count(*) FROM {t}") for t in ALL_TABLES}
@@ -600,8 +638,8 @@ def read_zip(data: bytes) -> dict[str, list[list[str]]]:
         }
 
 
-def test_demo_zip_holds_one_csv_per_table_with_canonical_headers(cur, counts):
-    files = read_zip(demo.demo_zip_bytes(cur))
+def test_demo_zip_holds_one_csv_per_table_with_canonical_headers(zipped, counts):
+    files = read_zip(zipped)
     assert sorted(files) == sorted(f"{t}.csv" for t in CANONICAL)
     for table in CANONICAL:
         rows = files[f"{table}.csv"]
@@ -612,8 +650,8 @@ def test_demo_zip_holds_one_csv_per_table_with_canonical_headers(cur, counts):
         assert len(rows) - 1 == counts[table], table
 
 
-def test_csv_values_are_plain_iso_text(cur):
-    files = read_zip(demo.demo_zip_bytes(cur))
+def test_csv_values_are_plain_iso_text(zipped):
+    files = read_zip(zipped)
     accounts = files["accounts.csv"]
     header, first = accounts[0], accounts[1]
     row = dict(zip(header, first, strict=True))
@@ -629,12 +667,12 @@ def test_csv_values_are_plain_iso_text(cur):
     assert mrr.split(".")[1].isdigit() and len(mrr.split(".")[1]) == 2
 
 
-def test_write_csvs_writes_the_same_files_as_the_zip(cur, tmp_path):
+def test_write_csvs_writes_the_same_files_as_the_zip(cur, tmp_path, zipped):
     paths = demo.write_csvs(cur, tmp_path / "out")
     assert [p.name for p in paths] == [f"{t}.csv" for t in CANONICAL]
-    zipped = zipfile.ZipFile(io.BytesIO(demo.demo_zip_bytes(cur)))
+    archive = zipfile.ZipFile(io.BytesIO(zipped))
     for p in paths:
-        assert p.read_bytes() == zipped.read(p.name)
+        assert p.read_bytes() == archive.read(p.name)
 
 
 def test_csv_export_skips_empty_tables(tmp_path):
@@ -643,7 +681,10 @@ def test_csv_export_skips_empty_tables(tmp_path):
         c = store.cursor()
         assert demo.write_csvs(c, tmp_path / "out") == []
         assert zipfile.ZipFile(io.BytesIO(demo.demo_zip_bytes(c))).namelist() == []
-        c.execute("INSERT INTO targets VALUES ('nps', NULL, DATE '2025-01-01', DATE '2025-04-01', 40, NULL)")
+        c.execute(
+            "INSERT INTO targets VALUES "
+            "('nps', NULL, DATE '2025-01-01', DATE '2025-04-01', 40, NULL)"
+        )
         assert [p.name for p in demo.write_csvs(c, tmp_path / "out2")] == ["targets.csv"]
         c.close()
     finally:

@@ -200,7 +200,8 @@ def test_a_load_that_fails_at_row_90000_of_100000_changes_nothing_and_is_recorde
 
     assert res.outcome == "rejected", res.message
     assert res.rows_in_file == N_BIG
-    assert res.rows_rejected == 1
+    assert res.rows_rejected == N_BIG and res.rows_loaded == 0
+    assert res.rows_with_problems == 1
     assert [r["line"] for r in res.rejects] == [BAD_ROW + 1]
     if problem == "unparseable date":
         assert res.rejects[0]["column"] == "occurred_at"
