@@ -1,0 +1,964 @@
+"""`csm bench`: the performance benchmark of QUALITY.md ("Speed"), one JSON document.
+
+What it measures, side by side in one run (these machines are noisy: the ratios count):
+
+- import: the largest size's usage_events exported to CSV, loaded through the real import
+  (`metrics.ingest.load_file` on a fresh empty Store, as `csm load usage_events FILE --mode
+  replace` does) vs DuckDB's own `CREATE TABLE AS SELECT * FROM read_csv(FILE)`; ratio a / b.
+- pages cold: every page's queries (`metrics.pages.compute_page`) in a fresh process per
+  measurement (DuckDB's buffer cache empty; the OS page cache is warm), median of a few.
+- pages warm: the dashboard's cache layer (`dashboard.context`, st.cache_data in bare mode)
+  called twice in one process; the second (cached) pass is timed.
+- raw_scan_s: count(*) + sum() over usage_events, tickets, survey_responses, subscriptions.
+- growth: cold page time and rows read, largest size / smallest size.
+- browser: the dashboard served on 127.0.0.1 and driven by Playwright + Chromium: filter
+  changes until every chart is redrawn, vs a trivial one-widget Streamlit page; the server's
+  peak RSS over that run.
+
+The demo databases are cached under `<bench dir>/<size>.duckdb` (default data/bench, beside the
+database) with a `<size>.meta.json` describing them; delete the folder to rebuild. Progress goes
+to stderr; `run()` returns the document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+END = date(2026, 6, 30)  # fixed last day of the demo data, so reruns are comparable
+SEED = 42
+THREADS = 2  # the Store's default (CSM_THREADS); DuckDB's own import gets the same
+MEMORY_LIMIT = "2GB"  # the Store's default (CSM_MEMORY_LIMIT)
+PAGE_URLS = {"overview": "/", "data": "/data"}
+# Tables of the raw scan: (table, expression summed). The tables the pages read, plus usage.
+RAW_SCAN = [
+    ("usage_events", "duration_seconds"),
+    ("tickets", "contacts"),
+    ("survey_responses", "score"),
+    ("subscriptions", "mrr"),
+]
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+GOALS = {"import_ratio": 1.5, "cold_s": 1.0, "warm_s": 0.1, "browser_vs_trivial": 3.0,
+         "peak_rss_mb": 2048.0}
+_MARK = "@@CSM-BENCH@@"
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Return the nearest-rank percentile `p` (0-100) of `values` (p95 of 20 = the 19th)."""
+    s = sorted(values)
+    k = max(1, math.ceil(p / 100 * len(s)))
+    return s[k - 1]
+
+
+def bench_dir_for(db: Path | str | None) -> Path:
+    """Return the benchmark folder: `bench/` beside the database (default data/bench)."""
+    from metrics.store import default_db_path
+
+    return (Path(db) if db else default_db_path()).resolve().parent / "bench"
+
+
+def find_chromium() -> str | None:
+    """Return the Chromium executable ($BROWSER_PATH, else /usr/bin/chromium) or None."""
+    for cand in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium"):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Children: every measurement that opens a database runs in its own process.
+
+
+def _child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("CSM_DB", None)
+    return env
+
+
+def _in_child(fn: str, timeout: float = 3600, **kwargs) -> dict:
+    """Run `_c_<fn>(**kwargs)` in a fresh Python process and return its result (a dict)."""
+    code = (
+        "import json, sys\n"
+        "from metrics import bench\n"
+        "a = json.loads(sys.argv[1])\n"
+        "res = getattr(bench, '_c_' + a['fn'])(**a['kwargs'])\n"
+        f"print({_MARK!r} + json.dumps(res), flush=True)\n"
+    )
+    arg = json.dumps({"fn": fn, "kwargs": kwargs})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, arg], cwd=REPO, env=_child_env(), stdout=subprocess.PIPE,
+        stderr=None, text=True, timeout=timeout, check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_MARK)]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"bench child {fn} failed (exit {proc.returncode}); see stderr")
+    return json.loads(lines[-1][len(_MARK):])
+
+
+def _maxrss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _c_generate(size: str, path: str, end: str, seed: int) -> dict:
+    from metrics import demo
+    from metrics.store import Store
+
+    last = [0.0]
+
+    def progress(f: float, m: str) -> None:
+        if f - last[0] >= 0.05 or f >= 1.0:
+            last[0] = f
+            _log(f"  {size}: [{f:4.0%}] {m}")
+
+    t0 = time.perf_counter()
+    store = Store(path)
+    try:
+        counts = demo.generate(store, size=size, end=date.fromisoformat(end), seed=seed,
+                               progress=progress)
+    finally:
+        store.close()
+    return {"rows": counts, "seconds": time.perf_counter() - t0, "peak_rss_mb": _maxrss_mb()}
+
+
+def _c_cold(path: str, page: str) -> dict:
+    from metrics import pages
+    from metrics.store import Store
+
+    t0 = time.perf_counter()
+    store = Store(path)
+    open_s = time.perf_counter() - t0
+    cur = store.cursor()
+    try:
+        q = pages.default_query(cur)
+        t1 = time.perf_counter()
+        out = pages.compute_page(cur, page, q)
+        seconds = time.perf_counter() - t1
+    finally:
+        cur.close()
+        store.close()
+    return {"seconds": seconds, "open_s": open_s, "result_rows": sum(len(v) for v in out.values()),
+            "peak_rss_mb": _maxrss_mb()}
+
+
+class _SpyCursor:
+    """A cursor that records the SQL it executes (to learn which tables a page reads)."""
+
+    def __init__(self, cur) -> None:
+        self._cur = cur
+        self.statements: list[str] = []
+
+    def execute(self, sql, *a, **k):
+        self.statements.append(str(sql))
+        return self._cur.execute(sql, *a, **k)
+
+    def sql(self, sql, *a, **k):
+        self.statements.append(str(sql))
+        return self._cur.sql(sql, *a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+def tables_in(statements: list[str], known: list[str]) -> list[str]:
+    """Return the known tables that appear after FROM or JOIN in the statements (sorted)."""
+    found = set()
+    for sql in statements:
+        text = re.sub(r"--[^\n]*", " ", sql)
+        for name in re.findall(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", text, flags=re.I):
+            if name.lower() in known:
+                found.add(name.lower())
+    return sorted(found)
+
+
+def _c_raw_scan(path: str, pages_: list[str]) -> dict:
+    from metrics import pages, schema
+    from metrics.store import Store
+
+    store = Store(path)
+    cur = store.cursor()
+    try:
+        per_table = {}
+        for table, col in RAW_SCAN:  # names from our own constant
+            t0 = time.perf_counter()
+            cur.execute(f"SELECT count(*), sum({col}) FROM {table}").fetchall()
+            per_table[table] = time.perf_counter() - t0
+        # Which tables each page reads (after the timing: this run warms the buffer cache).
+        known = [*schema.TABLES, "account_attributes", "loads", "data_version"]
+        read = {}
+        for page in pages_:
+            spy = _SpyCursor(cur)
+            pages.compute_page(spy, page, pages.default_query(cur))
+            read[page] = tables_in(spy.statements, known)
+    finally:
+        cur.close()
+        store.close()
+    return {"seconds": sum(per_table.values()), "per_table": per_table, "tables_read": read}
+
+
+def _c_warm(path: str, pages_: list[str], repeats: int) -> dict:
+    """Time the dashboard cache layer: pass 1 fills st.cache_data, passes 2.. are timed."""
+    os.environ["CSM_DB"] = path
+    import logging
+
+    # Bare mode (no `streamlit run`): st.cache_data warns once per call that there is no
+    # runtime; the caches work (in-memory storage). Keep stderr readable.
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    import streamlit as st
+
+    from dashboard import context
+    from metrics import kpis, pages, registry
+
+    calls = {"n": 0}
+    real_compute, real_load_sql = registry.compute, kpis.load_sql
+
+    def counting_compute(*a, **k):
+        calls["n"] += 1
+        return real_compute(*a, **k)
+
+    def counting_load_sql(*a, **k):
+        calls["n"] += 1
+        return real_load_sql(*a, **k)
+
+    registry.compute, kpis.load_sql = counting_compute, counting_load_sql
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    out = {}
+    try:
+        store = context.get_store()
+        cur = store.cursor()
+        q = pages.default_query(cur)
+        cur.close()
+
+        def one_pass(page: str) -> None:
+            for item in pages.PAGES[page]:
+                if item[0] == "metric":
+                    context.metric(item[1], q)
+                else:
+                    context.named_query(item[1], **item[2])
+
+        for page in pages_:
+            calls["n"] = 0
+            t0 = time.perf_counter()
+            one_pass(page)
+            first = time.perf_counter() - t0
+            first_calls = calls["n"]
+            calls["n"] = 0
+            samples = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                one_pass(page)
+                samples.append(time.perf_counter() - t0)
+            out[page] = {"first_pass_s": first, "samples": samples,
+                         "computations_first_pass": first_calls,
+                         "computations_cached_passes": calls["n"]}
+    finally:
+        registry.compute, kpis.load_sql = real_compute, real_load_sql
+        try:
+            context.get_store().close()
+        finally:
+            st.cache_data.clear()
+            st.cache_resource.clear()
+    return out
+
+
+def _c_export_csv(db: str, csv: str) -> dict:
+    import duckdb
+
+    tmp = Path(csv).with_suffix(".csv.part")
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    con = duckdb.connect(db, read_only=True, config={"threads": THREADS})
+    try:
+        con.execute(f"COPY usage_events TO '{_sql_str(tmp)}' (HEADER, DELIMITER ',')")
+        rows = con.execute("SELECT count(*) FROM usage_events").fetchone()[0]
+    finally:
+        con.close()
+    tmp.replace(csv)
+    return {"rows": rows, "seconds": time.perf_counter() - t0}
+
+
+def _sql_str(p: Path | str) -> str:
+    return str(p).replace("'", "''")
+
+
+def _remove_db(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def _c_import_csm(csv: str, target: str) -> dict:
+    from metrics.ingest import load_file
+    from metrics.store import Store
+
+    _remove_db(Path(target))
+    t0 = time.perf_counter()
+    store = Store(target, allow_paths=(Path(csv),))
+    try:
+        res = load_file(store, "usage_events", Path(csv), mode="replace")
+    finally:
+        store.close()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "outcome": res.outcome, "rows_in_file": res.rows_in_file,
+            "rows_loaded": res.rows_loaded, "rows_rejected": res.rows_rejected,
+            "orphans": res.orphans, "message": res.message[:500], "peak_rss_mb": _maxrss_mb()}
+
+
+def _c_import_duckdb(csv: str, target: str) -> dict:
+    import duckdb
+
+    _remove_db(Path(target))
+    t0 = time.perf_counter()
+    con = duckdb.connect(target, config={"threads": THREADS, "memory_limit": MEMORY_LIMIT})
+    try:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{_sql_str(csv)}')")
+        ctas = time.perf_counter() - t0
+        con.execute("CHECKPOINT")
+        rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    finally:
+        con.close()
+    return {"seconds": time.perf_counter() - t0, "ctas_s": ctas, "rows": rows,
+            "peak_rss_mb": _maxrss_mb()}
+
+
+# ----------------------------------------------------------------------------------------------
+# The demo databases
+
+
+def _meta_for(size: str) -> dict:
+    from metrics import demo, schema
+
+    return {"size": size, "end": END.isoformat(), "seed": SEED,
+            "params": asdict(demo.SIZES[size]), "schema_version": schema.SCHEMA_VERSION}
+
+
+def _db_rows(path: Path, tables: list[str]) -> dict | None:
+    """Return {table: rows} of a database file (read-only), or None when it cannot be read."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def ensure_db(size: str, bench_dir: Path) -> dict:
+    """Return the meta of `<bench_dir>/<size>.duckdb`, generating it first unless a complete one
+    (same parameters, schema version and row counts as its meta file) is there."""
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    path, meta_path = bench_dir / f"{size}.duckdb", bench_dir / f"{size}.meta.json"
+    want = _meta_for(size)
+    if path.exists() and meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            meta = {}
+        same = all(meta.get(k) == v for k, v in want.items())
+        rows = meta.get("rows") or {}
+        if same and rows and _db_rows(path, list(rows)) == rows:
+            _log(f"reusing {path} ({sum(rows.values()):,} rows)")
+            return meta
+    _log(f"generating the {size} demo data set into {path} (once; cached for later runs)")
+    meta_path.unlink(missing_ok=True)
+    _remove_db(path)
+    res = _in_child("generate", size=size, path=str(path), end=END.isoformat(), seed=SEED)
+    meta = {**want, "rows": res["rows"], "generate_s": round(res["seconds"], 1),
+            "generate_peak_rss_mb": round(res["peak_rss_mb"], 1)}
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    _log(f"  {size}: {sum(res['rows'].values()):,} rows in {res['seconds']:.0f} s")
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# Import
+
+
+def bench_import(bench_dir: Path, size: str, rows_expected: int) -> dict:
+    csv = bench_dir / f"usage_events_{size}.csv"
+    db = bench_dir / f"{size}.duckdb"
+    if not csv.exists() or _csv_rows_quick(csv) != rows_expected:
+        _log(f"exporting usage_events of {size} to {csv}")
+        _in_child("export_csv", db=str(db), csv=str(csv))
+    else:
+        _log(f"reusing {csv}")
+    target_b = bench_dir / "readcsv_target.duckdb"
+    target_a = bench_dir / "import_target.duckdb"
+    _log("import (b): DuckDB CREATE TABLE AS SELECT * FROM read_csv(...)")
+    b = _in_child("import_duckdb", csv=str(csv), target=str(target_b))
+    _log(f"  {b['seconds']:.2f} s")
+    _log("import (a): metrics.ingest.load_file (csm load usage_events --mode replace)")
+    a = _in_child("import_csm", csv=str(csv), target=str(target_a))
+    _log(f"  {a['seconds']:.2f} s, {a['outcome']}")
+    for t in (target_a, target_b):
+        _remove_db(t)
+    return {
+        "rows": a["rows_loaded"] if a["outcome"] != "refused" else b["rows"],
+        "seconds": _r(a["seconds"], 3),
+        "duckdb_read_csv_seconds": _r(b["seconds"], 3),
+        "ratio": _r(a["seconds"] / b["seconds"], 3),
+        "duckdb_ctas_without_checkpoint_s": _r(b["ctas_s"], 3),
+        "size": size,
+        "file": str(csv),
+        "file_mb": _r(csv.stat().st_size / 1e6, 1),
+        "rows_in_file": a["rows_in_file"],
+        "outcome": a["outcome"],
+        "rows_rejected": a["rows_rejected"],
+        "orphans": a["orphans"],
+        "message": a["message"],
+        "peak_rss_mb": {"csm_load": _r(a["peak_rss_mb"], 1), "duckdb": _r(b["peak_rss_mb"], 1)},
+        "method": ("(a) metrics.ingest.load_file(store, 'usage_events', FILE, mode='replace') on a "
+                   "fresh empty Store, timed from opening the Store to closing it (sha256, "
+                   "validation, orphan check, transaction, CHECKPOINT); (b) a fresh duckdb "
+                   f"file, threads={THREADS}, memory_limit={MEMORY_LIMIT}: CREATE TABLE AS "
+                   "SELECT * FROM read_csv(FILE) then CHECKPOINT, timed from connect to close. "
+                   "Each in its own fresh process."),
+    }
+
+
+def _csv_rows_quick(csv: Path) -> int:
+    """Return the data lines of a CSV (newlines minus the header), reading in 16 MiB chunks."""
+    n = 0
+    with open(csv, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n += chunk.count(b"\n")
+    return n - 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Browser
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_health(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - 127.0.0.1 only
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"the server on port {port} was not healthy after {timeout:.0f} s")
+
+
+def _start_server(cmd: list[str], log: Path) -> subprocess.Popen:
+    fh = open(log, "w")  # noqa: SIM115 - closed with the process by _stop_server
+    proc = subprocess.Popen(cmd, cwd=REPO, env=_child_env(), stdout=fh, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc._bench_log = fh  # type: ignore[attr-defined]
+    return proc
+
+
+def _stop_server(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    try:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=15)
+    finally:
+        fh = getattr(proc, "_bench_log", None)
+        if fh:
+            fh.close()
+
+
+class RssSampler:
+    """Sample the RSS of a process and its children every `interval` s in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 2**20
+
+
+# Streamlit 1.67: the app root `[data-testid=stApp]` carries data-test-script-state
+# (initial / running / notRunning / rerunRequested / ...). A MutationObserver installed before
+# each change records that a run started (the old value of any change away from notRunning
+# counts too, so a run that starts and ends between two polls is not missed).
+_ARM_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__benchSawRun = false;
+  if (window.__benchObs) window.__benchObs.disconnect();
+  window.__benchObs = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.oldValue !== 'notRunning' || app.getAttribute('data-test-script-state') !== 'notRunning')
+        window.__benchSawRun = true;
+    }
+  });
+  window.__benchObs.observe(app, {attributes: true, attributeOldValue: true,
+                                  attributeFilter: ['data-test-script-state']});
+}"""
+# Done: a run was seen, the script is not running, no element is stale, every Plotly chart has
+# its SVG, no element is still a skeleton placeholder.
+_DONE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || !window.__benchSawRun) return false;
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    if (!c.querySelector('.main-svg')) return false;
+  return true;
+}"""
+_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"]')
+    && !!document.querySelector('[data-testid="stSidebar"] [data-testid="stMultiSelect"]');
+}"""
+_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def gray_toggles(n_options: int, count: int) -> list[int]:
+    """Return `count` option indexes to toggle, one per change, following a Gray code so that
+    each of the first 2**n - 1 changes reaches a selection not seen before."""
+    return [((((i + 1) ^ ((i + 1) >> 1)) ^ (i ^ (i >> 1))).bit_length() - 1) % n_options
+            for i in range(count)]
+
+
+def _multiselect(page, label: str):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has=page.get_by_text(label, exact=True))
+
+
+def _toggle(page, label: str, option: str, selected: bool, timeout_ms: int) -> float:
+    """Add or remove `option` in the sidebar multiselect `label`; return seconds until the
+    rerun finished and every chart was redrawn."""
+    widget = _multiselect(page, label)
+    page.evaluate(_ARM_JS)
+    if selected:  # remove: the tag's close icon
+        tag = widget.locator('[data-baseweb="tag"]').filter(has_text=option)
+        close = tag.locator('[role="presentation"]').last
+        t0 = time.perf_counter()
+        close.click(timeout=timeout_ms)
+    else:
+        widget.locator('[data-baseweb="select"]').click(timeout=timeout_ms)
+        item = page.locator('[role="option"]').filter(has_text=re.compile(f"^{re.escape(option)}$"))
+        item.first.wait_for(state="visible", timeout=timeout_ms)
+        t0 = time.perf_counter()
+        item.first.click(timeout=timeout_ms)
+    page.wait_for_function(_DONE_JS, timeout=timeout_ms, polling=20)
+    page.evaluate(_FRAMES_JS)
+    dt = time.perf_counter() - t0
+    page.keyboard.press("Escape")  # close the dropdown, if open (not a change)
+    return dt
+
+
+def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
+           timeout_ms: int) -> dict:
+    """Open `url`, then make `changes` filter changes (Gray code over `toggles`); return the
+    samples of new selections and of toggling back and forth between two seen ones."""
+    page.goto(url, timeout=timeout_ms)
+    page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
+    selected: set[int] = set()
+    seen = {frozenset()}
+    new, repeat = [], []
+    for idx in gray_toggles(len(toggles), changes):
+        label, option = toggles[idx]
+        dt = _toggle(page, label, option, idx in selected, timeout_ms)
+        selected ^= {idx}
+        (repeat if frozenset(selected) in seen else new).append(dt)
+        seen.add(frozenset(selected))
+    # Cached reruns: toggle the first option back and forth (both selections already seen).
+    label, option = toggles[0]
+    for _ in range(changes):
+        dt = _toggle(page, label, option, 0 in selected, timeout_ms)
+        selected ^= {0}
+        repeat.append(dt)
+    return {"new": new, "repeat": repeat}
+
+
+def _summary(samples: dict) -> dict:
+    new, rep = samples["new"], samples["repeat"]
+    return {
+        "p50_s": _r(statistics.median(new), 3) if new else None,
+        "p95_s": _r(percentile(new, 95), 3) if new else None,
+        "changes": len(new),
+        "cached_p50_s": _r(statistics.median(rep), 3) if rep else None,
+        "cached_p95_s": _r(percentile(rep, 95), 3) if rep else None,
+        "cached_changes": len(rep),
+        "samples_s": [_r(x, 3) for x in new],
+    }
+
+
+TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench` (written by metrics.bench)."""
+import streamlit as st
+
+choice = st.sidebar.multiselect("Choice", {options!r}, placeholder="All")
+st.write(f"{{len(choice)}} selected")
+'''
+
+
+def bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
+                  changes: int = 20, timeout_s: float = 120) -> dict:
+    """Drive the dashboard and a trivial page with Playwright; return the `browser` section
+    and the server's peak RSS."""
+    from playwright.sync_api import sync_playwright
+
+    from metrics import demo
+
+    dims = [("Segment", s) for s in demo.SEGMENTS] + [("Region", r) for r in demo.REGIONS]
+    trivial_opts = [f"{label}: {opt}" for label, opt in dims]
+    trivial = bench_dir / "trivial_app.py"
+    trivial.write_text(TRIVIAL_APP.format(options=trivial_opts))
+    out: dict = {"pages": {}, "trivial_p95_s": None}
+    timeout_ms = int(timeout_s * 1000)
+    server = None
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # The dashboard on the largest data set.
+            port = _free_port()
+            _log(f"browser: serving {db.name} on 127.0.0.1:{port}")
+            server = _start_server(
+                [sys.executable, "-m", "metrics.cli", "serve", "--port", str(port), "--db",
+                 str(db), "--address", "127.0.0.1"], bench_dir / "server-dashboard.log")
+            t0 = time.perf_counter()
+            _wait_health(port, server)
+            with RssSampler(server.pid) as rss:
+                out["server_start_s"] = _r(time.perf_counter() - t0, 2)
+                for page_name in pages_:
+                    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    try:
+                        page = ctx.new_page()
+                        t1 = time.perf_counter()
+                        samples = _drive(page, f"http://127.0.0.1:{port}{PAGE_URLS[page_name]}",
+                                         dims, changes, timeout_ms)
+                        out["pages"][page_name] = _summary(samples)
+                        _log(f"  {page_name}: {out['pages'][page_name]['p95_s']} s p95 "
+                             f"({time.perf_counter() - t1:.0f} s)")
+                    finally:
+                        ctx.close()
+            out["peak_rss_mb"] = _r(rss.peak_mb, 1)
+            out["rss_samples"] = rss.samples
+            _stop_server(server)
+            server = None
+            # The trivial page, served the same way.
+            port = _free_port()
+            _log(f"browser: serving the trivial page on 127.0.0.1:{port}")
+            server = _start_server(
+                [sys.executable, "-m", "streamlit", "run", str(trivial), "--server.port",
+                 str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
+                bench_dir / "server-trivial.log")
+            _wait_health(port, server)
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            try:
+                page = ctx.new_page()
+                samples = _drive(page, f"http://127.0.0.1:{port}/",
+                                 [("Choice", o) for o in trivial_opts], changes, timeout_ms)
+                triv = _summary(samples)
+            finally:
+                ctx.close()
+            out["trivial"] = triv
+            out["trivial_p95_s"] = triv["p95_s"]
+            _log(f"  trivial: {triv['p95_s']} s p95")
+        finally:
+            _stop_server(server)
+            browser.close()
+    out["method"] = (
+        f"Playwright {_pkg_version('playwright')} + {chromium} (headless). Each page opened in a "
+        "fresh context, then `changes` sidebar filter changes (one Segment or Region option "
+        "added or removed per change, following a Gray code so every change reaches a selection "
+        "not seen before: p50_s / p95_s), then the same number of changes toggling back and "
+        "forth between two selections already seen (cached_*). A change is timed from the click "
+        "on the option (or the tag's close icon) until Streamlit's stApp "
+        "data-test-script-state went through a run and back to notRunning, no element is stale, "
+        "every Plotly chart has its SVG, plus two animation frames. The trivial page is one "
+        "multiselect with the same 7 options, served by `streamlit run` the same way.")
+    return out
+
+
+def _pkg_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# The run
+
+
+def _machine() -> dict:
+    import duckdb
+    import psutil
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "memory_gb": _r(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "streamlit": _pkg_version("streamlit"),
+        "pandas": _pkg_version("pandas"),
+    }
+
+
+def _goals(doc: dict, largest: str, smallest: str) -> list[dict]:
+    """Return QUALITY.md's speed goals with the figure measured and whether it was met."""
+    out = []
+
+    def goal(what, figure, limit, ok, note=""):
+        out.append({"goal": what, "figure": figure, "limit": limit,
+                    "met": None if figure is None else bool(ok), **({"note": note} if note else {})})
+
+    imp = doc.get("import")
+    if imp:
+        goal(f"import ratio ({imp['size']})", imp["ratio"], GOALS["import_ratio"],
+             imp["ratio"] is not None and imp["ratio"] <= GOALS["import_ratio"])
+    for page, by_size in doc["pages"].items():
+        m = by_size.get(largest, {})
+        goal(f"{page} cold_s ({largest})", m.get("cold_s"), GOALS["cold_s"],
+             (m.get("cold_s") or 0) <= GOALS["cold_s"])
+        goal(f"{page} warm_s ({largest})", m.get("warm_s"), GOALS["warm_s"],
+             (m.get("warm_s") or 0) <= GOALS["warm_s"])
+        g = doc["growth"].get(page)
+        if g:
+            goal(f"{page} growth time_ratio <= row_ratio ({largest}/{smallest})",
+                 g["time_ratio"], g["row_ratio"], g["time_ratio"] <= g["row_ratio"])
+    b = doc.get("browser")
+    if b and b.get("trivial_p95_s"):
+        limit = _r(GOALS["browser_vs_trivial"] * b["trivial_p95_s"], 3)
+        for page, m in b["pages"].items():
+            goal(f"browser {page} p95_s <= 3 x trivial_p95_s", m["p95_s"], limit,
+                 m["p95_s"] is not None and m["p95_s"] <= limit,
+                 f"ratio {_r(m['p95_s'] / b['trivial_p95_s'], 2)}; cached reruns: "
+                 f"p95 {m['cached_p95_s']} s")
+    if doc.get("peak_rss_mb") is not None:
+        goal(f"server peak RSS ({largest})", doc["peak_rss_mb"], GOALS["peak_rss_mb"],
+             doc["peak_rss_mb"] <= GOALS["peak_rss_mb"])
+    return out
+
+
+def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str | None = None,
+        import_size: str | None = None, cold_repeats: int = 3, warm_repeats: int = 5,
+        browser_changes: int = 20, pages: list[str] | None = None) -> dict:
+    """Run the benchmark and return the document (QUALITY.md "Speed").
+
+    sizes: demo sizes, e.g. ["small", "medium", "large"] (measured in that order; growth is
+    largest / smallest). db: the dashboard database, whose folder holds `bench/` (default
+    data/bench); db_dir overrides that folder. import_size: the size whose usage_events CSV is
+    imported (default the largest; "" or None with import_size=False skips). cold_repeats:
+    fresh processes per (size, page), the median is reported."""
+    from metrics import demo
+    from metrics import pages as pages_mod
+
+    started = time.perf_counter()
+    if not sizes:
+        raise ValueError("no sizes to measure")
+    bad = [s for s in sizes if s not in demo.SIZES]
+    if bad:
+        raise ValueError(f"unknown size(s) {bad}; choose from {', '.join(demo.SIZES)}")
+    order = list(demo.SIZES)
+    sizes = sorted(dict.fromkeys(sizes), key=order.index)
+    smallest, largest = sizes[0], sizes[-1]
+    page_names = list(pages or pages_mod.PAGES)
+    bench_dir = Path(db_dir).resolve() if db_dir else bench_dir_for(db)
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    _log(f"benchmark folder {bench_dir}; sizes {', '.join(sizes)}")
+
+    notes = [
+        "cold: each measurement in a fresh process (DuckDB buffer cache empty, OS page cache "
+        f"warm), Store opened first (not timed), median of {cold_repeats} processes.",
+        "warm: one process per size; dashboard.context.metric / named_query (st.cache_data in "
+        "bare mode, in-memory storage) over the queries of metrics.pages.PAGES; one pass fills "
+        f"the caches, then the median of {warm_repeats} cached passes. Each pass includes the "
+        "data_version() query the cache key needs; computations_cached_passes counts calls "
+        "that were not served by the cache (0 expected).",
+        "raw_scan_s: count(*) and sum() over " + ", ".join(f"{t}.{c}" for t, c in RAW_SCAN)
+        + " in a fresh process; pages[p][s].ratio_to_raw_scan = cold_s / raw_scan_s, and "
+        "ratio_to_raw_scan_of_tables_read uses only the raw-scan tables the page reads.",
+    ]
+    metas = {s: ensure_db(s, bench_dir) for s in sizes}
+    rows = {s: metas[s]["rows"] for s in sizes}
+
+    doc: dict = {
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "sizes": sizes,
+        "rows": {s: sum(r.values()) for s, r in rows.items()},
+        "rows_by_table": rows,
+        "data_end": END.isoformat(),
+        "machine": _machine(),
+        "bench_dir": str(bench_dir),
+    }
+
+    # Import
+    if import_size is None:
+        import_size = largest
+    if import_size:
+        if import_size not in metas:
+            metas[import_size] = ensure_db(import_size, bench_dir)
+        doc["import"] = bench_import(bench_dir, import_size,
+                                     metas[import_size]["rows"]["usage_events"])
+    else:
+        doc["import"] = None
+
+    # Raw scans, cold and warm pages
+    raw, tables_read = {}, {}
+    result: dict = {p: {} for p in page_names}
+    warm_detail: dict = {}
+    for size in sizes:
+        path = str(bench_dir / f"{size}.duckdb")
+        _log(f"{size}: raw scan")
+        rs = _in_child("raw_scan", path=path, pages_=page_names)
+        raw[size] = rs
+        tables_read = rs["tables_read"]
+        for page in page_names:
+            samples = []
+            for _ in range(cold_repeats):
+                samples.append(_in_child("cold", path=path, page=page)["seconds"])
+            result[page][size] = {"cold_s": statistics.median(samples), "cold_samples_s": samples}
+            _log(f"{size}: {page} cold {statistics.median(samples):.3f} s")
+        _log(f"{size}: warm (dashboard cache)")
+        w = _in_child("warm", path=path, pages_=page_names, repeats=warm_repeats)
+        warm_detail[size] = w
+        for page in page_names:
+            m = result[page][size]
+            m["warm_s"] = statistics.median(w[page]["samples"])
+            m["warm_first_pass_s"] = w[page]["first_pass_s"]
+            m["computations_cached_passes"] = w[page]["computations_cached_passes"]
+            m["ratio_to_raw_scan"] = m["cold_s"] / rs["seconds"]
+            read = [t for t, _c in RAW_SCAN if t in tables_read.get(page, [])]
+            part = sum(rs["per_table"][t] for t in read)
+            m["ratio_to_raw_scan_of_tables_read"] = m["cold_s"] / part if part else None
+    doc["pages"] = {
+        p: {s: {k: ([_r(x) for x in v] if isinstance(v, list) else
+                    (_r(v) if isinstance(v, float) else v)) for k, v in m.items()}
+            for s, m in by.items()}
+        for p, by in result.items()
+    }
+    doc["raw_scan_s"] = {s: _r(raw[s]["seconds"]) for s in sizes}
+    doc["raw_scan_by_table_s"] = {s: {t: _r(v) for t, v in raw[s]["per_table"].items()}
+                                  for s in sizes}
+    doc["tables_read"] = tables_read
+
+    # Growth: largest / smallest
+    growth = {}
+    for page in page_names:
+        lo, hi = result[page][smallest]["cold_s"], result[page][largest]["cold_s"]
+        read = tables_read.get(page) or list(rows[smallest])
+        r_lo = sum(rows[smallest].get(t, 0) for t in read)
+        r_hi = sum(rows[largest].get(t, 0) for t in read)
+        growth[page] = {
+            "time_ratio": _r(hi / lo, 3) if lo else None,
+            "row_ratio": _r(r_hi / r_lo, 3) if r_lo else None,
+            "rows_basis": "rows of the tables the page reads: " + ", ".join(read),
+            "sizes": f"{largest} / {smallest}",
+        }
+    doc["growth"] = growth
+
+    # Browser
+    doc["browser"] = None
+    doc["peak_rss_mb"] = None
+    if browser:
+        chromium = find_chromium()
+        if chromium is None:
+            msg = ("Chromium not found (BROWSER_PATH or /usr/bin/chromium): the browser "
+                   "measurements and peak_rss_mb are left null.")
+            _log(msg)
+            notes.append(msg)
+        else:
+            b = bench_browser(bench_dir, bench_dir / f"{largest}.duckdb", chromium, page_names,
+                              changes=browser_changes)
+            doc["peak_rss_mb"] = b.pop("peak_rss_mb", None)
+            doc["browser"] = b
+            notes.append(f"peak_rss_mb: the dashboard server (process and children), sampled "
+                         f"every 0.2 s over the browser run on {largest}.")
+    else:
+        notes.append("browser measurements skipped (--no-browser): browser and peak_rss_mb null.")
+    doc["goals"] = _goals(doc, largest, smallest)
+    doc["notes"] = notes
+    doc["bench_seconds"] = _r(time.perf_counter() - started, 1)
+    _log(f"done in {doc['bench_seconds']:.0f} s")
+    return doc
