@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def cmd(name, help_):
         sp = sub.add_parser(name, help=help_, description=help_)
-        sp.add_argument("--db", type=Path, help="database file (default: $CSM_DB or data/csm.duckdb)")
+        sp.add_argument("--db", type=Path,
+                        help="database file (default: $CSM_DB or data/csm.duckdb)")
         return sp
 
     sp = cmd("serve", "start the dashboard, headless")
@@ -76,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("demo", "(re)create the demo data set")
     sp.add_argument("--size", choices=["small", "medium", "large"], default="small")
-    sp.add_argument("--end", type=_date, default=None, help="last day of the data (default: yesterday)")
+    sp.add_argument("--end", type=_date, default=None,
+                    help="last day of the data (default: yesterday)")
     sp.add_argument("--seed", type=int, default=42)
 
     sp = cmd("load", "import a CSV into a canonical table")

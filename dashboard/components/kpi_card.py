@@ -40,7 +40,8 @@ def kpi_card(
     name: str, current: pd.Series | None, previous: pd.Series | None, series: pd.Series,
     *, period_label: str, significance: tuple[bool, float] | None = None,
     target: float | None = None, convention: str = "", column: str | None = None,
-    label: str | None = None, unit: str | None = None,
+    label: str | None = None, unit: str | None = None, direction: str | None = None,
+    explain: str | None = None,
 ) -> None:
     """Draw one KPI card for metric `name` (the headline column unless `column` is given).
 
@@ -52,7 +53,7 @@ def kpi_card(
     value = current[col] if current is not None else None
     prev = previous[col] if previous is not None else None
     delta = delta_text(value, prev, unit)
-    good_when_up = spec.direction == "up"
+    good_when_up = (direction or spec.direction) == "up"
     with st.container(border=True):
         st.metric(
             label or spec.label, fmt_value(_num(value), unit), delta,
@@ -74,8 +75,19 @@ def kpi_card(
             notes.append("⚠ fewer than 30 responses")
         if notes:
             st.caption(" · ".join(notes))
-        with st.expander("Show the math"):
-            show_math(name, current, col)
+        if st.button("Show the math", key=f"math_{name}_{col}", icon=":material/functions:",
+                     type="tertiary"):
+            math_dialog(name, current, col, label or spec.label, explain)
+
+
+@st.dialog("Show the math", width="large")
+def math_dialog(name: str, row: pd.Series | None, col: str, title: str,
+                explain: str | None) -> None:
+    """A dialog with the formula, the numbers and the SQL behind one card."""
+    st.subheader(title)
+    if explain:
+        st.markdown(f"**{col}** — {explain}")
+    show_math(name, row, col)
 
 
 def show_math(name: str, row: pd.Series | None, col: str) -> None:

@@ -7,15 +7,22 @@ from dashboard import charts, context, filters
 from dashboard.components.kpi_card import kpi_card
 from metrics import registry, stats
 
-# (metric, column shown, label, unit of that column)
+# (metric, column shown, label, unit of that column, is up good?)
 CARDS = [
-    ("logo_churn", "customers_end", "Active accounts", "accounts"),
-    ("mrr", "mrr", "MRR", "USD"),
-    ("logo_churn", "churn_rate", "Logo churn rate", "fraction"),
-    ("nps", "nps", "NPS", "points"),
-    ("csat", "csat", "CSAT", "fraction"),
-    ("support", "first_response_median_h", "Median first response", "hours"),
+    ("logo_churn", "customers_end", "Active accounts", "accounts", "up"),
+    ("mrr", "mrr", "MRR", "USD", "up"),
+    ("logo_churn", "churn_rate", "Logo churn rate", "fraction", "down"),
+    ("nps", "nps", "NPS", "points", "up"),
+    ("csat", "csat", "CSAT", "fraction", "up"),
+    ("support", "first_response_median_h", "Median first response", "hours", "down"),
 ]
+
+# What a card shows when it is not its metric's headline column.
+EXPLAIN = {
+    "customers_end": "accounts that are customers on the period's last day (or as-of): "
+                     "signup_date ≤ day and churn_date empty or after it. It is the E of the "
+                     "logo churn identity S + N − C = E below.",
+}
 
 st.title("Overview")
 grain = st.segmented_control("Period", ["week", "month", "quarter"], default="month",
@@ -55,7 +62,7 @@ def target_of(name, column, period):
 
 partial_note = None
 cols = st.columns(3)
-for i, (name, column, label, unit) in enumerate(CARDS):
+for i, (name, column, label, unit, direction) in enumerate(CARDS):
     frame = context.metric(name, q)
     complete = frame[~frame["partial"]] if len(frame) else frame
     cur = complete.iloc[-1] if len(complete) else None
@@ -71,8 +78,9 @@ for i, (name, column, label, unit) in enumerate(CARDS):
         kpi_card(name, cur, prev, complete[column] if len(complete) else complete,
                  period_label=grain, significance=significance(name, cur, prev),
                  target=target_of(name, column, cur["period"]) if cur is not None else None,
-                 convention=conv, column=column, unit=unit, label=f"{label} · {cur['period']:%Y-%m-%d}"
-                 if cur is not None else label)
+                 convention=conv, column=column, unit=unit, direction=direction,
+                 explain=EXPLAIN.get(column),
+                 label=f"{label} · {cur['period']:%Y-%m-%d}" if cur is not None else label)
 
 if partial_note is not None:
     st.caption(f"The {grain} starting {partial_note:%Y-%m-%d} is not complete yet: the cards "
@@ -80,7 +88,7 @@ if partial_note is not None:
 
 st.subheader("Trend")
 choice = st.selectbox("Metric", [c[2] for c in CARDS], key="ov_trend")
-name, column, label, unit = next(c for c in CARDS if c[2] == choice)
+name, column, label, unit, _direction = next(c for c in CARDS if c[2] == choice)
 frame = context.metric(name, q)
 if frame.empty:
     st.info("No data in the selected window.")

@@ -7,7 +7,7 @@ Public entry points:
 """
 
 from metrics.ingest.errors import LoadRefused
-from metrics.ingest.pipeline import LoadResult, load_file, preview
 from metrics.ingest.mapping import propose_mapping
+from metrics.ingest.pipeline import LoadResult, load_file, preview
 
 __all__ = ["LoadRefused", "LoadResult", "load_file", "preview", "propose_mapping"]

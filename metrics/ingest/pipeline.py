@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import getpass
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -227,7 +227,7 @@ def _structural_rejects(cur, n_cols: int) -> list[dict]:
         "ORDER BY line"
     ).fetchall()
     out = []
-    for line, column, etype, csv_line, msg in rows:
+    for line, _column, etype, csv_line, msg in rows:
         reason = _STRUCTURAL.get(etype, msg or etype).format(n=n_cols)
         if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             reason += f" ({msg})" if msg else ""
@@ -321,7 +321,7 @@ def load_file(
     if mode not in ("replace", "append"):
         raise ValueError(f"mode must be replace or append, not {mode!r}")
     res = LoadResult(table=table, file=file_name or path.name, mode=mode)
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     user = loaded_by or _whoami()
     cur = store.cursor()
     plan = None
@@ -350,7 +350,8 @@ def load_file(
         res.outcome, res.message = "refused", str(e)
     except duckdb.TransactionException as e:
         res.outcome = "refused"
-        res.message = f"Another load was writing at the same time; nothing was changed. Retry. ({e})"
+        res.message = (f"Another load was writing at the same time; nothing was changed. "
+                       f"Retry. ({e})")
     except duckdb.Error as e:
         res.outcome = "refused"
         res.message = f"{res.file} could not be read as CSV: {e}"
@@ -517,7 +518,7 @@ def _orphans(cur, res: LoadResult, t: str) -> None:
 
 def _record(cur, res: LoadResult, started, user, in_tx: bool = False) -> None:
     """Insert the load's row into `loads` (inside the load's transaction when it succeeded)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     try:
         if res.load_id is None:
             res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])

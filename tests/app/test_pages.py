@@ -79,3 +79,14 @@ def test_an_injection_string_in_the_url_matches_nothing_and_breaks_nothing(demo_
     at = run_app(demo_db, query={"segment": "' OR 1=1 --"})
     assert not at.exception
     assert at.multiselect(key="f_segment").value == []
+
+
+def test_show_the_math_gives_the_formula_the_numbers_and_the_sql(demo_db, run_app):
+    at = run_app(demo_db, query={"from": "2025-07-01", "to": "2026-06-30"})
+    at.button(key="math_nps_nps").click().run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert any("NPS = 100" in c or "100 ×" in c or "100 *" in c for c in codes), codes[:2]
+    assert any("responded_at" in c and "SELECT" in c for c in codes)
+    shown = next(d.value for d in at.dataframe if "promoters" in d.value.index)
+    assert int(shown.loc["responses", "value"]) > 0
