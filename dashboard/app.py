@@ -21,7 +21,8 @@ filters.init_state(options, context.as_of_default())
 filters.sidebar(options)
 filters.sync_url()
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not "pages/": Streamlit would also run files there as legacy pages, bypassing this script.
+PAGES = Path(__file__).resolve().parent / "views"
 pg = st.navigation(
     {
         "Metrics": [

@@ -610,27 +610,35 @@ def _multiselect(page, label: str):
         has=page.get_by_text(label, exact=True))
 
 
-def _toggle(page, label: str, option: str, selected: bool, timeout_ms: int) -> float:
-    """Add or remove `option` in the sidebar multiselect `label`; return seconds until the
-    rerun finished and every chart was redrawn."""
+def _tags(widget) -> set[str]:
+    """Return the options shown as selected (tags) in a multiselect (Streamlit 1.67)."""
+    return {t for t in widget.locator("[data-tag]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))") if t}
+
+
+def _toggle(page, label: str, option: str, timeout_ms: int) -> tuple[float, bool]:
+    """Add or remove `option` in the sidebar multiselect `label` (react-aria combobox in
+    Streamlit 1.67); return (seconds until the rerun finished and every chart was redrawn,
+    whether the widget shows the new selection afterwards)."""
     widget = _multiselect(page, label)
-    page.evaluate(_ARM_JS)
-    if selected:  # remove: the tag's close icon
-        tag = widget.locator('[data-baseweb="tag"]').filter(has_text=option)
-        close = tag.locator('[role="presentation"]').last
-        t0 = time.perf_counter()
-        close.click(timeout=timeout_ms)
+    before = _tags(widget)
+    want = before ^ {option}
+    if option in before:  # remove: the tag's "Remove <option>" button
+        target = widget.locator(f'button[aria-label="Remove {option}"]')
     else:
-        widget.locator('[data-baseweb="select"]').click(timeout=timeout_ms)
-        item = page.locator('[role="option"]').filter(has_text=re.compile(f"^{re.escape(option)}$"))
-        item.first.wait_for(state="visible", timeout=timeout_ms)
-        t0 = time.perf_counter()
-        item.first.click(timeout=timeout_ms)
+        widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
+        target = page.locator('[role="listbox"] [role="option"]').filter(
+            has_text=re.compile(f"^{re.escape(option)}$")).first
+        target.wait_for(state="visible", timeout=timeout_ms)
+    page.evaluate(_ARM_JS)
+    t0 = time.perf_counter()
+    target.click(timeout=timeout_ms)
     page.wait_for_function(_DONE_JS, timeout=timeout_ms, polling=20)
     page.evaluate(_FRAMES_JS)
     dt = time.perf_counter() - t0
-    page.keyboard.press("Escape")  # close the dropdown, if open (not a change)
-    return dt
+    if page.locator('[role="listbox"]').count():
+        page.keyboard.press("Escape")  # close the dropdown (not a change)
+    return dt, _tags(_multiselect(page, label)) == want
 
 
 def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
@@ -639,34 +647,44 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
     samples of new selections and of toggling back and forth between two seen ones."""
     page.goto(url, timeout=timeout_ms)
     page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
-    selected: set[int] = set()
-    seen = {frozenset()}
-    new, repeat = [], []
-    for idx in gray_toggles(len(toggles), changes):
+
+    def state() -> frozenset:
+        return frozenset((lab, o) for lab in dict(toggles) for o in _tags(_multiselect(page, lab)))
+
+    seen = {state()}
+    new, repeat, dropped = [], [], 0
+    order = gray_toggles(len(toggles), changes)
+    for idx in order:
         label, option = toggles[idx]
-        dt = _toggle(page, label, option, idx in selected, timeout_ms)
-        selected ^= {idx}
-        (repeat if frozenset(selected) in seen else new).append(dt)
-        seen.add(frozenset(selected))
-    # Cached reruns: toggle the first option back and forth (both selections already seen).
-    label, option = toggles[0]
+        dt, ok = _toggle(page, label, option, timeout_ms)
+        dropped += not ok
+        now = state()
+        (repeat if now in seen else new).append(dt)
+        seen.add(now)
+    # Cached reruns: toggle the last option changed back and forth (both selections seen).
+    label, option = toggles[order[-1]]
+    cached = []
     for _ in range(changes):
-        dt = _toggle(page, label, option, 0 in selected, timeout_ms)
-        selected ^= {0}
-        repeat.append(dt)
-    return {"new": new, "repeat": repeat}
+        dt, ok = _toggle(page, label, option, timeout_ms)
+        dropped += not ok
+        cached.append(dt)
+    return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped}
 
 
 def _summary(samples: dict) -> dict:
-    new, rep = samples["new"], samples["repeat"]
+    new, rep, cached = samples["new"], samples["repeat"], samples["cached"]
+    first = new + rep  # the Gray-code changes, in whatever state they ended
     return {
-        "p50_s": _r(statistics.median(new), 3) if new else None,
-        "p95_s": _r(percentile(new, 95), 3) if new else None,
-        "changes": len(new),
-        "cached_p50_s": _r(statistics.median(rep), 3) if rep else None,
-        "cached_p95_s": _r(percentile(rep, 95), 3) if rep else None,
-        "cached_changes": len(rep),
-        "samples_s": [_r(x, 3) for x in new],
+        "p50_s": _r(statistics.median(first), 3) if first else None,
+        "p95_s": _r(percentile(first, 95), 3) if first else None,
+        "changes": len(first),
+        "new_selection_changes": len(new),
+        "new_selection_p95_s": _r(percentile(new, 95), 3) if new else None,
+        "cached_p50_s": _r(statistics.median(cached), 3) if cached else None,
+        "cached_p95_s": _r(percentile(cached, 95), 3) if cached else None,
+        "cached_changes": len(cached),
+        "dropped_changes": samples["dropped"],
+        "samples_s": [_r(x, 3) for x in first],
     }
 
 

@@ -286,6 +286,10 @@ def preview(
         ]
         shown = df[TABLES[table].column_names + [f"_x_{c}" for c, _ in plan.extra]]
         shown = shown.rename(columns={f"_x_{c}": h for c, h in plan.extra})
+        for c in TABLES[table].columns:  # show DATE values as dates, not midnight timestamps
+            if c.type == "DATE":
+                shown[c.name] = shown[c.name].map(
+                    lambda v: v.date() if hasattr(v, "date") and not pd.isna(v) else None)
         info = {
             "mapping": plan.mapping, "headers": plan.src.headers,
             "delimiter": plan.src.delimiter, "encoding": plan.src.encoding,

@@ -40,7 +40,7 @@ def _upload(at, table, name, text):
 
 def test_the_wizard_proposes_a_mapping_from_synonyms(demo_db, run_app):
     acc = _first_account(demo_db)
-    at = _upload(run_app(demo_db, "pages/data.py"), "tickets", "t.csv", GOOD.format(acc=acc))
+    at = _upload(run_app(demo_db, "views/data.py"), "tickets", "t.csv", GOOD.format(acc=acc))
     assert not at.exception
     keys = {s.key: s.value for s in at.selectbox if s.key and s.key.startswith("map_")}
     by_col = {k.rsplit("_", 1)[-1] if not k.endswith("_at") else k: v for k, v in keys.items()}
@@ -53,7 +53,7 @@ def test_the_wizard_proposes_a_mapping_from_synonyms(demo_db, run_app):
 def test_the_wizard_loads_a_good_file_and_reports_the_counts(demo_db, run_app):
     acc = _first_account(demo_db)
     before = _count(demo_db, "tickets")
-    at = _upload(run_app(demo_db, "pages/data.py"), "tickets", "good.csv",
+    at = _upload(run_app(demo_db, "views/data.py"), "tickets", "good.csv",
                  GOOD.format(acc=acc))
     at.button(key="load_btn").click().run()
     assert not at.exception
@@ -68,7 +68,7 @@ def test_the_wizard_refuses_a_bad_file_shows_the_row_report_and_changes_nothing(
         demo_db, run_app):
     acc = _first_account(demo_db)
     before = _count(demo_db, "tickets")
-    at = _upload(run_app(demo_db, "pages/data.py"), "tickets", "bad.csv", BAD.format(acc=acc))
+    at = _upload(run_app(demo_db, "views/data.py"), "tickets", "bad.csv", BAD.format(acc=acc))
     at.button(key="load_btn").click().run()
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
@@ -84,7 +84,7 @@ def test_the_wizard_refuses_a_bad_file_shows_the_row_report_and_changes_nothing(
 def test_loading_the_valid_rows_is_an_explicit_choice(demo_db, run_app):
     acc = _first_account(demo_db)
     before = _count(demo_db, "tickets")
-    at = _upload(run_app(demo_db, "pages/data.py"), "tickets", "bad.csv", BAD.format(acc=acc))
+    at = _upload(run_app(demo_db, "views/data.py"), "tickets", "bad.csv", BAD.format(acc=acc))
     allow = next(c for c in at.checkbox if c.key and c.key.startswith("allow_"))
     allow.check().run()
     at.button(key="load_btn").click().run()
@@ -96,7 +96,7 @@ def test_loading_the_valid_rows_is_an_explicit_choice(demo_db, run_app):
 def test_a_gzip_file_renamed_csv_is_refused_with_a_clear_message(demo_db, run_app):
     import gzip
 
-    at = run_app(demo_db, "pages/data.py")
+    at = run_app(demo_db, "views/data.py")
     at.selectbox(key="up_table").set_value("tickets").run()
     at.file_uploader(key="up_file").set_value(
         ("t.csv", gzip.compress(b"ticket_id\n1\n"), "text/csv")).run()
