@@ -65,7 +65,7 @@ def _log(msg: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
 
-def _r(x: float | None, nd: int = 4) -> float | None:
+def _r(x: float | None, nd: int = 6) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
@@ -229,13 +229,16 @@ def _c_warm(path: str, pages_: list[str], repeats: int) -> dict:
     os.environ["CSM_DB"] = path
     import logging
 
-    # Bare mode (no `streamlit run`): st.cache_data warns once per call that there is no
-    # runtime; the caches work (in-memory storage). Keep stderr readable.
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
     import streamlit as st
 
     from dashboard import context
     from metrics import kpis, pages, registry
+
+    # Bare mode (no `streamlit run`): st.cache_data warns at every call that there is no
+    # runtime; the caches work (in-memory storage). Keep stderr readable.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     calls = {"n": 0}
     real_compute, real_load_sql = registry.compute, kpis.load_sql
@@ -560,29 +563,48 @@ class RssSampler:
         return self.peak / 2**20
 
 
-# Streamlit 1.67: the app root `[data-testid=stApp]` carries data-test-script-state
-# (initial / running / notRunning / rerunRequested / ...). A MutationObserver installed before
-# each change records that a run started (the old value of any change away from notRunning
-# counts too, so a run that starts and ends between two polls is not missed).
-_ARM_JS = """() => {
+class RunWatch:
+    """Follow Streamlit's websocket: every script run starts with a `new_session` ForwardMsg
+    and ends with `script_finished`. A change is done when a run that started after it has
+    finished (not "early for rerun"). Very fast runs can pass without the DOM's
+    data-test-script-state ever showing "running", so the DOM alone is not a reliable signal."""
+
+    def __init__(self, page) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg = ForwardMsg
+        self.started = 0
+        self.finished: list[tuple[int, int]] = []  # (runs started so far, status)
+        page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
+
+    def _on_frame(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = self._msg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 - not a ForwardMsg: ignore
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.started += 1
+        elif kind == "script_finished":
+            self.finished.append((self.started, msg.script_finished))
+
+    def arm(self) -> int:
+        return self.started
+
+    def done_since(self, mark: int) -> bool:
+        early = self._msg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+        return any(n > mark and status != early for n, status in self.finished)
+
+
+# Rendered: the script is not running, no element is stale or a skeleton, every Plotly chart
+# has its SVG (Streamlit 1.67: the app root `[data-testid=stApp]` carries
+# data-test-script-state = initial / running / notRunning / rerunRequested / ...).
+_RENDERED_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  window.__benchSawRun = false;
-  if (window.__benchObs) window.__benchObs.disconnect();
-  window.__benchObs = new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.oldValue !== 'notRunning' || app.getAttribute('data-test-script-state') !== 'notRunning')
-        window.__benchSawRun = true;
-    }
-  });
-  window.__benchObs.observe(app, {attributes: true, attributeOldValue: true,
-                                  attributeFilter: ['data-test-script-state']});
-}"""
-# Done: a run was seen, the script is not running, no element is stale, every Plotly chart has
-# its SVG, no element is still a skeleton placeholder.
-_DONE_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || !window.__benchSawRun) return false;
-  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-stale="true"]')) return false;
   if (document.querySelector('[data-testid="stSkeleton"]')) return false;
   for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
@@ -596,6 +618,18 @@ _IDLE_JS = """() => {
     && !!document.querySelector('[data-testid="stSidebar"] [data-testid="stMultiSelect"]');
 }"""
 _FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def _wait_run(page, watch: RunWatch, mark: int, timeout_ms: int) -> None:
+    """Wait until a script run started after `mark` finished and the page is rendered."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not watch.done_since(mark):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no script run finished within {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(10)  # lets Playwright deliver websocket events
+    left = max(1000, int((deadline - time.monotonic()) * 1000))
+    page.wait_for_function(_RENDERED_JS, timeout=left, polling=20)
+    page.evaluate(_FRAMES_JS)
 
 
 def gray_toggles(n_options: int, count: int) -> list[int]:
@@ -616,7 +650,8 @@ def _tags(widget) -> set[str]:
         "els => els.map(e => e.getAttribute('aria-label'))") if t}
 
 
-def _toggle(page, label: str, option: str, timeout_ms: int) -> tuple[float, bool]:
+def _toggle(page, watch: RunWatch, label: str, option: str,
+            timeout_ms: int) -> tuple[float, bool]:
     """Add or remove `option` in the sidebar multiselect `label` (react-aria combobox in
     Streamlit 1.67); return (seconds until the rerun finished and every chart was redrawn,
     whether the widget shows the new selection afterwards)."""
@@ -630,11 +665,10 @@ def _toggle(page, label: str, option: str, timeout_ms: int) -> tuple[float, bool
         target = page.locator('[role="listbox"] [role="option"]').filter(
             has_text=re.compile(f"^{re.escape(option)}$")).first
         target.wait_for(state="visible", timeout=timeout_ms)
-    page.evaluate(_ARM_JS)
+    mark = watch.arm()
     t0 = time.perf_counter()
     target.click(timeout=timeout_ms)
-    page.wait_for_function(_DONE_JS, timeout=timeout_ms, polling=20)
-    page.evaluate(_FRAMES_JS)
+    _wait_run(page, watch, mark, timeout_ms)
     dt = time.perf_counter() - t0
     if page.locator('[role="listbox"]').count():
         page.keyboard.press("Escape")  # close the dropdown (not a change)
@@ -645,6 +679,7 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
            timeout_ms: int) -> dict:
     """Open `url`, then make `changes` filter changes (Gray code over `toggles`); return the
     samples of new selections and of toggling back and forth between two seen ones."""
+    watch = RunWatch(page)
     page.goto(url, timeout=timeout_ms)
     page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
 
@@ -656,7 +691,7 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
     order = gray_toggles(len(toggles), changes)
     for idx in order:
         label, option = toggles[idx]
-        dt, ok = _toggle(page, label, option, timeout_ms)
+        dt, ok = _toggle(page, watch, label, option, timeout_ms)
         dropped += not ok
         now = state()
         (repeat if now in seen else new).append(dt)
@@ -665,7 +700,7 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
     label, option = toggles[order[-1]]
     cached = []
     for _ in range(changes):
-        dt, ok = _toggle(page, label, option, timeout_ms)
+        dt, ok = _toggle(page, watch, label, option, timeout_ms)
         dropped += not ok
         cached.append(dt)
     return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped}
@@ -688,7 +723,7 @@ def _summary(samples: dict) -> dict:
     }
 
 
-TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench` (written by metrics.bench)."""
+TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench` (by metrics.bench)."""
 import streamlit as st
 
 choice = st.sidebar.multiselect("Choice", {options!r}, placeholder="All")
@@ -808,8 +843,11 @@ def _goals(doc: dict, largest: str, smallest: str) -> list[dict]:
     out = []
 
     def goal(what, figure, limit, ok, note=""):
-        out.append({"goal": what, "figure": figure, "limit": limit,
-                    "met": None if figure is None else bool(ok), **({"note": note} if note else {})})
+        item = {"goal": what, "figure": figure, "limit": limit,
+                "met": None if figure is None else bool(ok)}
+        if note:
+            item["note"] = note
+        out.append(item)
 
     imp = doc.get("import")
     if imp:
@@ -967,12 +1005,18 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
             _log(msg)
             notes.append(msg)
         else:
-            b = bench_browser(bench_dir, bench_dir / f"{largest}.duckdb", chromium, page_names,
-                              changes=browser_changes)
-            doc["peak_rss_mb"] = b.pop("peak_rss_mb", None)
-            doc["browser"] = b
-            notes.append(f"peak_rss_mb: the dashboard server (process and children), sampled "
-                         f"every 0.2 s over the browser run on {largest}.")
+            try:
+                b = bench_browser(bench_dir, bench_dir / f"{largest}.duckdb", chromium,
+                                  page_names, changes=browser_changes)
+            except Exception as e:  # noqa: BLE001 - keep the other measurements
+                msg = f"the browser measurements failed ({type(e).__name__}: {e}); left null."
+                _log(msg)
+                notes.append(msg[:2000])
+            else:
+                doc["peak_rss_mb"] = b.pop("peak_rss_mb", None)
+                doc["browser"] = b
+                notes.append(f"peak_rss_mb: the dashboard server (process and children), "
+                             f"sampled every 0.2 s over the browser run on {largest}.")
     else:
         notes.append("browser measurements skipped (--no-browser): browser and peak_rss_mb null.")
     doc["goals"] = _goals(doc, largest, smallest)

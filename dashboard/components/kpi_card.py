@@ -54,10 +54,13 @@ def kpi_card(
     prev = previous[col] if previous is not None else None
     delta = delta_text(value, prev, unit)
     good_when_up = (direction or spec.direction) == "up"
+    unchanged = _num(value) is not None and _num(value) == _num(prev)
     with st.container(border=True):
         st.metric(
-            label or spec.label, fmt_value(_num(value), unit), delta,
-            delta_color="normal" if good_when_up else "inverse",
+            label or spec.label, fmt_value(_num(value), unit),
+            "no change" if unchanged else delta,
+            delta_color="off" if unchanged else ("normal" if good_when_up else "inverse"),
+            delta_arrow="off" if unchanged else "auto",
             chart_data=[_num(v) or 0.0 for v in series.tolist()] or None,
             help=spec.definition, delta_description=f"vs previous {period_label}",
         )
@@ -68,7 +71,7 @@ def kpi_card(
             notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
         if target is not None and _num(value) is not None:
             on = (_num(value) >= target) if good_when_up else (_num(value) <= target)
-            notes.append(f"target {fmt_value(target, unit)} {'✓ met' if on else '✗ missed'}")
+            notes.append(f"target {fmt_value(target, unit)}: {'met' if on else 'missed'}")
         if convention:
             notes.append(convention)
         if current is not None and "small_n" in current and bool(current["small_n"]):

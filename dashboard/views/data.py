@@ -16,7 +16,9 @@ NONE = "— not in file —"
 store = context.store_or_stop()
 
 st.title("Data")
-st.dataframe(context.named_query("table_counts").set_index("table").T, width="stretch")
+counts = context.named_query("table_counts")
+counts["rows"] = counts["rows"].map("{:,}".format)
+st.dataframe(counts.set_index("table").T, width="stretch")
 upload_tab, history_tab, files_tab = st.tabs(["Upload a CSV", "Past loads",
                                               "Templates & demo data"])
 
@@ -75,7 +77,9 @@ def show_result(res: dict) -> None:
         import pandas as pd
 
         rej = pd.DataFrame(res["rejects"], columns=["line", "column", "value", "reason"])
-        st.dataframe(rej, width="stretch", hide_index=True)
+        st.dataframe(rej, width="stretch", hide_index=True, column_config={
+            "line": st.column_config.NumberColumn(width="small"),
+            "reason": st.column_config.TextColumn(width="large")})
         st.download_button("Download the reject report (CSV)", export.csv_bytes(rej),
                            file_name=f"rejects_{res['table']}.csv", mime="text/csv",
                            key="dl_rejects")
@@ -84,7 +88,8 @@ def show_result(res: dict) -> None:
 with upload_tab:
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
-    up = st.file_uploader("CSV file (UTF-8, UTF-16 or Latin-1; , ; tab or | delimited)",
+    up = st.file_uploader("CSV file — UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
+                          "pipe delimited",
                           type=["csv", "txt", "tsv"], key="up_file")
     if up is not None:
         path, sha = save_upload(up)
@@ -113,7 +118,7 @@ with upload_tab:
                     key=f"map_{table}_{fid}_{col}")
             user_map = {k: ("" if v == NONE else v) for k, v in mapping.items()}
             st.markdown("**2. Options**")
-            o = st.columns(4)
+            o = st.columns(3)
             date_format = o[0].text_input(
                 "Date format (optional)", key=f"datefmt_{fid}", placeholder="%m/%d/%Y",
                 help="strptime codes for non-ISO dates; ISO 8601 always works.") or None
@@ -125,7 +130,7 @@ with upload_tab:
             if table == "survey_responses":
                 csat_scale = o[2].radio("CSAT scale", [5, 10], key=f"csat_{fid}",
                                         horizontal=True)
-            allow = o[3].checkbox("Load the valid rows, skip rejected ones",
+            allow = st.checkbox("Load the valid rows and skip the rejected ones",
                                   key=f"allow_{fid}", value=False,
                                   help="By default any rejected row fails the whole load.")
             st.markdown("**3. Preview** — the first rows as they will be stored")
@@ -137,8 +142,10 @@ with upload_tab:
                     st.caption("Kept as custom attributes: "
                                + md_escape(", ".join(pinfo["custom_attributes"])))
                 if pinfo["problems"]:
-                    st.warning(f"{len(pinfo['problems'])} problems in the previewed rows; the "
-                               "load will report every row.")
+                    n = len(pinfo["problems"])
+                    st.warning(f"{n} problem{'s' if n != 1 else ''} in the previewed rows "
+                               "(the load reports every row of the file):")
+                    st.dataframe(pinfo["problems"], width="stretch", hide_index=True)
                 ready = True
             except LoadRefused as e:
                 st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
@@ -149,6 +156,7 @@ with upload_tab:
                                 date_format=date_format, csat_scale=csat_scale,
                                 allow_rejects=allow, file_name=up.name,
                                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+                bar.empty()
                 st.session_state["last_load"] = res.to_dict()
                 if res.ok:
                     st.rerun()  # redraw the counts, history and every page on the new data
@@ -161,7 +169,11 @@ with history_tab:
     if hist.empty:
         st.info("No loads yet.")
     else:
-        st.dataframe(hist, width="stretch", hide_index=True)
+        order = ["time", "table", "file", "mode", "outcome", "rows_in_file", "rows_loaded",
+                 "rows_rejected", "rows_skipped_duplicate", "orphans", "message", "loaded_by",
+                 "sha256", "load_id"]
+        st.dataframe(hist, width="stretch", hide_index=True, column_order=order,
+                     column_config={"sha256": st.column_config.TextColumn(width="small")})
 
 with files_tab:
     st.markdown("One template per table: the canonical header and an example row. Extra "

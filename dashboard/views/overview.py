@@ -52,17 +52,23 @@ def significance(name, cur, prev):
 
 def target_of(name, column, period):
     """Return the team's target for the period holding `period`, or None."""
-    if column != registry.REGISTRY[name].headline:
+    if column != registry.REGISTRY[name].headline or not show_targets:
         return None
-    t = context.named_query("targets_for_metric", metric=name, segment=None)
+    t = context.named_query("targets_for_metric", metric=name, segment=target_segment)
     ts = pd.Timestamp(period)
     hit = t[(t.period_start <= ts) & (t.period_end > ts)] if len(t) else t
     return float(hit.target.iloc[-1]) if len(hit) else None
 
 
+# Targets are per segment: the company-wide one without a segment filter, the segment's own
+# with exactly one segment selected, none for a mix of segments.
+target_segment = q.segment[0] if len(q.segment) == 1 else None
+show_targets = len(q.segment) <= 1
+
 partial_note = None
-cols = st.columns(3)
 for i, (name, column, label, unit, direction) in enumerate(CARDS):
+    if i % 3 == 0:
+        cols = st.columns(3)  # one row of three, so cards of a row line up
     frame = context.metric(name, q)
     complete = frame[~frame["partial"]] if len(frame) else frame
     cur = complete.iloc[-1] if len(complete) else None
@@ -94,7 +100,8 @@ if frame.empty:
     st.info("No data in the selected window.")
 else:
     ci = ("ci_low", "ci_high") if name in ("nps", "csat") else None
-    targets = context.named_query("targets_for_metric", metric=name, segment=None)
+    targets = (context.named_query("targets_for_metric", metric=name, segment=target_segment)
+               if show_targets else None)
     fig = charts.plot_trend(frame, column, title=f"{label} by {grain}", unit=unit, ci=ci,
                             targets=targets if column == registry.REGISTRY[name].headline
                             else None)

@@ -422,8 +422,9 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             res.rows_rejected = res.rows_in_file
             res.message = (
                 f"{rejected_rows} of {res.rows_in_file} rows have problems, so the file was "
-                "rejected and nothing was loaded. Fix them, or load the valid rows explicitly "
-                "(--allow-rejects)."
+                "rejected and nothing was loaded. Fix them, or choose explicitly to load the "
+                "valid rows (--allow-rejects; on the Data page, the \"Load the valid rows\" "
+                "option)."
             )
             return
     progress(0.6, "writing")

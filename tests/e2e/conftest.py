@@ -111,6 +111,20 @@ def demo_facts(tmp_path_factory, chromium_executable) -> DemoFacts:
     return facts
 
 
+_SERVER_LOG: list[Path] = []  # the running server's log, for failure reports
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed e2e test, add the end of the server log (tracebacks stay server-side:
+    showErrorDetails = "none") to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _SERVER_LOG and _SERVER_LOG[0].exists():
+        text = _SERVER_LOG[0].read_text(errors="replace")[-4000:]
+        report.sections.append(("csm serve log (last 4000 characters)", text))
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -151,6 +165,7 @@ def base_url(demo_facts, tmp_path_factory):
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://{HOST}:{port}"
+    _SERVER_LOG[:] = [log_path]
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while _health(f"{url}/_stcore/health") != "ok":
