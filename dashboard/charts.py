@@ -43,7 +43,8 @@ pio.templates["csm"] = go.layout.Template(
         hovermode="x unified",
         xaxis=dict(showgrid=False, ticks="outside"),
         yaxis=dict(gridcolor="#e2e8f0", zerolinecolor="#cbd5e1"),
-        legend=dict(orientation="h", y=-0.18),
+        # Legend above the plot, right-aligned: below it, it collides with the x-axis title.
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
         paper_bgcolor="white",
         plot_bgcolor="white",
     )
@@ -108,7 +109,7 @@ def plot_trend(
                                  hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=complete[x], y=complete[y], mode="lines+markers", name=title,
                              line=dict(color=PRIMARY, width=2.5)))
-    if len(partial):
+    if len(partial) and partial[y].notna().any():
         joined = pd.concat([complete.tail(1), partial])
         fig.add_trace(go.Scatter(
             x=joined[x], y=joined[y], mode="lines", line=dict(color=PRIMARY, dash="dot"),

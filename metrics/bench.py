@@ -723,7 +723,7 @@ def _summary(samples: dict) -> dict:
     }
 
 
-TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench` (by metrics.bench)."""
+TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench`."""
 import streamlit as st
 
 choice = st.sidebar.multiselect("Choice", {options!r}, placeholder="All")
