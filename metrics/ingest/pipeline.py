@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from metrics import rollup
 from metrics.ingest import read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.mapping import apply_user_mapping, propose_mapping
@@ -147,12 +149,15 @@ def _read_csv_sql(plan: _Plan, limit: int | None = None) -> str:
     return sql + (f" LIMIT {int(limit)}" if limit else "")
 
 
-def _typed_sql(plan: _Plan, has_format: bool) -> str:
-    """Return SQL selecting, from `stage`, the typed canonical columns, extra raw columns and
-    `_err`, a list of {c: column, r: reason, v: raw value} for every problem of the row."""
+def _typed_sql(plan: _Plan, has_format: bool, limit: int | None = None) -> str:
+    """Return SQL reading the file and selecting the typed canonical columns, extra raw columns
+    and `_err`, a list of {c: column, r: reason, v: raw value} for every problem of the row.
+
+    One pass over the file, no untyped staging copy: rows keep the file's order, so the rowid
+    of the table this fills is the record's ordinal."""
     t = plan.table
     stage_col = {h: f"c{i}" for i, h in enumerate(plan.src.headers)}
-    inner, errs, outer = ["rowid AS _row"], [], ["_row"]
+    inner, errs, outer = [], [], []
     for col in TABLES[t].column_names:
         raw = stage_col[plan.mapping[col]] if col in plan.mapping else None
         if plan.monthly and col in ("start_date", "end_date"):
@@ -193,7 +198,10 @@ def _typed_sql(plan: _Plan, has_format: bool) -> str:
         f"list_concat(_e1, list_filter([{', '.join(rules) or 'NULL'}], lambda x: x IS NOT NULL)) "
         "AS _err"
     )
-    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM stage)"
+    outer.append("FALSE AS _dup")  # id already stored (append): skipped, counted
+    outer.append("FALSE AS _dupfile")  # id repeated earlier in this file: rejected
+    return (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
+            f"FROM ({_read_csv_sql(plan, limit)}))")
 
 
 def _adjust(table: str, col: str, value: str, plan: _Plan) -> str:
@@ -246,17 +254,8 @@ def _reject_lines(plan: _Plan, err_rows: list[tuple[int, list]], skip: set[int])
     return out
 
 
-def _stage(cur, plan: _Plan, limit: int | None = None) -> int:
-    cur.execute("DROP TABLE IF EXISTS stage")
-    cur.execute(
-        f"CREATE TEMP TABLE stage AS {_read_csv_sql(plan, limit)}",
-        {"path": str(plan.src.path), "delim": plan.src.delimiter},
-    )
-    return cur.execute("SELECT count(*) FROM stage").fetchone()[0]
-
-
-def _params(date_format: str | None, csat_scale: int, sql: str) -> dict:
-    p = {}
+def _params(date_format: str | None, csat_scale: int, sql: str, plan: _Plan) -> dict:
+    p = {"path": str(plan.src.path), "delim": plan.src.delimiter}
     if "$date_format" in sql:
         p["date_format"] = date_format
     if "$csat_scale" in sql:
@@ -277,12 +276,12 @@ def preview(
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads)
     cur = store.cursor()
     try:
-        _stage(cur, plan, limit=rows)
-        sql = _typed_sql(plan, bool(date_format))
-        df = cur.execute(sql, _params(date_format, csat_scale or 5, sql)).df()
+        cur.execute("DROP TABLE IF EXISTS csm_rejects")
+        sql = _typed_sql(plan, bool(date_format), limit=rows)
+        df = cur.execute(sql, _params(date_format, csat_scale or 5, sql, plan)).df()
         problems = [
             {"row": int(r), "column": p["c"], "value": p["v"], "reason": p["r"]}
-            for r, errs in zip(df["_row"], df["_err"], strict=True) for p in errs
+            for r, errs in enumerate(df["_err"]) for p in errs
         ]
         shown = df[TABLES[table].column_names + [f"_x_{c}" for c, _ in plan.extra]]
         shown = shown.rename(columns={f"_x_{c}": h for c, h in plan.extra})
@@ -298,12 +297,12 @@ def preview(
         }
         return shown, info
     finally:
-        cur.execute("DROP TABLE IF EXISTS stage")
         cur.close()
         plan.src.cleanup()
 
 
 _write_lock = threading.Lock()
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csm-sha256")
 
 
 def load_file(
@@ -332,24 +331,13 @@ def load_file(
     try:
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads)
+        # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
+        _sha_job = _POOL.submit(read.sha256_of, path)
         res.mapping = dict(plan.mapping)
         res.custom_attributes = [h for _, h in plan.extra]
-        res.sha256 = read.sha256_of(path)
-        if mode == "append" and not allow_same_file:
-            prev = cur.execute(
-                "SELECT load_id, finished_at FROM loads WHERE table_name = ? AND sha256 = ? "
-                "AND outcome IN ('loaded', 'loaded_with_rejects') ORDER BY load_id DESC LIMIT 1",
-                [table, res.sha256],
-            ).fetchone()
-            if prev:
-                raise LoadRefused(
-                    f"{res.file} was already loaded into {table} (load {prev[0]} at {prev[1]}); "
-                    "appending it again would double rows without ids. Use --mode replace or "
-                    "--allow-same-file."
-                )
-        progress(0.1, "reading rows")
+        progress(0.1, "reading and checking rows")
         _run(cur, plan, res, date_format, csat_scale or 5, allow_rejects, progress,
-             (started, user))
+             (started, user), lambda: _same_file_check(cur, res, mode, allow_same_file, _sha_job))
     except LoadRefused as e:
         res.outcome, res.message = "refused", str(e)
     except duckdb.TransactionException as e:
@@ -363,7 +351,6 @@ def load_file(
         if plan is not None:
             plan.src.cleanup()
         try:
-            cur.execute("DROP TABLE IF EXISTS stage")
             cur.execute("DROP TABLE IF EXISTS typed")
         except duckdb.Error:
             pass
@@ -374,6 +361,24 @@ def load_file(
     return res
 
 
+def _same_file_check(cur, res: LoadResult, mode: str, allow_same_file: bool, job) -> None:
+    """Wait for the file's sha256; refuse appending a file already loaded into the table."""
+    res.sha256 = job.result()
+    if mode != "append" or allow_same_file:
+        return
+    prev = cur.execute(
+        "SELECT load_id, finished_at FROM loads WHERE table_name = ? AND sha256 = ? "
+        "AND outcome IN ('loaded', 'loaded_with_rejects') ORDER BY load_id DESC LIMIT 1",
+        [res.table, res.sha256],
+    ).fetchone()
+    if prev:
+        raise LoadRefused(
+            f"{res.file} was already loaded into {res.table} (load {prev[0]} at {prev[1]}); "
+            "appending it again would double rows without ids. Use --mode replace or "
+            "--allow-same-file."
+        )
+
+
 def _whoami() -> str:
     try:
         return getpass.getuser()
@@ -382,28 +387,37 @@ def _whoami() -> str:
 
 
 def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejects, progress,
-         who: tuple):
+         who: tuple, same_file_check):
     t = plan.table
     spec = TABLES[t]
-    n_ok = _stage(cur, plan)
-    structural = _structural_rejects(cur, len(plan.src.headers))
-    progress(0.45, "checking values")
+    cur.execute("DROP TABLE IF EXISTS typed")
+    cur.execute("DROP TABLE IF EXISTS csm_rejects")
     sql = _typed_sql(plan, bool(date_format))
-    cur.execute(f"CREATE TEMP TABLE typed AS {sql}", _params(date_format, csat_scale, sql))
+    cur.execute(f"CREATE TEMP TABLE typed AS {sql}", _params(date_format, csat_scale, sql, plan))
+    same_file_check()
+    n_ok = cur.execute("SELECT count(*) FROM typed").fetchone()[0]
+    structural = _structural_rejects(cur, len(plan.src.headers))
+    progress(0.5, "checking keys")
     # An id repeated inside one file: the first occurrence stays, the others are rejected.
     key = spec.key
     if key and (key in plan.mapping):
+        # Flag in place (a BOOLEAN update keeps rowids; updating the _err list would move rows).
         cur.execute(
-            f"""UPDATE typed SET _err = list_append(_err, {{'c': '{key}',
-                   'r': 'duplicate {key} ' || {key} || ': it appears earlier in this file '
-                        || '(the first occurrence is kept)', 'v': {key}}})
-                FROM (SELECT _row AS r, min(_row) OVER (PARTITION BY {key}) AS first_row
+            f"""UPDATE typed SET _dupfile = TRUE
+                FROM (SELECT rowid AS r, min(rowid) OVER (PARTITION BY {key}) AS first_row
                       FROM typed WHERE {key} IS NOT NULL) d
-                WHERE typed._row = d.r AND d.r <> d.first_row"""
+                WHERE typed.rowid = d.r AND d.r <> d.first_row"""
         )
-    err_rows = cur.execute(
-        "SELECT _row, _err FROM typed WHERE len(_err) > 0 ORDER BY _row"
-    ).fetchall()
+    key_sql = key if key and key in plan.mapping else "NULL"
+    err_rows = []
+    for row, errs, dupfile, kval in cur.execute(
+        f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE len(_err) > 0 OR _dupfile "
+        "ORDER BY rowid"
+    ).fetchall():
+        if dupfile:
+            errs = [*errs, {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
+                            "earlier in this file (the first occurrence is kept)"}]
+        err_rows.append((row, errs))
     res.rows_in_file = n_ok + len(structural)
     rejected_rows = len(err_rows) + len(structural)
     if rejected_rows:
@@ -448,7 +462,7 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
     t = plan.table
     spec = TABLES[t]
     cols = spec.column_names
-    valid = "len(_err) = 0" if has_errors else "TRUE"
+    valid = "len(_err) = 0 AND NOT _dupfile" if has_errors else "TRUE"
     with _write_lock:
         cur.execute("BEGIN TRANSACTION")
         committed = False
@@ -458,7 +472,7 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
             if spec.key_generated:
                 # A row without an id gets one that can never collide: load id + row number.
                 cur.execute(
-                    f"UPDATE typed SET {spec.key} = 'L' || $lid || '-' || (_row + 1) "
+                    f"UPDATE typed SET {spec.key} = 'L' || $lid || '-' || (rowid + 1) "
                     f"WHERE {spec.key} IS NULL",
                     {"lid": res.load_id},
                 )
@@ -471,27 +485,23 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
                 dup = f"EXISTS (SELECT 1 FROM {t} x WHERE x.{spec.key} = typed.{spec.key})"
             else:
                 dup = "FALSE"
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE keep AS SELECT _row, {dup} AS _dup FROM typed "
-                f"WHERE {valid}"
-            )
-            res.rows_skipped_duplicate = cur.execute(
-                "SELECT count(*) FROM keep WHERE _dup"
-            ).fetchone()[0]
-            sel = f"SELECT {', '.join(cols)} FROM typed WHERE {valid}"
-            if res.rows_skipped_duplicate:
-                sel = (f"SELECT {', '.join('t.' + c for c in cols)} FROM typed t JOIN keep k "
-                       "ON k._row = t._row AND NOT k._dup")
+            if dup != "FALSE":
+                # Rows whose id is already stored are skipped (and counted), not loaded twice.
+                cur.execute(f"UPDATE typed SET _dup = {dup} WHERE {valid}")
+                res.rows_skipped_duplicate = cur.execute(
+                    "SELECT count(*) FROM typed WHERE _dup").fetchone()[0]
+            keep = f"{valid} AND NOT _dup"
+            sel = f"SELECT {', '.join(cols)} FROM typed WHERE {keep}"
             cur.execute(f"INSERT INTO {t} ({', '.join(cols)}) {sel}")
             res.rows_loaded = res.rows_in_file - res.rows_rejected - res.rows_skipped_duplicate
             for stage_col, header in plan.extra:
                 cur.execute(
-                    f"INSERT INTO account_attributes SELECT t.account_id, $h, "
-                    f"NULLIF(trim(t._x_{stage_col}), '') FROM typed t JOIN keep k "
-                    "ON k._row = t._row AND NOT k._dup",
+                    f"INSERT INTO account_attributes SELECT account_id, $h, "
+                    f"NULLIF(trim(_x_{stage_col}), '') FROM typed WHERE {keep}",
                     {"h": header},
                 )
             _orphans(cur, res, t)
+            rollup.refresh_after_load(cur, t, res.mode, "typed")
             bump_data_version(cur)
             res.outcome = "loaded_with_rejects" if res.rows_rejected else "loaded"
             res.message = _summary(res)
@@ -505,7 +515,6 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
                 except duckdb.Error:
                     pass
                 res.load_id = None
-    cur.execute("DROP TABLE IF EXISTS keep")
     try:
         cur.execute("CHECKPOINT")
     except duckdb.Error:
@@ -517,10 +526,12 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
 def _orphans(cur, res: LoadResult, t: str) -> None:
     if t in ("accounts", "targets"):
         return
+    # Only this load's rows: the ids it brings that accounts does not have.
     ids = cur.execute(
-        f"SELECT DISTINCT account_id FROM {t} x WHERE account_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM accounts a WHERE a.account_id = x.account_id) "
-        "AND account_id IN (SELECT account_id FROM typed) ORDER BY 1"
+        "SELECT account_id FROM (SELECT DISTINCT account_id FROM typed "
+        "WHERE account_id IS NOT NULL AND len(_err) = 0 AND NOT _dupfile AND NOT _dup) x "
+        "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = x.account_id) "
+        "ORDER BY 1"
     ).fetchall()
     res.orphans = len(ids)
     res.orphan_account_ids = [r[0] for r in ids[:100]]
