@@ -194,9 +194,10 @@ def _typed_sql(plan: _Plan, has_format: bool, limit: int | None = None) -> str:
     outer += [f"_x_{c}" for c, _h in plan.extra]
     # Column-level problems are computed inside (on raw text); row rules outside, on typed values.
     inner.append(f"list_filter([{', '.join(errs) or 'NULL'}], lambda x: x IS NOT NULL) AS _e1")
+    # NULL when the row has no problem: an empty list per row costs memory on 10M rows.
     outer.append(
-        f"list_concat(_e1, list_filter([{', '.join(rules) or 'NULL'}], lambda x: x IS NOT NULL)) "
-        "AS _err"
+        f"nullif(list_concat(_e1, list_filter([{', '.join(rules) or 'NULL'}], "
+        "lambda x: x IS NOT NULL)), []) AS _err"
     )
     outer.append("FALSE AS _dup")  # id already stored (append): skipped, counted
     outer.append("FALSE AS _dupfile")  # id repeated earlier in this file: rejected
@@ -281,7 +282,7 @@ def preview(
         df = cur.execute(sql, _params(date_format, csat_scale or 5, sql, plan)).df()
         problems = [
             {"row": int(r), "column": p["c"], "value": p["v"], "reason": p["r"]}
-            for r, errs in enumerate(df["_err"]) for p in errs
+            for r, errs in enumerate(df["_err"]) for p in (errs if isinstance(errs, list) else [])
         ]
         shown = df[TABLES[table].column_names + [f"_x_{c}" for c, _ in plan.extra]]
         shown = shown.rename(columns={f"_x_{c}": h for c, h in plan.extra})
@@ -411,11 +412,11 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
     key_sql = key if key and key in plan.mapping else "NULL"
     err_rows = []
     for row, errs, dupfile, kval in cur.execute(
-        f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE len(_err) > 0 OR _dupfile "
+        f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE _err IS NOT NULL OR _dupfile "
         "ORDER BY rowid"
     ).fetchall():
         if dupfile:
-            errs = [*errs, {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
+            errs = [*(errs or []), {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
                             "earlier in this file (the first occurrence is kept)"}]
         err_rows.append((row, errs))
     res.rows_in_file = n_ok + len(structural)
@@ -462,7 +463,7 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
     t = plan.table
     spec = TABLES[t]
     cols = spec.column_names
-    valid = "len(_err) = 0 AND NOT _dupfile" if has_errors else "TRUE"
+    valid = "_err IS NULL AND NOT _dupfile" if has_errors else "TRUE"
     with _write_lock:
         cur.execute("BEGIN TRANSACTION")
         committed = False
@@ -529,7 +530,7 @@ def _orphans(cur, res: LoadResult, t: str) -> None:
     # Only this load's rows: the ids it brings that accounts does not have.
     ids = cur.execute(
         "SELECT account_id FROM (SELECT DISTINCT account_id FROM typed "
-        "WHERE account_id IS NOT NULL AND len(_err) = 0 AND NOT _dupfile AND NOT _dup) x "
+        "WHERE account_id IS NOT NULL AND _err IS NULL AND NOT _dupfile AND NOT _dup) x "
         "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = x.account_id) "
         "ORDER BY 1"
     ).fetchall()
