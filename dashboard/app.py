@@ -28,6 +28,10 @@ pg = st.navigation(
         "Metrics": [
             st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
                     default=True),
+            st.Page(PAGES / "satisfaction.py", title="Satisfaction",
+                    icon=":material/sentiment_satisfied:"),
+            st.Page(PAGES / "support.py", title="Support", icon=":material/support_agent:"),
+            st.Page(PAGES / "usage.py", title="Usage", icon=":material/insights:"),
         ],
         "Data": [
             st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),

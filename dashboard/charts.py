@@ -149,3 +149,441 @@ def plot_bars(df: pd.DataFrame, x: str, y: str, *, title: str, unit: str,
     fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
     fig.update_xaxes(title_text=safe_label(x))
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Support and usage pages
+
+
+_LEGEND_TOP = dict(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                   margin=dict(t=80))
+
+
+def _mark_partial(fig: go.Figure, d: pd.DataFrame, x: str) -> None:
+    """Shade the partial period(s) and label them, like the hollow point of plot_trend."""
+    if "partial" not in d or not d["partial"].any():
+        return
+    for p in d.loc[d["partial"], x]:
+        # add_vline's own annotation fails on date axes: shape and label separately
+        fig.add_shape(type="line", x0=p, x1=p, y0=0, y1=1, yref="paper",
+                      line=dict(color=MUTED, dash="dot", width=1))
+        fig.add_annotation(x=p, y=1, yref="paper", text="partial", showarrow=False,
+                           yanchor="bottom", font=dict(color=MUTED, size=11))
+
+
+def plot_lines(
+    df: pd.DataFrame, ys: dict[str, str], *, title: str, unit: str, x: str = "period",
+    bands: list[tuple[float, float, str]] | None = None,
+    refs: list[tuple[float, str]] | None = None,
+) -> go.Figure:
+    """Return several series of one unit by period (columns `ys`: column -> legend label), with
+    benchmark bands (lo, hi, label), reference lines (y, label) and partial periods dotted."""
+    fig = go.Figure()
+    d = df.sort_values(x)
+    for lo, hi, label in bands or []:
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=BENCH, line_width=0, layer="below",
+                      annotation_text=safe_label(label), annotation_position="top left",
+                      annotation_font_size=11)
+    for y, label in refs or []:
+        fig.add_hline(y=y, line=dict(color="#10b981", dash="dash", width=1.5),
+                      annotation_text=safe_label(label), annotation_position="top right",
+                      annotation_font_size=11)
+    for i, (col, label) in enumerate(ys.items()):
+        color = PALETTE[i % len(PALETTE)]
+        done = d[~d["partial"]] if "partial" in d else d
+        fig.add_trace(go.Scatter(x=done[x], y=done[col], mode="lines+markers",
+                                 name=safe_label(label), line=dict(color=color, width=2.5)))
+        part = d[d["partial"]] if "partial" in d else d.iloc[0:0]
+        if len(part):
+            joined = pd.concat([done.tail(1), part])
+            fig.add_trace(go.Scatter(
+                x=joined[x], y=joined[col], mode="lines+markers", showlegend=False,
+                name=safe_label(f"{label} (partial)"), line=dict(color=color, dash="dot"),
+                marker=dict(symbol="circle-open", size=10, color=color)))
+    _mark_partial(fig, d, x)
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, **_LEGEND_TOP)
+    fig.update_xaxes(title_text="period (start date)")
+    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), rangemode="tozero",
+                     **_tickformat(unit))
+    return fig
+
+
+def plot_group_lines(df: pd.DataFrame, y: str, group: str, *, title: str, unit: str,
+                     x: str = "period") -> go.Figure:
+    """Return one line per group (e.g. segment) of `y` by period; partial points hollow."""
+    fig = go.Figure()
+    d = df.sort_values(x)
+    for i, (key, g) in enumerate(d.groupby(d[group].fillna("(none)"), sort=True)):
+        color = PALETTE[i % len(PALETTE)]
+        symbols = ["circle-open" if p else "circle" for p in g["partial"]]
+        fig.add_trace(go.Scatter(x=g[x], y=g[y], mode="lines+markers", name=safe_label(key),
+                                 line=dict(color=color, width=2),
+                                 marker=dict(symbol=symbols, size=8, color=color)))
+    _mark_partial(fig, d.drop_duplicates(x), x)
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, **_LEGEND_TOP)
+    fig.update_xaxes(title_text="period (start date)")
+    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), rangemode="tozero",
+                     **_tickformat(unit))
+    return fig
+
+
+def plot_volume(df: pd.DataFrame, *, title: str, x: str = "period") -> go.Figure:
+    """Return tickets created per period (bars, clickable: customdata = period) and those of
+    them still open at as-of; the partial period's bar is pale and labelled."""
+    d = df.sort_values(x)
+    partial = d["partial"] if "partial" in d else pd.Series(False, index=d.index)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=d[x], y=d["tickets"], name="tickets created", customdata=d[x].astype(str),
+        marker_color=[BAND if p else PRIMARY for p in partial],
+        marker_line=dict(color=PRIMARY, width=1),
+        text=["partial" if p else "" for p in partial], textposition="outside"))
+    fig.add_trace(go.Bar(x=d[x], y=d["open_tickets"], name="still open at as-of",
+                         customdata=d[x].astype(str), marker_color="#f59e0b"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, barmode="overlay",
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="period of creation (start date)")
+    fig.update_yaxes(title_text="tickets")
+    return fig
+
+
+def _hours_label(lo: float, hi: float | None) -> str:
+    def f(v: float) -> str:
+        return f"{v:g}"
+    return f"≥ {f(lo)} h" if hi is None or (isinstance(hi, float) and math.isnan(hi)) \
+        else f"{f(lo)}–{f(hi)} h"
+
+
+def plot_distribution(df: pd.DataFrame, *, title: str, ref: tuple[float, str] | None = None
+                      ) -> go.Figure:
+    """Return a histogram of tickets per hour bin (columns bin_lo_h, bin_hi_h, tickets), the
+    share of tickets on each bar, and a reference (hours, label) marked on its bin."""
+    d = df.sort_values("bin")
+    labels = [_hours_label(lo, hi) for lo, hi in zip(d["bin_lo_h"], d["bin_hi_h"], strict=True)]
+    total = d["tickets"].sum()
+    share = [f"{t / total:.0%}" if total else "" for t in d["tickets"]]
+    fig = go.Figure(go.Bar(x=labels, y=d["tickets"], marker_color=PRIMARY, text=share,
+                           textposition="outside", name="tickets"))
+    if ref is not None:
+        hours, label = ref
+        hit = [i for i, (lo, hi) in enumerate(zip(d["bin_lo_h"], d["bin_hi_h"], strict=True))
+               if lo <= hours and (pd.isna(hi) or hours < hi)]
+        if hit:
+            fig.add_annotation(x=labels[hit[0]], y=0, yref="paper", yanchor="bottom",
+                               text=safe_label(label), showarrow=True, ay=-60,
+                               font=dict(color="#047857", size=11), arrowcolor="#10b981")
+    fig.update_layout(title=dict(text=safe_label(title)), height=320, hovermode="closest",
+                      showlegend=False)
+    fig.update_xaxes(title_text="hours after the ticket was created (bin)")
+    fig.update_yaxes(title_text="tickets")
+    return fig
+
+
+def plot_category_bars(
+    df: pd.DataFrame, x: str, y: str, *, title: str, unit: str, x_title: str,
+    bands: list[tuple[float, float, str]] | None = None, text: list[str] | None = None,
+    horizontal: bool = False,
+) -> go.Figure:
+    """Return clickable bars of `y` by category `x` (labels escaped; customdata = the raw
+    category), with benchmark bands (lo, hi, label) and optional text on the bars."""
+    d = df.copy()
+    raw = d[x].astype(object).where(d[x].notna(), None)
+    labels = [safe_label("(none)" if v is None else v) for v in raw]
+    custom = ["" if v is None else str(v) for v in raw]
+    texts = text if text is not None else [fmt_value(v, unit) for v in d[y]]
+    bar = (go.Bar(y=labels, x=d[y], orientation="h", customdata=custom, text=texts,
+                  textposition="auto", marker_color=PRIMARY, name=safe_label(title))
+           if horizontal else
+           go.Bar(x=labels, y=d[y], customdata=custom, text=texts, textposition="auto",
+                  textangle=0, marker_color=PRIMARY, name=safe_label(title)))
+    fig = go.Figure(bar)
+    for lo, hi, label in bands or []:
+        kw = dict(fillcolor=BENCH, line_width=0, layer="below", annotation_font_size=11,
+                  annotation_text=safe_label(label))
+        if horizontal:
+            fig.add_vrect(x0=lo, x1=hi, annotation_position="top left", **kw)
+        else:
+            fig.add_hrect(y0=lo, y1=hi, annotation_position="top left", **kw)
+    value_axis = dict(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    fig.update_layout(title=dict(text=safe_label(title)), showlegend=False,
+                      height=max(320, 28 * len(d) + 120) if horizontal else 340,
+                      hovermode="closest", clickmode="event+select")
+    if horizontal:
+        fig.update_xaxes(**value_axis)
+        fig.update_yaxes(title_text=safe_label(x_title), autorange="reversed")
+    else:
+        fig.update_yaxes(**value_axis)
+        fig.update_xaxes(title_text=safe_label(x_title))
+    return fig
+
+
+def plot_adoption(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return feature adoption as horizontal bars (clickable: customdata = feature) with the
+    previous window's rate as a marker and the change in percentage points as text."""
+    d = df.sort_values("adoption_rate", ascending=False)
+    labels = [safe_label(f) for f in d["feature"]]
+    change = [("" if pd.isna(c) else f"{c * 100:+.1f} pp") for c in d["adoption_change"]]
+    text = [f"{fmt_value(r, 'fraction')}  {c}".strip()
+            for r, c in zip(d["adoption_rate"], change, strict=True)]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=labels, x=d["adoption_rate"], orientation="h", name="this window",
+                         customdata=d["feature"].astype(str), text=text,
+                         textposition="auto", marker_color=PRIMARY))
+    fig.add_trace(go.Scatter(y=labels, x=d["adoption_rate_prev"], mode="markers",
+                             name="previous window",
+                             marker=dict(symbol="line-ns", size=18, color=TEXT,
+                                         line=dict(width=3, color=TEXT))))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(320, 30 * len(d) + 130),
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="share of active customers using the feature (%)",
+                     tickformat=".0%", range=[0, 1.05])
+    fig.update_yaxes(title_text="feature", autorange="reversed")
+    return fig
+
+
+def plot_heatmap(df: pd.DataFrame, x: str, y: str, z: str, *, title: str, x_title: str,
+                 y_title: str) -> go.Figure:
+    """Return a heatmap of `z` (a fraction) for categories x × y, each cell annotated in %,
+    labels escaped; a cell's customdata is [raw x, raw y] for drill-down."""
+    d = df.copy()
+    for c in (x, y):
+        d[c] = d[c].astype(object).where(d[c].notna(), "(none)")
+    order_y = d.groupby(y)[z].mean().sort_values(ascending=False).index.tolist()
+    order_x = sorted(d[x].unique(), key=str)
+    grid = d.pivot_table(index=y, columns=x, values=z, aggfunc="first").reindex(
+        index=order_y, columns=order_x)
+    custom = [[[str(cx), str(cy)] for cx in order_x] for cy in order_y]
+    text = [[("—" if pd.isna(v) else f"{v:.0%}") for v in row] for row in grid.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=[safe_label(v) for v in order_x], y=[safe_label(v) for v in order_y],
+        text=text, texttemplate="%{text}", customdata=custom, colorscale="Blues", zmin=0, zmax=1,
+        colorbar=dict(title=dict(text="adoption"), tickformat=".0%"),
+        hovertemplate="%{y} × %{x}: %{text}<extra></extra>", xgap=2, ygap=2))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(360, 30 * len(order_y) + 140),
+                      hovermode="closest")
+    fig.update_xaxes(title_text=safe_label(x_title), side="bottom")
+    fig.update_yaxes(title_text=safe_label(y_title), autorange="reversed")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Satisfaction page
+
+CATEGORY_COLORS = {"detractor": "#ef4444", "passive": "#f59e0b", "promoter": "#10b981",
+                   "no_answer": MUTED}
+CATEGORY_LABELS = {"detractor": "detractors (0–6)", "passive": "passives (7–8)",
+                   "promoter": "promoters (9–10)", "no_answer": "no recent answer"}
+
+
+def wrap_label(text, width: int = 60) -> str:
+    """Return data text escaped for a Plotly hover and wrapped with <br> every ~`width`
+    characters (at spaces); the only markup is ours."""
+    words, lines, line = str(text).split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    if line:
+        lines.append(line)
+    return "<br>".join(safe_label(s) for s in lines)
+
+
+def _fmt_change(change, unit: str) -> str:
+    if change is None or pd.isna(change):
+        return ""
+    return f"{change * 100:+.1f} pp" if unit == "fraction" else f"{change:+.1f}"
+
+
+def plot_survey_trend(
+    df: pd.DataFrame, y: str, *, title: str, unit: str, targets: pd.DataFrame | None = None,
+    bands: list[tuple[float, float, str]] | None = None,
+    refs: list[tuple[float, str]] | None = None,
+) -> go.Figure:
+    """Return a survey metric by period (plot_trend: 95% band, targets, partial period hollow)
+    with benchmark bands (lo, hi, label), reference lines (y, label), a triangle on every
+    change that is significant against the previous period, and a hover per period with the
+    responses, the interval and the change with its p-value. `df` carries ci_low, ci_high,
+    responses and, from `with_changes`, change, p_value, significant, compared."""
+    bands = list(bands or [])
+    fig = plot_trend(df, y, title=title, unit=unit, ci=("ci_low", "ci_high"), targets=targets,
+                     benchmark=bands[0] if bands else None)
+    for lo, hi, label in bands[1:]:
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=BENCH, line_width=0, layer="below",
+                      annotation_text=safe_label(label), annotation_position="top left",
+                      annotation_font_size=11)
+    for yv, label in refs or []:
+        fig.add_hline(y=yv, line=dict(color="#10b981", dash="dot", width=1),
+                      annotation_text=safe_label(label), annotation_position="bottom right",
+                      annotation_font_size=10, annotation_font_color="#047857")
+    d = df.sort_values("period")
+    texts = []
+    for r in d.itertuples(index=False):
+        parts = [f"n = {int(r.responses):,}"]
+        if pd.notna(r.ci_low):
+            parts.append(f"95% CI {fmt_value(r.ci_low, unit)} – {fmt_value(r.ci_high, unit)}")
+        if bool(r.partial):
+            parts.append("partial period: not compared")
+        elif getattr(r, "compared", False):
+            verdict = "real change" if r.significant else "noise"
+            parts.append(f"vs previous {_fmt_change(r.change, unit)} ({verdict}, "
+                         f"p = {r.p_value:.3f})")
+        if getattr(r, "small_n", False):
+            parts.append("fewer than 30 responses")
+        texts.append("<br>".join(parts))
+    fig.add_trace(go.Scatter(x=d["period"], y=d[y], mode="markers", name="details",
+                             marker=dict(size=1, opacity=0), showlegend=False, text=texts,
+                             hovertemplate="%{text}<extra></extra>"))
+    if "significant" in d and d["significant"].any():
+        sig = d[d["significant"]]
+        fig.add_trace(go.Scatter(
+            x=sig["period"], y=sig[y], mode="markers", name="significant change (p < 0.05)",
+            hoverinfo="skip",
+            marker=dict(symbol=["triangle-up" if c > 0 else "triangle-down"
+                                for c in sig["change"]], size=13, color=TEXT)))
+    return fig
+
+
+def plot_forest(df: pd.DataFrame, group: str, value: str, *, title: str, unit: str
+                ) -> go.Figure:
+    """Return a league chart: one row per group (best first) with its value and 95% interval;
+    the hover names the groups it is tied with (overlapping intervals). Labels escaped."""
+    d = df.reset_index(drop=True)
+    labels = [safe_label("(none)" if pd.isna(g) else g) for g in d[group]]
+    lo = (d[value] - d["ci_low"]).to_numpy(dtype=float)
+    hi = (d["ci_high"] - d[value]).to_numpy(dtype=float)
+    hover = []
+    for r in d.itertuples(index=False):
+        rank = "no interval" if pd.isna(r.rank) else f"rank {int(r.rank)}"
+        tied = f"tied with {safe_label(r.tied_with)}" if r.tied else "no tie"
+        ci = ("" if pd.isna(r.ci_low)
+              else f"95% CI {fmt_value(r.ci_low, unit)} – {fmt_value(r.ci_high, unit)}<br>")
+        hover.append(f"{fmt_value(getattr(r, value), unit)}<br>{ci}n = {int(r.responses):,}"
+                     f"<br>{rank}, {tied}")
+    colors = [MUTED if s else PRIMARY for s in d.get("small_n", [False] * len(d))]
+    fig = go.Figure(go.Scatter(
+        x=d[value], y=labels, mode="markers", marker=dict(size=11, color=colors),
+        error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=PRIMARY,
+                     thickness=2, width=6),
+        text=hover, hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>", name=title))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(260, 42 * len(d) + 120),
+                      hovermode="closest", showlegend=False)
+    fig.update_xaxes(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def plot_score_distribution(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return bars of NPS responses per score 0–10, coloured by category, share as text."""
+    d = df.sort_values("score")
+    fig = go.Figure()
+    for cat in ("detractor", "passive", "promoter"):
+        g = d[d["category"] == cat]
+        fig.add_trace(go.Bar(
+            x=g["score"], y=g["responses"], name=CATEGORY_LABELS[cat],
+            marker_color=CATEGORY_COLORS[cat],
+            text=[fmt_value(s, "fraction") for s in g["share"]], textposition="outside",
+            hovertemplate="score %{x}: %{y:,} responses (%{text})<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, hovermode="closest",
+                      bargap=0.15)
+    fig.update_traces(cliponaxis=False)
+    fig.update_xaxes(title_text="score", tickmode="linear", dtick=1, range=[-0.6, 10.6])
+    fig.update_yaxes(title_text="responses", range=[0, max(1, d["responses"].max()) * 1.15])
+    return fig
+
+
+def plot_category_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return the promoter / passive / detractor shares per period as stacked bars; the
+    partial period pale and labelled."""
+    d = df.sort_values("period")
+    n = d["responses"].where(d["responses"] > 0)
+    partial = d["partial"] if "partial" in d else pd.Series(False, index=d.index)
+    fig = go.Figure()
+    for cat, col in (("detractor", "detractors"), ("passive", "passives"),
+                     ("promoter", "promoters")):
+        share = d[col] / n
+        fig.add_trace(go.Bar(
+            x=d["period"], y=share, name=CATEGORY_LABELS[cat],
+            marker=dict(color=CATEGORY_COLORS[cat], opacity=[0.45 if p else 1 for p in partial]),
+            customdata=d[col], hovertemplate="%{y:.0%} (%{customdata:,})"))
+    if partial.any():
+        for p in d.loc[partial, "period"]:
+            fig.add_annotation(x=p, y=1.02, yref="y", text="partial", showarrow=False,
+                               font=dict(color=MUTED, size=11))
+    fig.update_layout(title=dict(text=safe_label(title)), barmode="stack", height=340)
+    fig.update_xaxes(title_text="period (start date)")
+    fig.update_yaxes(title_text="share of responses", tickformat=".0%", range=[0, 1.08])
+    return fig
+
+
+def plot_theme_impact(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return each theme's impact on NPS as horizontal bars (clickable: customdata = the theme
+    as written), red when it pulls NPS down; the hover gives responses, share and NPS."""
+    d = df.reset_index(drop=True)
+    labels = [safe_label(t) for t in d["theme"]]
+    hover = [f"{int(r.responses):,} responses ({fmt_value(r.share, 'fraction')})<br>"
+             f"NPS of the theme {fmt_value(r.nps, 'points')}<br>"
+             f"impact on NPS {_fmt_change(r.impact, 'points') or '—'} pts"
+             for r in d.itertuples(index=False)]
+    colors = [CATEGORY_COLORS["detractor"] if (pd.notna(v) and v < 0)
+              else CATEGORY_COLORS["promoter"] for v in d["impact"]]
+    fig = go.Figure(go.Bar(
+        y=labels, x=d["impact"], orientation="h", marker_color=colors,
+        customdata=d["theme"].astype(str), text=[_fmt_change(v, "points") for v in d["impact"]],
+        textposition="auto", hovertext=hover, hovertemplate="<b>%{y}</b><br>%{hovertext}"
+        "<extra></extra>", name="impact"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(300, 34 * len(d) + 120),
+                      hovermode="closest", clickmode="event+select", showlegend=False)
+    fig.update_xaxes(title_text="impact on NPS (points): NPS of all − NPS without the theme",
+                     zeroline=True, zerolinecolor=TEXT)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def plot_comment_points(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return one point per comment (date × score, coloured by category) whose hover shows the
+    account, the score, the themes and the comment — all escaped, so text stays text."""
+    d = df.reset_index(drop=True)
+    fig = go.Figure()
+    for cat in ("detractor", "passive", "promoter"):
+        g = d[d["category"] == cat]
+        if g.empty:
+            continue
+        hover = [f"<b>{safe_label(r.account_name or r.account_id)}</b> · score {int(r.score)}"
+                 f"<br>{r.responded_at:%Y-%m-%d}"
+                 + (f" · {safe_label(r.themes)}" if r.themes else "")
+                 + f"<br>{wrap_label(r.comment)}"
+                 for r in g.itertuples(index=False)]
+        # a small vertical spread so equal scores on one day do not hide each other
+        jitter = ((g.index.to_numpy() * 7919) % 21 - 10) / 40
+        fig.add_trace(go.Scatter(
+            x=g["responded_at"], y=g["score"] + jitter, mode="markers",
+            name=CATEGORY_LABELS[cat], marker=dict(color=CATEGORY_COLORS[cat], size=8,
+                                                   opacity=0.75),
+            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, hovermode="closest")
+    fig.update_xaxes(title_text="answered on")
+    fig.update_yaxes(title_text="score", range=[-0.8, 10.8], dtick=1)
+    return fig
+
+
+def plot_revenue_by_category(row: pd.Series, *, title: str) -> go.Figure:
+    """Return the MRR held by promoters, passives, detractors and accounts without a recent
+    answer (one nps_revenue row), with the accounts behind each bar."""
+    cats = ["promoter", "passive", "detractor", "no_answer"]
+    mrr = [float(row[f"{c}_mrr"]) for c in cats]
+    accounts = [int(row[f"{c}_accounts"]) for c in cats]
+    total = sum(mrr)
+    text = [f"{fmt_value(m, 'USD')} ({m / total:.0%})" if total else fmt_value(m, "USD")
+            for m in mrr]
+    fig = go.Figure(go.Bar(
+        x=[CATEGORY_LABELS[c] for c in cats], y=mrr, marker_color=[CATEGORY_COLORS[c]
+                                                                   for c in cats],
+        text=text, textposition="outside", customdata=accounts,
+        hovertemplate="%{x}: %{text}<br>%{customdata:,} accounts<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=340, hovermode="closest",
+                      showlegend=False)
+    fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f")
+    fig.update_xaxes(title_text="latest NPS answer of the paying account")
+    return fig

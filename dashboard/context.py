@@ -78,3 +78,19 @@ def _as_of(version: int):
         return resolve_as_of(cur, Query())
     finally:
         cur.close()
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
+    from metrics.pages import details
+
+    cur = get_store().cursor()
+    try:
+        return details()[name](cur, q, **dict(args))
+    finally:
+        cur.close()
+
+
+def detail(name: str, q: Query, **kw) -> pd.DataFrame:
+    """Return the rows behind a clicked bar or cell (`metrics.pages.details`), cached."""
+    return _detail(name, q, tuple(sorted(kw.items())), data_version())

@@ -44,7 +44,7 @@ END = date(2026, 6, 30)  # fixed last day of the demo data, so reruns are compar
 SEED = 42
 THREADS = 2  # the Store's default (CSM_THREADS); DuckDB's own import gets the same
 MEMORY_LIMIT = "2GB"  # the Store's default (CSM_MEMORY_LIMIT)
-PAGE_URLS = {"overview": "/", "data": "/data"}
+PAGE_URLS = {"overview": "/"}  # other pages: "/<page>" (st.Page url_path from the file name)
 # Tables of the raw scan: (table, expression summed). The tables the pages read, plus usage.
 RAW_SCAN = [
     ("usage_events", "duration_seconds"),
@@ -112,13 +112,40 @@ def _in_child(fn: str, timeout: float = 3600, **kwargs) -> dict:
         f"print({_MARK!r} + json.dumps(res), flush=True)\n"
     )
     arg = json.dumps({"fn": fn, "kwargs": kwargs})
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-c", code, arg], cwd=REPO, env=_child_env(), stdout=subprocess.PIPE,
-        stderr=None, text=True, timeout=timeout, check=False,
+        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_MARK)]
+    tail: list[str] = []
+
+    def forward() -> None:  # the child's stderr to ours, keeping its last lines
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            tail.append(line.rstrip())
+            del tail[:-20]
+
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    t = threading.Thread(target=forward, daemon=True)
+    t.start()
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        out = proc.stdout.read()
+        proc.wait()
+    finally:
+        timer.cancel()
+        t.join(timeout=10)
+    if timed_out.is_set():
+        raise RuntimeError(f"bench child {fn} timed out after {timeout:.0f} s")
+    lines = [ln for ln in out.splitlines() if ln.startswith(_MARK)]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"bench child {fn} failed (exit {proc.returncode}); see stderr")
+        last = next((ln.strip() for ln in reversed(tail) if ln.strip()), "")
+        raise RuntimeError(f"bench child {fn} failed (exit {proc.returncode}): {last[:500]}")
     return json.loads(lines[-1][len(_MARK):])
 
 
@@ -153,20 +180,51 @@ def _c_cold(path: str, page: str) -> dict:
     from metrics import pages
     from metrics.store import Store
 
+    # Where the time goes: mark the start of each of the page's queries (top-level metric
+    # computations and named SQL files read by compute_page); negligible overhead.
+    marks: list[tuple[float, str]] = []
+    depth = [0]
+    real_compute, real_load_sql = pages.registry.compute, pages.load_sql
+
+    def compute(cur, name, q):
+        if depth[0] == 0:
+            marks.append((time.perf_counter(), name))
+        depth[0] += 1
+        try:
+            return real_compute(cur, name, q)
+        finally:
+            depth[0] -= 1
+
+    def load_sql(name):
+        marks.append((time.perf_counter(), name))
+        return real_load_sql(name)
+
     t0 = time.perf_counter()
     store = Store(path)
     open_s = time.perf_counter() - t0
     cur = store.cursor()
+    pages.registry.compute, pages.load_sql = compute, load_sql
     try:
         q = pages.default_query(cur)
         t1 = time.perf_counter()
         out = pages.compute_page(cur, page, q)
-        seconds = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        seconds = t2 - t1
     finally:
+        pages.registry.compute, pages.load_sql = real_compute, real_load_sql
         cur.close()
         store.close()
+    # One top-level mark per item, in order: label them as compute_page keys its results.
+    items = pages.PAGES[page]
+    key = getattr(pages, "item_key", lambda item: item[1])
+    labels = ([key(it) for it in items] if len(marks) == len(items)
+              else [name for _t, name in marks])
+    by_query: dict[str, float] = {}
+    for (t, _n), label, nxt in zip(marks, labels, [m[0] for m in marks[1:]] + [t2],
+                                   strict=True):
+        by_query[label] = by_query.get(label, 0.0) + (nxt - t)
     return {"seconds": seconds, "open_s": open_s, "result_rows": sum(len(v) for v in out.values()),
-            "peak_rss_mb": _maxrss_mb()}
+            "by_query": by_query, "peak_rss_mb": _maxrss_mb()}
 
 
 class _SpyCursor:
@@ -199,7 +257,7 @@ def tables_in(statements: list[str], known: list[str]) -> list[str]:
     return sorted(found)
 
 
-def _c_raw_scan(path: str, pages_: list[str]) -> dict:
+def _c_raw_scan(path: str, pages_: list[str], learn_tables: bool = True) -> dict:
     from metrics import pages, schema
     from metrics.store import Store
 
@@ -214,9 +272,12 @@ def _c_raw_scan(path: str, pages_: list[str]) -> dict:
         # Which tables each page reads (after the timing: this run warms the buffer cache).
         known = [*schema.TABLES, "account_attributes", "loads", "data_version"]
         read = {}
-        for page in pages_:
+        for page in pages_ if learn_tables else []:
             spy = _SpyCursor(cur)
-            pages.compute_page(spy, page, pages.default_query(cur))
+            try:
+                pages.compute_page(spy, page, pages.default_query(cur))
+            except Exception as e:  # noqa: BLE001 - reported by the cold measurement
+                _log(f"  {page}: {type(e).__name__}: {e}")
             read[page] = tables_in(spy.statements, known)
     finally:
         cur.close()
@@ -231,14 +292,17 @@ def _c_warm(path: str, pages_: list[str], repeats: int) -> dict:
 
     import streamlit as st
 
-    from dashboard import context
-    from metrics import kpis, pages, registry
+    # Bare mode (no `streamlit run`): st.cache_data warns, for each cached function, that
+    # there is no runtime; the caches work (in-memory storage). Keep stderr readable.
+    def quiet(record: logging.LogRecord) -> bool:
+        return "No runtime found" not in record.getMessage()
 
-    # Bare mode (no `streamlit run`): st.cache_data warns at every call that there is no
-    # runtime; the caches work (in-memory storage). Keep stderr readable.
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("streamlit"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).addFilter(quiet)
+
+    from dashboard import context
+    from metrics import kpis, pages, registry
 
     calls = {"n": 0}
     real_compute, real_load_sql = registry.compute, kpis.load_sql
@@ -261,17 +325,24 @@ def _c_warm(path: str, pages_: list[str], repeats: int) -> dict:
         q = pages.default_query(cur)
         cur.close()
 
+        page_query = getattr(pages, "page_query", lambda q, changes: q)
+
         def one_pass(page: str) -> None:
             for item in pages.PAGES[page]:
                 if item[0] == "metric":
-                    context.metric(item[1], q)
+                    changes = item[2] if len(item) > 2 else None
+                    context.metric(item[1], page_query(q, changes) if changes else q)
                 else:
                     context.named_query(item[1], **item[2])
 
         for page in pages_:
             calls["n"] = 0
             t0 = time.perf_counter()
-            one_pass(page)
+            try:
+                one_pass(page)
+            except Exception as e:  # noqa: BLE001 - one page must not sink the others
+                out[page] = {"error": f"{type(e).__name__}: {str(e)[:500]}"}
+                continue
             first = time.perf_counter() - t0
             first_calls = calls["n"]
             calls["n"] = 0
@@ -323,14 +394,23 @@ def _c_import_csm(csv: str, target: str) -> dict:
     from metrics.store import Store
 
     _remove_db(Path(target))
+    phases: list[list] = []
     t0 = time.perf_counter()
+
+    def progress(_f: float, message: str) -> None:  # where the time goes
+        phases.append([round(time.perf_counter() - t0, 3), message])
+
     store = Store(target, allow_paths=(Path(csv),))
     try:
-        res = load_file(store, "usage_events", Path(csv), mode="replace")
+        phases.append([round(time.perf_counter() - t0, 3), "store opened"])
+        res = load_file(store, "usage_events", Path(csv), mode="replace", progress=progress)
+        phases.append([round(time.perf_counter() - t0, 3), "load_file returned"])
     finally:
         store.close()
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "outcome": res.outcome, "rows_in_file": res.rows_in_file,
+    phases.append([round(seconds, 3), "store closed"])
+    return {"seconds": seconds, "phases": phases, "outcome": res.outcome,
+            "rows_in_file": res.rows_in_file,
             "rows_loaded": res.rows_loaded, "rows_rejected": res.rows_rejected,
             "orphans": res.orphans, "message": res.message[:500], "peak_rss_mb": _maxrss_mb()}
 
@@ -443,6 +523,7 @@ def bench_import(bench_dir: Path, size: str, rows_expected: int) -> dict:
         "orphans": a["orphans"],
         "message": a["message"],
         "peak_rss_mb": {"csm_load": _r(a["peak_rss_mb"], 1), "duckdb": _r(b["peak_rss_mb"], 1)},
+        "csm_load_phases": a["phases"],
         "method": ("(a) metrics.ingest.load_file(store, 'usage_events', FILE, mode='replace') on a "
                    "fresh empty Store, timed from opening the Store to closing it (sha256, "
                    "validation, orphan check, transaction, CHECKPOINT); (b) a fresh duckdb "
@@ -575,6 +656,7 @@ class RunWatch:
         self._msg = ForwardMsg
         self.started = 0
         self.finished: list[tuple[int, int]] = []  # (runs started so far, status)
+        self.page_not_found = False
         page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
 
     def _on_frame(self, payload) -> None:
@@ -590,6 +672,8 @@ class RunWatch:
             self.started += 1
         elif kind == "script_finished":
             self.finished.append((self.started, msg.script_finished))
+        elif kind == "page_not_found":
+            self.page_not_found = True
 
     def arm(self) -> int:
         return self.started
@@ -617,6 +701,7 @@ _IDLE_JS = """() => {
     && !document.querySelector('[data-stale="true"]')
     && !!document.querySelector('[data-testid="stSidebar"] [data-testid="stMultiSelect"]');
 }"""
+_ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 _FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
@@ -682,6 +767,8 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
     watch = RunWatch(page)
     page.goto(url, timeout=timeout_ms)
     page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
+    if watch.page_not_found:
+        raise LookupError(f"the server has no page at {url}")
 
     def state() -> frozenset:
         return frozenset((lab, o) for lab in dict(toggles) for o in _tags(_multiselect(page, lab)))
@@ -703,7 +790,9 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
         dt, ok = _toggle(page, watch, label, option, timeout_ms)
         dropped += not ok
         cached.append(dt)
-    return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped}
+    errors = page.locator(_ERROR_BOXES).all_inner_texts()
+    return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped,
+            "error_boxes": [e.strip()[:300] for e in errors]}
 
 
 def _summary(samples: dict) -> dict:
@@ -719,6 +808,7 @@ def _summary(samples: dict) -> dict:
         "cached_p95_s": _r(percentile(cached, 95), 3) if cached else None,
         "cached_changes": len(cached),
         "dropped_changes": samples["dropped"],
+        "error_boxes": samples["error_boxes"],
         "samples_s": [_r(x, 3) for x in first],
     }
 
@@ -760,15 +850,19 @@ def bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
             with RssSampler(server.pid) as rss:
                 out["server_start_s"] = _r(time.perf_counter() - t0, 2)
                 for page_name in pages_:
+                    url = f"http://127.0.0.1:{port}{PAGE_URLS.get(page_name, '/' + page_name)}"
                     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
                     try:
                         page = ctx.new_page()
                         t1 = time.perf_counter()
-                        samples = _drive(page, f"http://127.0.0.1:{port}{PAGE_URLS[page_name]}",
-                                         dims, changes, timeout_ms)
+                        samples = _drive(page, url, dims, changes, timeout_ms)
                         out["pages"][page_name] = _summary(samples)
                         _log(f"  {page_name}: {out['pages'][page_name]['p95_s']} s p95 "
                              f"({time.perf_counter() - t1:.0f} s)")
+                    except Exception as e:  # noqa: BLE001 - one page must not sink the rest
+                        msg = f"{type(e).__name__}: {str(e)[:500]}"
+                        out["pages"][page_name] = {"p50_s": None, "p95_s": None, "error": msg}
+                        _log(f"  {page_name}: failed ({msg})")
                     finally:
                         ctx.close()
             out["peak_rss_mb"] = _r(rss.peak_mb, 1)
@@ -803,10 +897,13 @@ def bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
         "added or removed per change, following a Gray code so every change reaches a selection "
         "not seen before: p50_s / p95_s), then the same number of changes toggling back and "
         "forth between two selections already seen (cached_*). A change is timed from the click "
-        "on the option (or the tag's close icon) until Streamlit's stApp "
-        "data-test-script-state went through a run and back to notRunning, no element is stale, "
-        "every Plotly chart has its SVG, plus two animation frames. The trivial page is one "
-        "multiselect with the same 7 options, served by `streamlit run` the same way.")
+        "on the option (or the tag's Remove button) until a script run that started after it "
+        "finished (new_session then script_finished on Streamlit's websocket) and the page is "
+        "rendered: stApp data-test-script-state notRunning, no stale element, every Plotly "
+        "chart has its SVG, plus two animation frames. dropped_changes: changes the widget did "
+        "not keep; error_boxes: exception or st.error boxes on the page at the end. The "
+        "trivial page is one multiselect with the same 7 options, served by `streamlit run` "
+        "the same way.")
     return out
 
 
@@ -860,17 +957,24 @@ def _goals(doc: dict, largest: str, smallest: str) -> list[dict]:
         goal(f"{page} warm_s ({largest})", m.get("warm_s"), GOALS["warm_s"],
              (m.get("warm_s") or 0) <= GOALS["warm_s"])
         g = doc["growth"].get(page)
-        if g:
+        if g and g["time_ratio"] is not None:
             goal(f"{page} growth time_ratio <= row_ratio ({largest}/{smallest})",
                  g["time_ratio"], g["row_ratio"], g["time_ratio"] <= g["row_ratio"])
     b = doc.get("browser")
     if b and b.get("trivial_p95_s"):
         limit = _r(GOALS["browser_vs_trivial"] * b["trivial_p95_s"], 3)
         for page, m in b["pages"].items():
+            if m.get("p95_s") is None:
+                goal(f"browser {page} p95_s <= 3 x trivial_p95_s", None, limit, False,
+                     m.get("error", "not measured"))
+                continue
+            shown = m.get("error_boxes") or []
             goal(f"browser {page} p95_s <= 3 x trivial_p95_s", m["p95_s"], limit,
-                 m["p95_s"] is not None and m["p95_s"] <= limit,
+                 m["p95_s"] <= limit and not shown,
                  f"ratio {_r(m['p95_s'] / b['trivial_p95_s'], 2)}; cached reruns: "
-                 f"p95 {m['cached_p95_s']} s")
+                 f"p95 {m['cached_p95_s']} s"
+                 + (f"; the page showed {len(shown)} error box(es): {shown[0][:200]}"
+                    if shown else ""))
     if doc.get("peak_rss_mb") is not None:
         goal(f"server peak RSS ({largest})", doc["peak_rss_mb"], GOALS["peak_rss_mb"],
              doc["peak_rss_mb"] <= GOALS["peak_rss_mb"])
@@ -885,8 +989,9 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     sizes: demo sizes, e.g. ["small", "medium", "large"] (measured in that order; growth is
     largest / smallest). db: the dashboard database, whose folder holds `bench/` (default
     data/bench); db_dir overrides that folder. import_size: the size whose usage_events CSV is
-    imported (default the largest; "" or None with import_size=False skips). cold_repeats:
-    fresh processes per (size, page), the median is reported."""
+    imported (default None: the largest; "" skips the import). cold_repeats: fresh processes
+    per (size, page), the median is reported; warm_repeats: cached passes per page;
+    browser_changes: filter changes per page in the browser; pages: the pages to measure."""
     from metrics import demo
     from metrics import pages as pages_mod
 
@@ -913,7 +1018,8 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
         "data_version() query the cache key needs; computations_cached_passes counts calls "
         "that were not served by the cache (0 expected).",
         "raw_scan_s: count(*) and sum() over " + ", ".join(f"{t}.{c}" for t, c in RAW_SCAN)
-        + " in a fresh process; pages[p][s].ratio_to_raw_scan = cold_s / raw_scan_s, and "
+        + f" in a fresh process (per table, median of {max(1, cold_repeats)} processes); "
+        "pages[p][s].ratio_to_raw_scan = cold_s / raw_scan_s, and "
         "ratio_to_raw_scan_of_tables_read uses only the raw-scan tables the page reads.",
     ]
     metas = {s: ensure_db(s, bench_dir) for s in sizes}
@@ -941,26 +1047,40 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
         doc["import"] = None
 
     # Raw scans, cold and warm pages
-    raw, tables_read = {}, {}
+    raw, tables_read, errors = {}, {}, []
     result: dict = {p: {} for p in page_names}
     warm_detail: dict = {}
     for size in sizes:
         path = str(bench_dir / f"{size}.duckdb")
         _log(f"{size}: raw scan")
-        rs = _in_child("raw_scan", path=path, pages_=page_names)
+        scans = [_in_child("raw_scan", path=path, pages_=page_names, learn_tables=i == 0)
+                 for i in range(max(1, cold_repeats))]
+        per_table = {t: statistics.median(sc["per_table"][t] for sc in scans) for t, _c in RAW_SCAN}
+        rs = {"seconds": sum(per_table.values()), "per_table": per_table}
         raw[size] = rs
-        tables_read = rs["tables_read"]
+        tables_read = scans[0]["tables_read"]
         for page in page_names:
-            samples = []
-            for _ in range(cold_repeats):
-                samples.append(_in_child("cold", path=path, page=page)["seconds"])
-            result[page][size] = {"cold_s": statistics.median(samples), "cold_samples_s": samples}
+            try:
+                runs = [_in_child("cold", path=path, page=page) for _ in range(cold_repeats)]
+            except RuntimeError as e:  # the page's queries failed: say so, measure the rest
+                result[page][size] = {"cold_s": None, "warm_s": None, "error": str(e)}
+                errors.append(f"{page} ({size}): {e}")
+                _log(f"{size}: {page} failed: {e}")
+                continue
+            samples = [x["seconds"] for x in runs]
+            med = sorted(runs, key=lambda x: x["seconds"])[(len(runs) - 1) // 2]
+            result[page][size] = {"cold_s": statistics.median(samples), "cold_samples_s": samples,
+                                  "cold_by_query_s": med["by_query"]}
             _log(f"{size}: {page} cold {statistics.median(samples):.3f} s")
         _log(f"{size}: warm (dashboard cache)")
         w = _in_child("warm", path=path, pages_=page_names, repeats=warm_repeats)
         warm_detail[size] = w
         for page in page_names:
             m = result[page][size]
+            if m["cold_s"] is None or "error" in w.get(page, {"error": "not run"}):
+                m["warm_s"] = None
+                m.setdefault("error", w.get(page, {}).get("error"))
+                continue
             m["warm_s"] = statistics.median(w[page]["samples"])
             m["warm_first_pass_s"] = w[page]["first_pass_s"]
             m["computations_cached_passes"] = w[page]["computations_cached_passes"]
@@ -968,21 +1088,30 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
             read = [t for t, _c in RAW_SCAN if t in tables_read.get(page, [])]
             part = sum(rs["per_table"][t] for t in read)
             m["ratio_to_raw_scan_of_tables_read"] = m["cold_s"] / part if part else None
-    doc["pages"] = {
-        p: {s: {k: ([_r(x) for x in v] if isinstance(v, list) else
-                    (_r(v) if isinstance(v, float) else v)) for k, v in m.items()}
-            for s, m in by.items()}
-        for p, by in result.items()
-    }
+    def rounded(v):
+        if isinstance(v, float):
+            return _r(v)
+        if isinstance(v, list):
+            return [rounded(x) for x in v]
+        if isinstance(v, dict):
+            return {k: rounded(x) for k, x in v.items()}
+        return v
+
+    doc["pages"] = rounded(result)
     doc["raw_scan_s"] = {s: _r(raw[s]["seconds"]) for s in sizes}
     doc["raw_scan_by_table_s"] = {s: {t: _r(v) for t, v in raw[s]["per_table"].items()}
                                   for s in sizes}
     doc["tables_read"] = tables_read
+    if errors:
+        notes.append("pages whose queries failed (not measured): " + "; ".join(errors))
 
     # Growth: largest / smallest
     growth = {}
     for page in page_names:
         lo, hi = result[page][smallest]["cold_s"], result[page][largest]["cold_s"]
+        if lo is None or hi is None:
+            growth[page] = {"time_ratio": None, "row_ratio": None, "error": "not measured"}
+            continue
         read = tables_read.get(page) or list(rows[smallest])
         r_lo = sum(rows[smallest].get(t, 0) for t in read)
         r_hi = sum(rows[largest].get(t, 0) for t in read)

@@ -29,6 +29,9 @@ SETTINGS = {
     "--horizon": ("horizon", float, None),
     "--discount-rate": ("discount_rate", float, None),
     "--lifespan-years": ("lifespan_years", float, None),
+    "--nps-recency-days": ("nps_recency_days", int, None),  # nps_revenue, advocates (365)
+    "--coverage-days": ("coverage_days", int, None),  # feedback_coverage, unheard_accounts (90)
+    "--sla-targets": ("sla_targets", str, None),  # first-response hours: P1=1,P2=4,other=24
 }
 
 
@@ -132,7 +135,7 @@ def _open_store(db: Path | None, allow: tuple = ()):
 
 def jsonable(v):
     """Return a JSON-ready value: NaN/NA -> None, dates -> ISO, numpy -> Python."""
-    if v is None:
+    if v is None or type(v).__name__ == "NaTType":  # NaT is a datetime: test it first
         return None
     if isinstance(v, (datetime, date)):
         return v.isoformat() if not isinstance(v, datetime) else (

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import schema
+from metrics import rollup, schema
 from metrics.store import Store, bump_data_version
 
 # ----------------------------------------------------------------------------------------------
@@ -1297,6 +1297,7 @@ def generate(
                 else:
                     counts[table] += _insert(cur, table, frame)
                 report(0.05 + 0.9 * done, f"writing {table} ({counts[table]:,} rows)")
+            rollup.refresh(cur)
             bump_data_version(cur)
             _record_load(cur, size, counts, started)
             cur.execute("COMMIT")

@@ -10,7 +10,10 @@ from metrics.kpis import load_sql
 from metrics.periods import resolve_as_of
 from metrics.query import Query
 
-# page -> list of ("metric", name) or ("sql", named query, params)
+# page -> list of ("metric", name), ("metric", name, changes) or ("sql", named query, params).
+# `changes` alter the page's query for that call (`page_query`): Query fields such as
+# {"grain": "all", "by": "segment"}, and {"window": "previous"} for the window of equal length
+# just before the page's.
 PAGES: dict[str, list[tuple]] = {
     "overview": [
         ("sql", "filter_values", {}),
@@ -20,6 +23,46 @@ PAGES: dict[str, list[tuple]] = {
         ("metric", "csat"),
         ("metric", "support"),
         ("sql", "targets_for_metric", {"metric": "nps", "segment": None}),
+    ],
+    # dashboard/views/satisfaction.py in its default view (grain month, league by segment)
+    "satisfaction": [
+        ("sql", "filter_values", {}),
+        ("metric", "nps"),
+        ("metric", "csat"),
+        ("metric", "ces"),
+        ("metric", "nps", {"grain": "all"}),
+        ("metric", "csat", {"grain": "all"}),
+        ("metric", "ces", {"grain": "all"}),
+        ("metric", "nps", {"grain": "all", "window": "previous"}),
+        ("metric", "csat", {"grain": "all", "window": "previous"}),
+        ("metric", "ces", {"grain": "all", "window": "previous"}),
+        ("sql", "targets_for_metric", {"metric": "nps", "segment": None}),
+        ("sql", "targets_for_metric", {"metric": "csat", "segment": None}),
+        ("metric", "nps", {"grain": "all", "by": "segment"}),
+        ("metric", "nps_distribution", {"grain": "all"}),
+        ("metric", "nps_themes", {"grain": "all"}),
+        ("metric", "nps_comments"),
+        ("metric", "nps_revenue", {"grain": "all"}),
+        ("metric", "feedback_coverage", {"grain": "all"}),
+        ("metric", "unheard_accounts"),
+        ("metric", "advocates"),
+    ],
+    # dashboard/views/support.py in its default view (grain month, breakdown by channel)
+    "support": [
+        ("sql", "filter_values", {}),
+        ("metric", "support"),
+        ("metric", "support", {"grain": "all", "by": "channel"}),
+        ("metric", "support_distribution", {"grain": "all"}),
+        ("metric", "support_accounts", {"grain": "all"}),
+    ],
+    # dashboard/views/usage.py in its default view (grain month, adoption over the last 30 days)
+    "usage": [
+        ("sql", "filter_values", {}),
+        ("metric", "usage"),
+        ("metric", "usage", {"by": "segment"}),
+        ("metric", "feature_adoption", {"days": 30}),
+        ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
+        ("metric", "account_usage", {"days": 30}),
     ],
     "data": [
         ("sql", "filter_values", {}),
@@ -37,12 +80,59 @@ def default_query(cur, grain: str = "month") -> Query:
     return Query(start=start, end=as_of + timedelta(days=1), grain=grain)
 
 
+def previous_window(q: Query) -> Query:
+    """Return `q` on the window of equal length that ends where q's starts (unchanged when q
+    has no explicit start and end)."""
+    if q.start is None or q.end is None:
+        return q
+    length = q.end - q.start
+    return q.with_(start=q.start - length, end=q.start)
+
+
+def last_days(q: Query, days: int) -> Query:
+    """Return `q` cut to the last `days` days of its window (end kept; never before its
+    start). Unchanged without an explicit end."""
+    if q.end is None:
+        return q
+    start = q.end - timedelta(days=days)
+    return q.with_(start=max(start, q.start) if q.start else start)
+
+
+def page_query(q: Query, changes: dict | None = None) -> Query:
+    """Return the query of one page item: `q` with `changes` (Query fields, "window":
+    "previous" for `previous_window`, and "days": N for `last_days`)."""
+    changes = dict(changes or {})
+    window = changes.pop("window", None)
+    days = changes.pop("days", None)
+    out = q.with_(**changes) if changes else q
+    if days:  # the last `days` days of the window, its end kept
+        out = last_days(out, int(days))
+    return previous_window(out) if window == "previous" else out
+
+
+def item_key(item: tuple) -> str:
+    """Return the key of one page item in `compute_page`'s result: the metric or query name,
+    followed by its changes or parameters when it has any ("nps[grain=all]")."""
+    extra = item[2] if len(item) > 2 else {}
+    if not extra:
+        return item[1]
+    return f"{item[1]}[{','.join(f'{k}={v}' for k, v in extra.items())}]"
+
+
 def compute_page(cur, page: str, q: Query) -> dict:
-    """Run every query of `page` and return {name: DataFrame}."""
+    """Run every query of `page` and return {item_key: DataFrame}."""
     out = {}
     for item in PAGES[page]:
         if item[0] == "metric":
-            out[item[1]] = registry.compute(cur, item[1], q)
+            changes = item[2] if len(item) > 2 else None
+            out[item_key(item)] = registry.compute(cur, item[1], page_query(q, changes))
         else:
-            out[item[1]] = cur.execute(load_sql(item[1]), item[2]).df()
+            out[item_key(item)] = cur.execute(load_sql(item[1]), item[2]).df()
     return out
+
+
+def details() -> dict:
+    """Return the lists behind a clicked bar or cell: {name: fn(cur, q, **kw) -> DataFrame}."""
+    from metrics.kpis import support, usage
+
+    return {"support_tickets": support.tickets_behind, "feature_accounts": usage.accounts_behind}

@@ -13,7 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.kpis import customers, revenue, satisfaction, support
+from metrics.kpis import (
+    customers,
+    feedback,
+    loyalty,
+    revenue,
+    satisfaction,
+    support,
+    usage,
+)
 from metrics.query import Query
 
 
@@ -182,7 +190,212 @@ _DEFS = (
     ),
 )
 
-REGISTRY: dict[str, MetricDef] = {d.name: d for d in _DEFS}
+_USAGE_DEFS = (
+    MetricDef(
+        name="support_distribution",
+        label="Support time distribution",
+        unit="tickets",
+        direction="down",
+        definition="Tickets created in the window by first response time and by resolution "
+        "time, in hour bins (the spread behind the medians).",
+        formula="hours = (first_response_at or resolved_at) − created_at; bins [0, 0.5), "
+        "[0.5, 1), [1, 2), [2, 4), [4, 8), [8, 12), [12, 24), [24, 48), [48, 72), [72, 168), "
+        "[168, 336), ≥ 336 h; a time after as-of is not known yet",
+        sql=("support_distribution", "account_scope"),
+        fn=support.support_distribution,
+        columns=tuple(support.SUPPORT_DISTRIBUTION_COLUMNS),
+        headline="tickets",
+        periods=False,
+    ),
+    MetricDef(
+        name="support_accounts",
+        label="Support load and churn",
+        unit="tickets",
+        direction="down",
+        definition="Per account: tickets per customer-month in the window, its load bucket and "
+        "whether it churned in the window.",
+        formula="tickets_per_month = tickets ÷ customer_days × 30.4375; churned = churn_date "
+        "in the window; churn rate per bucket = churned ÷ accounts",
+        sql=("support_accounts", "account_scope"),
+        fn=support.support_accounts,
+        columns=tuple(support.SUPPORT_ACCOUNTS_COLUMNS),
+        headline="tickets_per_month",
+        periods=False,
+    ),
+    MetricDef(
+        name="usage",
+        label="Product usage",
+        unit="users",
+        direction="up",
+        definition="Active users (DAU, WAU or MAU by grain), mean daily users, stickiness, "
+        "active accounts, events and hours per active user.",
+        formula="active_users = distinct (account_id, user_id) with an event in the period; "
+        "avg_daily_users = Σ daily distinct users ÷ calendar days up to as-of; stickiness = "
+        "avg_daily_users ÷ active_users; hours_per_active_user = Σ duration_seconds ÷ 3600 ÷ "
+        "active_users; UTC days; read from the usage_daily / usage_monthly rollups",
+        sql=("usage",) + _SCOPE,
+        fn=usage.usage,
+        columns=tuple(usage.USAGE_COLUMNS),
+        headline="active_users",
+    ),
+    MetricDef(
+        name="feature_adoption",
+        label="Feature adoption",
+        unit="fraction",
+        direction="up",
+        definition="Share of the active customers that used each feature in the window, with "
+        "the change against the previous window of equal length.",
+        formula="adoption_rate = accounts_using ÷ active_customers (customers on the window's "
+        "last day); adoption_rate_prev = the same over the previous window of equal length; "
+        "adoption_change = adoption_rate − adoption_rate_prev; events without a feature are "
+        "left out",
+        sql=("feature_adoption", "account_scope"),
+        fn=usage.feature_adoption,
+        columns=tuple(c for c in usage.FEATURE_ADOPTION_COLUMNS if c != "feature"),
+        headline="adoption_rate",
+        numerator="accounts_using",
+        denominator="active_customers",
+        periods=False,
+    ),
+    MetricDef(
+        name="account_usage",
+        label="Usage per account",
+        unit="users",
+        direction="up",
+        definition="Per account: users, events and hours in the window and in the previous "
+        "window of equal length, with its latest NPS answer.",
+        formula="users = distinct users with an event; users_change = users − users_prev; "
+        "events_change = events ÷ events_prev − 1; nps_category from the latest NPS answer on "
+        "or before as-of (promoter 9–10, passive 7–8, detractor 0–6)",
+        sql=("account_usage", "account_scope"),
+        fn=usage.account_usage,
+        columns=tuple(usage.ACCOUNT_USAGE_COLUMNS),
+        headline="users",
+        periods=False,
+    ),
+)
+
+# Satisfaction page: themes, distribution, comments, revenue by NPS category, coverage, lists.
+_NPS_PAGE = ("nps_counted",)
+_SATISFACTION_DEFS = (
+    MetricDef(
+        name="nps_themes",
+        label="NPS comment themes",
+        unit="points",
+        direction="up",
+        definition="Per comment theme (keyword rules in metrics/themes.yaml): NPS responses in "
+        "the theme, their share, their NPS and the theme's impact on NPS.",
+        formula="share = theme responses ÷ all responses; nps = 100 × (P − D) ÷ n of the "
+        "theme's responses; impact = NPS of all − NPS of all without the theme's responses",
+        sql=("nps_themes",) + _SURVEY + _NPS_PAGE + ("theme_match",),
+        fn=feedback.nps_themes,
+        columns=tuple(feedback.NPS_THEMES_COLUMNS),
+        headline="impact",
+        settings={"nps_basis": "all"},
+    ),
+    MetricDef(
+        name="nps_distribution",
+        label="NPS score distribution",
+        unit="fraction",
+        direction="up",
+        definition="How many NPS responses gave each score from 0 to 10, with its category.",
+        formula="share = responses with the score ÷ all responses; detractor 0–6, passive "
+        "7–8, promoter 9–10",
+        sql=("nps_distribution",) + _SURVEY + _NPS_PAGE,
+        fn=feedback.nps_distribution,
+        columns=tuple(feedback.NPS_DISTRIBUTION_COLUMNS),
+        headline="share",
+        settings={"nps_basis": "all"},
+    ),
+    MetricDef(
+        name="nps_comments",
+        label="NPS comments",
+        unit="count",
+        direction="up",
+        definition="The comments of NPS responses in the window, newest first, with account, "
+        "score, category and themes.",
+        formula="filters: comment_search (text in comment or account name), "
+        "comment_categories, comment_theme; at most comment_limit rows; matching = comments "
+        "passing the filters",
+        sql=("nps_comments",) + _SURVEY + _NPS_PAGE + ("theme_match",),
+        fn=feedback.nps_comments,
+        columns=tuple(feedback.NPS_COMMENTS_COLUMNS),
+        headline="matching",
+        settings={"nps_basis": "all", "comment_limit": feedback.COMMENT_LIMIT_DEFAULT},
+        periods=False,
+    ),
+    MetricDef(
+        name="nps_revenue",
+        label="MRR-weighted NPS",
+        unit="points",
+        direction="up",
+        definition="MRR of paying accounts by the category of their latest NPS answer, and NPS "
+        "weighted by that MRR.",
+        formula="category = latest NPS answer on the evaluation day (≤ nps_recency_days old); "
+        "nps_mrr_weighted = 100 × (promoter_mrr − detractor_mrr) ÷ (promoter + passive + "
+        "detractor MRR); nps_accounts = 100 × (promoter − detractor accounts) ÷ answered "
+        "accounts",
+        sql=("nps_revenue",) + _SCOPE + ("eval_days", "account_mrr", "latest_nps"),
+        fn=loyalty.nps_revenue,
+        columns=tuple(loyalty.NPS_REVENUE_COLUMNS),
+        headline="nps_mrr_weighted",
+        settings={"nps_recency_days": loyalty.RECENCY_DAYS_DEFAULT},
+    ),
+    MetricDef(
+        name="feedback_coverage",
+        label="Feedback coverage",
+        unit="fraction",
+        direction="up",
+        definition="Share of active customers, and of their MRR, with a survey answer in the "
+        "last 90 days.",
+        formula="coverage = accounts with an answer of any type in the coverage_days (90) days "
+        "up to the evaluation day ÷ active customers; mrr_coverage = their MRR ÷ MRR of active "
+        "customers",
+        sql=("feedback_coverage",) + _SCOPE + ("eval_days", "account_mrr"),
+        fn=loyalty.feedback_coverage,
+        columns=tuple(loyalty.FEEDBACK_COVERAGE_COLUMNS),
+        headline="coverage",
+        numerator="heard_accounts",
+        denominator="active_accounts",
+        settings={"coverage_days": loyalty.COVERAGE_DAYS_DEFAULT},
+    ),
+    MetricDef(
+        name="unheard_accounts",
+        label="Accounts not heard from",
+        unit="accounts",
+        direction="down",
+        definition="Active customers without a survey answer in the last 90 days, largest MRR "
+        "first.",
+        formula="active on the evaluation day and no answer of any type in the coverage_days "
+        "(90) days up to it",
+        sql=("unheard_accounts",) + _SCOPE + ("eval_days", "account_mrr"),
+        fn=loyalty.unheard_accounts,
+        columns=tuple(loyalty.UNHEARD_ACCOUNTS_COLUMNS),
+        headline="mrr",
+        settings={"coverage_days": loyalty.COVERAGE_DAYS_DEFAULT},
+        periods=False,
+    ),
+    MetricDef(
+        name="advocates",
+        label="Advocates",
+        unit="accounts",
+        direction="up",
+        definition="Active customers whose latest NPS answer is a promoter (9-10), with the "
+        "respondent and comment.",
+        formula="active on the evaluation day and latest NPS answer (≤ nps_recency_days old) "
+        "scores 9 or 10",
+        sql=("advocates",) + _SCOPE + ("eval_days", "account_mrr", "latest_nps"),
+        fn=loyalty.advocates,
+        columns=tuple(loyalty.ADVOCATES_COLUMNS),
+        headline="mrr",
+        settings={"nps_recency_days": loyalty.RECENCY_DAYS_DEFAULT},
+        periods=False,
+    ),
+)
+
+REGISTRY: dict[str, MetricDef] = {
+    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS
+}
 
 
 def get(name: str) -> MetricDef:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,18 @@ def _v1(cur) -> None:
     cur.execute("INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)")
 
 
+def _v2(cur) -> None:
+    # Usage rollups (metrics/rollup.py), filled from the events already stored.
+    from metrics import rollup
+
+    rollup.refresh(cur)
+
+
 # Forward migrations: version -> (description, function). Append only; never edit a shipped one.
-MIGRATIONS = {1: ("canonical tables of DATA.md, loads log, custom attributes", _v1)}
+MIGRATIONS = {
+    1: ("canonical tables of DATA.md, loads log, custom attributes", _v1),
+    2: ("usage rollups usage_daily and usage_monthly", _v2),
+}
 
 
 def current_version(cur) -> int:

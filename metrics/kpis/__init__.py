@@ -136,3 +136,50 @@ def finish(raw: pd.DataFrame, columns: dict[str, str], dim: dimensions.Dimension
         else:
             out[name] = col.astype(dtype)
     return out.reset_index(drop=True)[_lead(dim) + list(columns)]
+
+
+@dataclass
+class Window:
+    """A resolved window for metrics without periods (feature_adoption, account lists).
+
+    `[start, end)` is the window; facts are read in `[start, fact_end)` with fact_end = the
+    earlier of end and as-of + 1 day; the previous window has the same length and ends at
+    `start`; `last_day` / `prev_last_day` are the days "active customer" is judged on (the
+    window's last day, capped at as-of; the day before start)."""
+
+    start: date
+    end: date
+    as_of: date
+    dim: dimensions.Dimension
+    params: dict = field(default_factory=dict)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+def prepare_window(
+    cur, q: Query, metric: str, tables: tuple[str, ...], fact_table: str | None
+) -> tuple[dimensions.Dimension, Window | None]:
+    """Resolve dimension and window (grain ignored); return (dimension, window or None).
+
+    Bound parameters: `$cur_start`, `$cur_end` (fact end), `$prev_start`, `$cur_last`,
+    `$prev_last`, `$as_of_end` (as-of + 1 day as a timestamp), the scope filters and the
+    dimension parameters of `metrics.dimensions`."""
+    dim = dimensions.resolve_dimension(cur, q.by, metric, fact_table)
+    start, end, as_of = periods.resolve_window(cur, q.with_(grain="all"), tables)
+    if start is None or end is None or as_of is None or start >= end:
+        return dim, None
+    after_as_of = as_of + timedelta(days=1)
+    length = end - start
+    params = {
+        "cur_start": start,
+        "cur_end": min(end, after_as_of),
+        "prev_start": start - length,
+        "cur_last": min(end - timedelta(days=1), as_of),
+        "prev_last": start - timedelta(days=1),
+        "as_of_end": periods.day_start(after_as_of),
+        **dimensions.scope_params(cur, q),
+        **dimensions.dimension_params(dim),
+    }
+    return dim, Window(start, end, as_of, dim, params)

@@ -139,3 +139,105 @@ def ces(cur, q: Query) -> pd.DataFrame:
     raw["ci_low"], raw["ci_high"] = np.atleast_1d(low), np.atleast_1d(high)
     raw["small_n"] = raw["responses"] < SMALL_N
     return finish(raw, CES_COLUMNS, dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes between periods and league tables (shared by the dashboard and the weekly review)
+
+HEADLINE = {"nps": "nps", "csat": "csat", "ces": "ces"}
+
+
+def ces_sd(ces_mean, ci_high, n):
+    """Return the sample standard deviation behind a CES t interval (exact inverse of
+    `stats.t_interval`: sd = (ci_high − mean) √n ÷ t(0.975, n − 1)); NaN for n < 2."""
+    from scipy import stats as sps
+
+    mean, high, n = (np.asarray(x, dtype=float) for x in (ces_mean, ci_high, n))
+    ok = n >= 2
+    nn = np.where(ok, n, 2.0)
+    t = sps.t.ppf(0.975, nn - 1)
+    sd = np.where(ok, (high - mean) * np.sqrt(nn) / t, np.nan)
+    return sd.item() if sd.ndim == 0 else sd
+
+
+def change_test(metric: str, prev, cur) -> tuple[float, float, bool] | None:
+    """Return (statistic, p_value, significant) of the change from row `prev` to row `cur` of a
+    survey metric frame (METRICS.md "Changes between periods"): NPS — difference of adjusted-Wald
+    NPS with summed variances; CSAT — pooled two-proportion z-test; CES — Welch t (sd recovered
+    from the t interval). None when a row is missing or the metric has no test. A period without
+    responses gives NaN and not significant."""
+    if prev is None or cur is None or metric not in HEADLINE:
+        return None
+    if metric == "nps":
+        z, p, sig = stats.nps_change_test(prev["promoters"], prev["passives"],
+                                          prev["detractors"], cur["promoters"],
+                                          cur["passives"], cur["detractors"])
+    elif metric == "csat":
+        z, p, sig = stats.two_proportion_test(prev["satisfied"], prev["responses"],
+                                              cur["satisfied"], cur["responses"])
+    else:
+        sd1 = ces_sd(prev["ces"], prev["ci_high"], prev["responses"])
+        sd2 = ces_sd(cur["ces"], cur["ci_high"], cur["responses"])
+        z, p, sig = stats.welch_t(prev["ces"], sd1, prev["responses"],
+                                  cur["ces"], sd2, cur["responses"])
+    return float(z), float(p), bool(sig)
+
+
+def with_changes(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Return a period frame (no --by) of nps, csat or ces with the change of the headline
+    against the previous period and its test: columns change, p_value, significant, compared.
+
+    A period is compared only when it and the previous period are both complete (a partial
+    period is never compared as if complete) and both have a value; otherwise change and
+    p_value are null, significant False and compared False."""
+    col = HEADLINE[metric]
+    out = frame.sort_values("period").reset_index(drop=True).copy()
+    change, pval, sig, compared = [], [], [], []
+    for i in range(len(out)):
+        cur = out.iloc[i]
+        prev = out.iloc[i - 1] if i > 0 else None
+        ok = (prev is not None and not bool(cur["partial"]) and not bool(prev["partial"])
+              and pd.notna(cur[col]) and pd.notna(prev[col]))
+        test = change_test(metric, prev, cur) if ok else None
+        change.append(float(cur[col] - prev[col]) if ok else np.nan)
+        pval.append(test[1] if test else np.nan)
+        sig.append(bool(test[2]) if test else False)
+        compared.append(bool(ok))
+    out["change"] = np.array(change, dtype=float)
+    out["p_value"] = np.array(pval, dtype=float)
+    out["significant"] = np.array(sig, dtype=bool)
+    out["compared"] = np.array(compared, dtype=bool)
+    return out
+
+
+def league_table(frame: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
+    """Rank the groups of a one-period frame of nps, csat or ces by their interval.
+
+    rank = 1 + the number of groups whose whole interval lies above this group's (so groups
+    nobody beats clearly share rank 1); tied_with = the other groups whose 95% intervals overlap
+    this one's ("; "-separated; they cannot be told apart), tied = it has any. A group without an
+    interval (no responses, or CES with one) gets no rank and is not compared. Sorted by rank,
+    then value, best first; the input's columns are kept."""
+    col = HEADLINE[metric]
+    out = frame.copy().reset_index(drop=True)
+    low = out["ci_low"].to_numpy(dtype=float)
+    high = out["ci_high"].to_numpy(dtype=float)
+    names = ["(none)" if pd.isna(g) else str(g) for g in out[group]]
+    has = np.isfinite(low) & np.isfinite(high)
+    ranks, ties = [], []
+    for i in range(len(out)):
+        if not has[i]:
+            ranks.append(np.nan)
+            ties.append("")
+            continue
+        above = int(np.sum(has & (low > high[i])))
+        overlap = [names[j] for j in range(len(out))
+                   if j != i and has[j] and low[j] <= high[i] and low[i] <= high[j]]
+        ranks.append(float(1 + above))
+        ties.append("; ".join(overlap))
+    out["rank"] = pd.array([None if np.isnan(r) else int(r) for r in ranks], dtype="Int64")
+    out["tied_with"] = ties
+    out["tied"] = out["tied_with"] != ""
+    order = out.assign(_r=out["rank"].astype(float).fillna(np.inf), _v=-out[col].astype(float))
+    return out.loc[order.sort_values(["_r", "_v"], na_position="last").index].reset_index(
+        drop=True)

@@ -98,3 +98,133 @@ def support(cur, q: Query) -> pd.DataFrame:
     }
     raw = run_sql(cur, "support", params)
     return finish(raw, SUPPORT_COLUMNS, dim)
+
+
+# Edges (hours) of the distribution bins: [0, 0.5), [0.5, 1), ... [336, open).
+DISTRIBUTION_EDGES_H: tuple[float, ...] = (0, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 168, 336)
+
+SUPPORT_DISTRIBUTION_COLUMNS = {
+    "measure": "object",
+    "bin": "int64",
+    "bin_lo_h": "float64",
+    "bin_hi_h": "float64",
+    "tickets": "int64",
+}
+
+SUPPORT_ACCOUNTS_COLUMNS = {
+    "account_id": "object",
+    "name": "object",
+    "segment": "object",
+    "tickets": "int64",
+    "customer_days": "int64",
+    "tickets_per_month": "float64",
+    "ticket_load": "object",
+    "churned": "bool",
+}
+
+# Buckets of tickets per customer-month: (label, lower bound inclusive, upper bound exclusive).
+TICKET_LOAD_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("none", 0.0, 1e-12),
+    ("under 1 a month", 1e-12, 1.0),
+    ("1–3 a month", 1.0, 3.0),
+    ("3 or more a month", 3.0, float("inf")),
+)
+DAYS_PER_MONTH = 30.4375
+
+
+def _window_frame(cur, q: Query, metric: str):
+    from metrics.kpis import prepare_window
+
+    return prepare_window(cur, q, metric, ("tickets",), "tickets")
+
+
+def support_distribution(cur, q: Query) -> pd.DataFrame:
+    """How first response and resolution times are spread over the window (the histogram
+    behind the medians): tickets created in the window per time bin, in calendar hours.
+
+    Bins are [bin_lo_h, bin_hi_h) with edges 0, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 168, 336 h; the
+    last bin has no upper edge (bin_hi_h null). Responses and resolutions after as-of are not
+    known yet. measure is first_response or resolution. Ignores --grain and --by.
+
+    Columns: measure, bin, bin_lo_h, bin_hi_h, tickets.
+    """
+    _dim, win = _window_frame(cur, q.with_(by=None), "support_distribution")
+    if win is None:
+        return pd.DataFrame({c: pd.Series([], dtype=t)
+                             for c, t in SUPPORT_DISTRIBUTION_COLUMNS.items()})
+    raw = run_sql(cur, "support_distribution",
+                  {**win.params, "bin_edges": [float(e) for e in DISTRIBUTION_EDGES_H]})
+    return pd.DataFrame({c: (raw[c].astype(object) if t == "object"
+                             else pd.to_numeric(raw[c], errors="coerce").astype(t))
+                         for c, t in SUPPORT_DISTRIBUTION_COLUMNS.items()})
+
+
+def _load_bucket(per_month: float) -> str:
+    for label, lo, hi in TICKET_LOAD_BUCKETS:
+        if lo <= per_month < hi:
+            return label
+    return TICKET_LOAD_BUCKETS[-1][0]
+
+
+def support_accounts(cur, q: Query) -> pd.DataFrame:
+    """Support load per account against churn ("do heavy support users churn more?").
+
+    Accounts in scope that were customers on some day of the window: tickets created in the
+    window; customer_days = days of the window (up to as-of) it was a customer;
+    tickets_per_month = tickets / customer_days x 30.4375; ticket_load = its bucket (none,
+    under 1 a month, 1–3 a month, 3 or more a month); churned = churn_date in the window (up to
+    as-of). Ignores --grain and --by.
+
+    Columns: account_id, name, segment, tickets, customer_days, tickets_per_month, ticket_load,
+    churned.
+    """
+    _dim, win = _window_frame(cur, q.with_(by=None), "support_accounts")
+    if win is None:
+        return pd.DataFrame({c: pd.Series([], dtype=t)
+                             for c, t in SUPPORT_ACCOUNTS_COLUMNS.items()})
+    raw = run_sql(cur, "support_accounts", win.params)
+    days = raw["customer_days"].where(raw["customer_days"] > 0)
+    raw["tickets_per_month"] = raw["tickets"] / days * DAYS_PER_MONTH
+    raw["ticket_load"] = [_load_bucket(0.0 if pd.isna(x) else float(x))
+                          for x in raw["tickets_per_month"]]
+    out = pd.DataFrame(index=raw.index)
+    for c, t in SUPPORT_ACCOUNTS_COLUMNS.items():
+        if t == "object":
+            out[c] = raw[c].astype(object).where(raw[c].notna(), None)
+        elif t == "bool":
+            out[c] = raw[c].fillna(False).astype(bool)
+        else:
+            out[c] = pd.to_numeric(raw[c], errors="coerce").astype(t)
+    return out.reset_index(drop=True)
+
+
+def churn_by_ticket_load(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Churn rate per ticket-load bucket from `support_accounts` rows.
+
+    Columns: ticket_load, accounts, churned, churn_rate (churned / accounts, null for none),
+    tickets."""
+    labels = [b[0] for b in TICKET_LOAD_BUCKETS]
+    g = accounts.groupby("ticket_load").agg(
+        accounts=("account_id", "size"), churned=("churned", "sum"), tickets=("tickets", "sum"))
+    g = g.reindex(labels).fillna(0).astype("int64")
+    rate = g["churned"] / g["accounts"].where(g["accounts"] > 0)
+    return pd.DataFrame({"ticket_load": labels, "accounts": g["accounts"].to_numpy(),
+                         "churned": g["churned"].to_numpy(), "churn_rate": rate.to_numpy(float),
+                         "tickets": g["tickets"].to_numpy()})
+
+
+def tickets_behind(cur, q: Query, group: str | None = None, any_group: bool = True,
+                   max_rows: int = 500) -> pd.DataFrame:
+    """The tickets behind a bar: tickets created in the window of `q` (its start/end; a period
+    is a window), of the `q.by` group `group` unless `any_group`, newest first.
+
+    Columns: ticket_id, account_id, name, segment, channel, priority, created_at,
+    first_response_h, resolution_h, contacts, reopened, status."""
+    _dim, win = _window_frame(cur, q, "support")
+    if win is None:
+        return pd.DataFrame(columns=["ticket_id", "account_id", "name", "segment", "channel",
+                                     "priority", "created_at", "first_response_h",
+                                     "resolution_h", "contacts", "reopened", "status"])
+    return run_sql(cur, "support_tickets", {**win.params, "group_value": group,
+                                             "any_group": bool(any_group),
+                                             "max_rows": int(max_rows)})

@@ -9,17 +9,8 @@ WITH
 ,
 -- @include survey_scope
 ,
--- the responses that count under the basis
-counted AS (
-    SELECT period, grp, score
-    FROM responses
-    QUALIFY $nps_basis = 'all'
-        OR row_number() OVER (
-               PARTITION BY period, grp, account_id, respondent IS NULL,
-                            coalesce(respondent, CAST(rid AS VARCHAR))
-               ORDER BY responded_at DESC, response_id DESC NULLS LAST, rid DESC
-           ) = 1
-),
+-- @include nps_counted
+,
 -- counts per period and group
 counts AS (
     SELECT

@@ -17,7 +17,9 @@ responses AS (
         r.rowid AS rid,
         r.responded_at,
         r.score,
-        r.scale
+        r.scale,
+        r.comment,
+        r.touchpoint
     FROM survey_responses AS r
     LEFT JOIN scope AS sc ON sc.account_id = r.account_id
     WHERE lower(r.survey_type) = $survey_type

@@ -113,6 +113,7 @@ def test_import_loads_every_row_of_the_exported_csv_and_times_both_paths(small_r
     doc, d, _ = small_run
     imp = doc["import"]
     assert imp["size"] == "small"
+    assert imp["csm_load_phases"][-1][1] == "store closed"
     assert imp["outcome"] == "loaded"
     assert imp["rows"] == imp["rows_in_file"] == doc["rows_by_table"]["small"]["usage_events"]
     assert _positive(imp["seconds"]) and _positive(imp["duckdb_read_csv_seconds"])
@@ -135,6 +136,9 @@ def test_every_page_has_cold_and_warm_times_and_the_warm_pass_is_served_from_the
         assert _positive(m["cold_s"]), page
         assert _positive(m["warm_s"]), page
         assert m["computations_cached_passes"] == 0, page
+        # The per-query breakdown names the page's queries and adds up to the page's time.
+        assert len(m["cold_by_query_s"]) == len(pages_mod.PAGES[page])
+        assert sum(m["cold_by_query_s"].values()) == pytest.approx(m["cold_s"], rel=0.05)
         assert _positive(m["ratio_to_raw_scan"])
         assert m["ratio_to_raw_scan"] == pytest.approx(
             m["cold_s"] / doc["raw_scan_s"]["small"], rel=0.01)
@@ -168,6 +172,22 @@ def test_the_demo_database_is_reused_when_complete_and_rebuilt_when_rows_are_mis
     assert rebuilt["rows"]["accounts"] == demo.SIZES["small"].accounts
 
 
+@pytest.mark.slow
+def test_a_page_whose_queries_fail_is_reported_with_the_error_and_the_others_are_measured(
+        small_run):
+    _doc, d, _ = small_run
+    doc = bench.run(["small"], browser=False, db_dir=d, import_size="", pages=["data", "nope"],
+                    cold_repeats=1, warm_repeats=1)
+    assert doc["import"] is None
+    assert _positive(doc["pages"]["data"]["small"]["cold_s"])
+    bad = doc["pages"]["nope"]["small"]
+    assert bad["cold_s"] is None and bad["warm_s"] is None
+    assert "KeyError" in bad["error"]
+    assert doc["growth"]["nope"]["time_ratio"] is None
+    assert any("nope (small)" in n for n in doc["notes"])
+    assert [g["met"] for g in doc["goals"] if g["goal"].startswith("nope")] == [None, None]
+
+
 def test_unknown_size_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown size"):
         bench.run(["huge"], browser=False, db_dir=tmp_path)
@@ -185,12 +205,18 @@ def test_browser_section_times_filter_changes_on_each_page_and_the_trivial_page(
         pytest.skip("Chromium not found (BROWSER_PATH or /usr/bin/chromium)")
     pytest.importorskip("playwright")
     _doc, d, _ = small_run
-    out = bench.bench_browser(d, d / "small.duckdb", chromium, list(pages_mod.PAGES), changes=2)
-    assert set(out["pages"]) == set(pages_mod.PAGES)
+    # Two pages the dashboard serves (the driver is the same for every page; the full run of
+    # `csm bench` covers them all), and a page it does not serve, reported as an error.
+    served = ["overview", "data"]
+    out = bench.bench_browser(d, d / "small.duckdb", chromium, [*served, "no_such_page"],
+                              changes=2)
+    assert out["pages"].pop("no_such_page")["error"].startswith("LookupError")
+    assert set(out["pages"]) == set(served)
     for page, m in out["pages"].items():
         assert m["changes"] == 2, page
         assert _positive(m["p50_s"]) and _positive(m["p95_s"]), page
         assert m["dropped_changes"] == 0, page
+        assert m["error_boxes"] == [], page
     assert _positive(out["trivial_p95_s"])
     assert _positive(out["peak_rss_mb"]) and out["rss_samples"] > 0
     assert (d / "trivial_app.py").exists()

@@ -1,0 +1,121 @@
+"""Satisfaction page, loyalty joined with accounts: revenue held by promoters, passives and
+detractors with the MRR-weighted NPS; feedback coverage and the accounts not heard from; the
+advocates list (CSV export with formulas neutralised). No SQL here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context
+from dashboard.components import sat_state
+from metrics import export
+from metrics.kpis import loyalty
+from metrics.query import Query
+
+
+def _day(q: Query) -> str:
+    """The evaluation day of the window (its last day, or as-of when earlier), in words."""
+    as_of = context.as_of_default()
+    if q.end is None:
+        return f"on {as_of:%Y-%m-%d}" if as_of else ""
+    day = q.end - timedelta(days=1)
+    return f"on {min(day, as_of) if as_of else day:%Y-%m-%d}"
+
+
+def revenue(q: Query) -> None:
+    """MRR by latest NPS category, and NPS three ways: responses, accounts, MRR-weighted."""
+    qa = q.with_(grain="all")
+    frame = context.metric("nps_revenue", qa)
+    if frame.empty or int(frame["accounts"].iloc[0]) == 0:
+        st.info("No paying account in the selected window.")
+        return
+    r = frame.iloc[0]
+    nps = context.metric("nps", qa)
+    plain = nps["nps"].iloc[0] if len(nps) else None
+    c1, c2, c3 = st.columns(3)
+    c1.metric("NPS (responses)", charts.fmt_value(plain, "points"),
+              help="Every response in the window counts once (" + sat_state.basis_text(q) + ").")
+    c2.metric("NPS (accounts)", charts.fmt_value(r["nps_accounts"], "points"),
+              help="Each paying account counts once, by its latest NPS answer.")
+    c3.metric("NPS weighted by MRR", charts.fmt_value(r["nps_mrr_weighted"], "points"),
+              help="Each paying account's latest answer weighs its MRR: 100 × (promoter MRR − "
+                   "detractor MRR) ÷ MRR of the accounts that answered.")
+    at_risk = r["detractor_mrr"] / r["mrr"] if r["mrr"] else None
+    st.plotly_chart(charts.plot_revenue_by_category(
+        r, title=f"MRR held by promoters, passives and detractors {_day(q)}"),
+        key="sat_revenue_chart")
+    st.caption(f"{int(r['accounts']):,} paying accounts, {charts.fmt_value(r['mrr'], 'USD')} MRR; "
+               f"detractors hold {charts.fmt_value(r['detractor_mrr'], 'USD')} "
+               f"({charts.fmt_value(at_risk, 'fraction')}). Category = the account's latest NPS "
+               f"answer, at most {loyalty.recency_days(q)} days old; older or none: no recent "
+               "answer.")
+
+
+def coverage(q: Query) -> None:
+    """Share of active customers (and MRR) heard from in 90 days; who was not heard from."""
+    qa = q.with_(grain="all")
+    frame = context.metric("feedback_coverage", qa)
+    if frame.empty or int(frame["active_accounts"].iloc[0]) == 0:
+        st.info("No active customer in the selected window.")
+        return
+    r = frame.iloc[0]
+    days = loyalty.coverage_days(q)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Accounts heard from in {days} days", charts.fmt_value(r["coverage"], "fraction"),
+              help="Active customers with a survey answer of any type in the last "
+                   f"{days} days ÷ active customers.")
+    c2.metric("Share of MRR heard from", charts.fmt_value(r["mrr_coverage"], "fraction"))
+    c3.metric("Accounts not heard from", f"{int(r['unheard_accounts']):,}",
+              help=f"of {int(r['active_accounts']):,} active customers")
+    unheard = context.metric("unheard_accounts", qa)
+    if unheard.empty:
+        st.success("Every active customer answered a survey recently.")
+        return
+    shown = unheard[["account_name", "account_id", "segment", "csm_owner", "mrr",
+                     "last_response_at", "days_since_response"]]
+    st.dataframe(shown.assign(
+        last_response_at=[("never" if pd.isna(t) else f"{t:%Y-%m-%d}")
+                          for t in shown["last_response_at"]]),
+        hide_index=True, width="stretch", key="sat_unheard_table",
+        column_config={
+            "account_name": "account",
+            "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
+            "last_response_at": "last answer",
+            "days_since_response": "days since",
+        })
+    st.caption(f"Not heard from {_day(q)}: no answer in the {days} days up to that day, "
+               "largest MRR first (last answer empty: never answered). Collect feedback "
+               "regularly.")
+    st.download_button("Download (CSV)", export.csv_bytes(shown), file_name="not_heard_from.csv",
+                       mime="text/csv", key="sat_unheard_csv", icon=":material/download:")
+
+
+def advocates(q: Query) -> None:
+    """Accounts whose latest NPS answer is a promoter, for referral and case-study programmes."""
+    frame = context.metric("advocates", q.with_(grain="all"))
+    st.caption("Active customers whose latest NPS answer (at most "
+               f"{loyalty.recency_days(q)} days old) is 9 or 10, {_day(q)}. Health scores "
+               "do not exist yet in this dashboard, so the list cannot require a green health "
+               "band; once they do, it will.")
+    if frame.empty:
+        st.info("No advocates: no active customer's latest NPS answer is a promoter.")
+        return
+    shown = frame[["account_name", "score", "comment", "respondent", "mrr", "segment",
+                   "csm_owner", "responded_at", "touchpoint", "account_id"]]
+    st.metric("Advocates", f"{len(shown):,}",
+              help=f"holding {charts.fmt_value(shown['mrr'].sum(), 'USD')} MRR")
+    st.dataframe(shown.assign(comment=shown["comment"].fillna("")), hide_index=True,
+                 width="stretch", key="sat_advocates_table",
+                 column_config={
+                     "account_name": "account",
+                     "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
+                     "responded_at": st.column_config.DatetimeColumn("answered",
+                                                                     format="YYYY-MM-DD"),
+                     "comment": st.column_config.TextColumn("comment", width="large"),
+                 })
+    st.download_button("Download advocates (CSV)", export.csv_bytes(shown),
+                       file_name="advocates.csv", mime="text/csv", key="sat_advocates_csv",
+                       icon=":material/download:")

@@ -1,0 +1,62 @@
+"""Satisfaction: NPS, CSAT and CES with intervals and honest comparisons, what customers say
+(themes and comments), and loyalty joined with revenue and accounts."""
+
+import streamlit as st
+
+from dashboard import context, filters
+from dashboard.components import sat_accounts, sat_comments, sat_scores, sat_state
+
+st.title("Satisfaction")
+
+if context.as_of_default() is None:
+    st.info("No data yet. Load your survey answers (and accounts) on the **Data** page, or "
+            "create the demo data set with `csm demo`.")
+    st.stop()
+
+options = filters.options_from(context.named_query("filter_values"))
+
+# The page's main choices; each is also in the URL (sat_state), so a link reproduces the view.
+c1, c2, c3 = st.columns([2, 2, 2])
+with c1:
+    sat_state.init("sat_grain", sat_state.GRAINS)
+    grain = st.segmented_control("Period", sat_state.GRAINS, key="sat_grain") or "month"
+    sat_state.remember("sat_grain")
+with c2:
+    sat_state.init("sat_basis", sat_state.BASES)
+    st.segmented_control(
+        "NPS basis", sat_state.BASES, key="sat_basis",
+        format_func={"all": "all responses", "latest": "latest per respondent"}.get,
+        help="`nps_basis`: every response counts, or only each respondent's latest answer "
+             "in the period.")
+    sat_state.remember("sat_basis")
+with c3:
+    sat_state.init("sat_csat", sat_state.THRESHOLDS, cast=int)
+    st.segmented_control(
+        "CSAT counts as satisfied", sat_state.THRESHOLDS, key="sat_csat",
+        format_func=lambda t: f"≥ {t} of 5", help="`csat_threshold` on the 1–5 scale; answers "
+        "on the 1–10 scale use twice it.")
+    sat_state.remember("sat_csat")
+
+q = sat_state.conventions(filters.current_query(grain=grain))
+
+sat_scores.headline(q)
+
+trend, compare, say, money, fans = st.tabs(
+    ["Trend", "Compare groups", "Comments & themes", "Revenue & coverage", "Advocates"])
+with trend:
+    sat_scores.trend(q, grain)
+with compare:
+    sat_scores.league(q, sat_scores.dimension_options(options))
+    sat_scores.distribution(q)
+with say:
+    segments = [s for s in options.get("segment", []) if not q.segment or s in q.segment]
+    sat_comments.themes_and_comments(q, grain, segments)
+with money:
+    st.subheader("Revenue by NPS category")
+    sat_accounts.revenue(q)
+    st.subheader("Feedback coverage")
+    sat_accounts.coverage(q)
+with fans:
+    sat_accounts.advocates(q)
+
+sat_state.sync_url()

@@ -1,0 +1,193 @@
+"""Loyalty joined with revenue and accounts: `nps_revenue`, `feedback_coverage`,
+`unheard_accounts`, `advocates`.
+
+"Latest NPS answer" of an account on a day = its most recent NPS response on or before that day,
+when at most `nps_recency_days` old (default 365; an older answer says little about today, so the
+account counts as "no answer"). The day is each period's evaluation day: its last day, or as-of
+for a partial period. "Heard from" = a survey answer of any type in the `coverage_days` days
+(default 90) up to and including that day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics import stats
+from metrics.kpis import empty_frame, finish, prepare, run_sql
+from metrics.query import Query
+
+RECENCY_DAYS_DEFAULT = 365
+COVERAGE_DAYS_DEFAULT = 90
+
+NPS_REVENUE_COLUMNS = {
+    "accounts": "int64",
+    "mrr": "float64",
+    "promoter_accounts": "int64",
+    "passive_accounts": "int64",
+    "detractor_accounts": "int64",
+    "no_answer_accounts": "int64",
+    "promoter_mrr": "float64",
+    "passive_mrr": "float64",
+    "detractor_mrr": "float64",
+    "no_answer_mrr": "float64",
+    "nps_accounts": "float64",
+    "nps_mrr_weighted": "float64",
+}
+FEEDBACK_COVERAGE_COLUMNS = {
+    "active_accounts": "int64",
+    "heard_accounts": "int64",
+    "unheard_accounts": "int64",
+    "coverage": "float64",
+    "mrr": "float64",
+    "heard_mrr": "float64",
+    "mrr_coverage": "float64",
+}
+UNHEARD_ACCOUNTS_COLUMNS = {
+    "account_id": "object",
+    "account_name": "object",
+    "segment": "object",
+    "csm_owner": "object",
+    "mrr": "float64",
+    "last_response_at": "datetime64[us]",
+    "days_since_response": "Int64",
+}
+ADVOCATES_COLUMNS = {
+    "account_id": "object",
+    "account_name": "object",
+    "segment": "object",
+    "csm_owner": "object",
+    "mrr": "float64",
+    "score": "int64",
+    "respondent": "object",
+    "comment": "object",
+    "responded_at": "datetime64[us]",
+    "touchpoint": "object",
+}
+
+
+def _days(q: Query, name: str, default: int) -> int:
+    raw = q.setting(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number of days, not {raw!r}") from None
+    if value < 1 or value != float(raw):
+        raise ValueError(f"{name} must be a whole number of days >= 1, not {raw!r}")
+    return value
+
+
+def recency_days(q: Query) -> int:
+    """Return `nps_recency_days`: how old a latest NPS answer may be (default 365)."""
+    return _days(q, "nps_recency_days", RECENCY_DAYS_DEFAULT)
+
+
+def coverage_days(q: Query) -> int:
+    """Return `coverage_days`: the trailing days in which an answer counts as heard (90)."""
+    return _days(q, "coverage_days", COVERAGE_DAYS_DEFAULT)
+
+
+def _ratio(num, den) -> np.ndarray:
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _nulls(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for c in columns:
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+def _run(cur, q: Query, metric: str, extra: dict):
+    dim, frame = prepare(cur, q, metric, ("accounts", "subscriptions", "survey_responses"),
+                         None)
+    if frame is None:
+        return dim, None
+    return dim, run_sql(cur, metric, {**frame.params, **extra})
+
+
+def nps_revenue(cur, q: Query) -> pd.DataFrame:
+    """Revenue held by promoters, passives and detractors, and NPS weighted by MRR.
+
+    On each period's evaluation day (its last day, or as-of), every paying account (MRR > 0 that
+    day) is classified by its latest NPS answer (at most `nps_recency_days` old, default 365):
+    promoter 9-10, passive 7-8, detractor 0-6, else no_answer. Per category: accounts and their
+    MRR. nps_accounts = 100 (promoter − detractor accounts) ÷ answered accounts (each account
+    counts once, by its latest answer); nps_mrr_weighted = 100 (promoter_mrr − detractor_mrr) ÷
+    (promoter + passive + detractor MRR). Null when no paying account has an answer.
+
+    Columns: period, partial, [by], accounts, mrr, promoter_accounts, passive_accounts,
+    detractor_accounts, no_answer_accounts, promoter_mrr, passive_mrr, detractor_mrr,
+    no_answer_mrr, nps_accounts, nps_mrr_weighted.
+    """
+    dim, raw = _run(cur, q, "nps_revenue", {"recency_days": recency_days(q)})
+    if raw is None or raw.empty:
+        return empty_frame(NPS_REVENUE_COLUMNS, dim)
+    raw["nps_accounts"] = stats.nps_score(
+        *(raw[f"{c}_accounts"].to_numpy(dtype=float) for c in ("promoter", "passive", "detractor"))
+    )
+    pm, mm, dm = (raw[f"{c}_mrr"].to_numpy(dtype=float)
+                  for c in ("promoter", "passive", "detractor"))
+    raw["nps_mrr_weighted"] = 100.0 * _ratio(pm - dm, pm + mm + dm)
+    return finish(raw, NPS_REVENUE_COLUMNS, dim)
+
+
+def feedback_coverage(cur, q: Query) -> pd.DataFrame:
+    """Share of active customers, and of their MRR, heard from recently.
+
+    On each period's evaluation day (its last day, or as-of): active_accounts = active
+    customers (signup_date ≤ day, churn_date empty or after it); heard_accounts = those with a
+    survey answer of any type in the `coverage_days` days (default 90) up to and including that
+    day; unheard_accounts = the others; coverage = heard ÷ active; mrr = MRR of the active
+    customers that day; mrr_coverage = heard_mrr ÷ mrr. Null when there is nobody (or no MRR).
+
+    Columns: period, partial, [by], active_accounts, heard_accounts, unheard_accounts, coverage,
+    mrr, heard_mrr, mrr_coverage.
+    """
+    dim, raw = _run(cur, q, "feedback_coverage", {"coverage_days": coverage_days(q)})
+    if raw is None or raw.empty:
+        return empty_frame(FEEDBACK_COVERAGE_COLUMNS, dim)
+    raw["unheard_accounts"] = raw["active_accounts"] - raw["heard_accounts"]
+    raw["coverage"] = _ratio(raw["heard_accounts"], raw["active_accounts"])
+    raw["mrr_coverage"] = _ratio(raw["heard_mrr"], raw["mrr"])
+    return finish(raw, FEEDBACK_COVERAGE_COLUMNS, dim)
+
+
+def unheard_accounts(cur, q: Query) -> pd.DataFrame:
+    """The active customers not heard from: no survey answer of any type in the
+    `coverage_days` days (default 90) up to the window's evaluation day (its last day, or as-of).
+
+    One row per account, largest MRR first, with its MRR that day, its latest answer ever up to
+    that day (null if it never answered) and how many days before that day it was. One period:
+    the whole window (the grain is ignored).
+
+    Columns: period, partial, [by], account_id, account_name, segment, csm_owner, mrr,
+    last_response_at, days_since_response.
+    """
+    dim, raw = _run(cur, q.with_(grain="all"), "unheard_accounts",
+                    {"coverage_days": coverage_days(q)})
+    if raw is None or raw.empty:
+        return empty_frame(UNHEARD_ACCOUNTS_COLUMNS, dim)
+    out = finish(raw, UNHEARD_ACCOUNTS_COLUMNS, dim)
+    return _nulls(out, ["account_id", "account_name", "segment", "csm_owner"])
+
+
+def advocates(cur, q: Query) -> pd.DataFrame:
+    """Advocates: active customers whose latest NPS answer is a promoter (9-10).
+
+    On the window's evaluation day (its last day, or as-of): active customers whose latest NPS
+    answer (at most `nps_recency_days` old, default 365) scores 9 or 10, with that answer's
+    respondent, comment, date and touchpoint and the account's MRR that day; largest MRR first.
+    For referral and case-study programmes. (Health scores do not exist yet; once they do, the
+    list should also require a green health band.) One period: the whole window.
+
+    Columns: period, partial, [by], account_id, account_name, segment, csm_owner, mrr, score,
+    respondent, comment, responded_at, touchpoint.
+    """
+    dim, raw = _run(cur, q.with_(grain="all"), "advocates", {"recency_days": recency_days(q)})
+    if raw is None or raw.empty:
+        return empty_frame(ADVOCATES_COLUMNS, dim)
+    out = finish(raw, ADVOCATES_COLUMNS, dim)
+    return _nulls(out, ["account_id", "account_name", "segment", "csm_owner", "respondent",
+                        "comment", "touchpoint"])

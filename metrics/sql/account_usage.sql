@@ -1,0 +1,63 @@
+-- account_usage: per account in scope, usage in the window [$cur_start, $cur_end) and in the
+-- previous window of equal length [$prev_start, $cur_start), with the account's latest NPS answer
+-- on or before as-of. Accounts listed: customers on the window's last day ($cur_last) and any
+-- account with usage in either window. Read from the usage_daily rollup.
+WITH
+-- @include account_scope
+,
+-- per window, account and user: events and seconds (users are then a row count)
+au AS (
+    SELECT
+        CASE WHEN day >= $cur_start THEN 'cur' ELSE 'prev' END AS win,
+        account_id, user_id, sum(events) AS events, sum(seconds) AS seconds
+    FROM usage_daily
+    WHERE day >= $prev_start AND day < $cur_end
+    GROUP BY ALL
+),
+per_account AS (
+    SELECT
+        account_id,
+        count(*) FILTER (WHERE win = 'cur') AS users,
+        sum(events) FILTER (WHERE win = 'cur') AS events,
+        sum(seconds) FILTER (WHERE win = 'cur') AS seconds,
+        count(*) FILTER (WHERE win = 'prev') AS users_prev,
+        sum(events) FILTER (WHERE win = 'prev') AS events_prev,
+        sum(seconds) FILTER (WHERE win = 'prev') AS seconds_prev
+    FROM au
+    GROUP BY account_id
+),
+-- the latest NPS answer of each account up to as-of (ties broken by response id)
+nps AS (
+    SELECT account_id, score
+    FROM (
+        SELECT account_id, score,
+               row_number() OVER (PARTITION BY account_id
+                                  ORDER BY responded_at DESC, response_id DESC) AS rn
+        FROM survey_responses
+        WHERE survey_type = 'nps' AND responded_at < $as_of_end
+    )
+    WHERE rn = 1
+)
+SELECT
+    sc.account_id,
+    a.name,
+    a.segment,
+    a.csm_owner,
+    (a.signup_date <= $cur_last AND (a.churn_date IS NULL OR a.churn_date > $cur_last))
+        AS active_customer,
+    n.score AS nps_score,
+    CASE WHEN n.score >= 9 THEN 'promoter' WHEN n.score >= 7 THEN 'passive'
+         WHEN n.score >= 0 THEN 'detractor' END AS nps_category,
+    CAST(coalesce(p.users, 0) AS BIGINT) AS users,
+    CAST(coalesce(p.events, 0) AS BIGINT) AS events,
+    coalesce(p.seconds, 0) / 3600.0 AS hours,
+    CAST(coalesce(p.users_prev, 0) AS BIGINT) AS users_prev,
+    CAST(coalesce(p.events_prev, 0) AS BIGINT) AS events_prev,
+    coalesce(p.seconds_prev, 0) / 3600.0 AS hours_prev
+FROM scope AS sc
+JOIN accounts AS a ON a.account_id = sc.account_id
+LEFT JOIN per_account AS p ON p.account_id = sc.account_id
+LEFT JOIN nps AS n ON n.account_id = sc.account_id
+WHERE p.account_id IS NOT NULL
+   OR (a.signup_date <= $cur_last AND (a.churn_date IS NULL OR a.churn_date > $cur_last))
+ORDER BY sc.account_id

@@ -1,0 +1,85 @@
+"""Support and Usage pages under AppTest: demo and empty data, numbers from the metrics, the
+page-local controls, filters from the URL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from metrics import registry
+from metrics.query import Query
+from metrics.store import Store
+
+PAGES = ["views/support.py", "views/usage.py"]
+
+
+def _no_failure(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_demo_data_without_exception_or_error_box(demo_db, run_app, page):
+    at = run_app(demo_db, page)
+    _no_failure(at)
+    assert len(at.get("plotly_chart")) >= 5
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_an_empty_database_says_how_to_get_data(empty_db, run_app, page):
+    at = run_app(empty_db, page)
+    _no_failure(at)
+    assert any("No data yet" in i.value for i in at.info)
+
+
+def _june(db, name, **changes):
+    store = Store(db)
+    try:
+        cur = store.cursor()
+        q = Query(start=date(2025, 7, 1), end=date(2026, 7, 1), **changes)
+        return registry.compute(cur, name, q)
+    finally:
+        store.close()
+
+
+def test_support_cards_show_the_last_complete_month_of_the_support_metric(demo_db, run_app):
+    june = _june(demo_db, "support").iloc[-1]
+    at = run_app(demo_db, "views/support.py")
+    _no_failure(at)
+    values = {m.label.split(" ·")[0]: m.value for m in at.metric}
+    assert values["Tickets"] == f"{june.tickets:,.0f}"
+    assert values["FCR"] == f"{june.fcr_rate:.1%}"
+    assert values["Median first response"] == f"{june.first_response_median_h:.1f} h"
+    assert values["SLA attainment"] == f"{june.sla_attainment:.1%}"
+
+
+def test_usage_cards_show_mau_of_the_last_complete_month_and_week_grain_shows_wau(
+        demo_db, run_app):
+    june = _june(demo_db, "usage").iloc[-1]
+    at = run_app(demo_db, "views/usage.py")
+    _no_failure(at)
+    values = {m.label.split(" ·")[0]: m.value for m in at.metric}
+    assert values["MAU"] == f"{june.active_users:,.0f}"
+    assert values["Active accounts"] == f"{june.active_accounts:,.0f}"
+    at.segmented_control(key="us_grain").set_value("week").run()
+    _no_failure(at)
+    labels = [m.label for m in at.metric]
+    assert any(lab.startswith("WAU") for lab in labels), labels
+
+
+def test_support_breakdown_control_switches_the_dimension(demo_db, run_app):
+    at = run_app(demo_db, "views/support.py")
+    at.segmented_control(key="sp_by").set_value("priority").run()
+    _no_failure(at)
+    assert any(s.value == "By priority" for s in at.subheader)
+
+
+def test_a_segment_filter_in_the_url_gives_that_segments_usage_numbers(demo_db, run_app):
+    june_all = _june(demo_db, "usage").iloc[-1]
+    june_smb = _june(demo_db, "usage", segment=("SMB",)).iloc[-1]
+    assert june_smb.active_users < june_all.active_users
+    at = run_app(demo_db, "views/usage.py", query={"segment": "SMB"})
+    _no_failure(at)
+    values = {m.label.split(" ·")[0]: m.value for m in at.metric}
+    assert values["MAU"] == f"{june_smb.active_users:,.0f}"
