@@ -144,9 +144,18 @@ def _in_child(fn: str, timeout: float = 3600, **kwargs) -> dict:
         raise RuntimeError(f"bench child {fn} timed out after {timeout:.0f} s")
     lines = [ln for ln in out.splitlines() if ln.startswith(_MARK)]
     if proc.returncode != 0 or not lines:
-        last = next((ln.strip() for ln in reversed(tail) if ln.strip()), "")
-        raise RuntimeError(f"bench child {fn} failed (exit {proc.returncode}): {last[:500]}")
+        raise RuntimeError(f"bench child {fn} failed (exit {proc.returncode}): "
+                           f"{_exception_text(tail)[:500]}")
     return json.loads(lines[-1][len(_MARK):])
+
+
+def _exception_text(lines: list[str]) -> str:
+    """Return the exception at the end of a traceback (its message may span lines)."""
+    exc = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+    for i in range(len(lines) - 1, -1, -1):
+        if exc.match(lines[i]):
+            return " | ".join(ln.strip() for ln in lines[i:] if ln.strip())
+    return next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
 
 
 def _maxrss_mb() -> float:
@@ -825,6 +834,17 @@ def bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
                   changes: int = 20, timeout_s: float = 120) -> dict:
     """Drive the dashboard and a trivial page with Playwright; return the `browser` section
     and the server's peak RSS."""
+    # Playwright's sync API refuses to start in a thread whose asyncio loop is running (another
+    # sync_playwright still open, as in a test session): drive the browser from a fresh thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_bench_browser, bench_dir, db, chromium, pages_, changes,
+                           timeout_s).result()
+
+
+def _bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
+                   changes: int, timeout_s: float) -> dict:
     from playwright.sync_api import sync_playwright
 
     from metrics import demo

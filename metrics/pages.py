@@ -37,7 +37,6 @@ PAGES: dict[str, list[tuple]] = {
         ("metric", "csat", {"grain": "all", "window": "previous"}),
         ("metric", "ces", {"grain": "all", "window": "previous"}),
         ("sql", "targets_for_metric", {"metric": "nps", "segment": None}),
-        ("sql", "targets_for_metric", {"metric": "csat", "segment": None}),
         ("metric", "nps", {"grain": "all", "by": "segment"}),
         ("metric", "nps_distribution", {"grain": "all"}),
         ("metric", "nps_themes", {"grain": "all"}),

@@ -233,4 +233,17 @@ def migrate(cur) -> int:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+    if version >= 2:
+        # v2 is unreleased: a database made by an earlier build of it has the rollups' first
+        # layout (text ids in usage_daily); rebuild them in the current one.
+        from metrics import rollup
+
+        if rollup.stale(cur):
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                rollup.refresh(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
     return max(version, SCHEMA_VERSION)

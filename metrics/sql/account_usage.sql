@@ -1,30 +1,37 @@
 -- account_usage: per account in scope, usage in the window [$cur_start, $cur_end) and in the
 -- previous window of equal length [$prev_start, $cur_start), with the account's latest NPS answer
 -- on or before as-of. Accounts listed: customers on the window's last day ($cur_last) and any
--- account with usage in either window. Read from the usage_daily rollup.
+-- account with usage in either window. Read from the usage_daily rollup (integer keys).
 WITH
 -- @include account_scope
 ,
--- per window, account and user: events and seconds (users are then a row count)
+-- per window, account and user (integer keys of the rollup): events and seconds (users are
+-- then a row count)
 au AS (
     SELECT
-        CASE WHEN day >= $cur_start THEN 'cur' ELSE 'prev' END AS win,
-        account_id, user_id, sum(events) AS events, sum(seconds) AS seconds
+        day >= $cur_start AS is_cur,
+        account_key, user_key, sum(events) AS events, sum(seconds) AS seconds
     FROM usage_daily
     WHERE day >= $prev_start AND day < $cur_end
     GROUP BY ALL
 ),
 per_account AS (
     SELECT
-        account_id,
-        count(*) FILTER (WHERE win = 'cur') AS users,
-        sum(events) FILTER (WHERE win = 'cur') AS events,
-        sum(seconds) FILTER (WHERE win = 'cur') AS seconds,
-        count(*) FILTER (WHERE win = 'prev') AS users_prev,
-        sum(events) FILTER (WHERE win = 'prev') AS events_prev,
-        sum(seconds) FILTER (WHERE win = 'prev') AS seconds_prev
-    FROM au
-    GROUP BY account_id
+        ua.account_id,
+        p.users, p.events, p.seconds, p.users_prev, p.events_prev, p.seconds_prev
+    FROM (
+        SELECT
+            account_key,
+            count(*) FILTER (WHERE is_cur) AS users,
+            sum(events) FILTER (WHERE is_cur) AS events,
+            sum(seconds) FILTER (WHERE is_cur) AS seconds,
+            count(*) FILTER (WHERE NOT is_cur) AS users_prev,
+            sum(events) FILTER (WHERE NOT is_cur) AS events_prev,
+            sum(seconds) FILTER (WHERE NOT is_cur) AS seconds_prev
+        FROM au
+        GROUP BY account_key
+    ) AS p
+    JOIN usage_accounts AS ua ON ua.account_key = p.account_key
 ),
 -- the latest NPS answer of each account up to as-of (ties broken by response id)
 nps AS (

@@ -5,10 +5,11 @@ WITH
 -- @include account_scope
 ,
 uses AS (
-    SELECT ud.account_id, ud.user_id, sum(ud.events) AS events, sum(ud.seconds) AS seconds,
+    SELECT ua.account_id, ud.user_key, sum(ud.events) AS events, sum(ud.seconds) AS seconds,
            max(ud.day) AS last_day
     FROM usage_daily AS ud
-    JOIN scope AS sc ON sc.account_id = ud.account_id
+    JOIN usage_accounts AS ua ON ua.account_key = ud.account_key
+    JOIN scope AS sc ON sc.account_id = ua.account_id
     WHERE ud.feature = $feature
       AND ud.day >= $cur_start AND ud.day < $cur_end
       AND ($any_group OR sc.grp IS NOT DISTINCT FROM $group_value)

@@ -1,22 +1,26 @@
 -- feature_adoption: per feature (and group) over the window [$cur_start, $cur_end) and the
 -- previous window of equal length [$prev_start, $cur_start): accounts and users that used the
 -- feature, its events, and the customers active on each window's last day ($cur_last,
--- $prev_last). Events without a feature are left out. Read from the usage_daily rollup.
+-- $prev_last). Events without a feature are left out. Read from the usage_daily rollup (integer
+-- account and user keys; usage_accounts gives the account_id).
 WITH
 -- @include account_scope
 ,
--- per window, feature, account and user (features without a name left out) ...
+-- per window, feature, account and user of the current window, per window, feature and
+-- account of the previous one (only its accounts count); integer keys of the rollup ...
 fu AS (
     SELECT
-        CASE WHEN day >= $cur_start THEN 'cur' ELSE 'prev' END AS win,
-        feature, account_id, user_id, sum(events) AS events
+        day >= $cur_start AS is_cur,
+        feature, account_key,
+        CASE WHEN day >= $cur_start THEN user_key END AS user_key,
+        sum(events) AS events
     FROM usage_daily
     WHERE feature IS NOT NULL AND day >= $prev_start AND day < $cur_end
     GROUP BY ALL
 ),
 -- ... then per window, feature and account: its users (a user belongs to one account)
 fa_acc AS (
-    SELECT win, feature, account_id, count(*) AS users, sum(events) AS events
+    SELECT is_cur, feature, account_key, count(user_key) AS users, sum(events) AS events
     FROM fu
     GROUP BY ALL
 ),
@@ -24,13 +28,14 @@ fa_acc AS (
 fa AS (
     SELECT
         x.feature,
-        CASE WHEN $dim = 'account_id' THEN x.account_id ELSE sc.grp END AS grp,
-        count(*) FILTER (WHERE x.win = 'cur') AS accounts_using,
-        coalesce(sum(x.users) FILTER (WHERE x.win = 'cur'), 0) AS users,
-        coalesce(sum(x.events) FILTER (WHERE x.win = 'cur'), 0) AS events,
-        count(*) FILTER (WHERE x.win = 'prev') AS accounts_prev
+        CASE WHEN $dim = 'account_id' THEN ua.account_id ELSE sc.grp END AS grp,
+        count(*) FILTER (WHERE x.is_cur) AS accounts_using,
+        coalesce(sum(x.users) FILTER (WHERE x.is_cur), 0) AS users,
+        coalesce(sum(x.events) FILTER (WHERE x.is_cur), 0) AS events,
+        count(*) FILTER (WHERE NOT x.is_cur) AS accounts_prev
     FROM fa_acc AS x
-    LEFT JOIN scope AS sc ON sc.account_id = x.account_id
+    JOIN usage_accounts AS ua ON ua.account_key = x.account_key
+    LEFT JOIN scope AS sc ON sc.account_id = ua.account_id
     WHERE sc.account_id IS NOT NULL OR NOT $filtered
     GROUP BY ALL
 ),
@@ -45,7 +50,7 @@ cust AS (
     FROM scope
     GROUP BY grp
 ),
-features AS (SELECT DISTINCT feature FROM fu),
+features AS (SELECT DISTINCT feature FROM fa_acc),
 groups AS (
     SELECT grp FROM cust
     UNION

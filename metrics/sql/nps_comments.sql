@@ -20,11 +20,17 @@ theme_lists AS (
         comment,
         array_to_string(
             list(theme ORDER BY list_position(CAST($theme_names AS VARCHAR[]), theme)), '; '
-        ) AS themes,
-        list(theme) AS theme_list
+        ) AS themes
     FROM text_themes
     GROUP BY comment
 ),
+-- accounts whose name matches the search (the search also looks at account names)
+named AS (
+    SELECT account_id
+    FROM accounts
+    WHERE $search <> '' AND contains(lower(name), lower($search))
+),
+-- the comments that pass the filters
 listed AS (
     SELECT
         c.period,
@@ -32,8 +38,6 @@ listed AS (
         c.response_id,
         c.responded_at,
         c.account_id,
-        a.name AS account_name,
-        a.segment,
         c.respondent,
         c.score,
         CASE WHEN c.score >= 9 THEN 'promoter'
@@ -41,14 +45,24 @@ listed AS (
              ELSE 'detractor' END AS category,
         c.touchpoint,
         c.comment,
-        coalesce(t.themes, '') AS themes,
-        t.theme_list,
         c.rid
     FROM counted AS c
-    LEFT JOIN accounts AS a ON a.account_id = c.account_id
-    LEFT JOIN theme_lists AS t ON t.comment = c.comment
     WHERE c.comment IS NOT NULL AND trim(c.comment) <> ''
+      AND ($search = ''
+           OR contains(lower(c.comment), lower($search))
+           OR c.account_id IN (SELECT account_id FROM named))
+      AND (len(CAST($categories AS VARCHAR[])) = 0
+           OR list_contains(CAST($categories AS VARCHAR[]), category))
+      AND ($theme = '' OR c.comment IN (SELECT comment FROM text_themes WHERE theme = $theme))
+),
+-- the newest $limit of them, with how many passed
+newest AS (
+    SELECT *, count(*) OVER () AS matching
+    FROM listed
+    ORDER BY responded_at DESC, response_id DESC NULLS LAST, rid DESC
+    LIMIT $limit
 )
+-- with account name, segment and themes (looked up for the rows shown only)
 SELECT
     l.period,
     p.partial,
@@ -56,22 +70,17 @@ SELECT
     l.response_id,
     l.responded_at,
     l.account_id,
-    l.account_name,
-    l.segment,
+    a.name AS account_name,
+    a.segment,
     l.respondent,
     l.score,
     l.category,
     l.touchpoint,
     l.comment,
-    l.themes,
-    count(*) OVER () AS matching
-FROM listed AS l
+    coalesce(t.themes, '') AS themes,
+    l.matching
+FROM newest AS l
 JOIN periods AS p ON p.period = l.period
-WHERE ($search = ''
-       OR contains(lower(l.comment), lower($search))
-       OR contains(lower(coalesce(l.account_name, '')), lower($search)))
-  AND (len(CAST($categories AS VARCHAR[])) = 0
-       OR list_contains(CAST($categories AS VARCHAR[]), l.category))
-  AND ($theme = '' OR coalesce(list_contains(l.theme_list, $theme), false))
+LEFT JOIN accounts AS a ON a.account_id = l.account_id
+LEFT JOIN theme_lists AS t ON t.comment = l.comment
 ORDER BY l.responded_at DESC, l.response_id DESC NULLS LAST, l.rid DESC
-LIMIT $limit

@@ -18,28 +18,33 @@ m_acc AS (
     FROM usage_monthly
     WHERE month >= $range_start AND month < $monthly_end
 ),
--- other periods: per user and day (features merged), then per user, then per account
+-- other periods: per user and day (features merged), then per user, then per account (integer
+-- keys of the rollup; usage_accounts gives the account_id)
 d_user_day AS (
     SELECT
         CASE WHEN $grain = 'all' THEN CAST($range_start AS DATE)
              ELSE CAST(date_trunc($trunc, day) AS DATE) END AS period,
-        account_id, user_id, day,
+        account_key, user_key, day,
         sum(events) AS events, sum(seconds) AS seconds
     FROM usage_daily
     WHERE day >= $monthly_end AND day < $range_end
     GROUP BY ALL
 ),
 d_user AS (
-    SELECT period, account_id, user_id, count(*) AS days,
+    SELECT period, account_key, user_key, count(*) AS days,
            sum(events) AS events, sum(seconds) AS seconds
     FROM d_user_day
     GROUP BY ALL
 ),
 d_acc AS (
-    SELECT period, account_id, count(*) AS users, sum(days) AS user_days,
-           sum(events) AS events, sum(seconds) AS seconds
-    FROM d_user
-    GROUP BY ALL
+    SELECT x.period, ua.account_id, x.users, x.user_days, x.events, x.seconds
+    FROM (
+        SELECT period, account_key, count(*) AS users, sum(days) AS user_days,
+               sum(events) AS events, sum(seconds) AS seconds
+        FROM d_user
+        GROUP BY ALL
+    ) AS x
+    JOIN usage_accounts AS ua ON ua.account_key = x.account_key
 ),
 -- per account and period, with the account's group; accounts out of scope dropped (orphans
 -- only kept when no filter is active)

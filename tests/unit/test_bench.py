@@ -56,6 +56,16 @@ def test_tables_in_finds_tables_after_from_and_join_but_not_in_comments_or_ctes(
     assert bench.tables_in([sql], known) == ["account_attributes", "accounts", "tickets"]
 
 
+def test_a_failed_child_is_reported_by_its_exception_even_when_the_message_spans_lines():
+    tail = ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
+            '_duckdb.BinderException: Binder Error: column "users" not found', "",
+            "LINE 97:     SELECT users", "              ^^^^^"]
+    text = bench._exception_text(tail)
+    assert text.startswith('_duckdb.BinderException: Binder Error: column "users" not found')
+    assert "LINE 97" in text
+    assert bench._exception_text(["KeyError: 'nope'"]) == "KeyError: 'nope'"
+
+
 def test_bench_dir_is_beside_the_database(tmp_path):
     assert bench.bench_dir_for(tmp_path / "x" / "csm.duckdb") == (tmp_path / "x" / "bench")
 

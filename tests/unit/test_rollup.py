@@ -125,7 +125,13 @@ def test_feature_adoption_from_the_rollup_equals_the_raw_events(store, insert, s
 
 
 def _rollup_rows(cur) -> tuple[list, list]:
-    daily = cur.execute("SELECT * FROM usage_daily ORDER BY ALL").fetchall()
+    """The rollups with the integer keys of usage_daily resolved to the ids (keys are internal:
+    a full rebuild may number them otherwise than appends did)."""
+    daily = cur.execute(
+        "SELECT d.day, u.account_id, u.user_id, d.feature, d.events, d.seconds "
+        "FROM usage_daily AS d JOIN usage_users AS u ON u.user_key = d.user_key "
+        "JOIN usage_accounts AS a ON a.account_key = d.account_key "
+        "WHERE a.account_id IS NOT DISTINCT FROM u.account_id ORDER BY ALL").fetchall()
     monthly = cur.execute("SELECT * FROM usage_monthly ORDER BY ALL").fetchall()
     return daily, monthly
 
@@ -193,5 +199,73 @@ def test_migration_v2_fills_the_rollups_from_events_already_stored(store, insert
     cur.execute("DROP TABLE usage_monthly")
     cur.execute("DELETE FROM schema_migrations WHERE version = 2")
     assert schema.migrate(cur) == 2
+    assert _rollup_rows(cur) == ([(date(2024, 5, 2), "a", "u", "x", 1, 5.0)],
+                                 [(date(2024, 5, 1), "a", 1, 1, 1, 5.0)])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_account_usage_from_the_rollup_equals_the_raw_events(store, insert, seed):
+    accounts, events = _random_log(seed)
+    insert("accounts", accounts)
+    insert("usage_events", events)
+    cur = store.cursor()
+    rollup.refresh(cur)
+    q = Query(start=date(2024, 2, 10), end=date(2024, 3, 10), as_of=date(2024, 3, 31))
+    got = usage.account_usage(cur, q).set_index("account_id")
+    e = pd.DataFrame(events)
+    windows = {"": (datetime(2024, 2, 10), datetime(2024, 3, 10)),
+               "_prev": (datetime(2024, 1, 12), datetime(2024, 2, 10))}
+    for acc in got.index:
+        for suffix, (lo, hi) in windows.items():
+            w = e[(e.account_id == acc) & (e.occurred_at >= lo) & (e.occurred_at < hi)]
+            assert got.loc[acc, "users" + suffix] == w.user_id.nunique(), (acc, suffix)
+            assert got.loc[acc, "events" + suffix] == len(w), (acc, suffix)
+            assert got.loc[acc, "hours" + suffix] == pytest.approx(
+                w.duration_seconds.sum() / 3600), (acc, suffix)
+    used = set(e[(e.occurred_at >= datetime(2024, 1, 12))
+                 & (e.occurred_at < datetime(2024, 3, 10))].account_id)
+    assert used & {a["account_id"] for a in accounts} <= set(got.index)
+
+
+def test_appends_give_new_users_keys_and_the_metrics_match_a_full_rebuild(store, insert,
+                                                                           tmp_path):
+    insert("accounts", [{"account_id": a, "signup_date": date(2023, 1, 1)} for a in ("a1", "a2")])
+    # u1 of a1 and u1 of a2 are two users; keys given by appends differ from a rebuild's
+    files = [CSV_HEAD + "a2,u1,2024-01-07 10:00,api,5\n",
+             CSV_HEAD + "a1,u1,2024-01-05 10:00,reports,60\na2,u1,2024-01-05 11:00,api,1\n",
+             CSV_HEAD + "a1,u2,2024-01-07 10:00,reports,7\n"]
+    for i, text in enumerate(files):
+        f = tmp_path / f"f{i}.csv"
+        f.write_text(text)
+        assert load_file(store, "usage_events", f).ok
+    cur = store.cursor()
+    q = Query(start=date(2024, 1, 5), end=date(2024, 1, 8), as_of=date(2024, 1, 7))
+    before = (_rollup_rows(cur), usage.feature_adoption(cur, q), usage.account_usage(cur, q))
+    assert cur.execute("SELECT count(*), count(DISTINCT user_key) FROM usage_users").fetchone() \
+        == (3, 3)
+    rollup.refresh(cur)
+    after = (_rollup_rows(cur), usage.feature_adoption(cur, q), usage.account_usage(cur, q))
+    assert before[0] == after[0]
+    pd.testing.assert_frame_equal(before[1], after[1])
+    pd.testing.assert_frame_equal(before[2], after[2])
+    fa = after[1].set_index("feature")
+    assert (fa.loc["reports", "users"], fa.loc["api", "users"]) == (2, 1)
+    assert list(after[2].users) == [2, 1]
+
+
+@pytest.mark.parametrize("by", ["append", "migrate"])
+def test_rollups_of_an_earlier_unreleased_layout_are_rebuilt(store, insert, by):
+    insert("usage_events", [{"account_id": "a", "user_id": "u", "feature": "x",
+                             "occurred_at": datetime(2024, 5, 2, 3), "duration_seconds": 5.0}])
+    cur = store.cursor()
+    for t in rollup.ROLLUP_TABLES:
+        cur.execute(f"DROP TABLE {t}")
+    cur.execute("CREATE TABLE usage_daily (day DATE, account_id VARCHAR, user_id VARCHAR, "
+                "feature VARCHAR, events BIGINT, seconds DOUBLE)")
+    if by == "append":
+        cur.execute("CREATE TEMP TABLE typed AS SELECT * FROM usage_events")
+        rollup.refresh_days(cur, "typed")
+    else:  # a database already at (unreleased) version 2
+        assert schema.migrate(cur) == 2
     assert _rollup_rows(cur) == ([(date(2024, 5, 2), "a", "u", "x", 1, 5.0)],
                                  [(date(2024, 5, 1), "a", 1, 1, 1, 5.0)])
