@@ -319,3 +319,28 @@ def test_an_empty_database_gives_empty_frames(store):
     assert registry.compute(cur, "health", Query()).empty
     assert list(registry.compute(cur, "health", Query()).columns) == health.HEALTH_COLUMNS
     assert registry.compute(cur, "health_backtest", Query()).empty
+
+
+# --- DATA.md's promise about the small demo set --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_cur(tmp_path_factory):
+    from metrics import demo
+    from metrics.store import Store
+
+    store = Store(tmp_path_factory.mktemp("health_demo") / "demo.duckdb")
+    demo.generate(store, "small", end=date(2026, 6, 30))
+    cur = store.cursor()
+    yield cur
+    cur.close()
+    store.close()
+
+
+def test_the_small_demo_set_has_every_band_and_a_backtest_auc_above_0_6(demo_cur):
+    df = registry.compute(demo_cur, "health", Query())
+    assert set(df["band"].dropna()) == {"green", "yellow", "red"}
+    bt = registry.compute(demo_cur, "health_backtest", Query())
+    assert len(bt) == 12 and (bt["churners"] > 0).all()
+    assert (bt["auc"] > 0.6).all(), bt
+    assert (bt["red_lift"] > 1).all(), bt
