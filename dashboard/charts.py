@@ -730,7 +730,7 @@ def plot_account_health(df: pd.DataFrame, *, title: str, green: float = 70,
         for r in changed.itertuples():
             fig.add_vline(x=r.as_of, line=dict(color=MUTED, dash="dash"),
                           annotation_text=f"model v{r.model_version}")
-    fig.update_layout(title=dict(text=safe_label(title)), height=340)
+    fig.update_layout(title=dict(text=safe_label(title)), height=380, **_LEGEND_TOP)
     fig.update_xaxes(title_text="as-of date")
     fig.update_yaxes(title_text="health score (0–100)", range=[0, 100])
     return fig
@@ -744,4 +744,20 @@ def plot_account_mrr(df: pd.DataFrame, *, title: str) -> go.Figure:
     fig.update_layout(title=dict(text=safe_label(title)), height=300, showlegend=False)
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    return fig
+
+
+def plot_owner_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return accounts per health band for each CSM owner as horizontal stacked bars (team
+    view rows: csm_owner, green, yellow, red)."""
+    d = df.sort_values("mrr")
+    fig = go.Figure()
+    for band in ("red", "yellow", "green"):
+        fig.add_trace(go.Bar(y=[safe_label(o) for o in d["csm_owner"]], x=d[band], name=band,
+                             orientation="h", marker_color=BAND_COLORS[band],
+                             hovertemplate=f"%{{y}}: %{{x:,}} {band}<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), barmode="stack",
+                      height=max(300, 40 * len(d) + 120), hovermode="closest")
+    fig.update_xaxes(title_text="active accounts")
+    fig.update_yaxes(title_text="CSM owner (largest MRR on top)")
     return fig

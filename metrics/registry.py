@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics import health
+from metrics import accounts, health
 from metrics.kpis import (
     customers,
     feedback,
@@ -462,6 +462,20 @@ _HEALTH_DEFS = (
         headline="green",
         denominator="accounts",
         settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
+        name="account_book",
+        label="Book of business",
+        unit="accounts",
+        direction="up",
+        definition="Per active account: MRR, latest NPS answer, open tickets and renewal date.",
+        formula="MRR on as-of; latest NPS answer up to as-of; tickets created and not resolved "
+        "by the end of as-of",
+        sql=("account_book", "account_scope"),
+        fn=accounts.account_book,
+        columns=tuple(accounts.BOOK_COLUMNS),
+        headline="mrr",
         periods=False,
     ),
     MetricDef(

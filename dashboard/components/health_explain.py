@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
+from dashboard.components.text import md_escape
 from metrics import health
 
 
@@ -52,7 +53,7 @@ def explain(row: pd.Series, model: dict, key: str) -> None:
     else:
         right.caption("Every component has data; contributions = weight × score.")
     if row.get("override"):
-        right.caption(f"Model override applied: {row['override']} (bands green ≥ "
+        right.caption(f"Model override applied: {md_escape(row['override'])} (bands green ≥ "
                       f"{row['green']:g}, yellow ≥ {row['yellow']:g}).")
     if isinstance(row["path_to_next_band"], dict):
         p = row["path_to_next_band"]

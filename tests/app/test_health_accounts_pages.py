@@ -28,11 +28,13 @@ def test_health_page_explains_an_account(demo_db, run_app):
     labels = [m.label for m in at.metric]
     assert "Red accounts" in labels and "Green accounts" in labels
     box = at.selectbox(key="hl_account")
-    box.set_value(box.options[0] if isinstance(box.options[0], str) else box.options[0]).run()
+    box.set_value(box.options[3]).run()
     assert not at.exception
-    texts = _texts(at)
-    assert "active users" in texts or "Path to" in texts
-    assert any("Score" in str(c.value) for c in at.get("plotly_chart")) or True
+    explained = [d.value for d in at.dataframe if "raw inputs" in d.value.columns][0]
+    assert list(explained["component"]) == ["Usage", "Adoption", "Sentiment", "Support",
+                                            "Financial"]
+    assert explained["raw inputs"].str.contains("active users").any()
+    assert "score" in _texts(at)
 
 
 def test_a_weight_changed_is_previewed_then_saved_with_the_version_bumped(demo_db, run_app,
@@ -63,3 +65,35 @@ def test_an_invalid_model_is_refused_in_the_editor_and_nothing_saved(demo_db, ru
     assert any("out of order" in e.value for e in at.error)
     assert at.button(key="hm_save").disabled
     assert model_file.read_bytes() == before
+
+
+def test_accounts_page_shows_my_accounts_from_the_url_and_opens_an_account(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py", query={"csm": "Noah Kim"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert at.selectbox(key="ac_owner").value == "Noah Kim"
+    book = at.dataframe[0].value
+    assert set(book["csm_owner"]) == {"Noah Kim"} and len(book) > 5
+    assert list(book["mrr"]) == sorted(book["mrr"], reverse=True)
+    box = at.selectbox(key="ac_account")
+    box.set_value(book["account_id"].iloc[2]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert book["account_id"].iloc[2] in at.query_params["account"]
+    texts = _texts(at)
+    assert book["name"].iloc[2] in " ".join(str(s.value) for s in at.subheader)
+    assert "active users" in " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "Renewal date" in texts
+    at.text_input(key="ac_search").set_value("zzzz-no-match").run()
+    assert any("No account matches" in i.value for i in at.info)
+
+
+def test_accounts_team_view_has_one_row_per_owner_adding_up_to_the_book(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py")
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [d.value for d in at.dataframe]
+    team = [f for f in frames if "at_risk_renewals" in f.columns][0]
+    book = frames[0]
+    assert team["accounts"].sum() == len(book)
+    assert team["mrr"].sum() == pytest.approx(book["mrr"].sum())
+    assert (team[["green", "yellow", "red"]].sum(axis=1) <= team["accounts"]).all()
+    assert team["nrr"].notna().any() and team["nps"].notna().any()

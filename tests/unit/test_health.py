@@ -344,3 +344,14 @@ def test_the_small_demo_set_has_every_band_and_a_backtest_auc_above_0_6(demo_cur
     assert len(bt) == 12 and (bt["churners"] > 0).all()
     assert (bt["auc"] > 0.6).all(), bt
     assert (bt["red_lift"] > 1).all(), bt
+
+
+def test_account_book_lists_mrr_last_nps_and_open_tickets(book, insert):
+    insert("tickets", [{"ticket_id": "t2", "account_id": "B", "created_at": datetime(2026, 2, 27),
+                        "priority": "P1"}])  # open at as-of
+    df = registry.compute(book, "account_book", Query(as_of=AS_OF))
+    assert list(df.account_id) == ["A", "B", "C"]
+    a, b = _row(df, "A"), _row(df, "B")
+    assert a["mrr"] == 120 and a["last_nps"] == 8 and a["open_tickets"] == 0
+    assert a["last_nps_date"] == date(2026, 2, 1) and a["csm_owner"] == "Kim"
+    assert b["open_tickets"] == 1 and b["last_nps"] == 0  # the answer on as-of counts here
