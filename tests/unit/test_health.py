@@ -3,6 +3,7 @@ models, the path to the next band, the model file's validation and round trip, t
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, timedelta
 
@@ -355,3 +356,24 @@ def test_account_book_lists_mrr_last_nps_and_open_tickets(book, insert):
     assert a["mrr"] == 120 and a["last_nps"] == 8 and a["open_tickets"] == 0
     assert a["last_nps_date"] == date(2026, 2, 1) and a["csm_owner"] == "Kim"
     assert b["open_tickets"] == 1 and b["last_nps"] == 0  # the answer on as-of counts here
+
+
+def test_csm_metric_health_prints_the_page_numbers_and_refuses_a_bad_model(
+        book, store, tmp_path, capsys):
+    from metrics import cli
+
+    book.close()
+    store.close()
+    db = str(store.path)
+    assert cli.main(["metric", "health", "--as-of", "2026-03-01", "--db", db]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    a = [r for r in rows if r["account_id"] == "A"][0]
+    assert a["score"] == pytest.approx(61.25)
+    assert a["path_to_next_band"] == {"component": "usage", "input": "active users",
+                                      "from": 4, "to": 7}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("components:\n  usage: {weight: -1}\n")
+    assert cli.main(["metric", "health", "--db", db, "--health-model", str(bad)]) == 2
+    assert "weight of usage is negative" in capsys.readouterr().err
+    assert cli.main(["metric", "health_backtest", "--as-of", "2026-03-01", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["accounts"] == 3
