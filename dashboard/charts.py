@@ -605,9 +605,23 @@ def _band_rects(fig: go.Figure, green: float, yellow: float) -> None:
                       annotation_font=dict(color=MUTED, size=11))
 
 
-def plot_band_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
+def _mark_model_changes(fig: go.Figure, xs: pd.Series, changes) -> None:
+    """Draw a dashed line labelled "model vN" on each day a model version was saved, when it
+    falls inside the chart's dates."""
+    if not len(xs):
+        return
+    lo, hi = pd.Timestamp(min(xs)), pd.Timestamp(max(xs))
+    for day, version in changes or []:
+        if lo <= pd.Timestamp(day) <= hi:
+            fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000,
+                          line=dict(color=MUTED, dash="dash"),
+                          annotation_text=f"model v{version}", annotation_position="top left")
+
+
+def plot_band_mix(df: pd.DataFrame, *, title: str, changes=None) -> go.Figure:
     """Return accounts per health band at each as-of date as stacked bars (health_mix rows),
-    the mean score as a line on a second axis."""
+    the mean score as a line on a second axis; `changes` [(day, version)] of the model are
+    marked."""
     d = df.sort_values("as_of")
     fig = go.Figure()
     for band in ("red", "yellow", "green", "unscored"):
@@ -622,6 +636,7 @@ def plot_band_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
                       hovermode="x unified", **_LEGEND_TOP,
                       yaxis2=dict(title="mean score (0–100)", overlaying="y", side="right",
                                   range=[0, 100], dtick=20, showgrid=False))
+    _mark_model_changes(fig, d["as_of"], changes)
     fig.update_xaxes(title_text="as-of date (scores from the data before it)")
     fig.update_yaxes(title_text="active accounts", selector=dict(anchor="x"))
     return fig
@@ -709,9 +724,10 @@ def plot_backtest(df: pd.DataFrame, *, title: str, compare: pd.DataFrame | None 
 
 
 def plot_account_health(df: pd.DataFrame, *, title: str, green: float = 70,
-                        yellow: float = 40) -> go.Figure:
+                        yellow: float = 40, changes=None) -> go.Figure:
     """Return one account's health score by as-of date over the band ranges, with each
-    component's contribution stacked as areas; model version changes are marked."""
+    component's contribution stacked as areas; the days model versions were saved
+    (`changes`: [(day, version)]) are marked."""
     d = df.sort_values("as_of")
     fig = go.Figure()
     _band_rects(fig, green, yellow)
@@ -725,11 +741,7 @@ def plot_account_health(df: pd.DataFrame, *, title: str, green: float = 70,
     fig.add_trace(go.Scatter(x=d["as_of"], y=d["score"], name="score", mode="lines+markers",
                              line=dict(color=TEXT, width=2.5),
                              hovertemplate="score %{y:.1f}<extra></extra>"))
-    if "model_version" in d and d["model_version"].nunique() > 1:
-        changed = d[d["model_version"].ne(d["model_version"].shift()) & d.index.isin(d.index[1:])]
-        for r in changed.itertuples():
-            fig.add_vline(x=r.as_of, line=dict(color=MUTED, dash="dash"),
-                          annotation_text=f"model v{r.model_version}")
+    _mark_model_changes(fig, d["as_of"], changes)
     fig.update_layout(title=dict(text=safe_label(title)), height=380, **_LEGEND_TOP)
     fig.update_xaxes(title_text="as-of date")
     fig.update_yaxes(title_text="health score (0–100)", range=[0, 100])

@@ -113,7 +113,8 @@ def validate_model(doc) -> dict:
     order, a version or window that is not a positive whole number."""
     if not isinstance(doc, dict):
         raise ModelError("the health model must be a YAML mapping")
-    known = {"version", "window_days", "bands", "components", "segments", "lifecycle_stages"}
+    known = {"version", "window_days", "bands", "components", "segments", "lifecycle_stages",
+             "changes"}
     extra = set(doc) - known
     if extra:
         raise ModelError(f"unknown key(s) {sorted(extra)} in the health model; known: "
@@ -175,7 +176,33 @@ def validate_model(doc) -> dict:
             if "bands" in ov:
                 o["bands"] = _check_bands(ov["bands"], where)
             out[group][str(value)] = o
+    out["changes"] = _check_changes(doc.get("changes") or [])
     return out
+
+
+def _check_changes(changes) -> list[dict]:
+    """Return the model's change log ([{version, saved (ISO date)}]) or raise ModelError."""
+    if not isinstance(changes, list):
+        raise ModelError("changes must be a list of {version, saved} entries")
+    out = []
+    for ch in changes:
+        if not isinstance(ch, dict) or set(ch) - {"version", "saved"}:
+            raise ModelError("each entry of changes has a version and a saved date only")
+        try:
+            saved = date.fromisoformat(str(ch.get("saved")))
+        except ValueError:
+            raise ModelError(f"changes: saved must be an ISO date, not {ch.get('saved')!r}"
+                             ) from None
+        v = ch.get("version")
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ModelError(f"changes: version must be a whole number >= 1, not {v!r}")
+        out.append({"version": v, "saved": saved.isoformat()})
+    return out
+
+
+def model_changes(model: dict) -> list[tuple[date, int]]:
+    """Return (saved day, version) of each saved version of the model, oldest first."""
+    return sorted((date.fromisoformat(c["saved"]), c["version"]) for c in model.get("changes", []))
 
 
 def default_model() -> dict:
@@ -220,6 +247,9 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
         except ModelError:
             old = new["version"] - 1
         new["version"] = max(old, new["version"] - 1) + 1
+        # the day each version was saved: charts of scores over time mark it
+        new["changes"] = [c for c in new["changes"] if c["version"] != new["version"]] + [
+            {"version": new["version"], "saved": periods.today().isoformat()}]
     text = yaml.safe_dump(new, sort_keys=False, allow_unicode=True)
     header = ""
     if path.exists():  # keep the file's leading comment block
@@ -767,7 +797,7 @@ def inputs_model(model: dict) -> dict:
     """Return the part of a model that changes the raw inputs (windows, days, top features),
     with neutral weights and bands: raw inputs cached under it survive weight edits."""
     out = copy.deepcopy(model)
-    out["version"], out["bands"] = 1, {"green": 70, "yellow": 40}
+    out["version"], out["bands"], out["changes"] = 1, {"green": 70, "yellow": 40}, []
     out["segments"], out["lifecycle_stages"] = {}, {}
     for spec in out["components"].values():
         spec["weight"] = 1.0

@@ -11,6 +11,7 @@ from dashboard import charts, context
 from dashboard.components import health_data as hd
 from dashboard.components.health_explain import explain
 from dashboard.components.text import md_escape
+from metrics import health
 from metrics.periods import day_start
 
 
@@ -42,7 +43,10 @@ def show(account_id: str, q, model: dict, as_of) -> None:
     if len(hist) and hist["score"].notna().any():
         left.plotly_chart(charts.plot_account_health(
             hist, title="Health history (score and contributions)",
-            green=model["bands"]["green"], yellow=model["bands"]["yellow"]), key="ac_hist")
+            green=model["bands"]["green"], yellow=model["bands"]["yellow"],
+            changes=health.model_changes(model)), key="ac_hist")
+        left.caption("Past scores are recomputed from the data with the current model; dashed "
+                     "lines mark the days a model version was saved.")
     else:
         left.info("No health history: the account was not an active customer on the dates.")
     mrr = context.named_query("account_mrr_history", account_id=account_id, as_of=as_of)

@@ -57,10 +57,14 @@ cols[4].metric("Unscored", f"{int(scored['score'].isna().sum()):,}", border=True
 
 left, right = st.columns(2)
 left.plotly_chart(charts.plot_band_mix(hd.mix(q, model, as_of), title="Health mix over time "
-                  "(active accounts per band)"), key="hl_mix")
+                  "(active accounts per band)", changes=health.model_changes(saved)),
+                  key="hl_mix")
 right.plotly_chart(charts.plot_health_histogram(
     scored["score"], title="Score distribution today", green=model["bands"]["green"],
     yellow=model["bands"]["yellow"]), key="hl_hist")
+
+st.caption("Past dates are scored from the data before each date with the model shown; dashed "
+           "lines mark the days a model version was saved (`changes` in the model file).")
 
 st.subheader("At risk: red and falling")
 before = hd.scored_at(q, model, as_of - timedelta(days=30))[["account_id", "score"]]

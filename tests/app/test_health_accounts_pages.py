@@ -97,3 +97,16 @@ def test_accounts_team_view_has_one_row_per_owner_adding_up_to_the_book(demo_db,
     assert team["mrr"].sum() == pytest.approx(book["mrr"].sum())
     assert (team[["green", "yellow", "red"]].sum(axis=1) <= team["accounts"]).all()
     assert team["nrr"].notna().any() and team["nps"].notna().any()
+
+
+def test_a_segment_model_is_edited_and_saved_as_an_override(demo_db, run_app, model_file):
+    at = run_app(demo_db, "views/health.py")
+    at.selectbox(key="hm_scope").set_value("Segment: Enterprise").run()
+    [n for n in at.number_input if n.label == "Green from (score ≥)"][0].set_value(80.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="hm_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = health.load_model(model_file)
+    assert saved["segments"]["Enterprise"]["bands"] == {"green": 80.0, "yellow": 40.0}
+    assert saved["bands"] == {"green": 70.0, "yellow": 40.0}  # the base model is unchanged
+    assert saved["version"] == 2

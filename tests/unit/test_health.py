@@ -377,3 +377,20 @@ def test_csm_metric_health_prints_the_page_numbers_and_refuses_a_bad_model(
     assert "weight of usage is negative" in capsys.readouterr().err
     assert cli.main(["metric", "health_backtest", "--as-of", "2026-03-01", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out)[0]["accounts"] == 3
+
+
+def test_a_save_logs_the_day_of_the_version_and_charts_mark_it(tmp_path, monkeypatch):
+    from dashboard import charts
+
+    monkeypatch.setattr(health.periods, "today", lambda: date(2026, 3, 10))
+    path = tmp_path / "model.yaml"
+    path.write_text(health.MODEL_FILE.read_text())
+    saved = health.save_model(health.default_model(), path)
+    assert saved["changes"] == [{"version": 2, "saved": "2026-03-10"}]
+    assert health.model_changes(health.load_model(path)) == [(date(2026, 3, 10), 2)]
+    mix = pd.DataFrame({"as_of": [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)],
+                        "green": 1, "yellow": 1, "red": 1, "unscored": 0, "mean_score": 50.0})
+    fig = charts.plot_band_mix(mix, title="t", changes=health.model_changes(saved))
+    assert any("model v2" in (a.text or "") for a in fig.layout.annotations)
+    fig = charts.plot_band_mix(mix, title="t", changes=[(date(2027, 1, 1), 3)])
+    assert not any("model v3" in (a.text or "") for a in fig.layout.annotations)
