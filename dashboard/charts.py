@@ -742,7 +742,8 @@ def plot_account_health(df: pd.DataFrame, *, title: str, green: float = 70,
                              line=dict(color=TEXT, width=2.5),
                              hovertemplate="score %{y:.1f}<extra></extra>"))
     _mark_model_changes(fig, d["as_of"], changes)
-    fig.update_layout(title=dict(text=safe_label(title)), height=380, **_LEGEND_TOP)
+    fig.update_layout(title=dict(text=safe_label(title)), height=400, **_LEGEND_TOP)
+    fig.update_layout(margin=dict(t=105))  # the legend takes two rows above the plot
     fig.update_xaxes(title_text="as-of date")
     fig.update_yaxes(title_text="health score (0–100)", range=[0, 100])
     return fig
