@@ -32,6 +32,8 @@ pg = st.navigation(
                     icon=":material/sentiment_satisfied:"),
             st.Page(PAGES / "support.py", title="Support", icon=":material/support_agent:"),
             st.Page(PAGES / "usage.py", title="Usage", icon=":material/insights:"),
+            st.Page(PAGES / "health.py", title="Health", icon=":material/monitor_heart:"),
+            st.Page(PAGES / "accounts.py", title="Accounts", icon=":material/contacts:"),
         ],
         "Data": [
             st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),

@@ -63,6 +63,20 @@ PAGES: dict[str, list[tuple]] = {
         ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
         ("metric", "account_usage", {"days": 30}),
     ],
+    # dashboard/views/health.py: today's scores, the band mix over time, the backtest (the page
+    # reads the same raw inputs per as-of date through `health_inputs` and scores them in pandas)
+    "health": [
+        ("sql", "filter_values", {}),
+        ("metric", "health_accounts"),
+        ("metric", "health_mix"),
+        ("metric", "health_backtest"),
+    ],
+    # dashboard/views/accounts.py: the book of business (health, MRR, NPS, tickets per account)
+    "accounts": [
+        ("sql", "filter_values", {}),
+        ("metric", "health_accounts"),
+        ("metric", "account_book"),
+    ],
     "data": [
         ("sql", "filter_values", {}),
         ("sql", "table_counts", {}),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics import accounts, health
 from metrics.kpis import (
     customers,
     feedback,
@@ -393,8 +394,111 @@ _SATISFACTION_DEFS = (
     ),
 )
 
+# Health page (metrics/health.py; model file metrics/health_model.yaml)
+_HEALTH_SQL = ("health_inputs", "account_scope")
+_HEALTH_FORMULA = (
+    "component scores 0–100 (usage, adoption, sentiment, support, financial) from data "
+    "dated before as-of; w′ᵢ = wᵢ ÷ Σ_present wⱼ over the components with data; "
+    "contributionᵢ = w′ᵢ × scoreᵢ; score = Σ contributions; bands green ≥ 70, yellow [40, 70), "
+    "red < 40 (the model file may change weights, thresholds and windows, per segment or "
+    "lifecycle stage)")
+_HEALTH_DEFS = (
+    MetricDef(
+        name="health",
+        label="Health score",
+        unit="score",
+        direction="up",
+        definition="Per active account at as-of: a 0-100 health score from usage, adoption, "
+        "sentiment, support and financial components, its band and the path to the next band.",
+        formula=_HEALTH_FORMULA,
+        sql=_HEALTH_SQL,
+        fn=health.health,
+        columns=tuple(health.HEALTH_COLUMNS),
+        headline="score",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
+        name="health_accounts",
+        label="Health with its explanation",
+        unit="score",
+        direction="up",
+        definition="The health score per active account with its raw inputs, weights as set "
+        "and re-normalised, contributions and missing components.",
+        formula=_HEALTH_FORMULA,
+        sql=_HEALTH_SQL,
+        fn=health.health_accounts,
+        columns=tuple(health.HEALTH_COLUMNS),
+        headline="score",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
+        name="health_inputs",
+        label="Health raw inputs",
+        unit="accounts",
+        direction="up",
+        definition="The raw inputs of the health components for every account active on as-of.",
+        formula="active users and top features used in the trailing window, latest NPS/CSAT "
+        "answer, tickets, open P1 tickets and missed SLAs, MRR now and days ago",
+        sql=_HEALTH_SQL,
+        fn=health.health_inputs,
+        columns=tuple(health.INPUT_COLUMNS),
+        headline="active_users",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
+        name="health_mix",
+        label="Health mix",
+        unit="accounts",
+        direction="up",
+        definition="Accounts per health band at the start of each month of the window and at "
+        "as-of, with the mean score.",
+        formula=_HEALTH_FORMULA,
+        sql=_HEALTH_SQL,
+        fn=health.health_mix,
+        columns=tuple(health.MIX_COLUMNS),
+        headline="green",
+        denominator="accounts",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+    MetricDef(
+        name="account_book",
+        label="Book of business",
+        unit="accounts",
+        direction="up",
+        definition="Per active account: MRR, latest NPS answer, open tickets and renewal date.",
+        formula="MRR on as-of; latest NPS answer up to as-of; tickets created and not resolved "
+        "by the end of as-of",
+        sql=("account_book", "account_scope"),
+        fn=accounts.account_book,
+        columns=tuple(accounts.BOOK_COLUMNS),
+        headline="mrr",
+        periods=False,
+    ),
+    MetricDef(
+        name="health_backtest",
+        label="Health model backtest",
+        unit="fraction",
+        direction="up",
+        definition="For past as-of dates, how well the health score ranked the accounts that "
+        "churned in the next 90 days: AUC, red-band lift, churned MRR flagged red or yellow.",
+        formula="auc = P(score of a churner < score of a non-churner), ties ½; red_lift = churn "
+        "rate of red ÷ overall churn rate; churned_mrr_flagged = MRR at as-of of churners that "
+        "were red or yellow ÷ MRR of all churners; outcome = churned within 90 days of as-of",
+        sql=_HEALTH_SQL,
+        fn=health.health_backtest,
+        columns=tuple(health.BACKTEST_COLUMNS),
+        headline="auc",
+        settings={"health_model": str(health.MODEL_FILE)},
+        periods=False,
+    ),
+)
+
 REGISTRY: dict[str, MetricDef] = {
-    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS
+    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS + _HEALTH_DEFS
 }
 
 

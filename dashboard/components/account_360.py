@@ -1,0 +1,103 @@
+"""The account 360: everything a CSM reads before a customer call, for one account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context
+from dashboard.components import health_data as hd
+from dashboard.components.health_explain import explain
+from dashboard.components.text import md_escape
+from metrics import health
+from metrics.periods import day_start
+
+
+def show(account_id: str, q, model: dict, as_of) -> None:
+    """Draw the 360 of one account as of `as_of`."""
+    prof = context.named_query("account_profile", account_id=account_id)
+    if prof.empty:
+        st.info("This account is not in the data.")
+        return
+    a = prof.iloc[0]
+    end = day_start(as_of + timedelta(days=1))
+    st.subheader(md_escape(a["name"] if isinstance(a["name"], str) else account_id))
+    facts = [("Account", account_id), ("Segment", a["segment"]), ("Plan", a["plan"]),
+             ("CSM owner", a["csm_owner"]), ("Lifecycle stage", a["lifecycle_stage"]),
+             ("Customer since", a["signup_date"]), ("Renewal date", a["renewal_date"]),
+             ("Churned on", a["churn_date"])]
+    cols = st.columns(4)
+    for i, (label, value) in enumerate(v for v in facts if v[1] is not None and v[1] == v[1]):
+        text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
+        cols[i % 4].markdown(f"**{label}**  \n{md_escape(text)}")
+    attrs = a["attributes"]
+    if attrs is not None and len(attrs):
+        st.caption("Custom attributes: " + md_escape(" · ".join(attrs)))
+
+    scored = hd.scored_at(q, model, as_of, in_scope=False)
+    mine = scored[scored["account_id"] == account_id] if len(scored) else scored
+    hist = hd.history(q, model, as_of, account_id)
+    left, right = st.columns(2)
+    if len(hist) and hist["score"].notna().any():
+        left.plotly_chart(charts.plot_account_health(
+            hist, title="Health history (score and contributions)",
+            green=model["bands"]["green"], yellow=model["bands"]["yellow"],
+            changes=health.model_changes(model)), key="ac_hist")
+        left.caption("Past scores are recomputed from the data with the current model; dashed "
+                     "lines mark the days a model version was saved.")
+    else:
+        left.info("No health history: the account was not an active customer on the dates.")
+    mrr = context.named_query("account_mrr_history", account_id=account_id, as_of=as_of)
+    if len(mrr):
+        right.plotly_chart(charts.plot_account_mrr(mrr, title="MRR history"), key="ac_mrr")
+        moves = mrr[mrr["movement"].notna()]
+        right.dataframe(moves.sort_values("day", ascending=False), hide_index=True,
+                        width="stretch", height=160, column_config={
+                            "day": st.column_config.DateColumn("day"),
+                            "mrr": st.column_config.NumberColumn("MRR", format="$%.2f"),
+                            "change": st.column_config.NumberColumn(format="$%+.2f")})
+    else:
+        right.info("No subscriptions for this account.")
+    if len(mine):
+        st.markdown("**Health today, explained**")
+        explain(mine.iloc[0], model, "ac")
+    else:
+        st.info("Not an active customer on the as-of day: no current health score.")
+
+    t1, t2, t3 = st.tabs(["Survey answers", "Tickets", "Usage"])
+    surveys = context.named_query("account_surveys", account_id=account_id, as_of_end=end)
+    with t1:
+        if surveys.empty:
+            st.info("No NPS, CSAT or CES answers from this account.")
+        else:
+            st.dataframe(surveys, hide_index=True, width="stretch", column_config={
+                "comment": st.column_config.TextColumn(width="large")})
+    tickets = context.named_query("account_tickets", account_id=account_id, as_of_end=end)
+    with t2:
+        if tickets.empty:
+            st.info("No tickets from this account.")
+        else:
+            st.caption(f"{len(tickets):,} tickets, {int((tickets['status'] == 'open').sum())} "
+                       "open at as-of; times in calendar hours.")
+            st.dataframe(tickets, hide_index=True, width="stretch", column_config={
+                "first_response_h": st.column_config.NumberColumn(format="%.1f h"),
+                "resolution_h": st.column_config.NumberColumn(format="%.1f h")})
+    with t3:
+        usage = context.named_query("account_usage_history", account_id=account_id, as_of=as_of)
+        feats = context.named_query("account_features", account_id=account_id, as_of=as_of,
+                                    start=as_of - timedelta(days=model["window_days"]))
+        if usage.empty:
+            st.info("No product usage recorded for this account.")
+        else:
+            months = pd.to_datetime(usage["month"])
+            u = usage.assign(period=months.dt.date, partial=(months + pd.offsets.MonthBegin(1))
+                             > pd.Timestamp(as_of + timedelta(days=1)))
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(charts.plot_lines(u, {"active_users": "monthly active users"},
+                                              title="Monthly active users", unit="users"),
+                            key="ac_mau")
+            c2.dataframe(feats, hide_index=True, width="stretch")
+            c2.caption(f"Features used in the {model['window_days']} days before as-of "
+                       f"({len(feats)} features).")

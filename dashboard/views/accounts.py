@@ -1,0 +1,110 @@
+"""Accounts: a CSM's book of business ("my accounts" by owner, in the URL), the account 360,
+and the team view of every CSM owner side by side."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context, filters
+from dashboard.components import account_360
+from dashboard.components import health_data as hd
+from metrics import accounts, health
+
+ALL = "All owners"
+st.title("Accounts")
+q = filters.current_query()
+latest = context.as_of_default()
+if latest is None:
+    st.info("No data yet. Load accounts on the **Data** page, or create the demo data set with "
+            "`csm demo`.")
+    st.stop()
+as_of = min(q.end - timedelta(days=1), latest) if q.end else latest
+try:
+    model = health.load_model(health.model_path())
+except health.ModelError as e:
+    st.error(f"The saved health model cannot be used: {e}")
+    st.stop()
+book = context.metric("account_book", q.with_(as_of=as_of))
+if book.empty:
+    st.info("No active accounts on the as-of day in the selected filters.")
+    st.stop()
+owners = sorted(book["csm_owner"].dropna().unique())
+if "ac_owner" not in st.session_state:  # "my accounts" comes from the URL the first time
+    st.session_state["ac_owner"] = st.query_params.get("csm") if st.query_params.get(
+        "csm") in owners else ALL
+
+scored = hd.scored_at(q, model, as_of)
+trend = pd.concat([hd.scored_at(q, model, d)[["account_id", "score"]].assign(as_of=d)
+                   for d in health.mix_dates_for(q.with_(start=None), as_of)])
+spark = trend.sort_values("as_of").groupby("account_id")["score"].apply(
+    lambda s: [None if v != v else round(v, 1) for v in s])
+table = book.merge(scored[["account_id", "score", "band"]], on="account_id", how="left")
+table["trend"] = table["account_id"].map(spark)
+table["renewal_date"] = pd.to_datetime(table["renewal_date"])
+
+tab_book, tab_team = st.tabs(["My accounts", "Team"])
+with tab_book:
+    c1, c2 = st.columns([1, 2])
+    owner = c1.selectbox("My accounts (CSM owner)", [ALL] + owners, key="ac_owner")
+    if owner == ALL:
+        st.query_params.pop("csm", None)
+    elif st.query_params.get("csm") != owner:
+        st.query_params["csm"] = owner
+    search = c2.text_input("Search name or account id", key="ac_search")
+    mine = table if owner == ALL else table[table["csm_owner"] == owner]
+    if search:
+        hit = mine["name"].fillna("").str.contains(search, case=False, regex=False) | mine[
+            "account_id"].str.contains(search, case=False, regex=False)
+        mine = mine[hit]
+    mine = mine.sort_values("mrr", ascending=False).reset_index(drop=True)
+    st.caption(f"{len(mine):,} accounts, {mine['mrr'].sum():,.0f} USD MRR, as of "
+               f"{as_of:%Y-%m-%d}. Click a column header to sort, a row to open the account.")
+    sel = st.dataframe(
+        mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
+              "open_tickets", "renewal_date", "segment", "plan"]],
+        hide_index=True, width="stretch", key="ac_table", on_select="rerun",
+        selection_mode="single-row", column_config={
+            "score": st.column_config.NumberColumn("health", format="%.1f"),
+            "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
+                                                      y_max=100),
+            "mrr": st.column_config.NumberColumn("MRR", format="$%.0f"),
+            "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
+            "open_tickets": "open tickets",
+            "renewal_date": st.column_config.DateColumn("renewal date")})
+    rows = sel.selection.rows if sel else []
+    ids = list(mine["account_id"])
+    if rows and ids[rows[0]] != st.session_state.get("ac_picked"):
+        st.session_state["ac_picked"] = ids[rows[0]]
+        st.session_state["ac_account"] = ids[rows[0]]
+    if not ids:
+        st.info("No account matches.")
+    else:
+        if st.session_state.get("ac_account") not in ids:
+            url = st.query_params.get("account")
+            st.session_state["ac_account"] = url if url in ids else ids[0]
+        names = dict(zip(mine["account_id"], mine["name"].fillna(mine["account_id"]),
+                         strict=True))
+        acc = st.selectbox("Open account", ids, key="ac_account",
+                           format_func=lambda a: f"{names[a]} ({a})")
+        st.query_params["account"] = acc
+        st.divider()
+        account_360.show(acc, q, model, as_of)
+
+with tab_team:
+    qa = q.with_(grain="all", by="csm_owner")
+    team = accounts.team_view(
+        book, scored, context.metric("account_book", q.with_(as_of=as_of - timedelta(days=365))),
+        context.metric("nps", qa), context.metric("logo_churn", qa), as_of)
+    st.caption(f"Per CSM owner, as of {as_of:%Y-%m-%d}. NPS and logo churn over the selected "
+               "window; NRR: MRR now of the accounts paying a year ago ÷ their MRR then; at-risk "
+               f"renewals: red or yellow accounts renewing within {accounts.RENEWAL_DAYS} days.")
+    st.dataframe(team, hide_index=True, width="stretch", column_config={
+        "mrr": st.column_config.NumberColumn("MRR", format="$%.0f"),
+        "mean_score": st.column_config.NumberColumn("mean health", format="%.1f"),
+        "nrr": st.column_config.NumberColumn("NRR", format="percent"),
+        "logo_churn": st.column_config.NumberColumn("logo churn", format="percent"),
+        "nps": st.column_config.NumberColumn("NPS", format="%.1f"),
+        "at_risk_mrr": st.column_config.NumberColumn("at-risk MRR", format="$%.0f")})
+    st.plotly_chart(charts.plot_owner_mix(team, title="Health mix per CSM owner"),
+                    key="ac_team_mix")

@@ -1,0 +1,100 @@
+"""The Accounts page: a CSM's book of business and the team view (PRODUCT.md page 6).
+
+`account_book(cur, q)` is a registered metric; `team_view` combines the book, health scores,
+the book a year earlier and per-owner NPS and logo churn into one row per CSM owner (pure
+pandas). The account 360 reads one account through the `account_*` named queries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from metrics import dimensions, periods
+from metrics.kpis import run_sql
+from metrics.query import Query
+
+BOOK_COLUMNS = {
+    "account_id": "object", "name": "object", "segment": "object", "plan": "object",
+    "csm_owner": "object", "lifecycle_stage": "object", "mrr": "float64",
+    "last_nps": "float64", "last_nps_date": "object", "open_tickets": "int64",
+    "renewal_date": "object",
+}
+TEAM_COLUMNS = ["csm_owner", "accounts", "mrr", "green", "yellow", "red", "mean_score", "nrr",
+                "logo_churn", "nps", "nps_responses", "at_risk_renewals", "at_risk_mrr"]
+RENEWAL_DAYS = 90  # a red or yellow account renewing within this many days is an at-risk renewal
+
+
+def account_book(cur, q: Query) -> pd.DataFrame:
+    """The in-scope accounts that are customers on as-of: MRR on as-of, latest NPS answer up to
+    as-of (score and date), tickets open at the end of as-of, next renewal date.
+
+    Columns: account_id, name, segment, plan, csm_owner, lifecycle_stage, mrr, last_nps,
+    last_nps_date, open_tickets, renewal_date."""
+    as_of = periods.resolve_as_of(cur, q)
+    if as_of is None:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in BOOK_COLUMNS.items()})
+    params = {"as_of": as_of, "as_of_end": periods.day_start(as_of + timedelta(days=1)),
+              **dimensions.scope_params(cur, q),
+              **dimensions.dimension_params(dimensions.resolve_dimension(cur, None, "x", None))}
+    raw = run_sql(cur, "account_book", params)
+    out = pd.DataFrame(index=raw.index)
+    for c, t in BOOK_COLUMNS.items():
+        col = raw[c]
+        if t == "object":
+            col = col.astype(object).where(col.notna(), None)
+            if c.endswith("date"):
+                col = col.map(lambda v: v.date() if isinstance(v, datetime) else v)
+            out[c] = col
+        else:
+            out[c] = pd.to_numeric(col, errors="coerce").astype(t)
+    return out.reset_index(drop=True)
+
+
+def team_view(book: pd.DataFrame, scored: pd.DataFrame, book_year_ago: pd.DataFrame,
+              nps: pd.DataFrame, churn: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Return one row per CSM owner (null owner = '(no owner)'): accounts and MRR of the book,
+    accounts per health band and mean score, NRR = MRR now of the accounts paying a year ago ÷
+    their MRR then (owners as now), logo churn and NPS over the window (`logo_churn` and `nps`
+    frames by csm_owner, grain all), and at-risk renewals: red or yellow accounts renewing
+    within 90 days after as-of, with their MRR."""
+    key = "(no owner)"
+    b = book.assign(csm_owner=book["csm_owner"].fillna(key))
+    s = scored[["account_id", "band", "score"]] if len(scored) else pd.DataFrame(
+        columns=["account_id", "band", "score"])
+    b = b.merge(s, on="account_id", how="left")
+    renew = pd.to_datetime(b["renewal_date"], errors="coerce")
+    horizon = pd.Timestamp(as_of + timedelta(days=RENEWAL_DAYS))
+    b["at_risk"] = b["band"].isin(["red", "yellow"]) & (renew > pd.Timestamp(as_of)) & (
+        renew <= horizon)
+    g = b.groupby("csm_owner")
+    out = pd.DataFrame({
+        "accounts": g.size(), "mrr": g["mrr"].sum(),
+        **{band: g["band"].apply(lambda x, band=band: int((x == band).sum()))
+           for band in ("green", "yellow", "red")},
+        "mean_score": g["score"].mean(),
+        "at_risk_renewals": g["at_risk"].sum().astype(int),
+        "at_risk_mrr": g.apply(lambda x: x.loc[x["at_risk"], "mrr"].sum(), include_groups=False),
+    })
+    base = book_year_ago[book_year_ago["mrr"] > 0][["account_id", "mrr"]].rename(
+        columns={"mrr": "base"})
+    now = book[["account_id", "mrr", "csm_owner"]]
+    base = base.merge(now, on="account_id", how="left")
+    base["mrr"] = base["mrr"].fillna(0.0)
+    owners = book_year_ago.set_index("account_id")["csm_owner"]
+    base["csm_owner"] = base["csm_owner"].fillna(base["account_id"].map(owners)).fillna(key)
+    nrr = base.groupby("csm_owner").agg(base=("base", "sum"), cur=("mrr", "sum"))
+    out["nrr"] = (nrr["cur"] / nrr["base"].where(nrr["base"] > 0)).reindex(out.index)
+
+    def by_owner(frame: pd.DataFrame, col: str) -> pd.Series:
+        if frame is None or frame.empty:
+            return pd.Series(dtype=float)
+        return frame.assign(csm_owner=frame["csm_owner"].fillna(key)).set_index(
+            "csm_owner")[col]
+
+    out["logo_churn"] = by_owner(churn, "churn_rate").reindex(out.index)
+    out["nps"] = by_owner(nps, "nps").reindex(out.index)
+    out["nps_responses"] = by_owner(nps, "responses").reindex(out.index).fillna(0).astype(int)
+    out = out.reset_index().rename(columns={"index": "csm_owner"})
+    return out[TEAM_COLUMNS].sort_values("mrr", ascending=False).reset_index(drop=True)

@@ -1,0 +1,112 @@
+"""Health and Accounts pages: an account opened and explained, a weight changed and previewed,
+the model saved with its version bumped, a CSM's book and an account 360."""
+
+from __future__ import annotations
+
+import pytest
+
+from metrics import health
+
+
+@pytest.fixture(autouse=True)
+def model_file(tmp_path, monkeypatch):
+    """The editor writes a copy of the default model, never the repository's file."""
+    path = tmp_path / "health_model.yaml"
+    path.write_text(health.MODEL_FILE.read_text())
+    monkeypatch.setenv("CSM_HEALTH_MODEL", str(path))
+    return path
+
+
+def _texts(at) -> str:
+    return " ".join(str(e.value) for e in list(at.markdown) + list(at.caption) + list(at.info))
+
+
+def test_health_page_explains_an_account(demo_db, run_app):
+    at = run_app(demo_db, "views/health.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    labels = [m.label for m in at.metric]
+    assert "Red accounts" in labels and "Green accounts" in labels
+    box = at.selectbox(key="hl_account")
+    box.set_value(box.options[3]).run()
+    assert not at.exception
+    explained = [d.value for d in at.dataframe if "raw inputs" in d.value.columns][0]
+    assert list(explained["component"]) == ["Usage", "Adoption", "Sentiment", "Support",
+                                            "Financial"]
+    assert explained["raw inputs"].str.contains("active users").any()
+    assert "score" in _texts(at)
+
+
+def test_a_weight_changed_is_previewed_then_saved_with_the_version_bumped(demo_db, run_app,
+                                                                          model_file):
+    at = run_app(demo_db, "views/health.py")
+    before = {m.label: m.value for m in at.metric}
+    usage = [n for n in at.number_input if n.label == "Usage weight"][0]
+    usage.set_value(0.9).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.toggle(key="hm_preview").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "preview, unsaved" in _texts(at)
+    after = {m.label: m.value for m in at.metric}
+    assert after != before  # the scores moved with the weight
+    assert health.load_model(model_file)["components"]["usage"]["weight"] == 0.3  # not saved
+    at.button(key="hm_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = health.load_model(model_file)
+    assert saved["components"]["usage"]["weight"] == 0.9 and saved["version"] == 2
+    assert any("version 2" in s.value for s in at.success)
+
+
+def test_an_invalid_model_is_refused_in_the_editor_and_nothing_saved(demo_db, run_app,
+                                                                     model_file):
+    at = run_app(demo_db, "views/health.py")
+    before = model_file.read_bytes()
+    [n for n in at.number_input if n.label.startswith("Yellow from")][0].set_value(90.0).run()
+    assert any("out of order" in e.value for e in at.error)
+    assert at.button(key="hm_save").disabled
+    assert model_file.read_bytes() == before
+
+
+def test_accounts_page_shows_my_accounts_from_the_url_and_opens_an_account(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py", query={"csm": "Noah Kim"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert at.selectbox(key="ac_owner").value == "Noah Kim"
+    book = at.dataframe[0].value
+    assert set(book["csm_owner"]) == {"Noah Kim"} and len(book) > 5
+    assert list(book["mrr"]) == sorted(book["mrr"], reverse=True)
+    box = at.selectbox(key="ac_account")
+    box.set_value(book["account_id"].iloc[2]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert book["account_id"].iloc[2] in at.query_params["account"]
+    texts = _texts(at)
+    assert book["name"].iloc[2] in " ".join(str(s.value) for s in at.subheader)
+    assert "active users" in " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "Renewal date" in texts
+    at.text_input(key="ac_search").set_value("zzzz-no-match").run()
+    assert any("No account matches" in i.value for i in at.info)
+
+
+def test_accounts_team_view_has_one_row_per_owner_adding_up_to_the_book(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py")
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [d.value for d in at.dataframe]
+    team = [f for f in frames if "at_risk_renewals" in f.columns][0]
+    book = frames[0]
+    assert team["accounts"].sum() == len(book)
+    assert team["mrr"].sum() == pytest.approx(book["mrr"].sum())
+    assert (team[["green", "yellow", "red"]].sum(axis=1) <= team["accounts"]).all()
+    assert team["nrr"].notna().any() and team["nps"].notna().any()
+
+
+def test_a_segment_model_is_edited_and_saved_as_an_override(demo_db, run_app, model_file):
+    at = run_app(demo_db, "views/health.py")
+    at.selectbox(key="hm_scope").set_value("Segment: Enterprise").run()
+    [n for n in at.number_input if n.label == "Green from (score ≥)"][0].set_value(80.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="hm_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = health.load_model(model_file)
+    assert saved["segments"]["Enterprise"]["bands"] == {"green": 80.0, "yellow": 40.0}
+    assert saved["bands"] == {"green": 70.0, "yellow": 40.0}  # the base model is unchanged
+    assert saved["version"] == 2
