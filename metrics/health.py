@@ -296,7 +296,7 @@ def raw_inputs(cur, q: Query, model: dict, as_of: date | None = None) -> pd.Data
 
     as_of = as_of or periods.resolve_as_of(cur, q)
     if as_of is None:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=[*INPUT_COLUMNS, "as_of"])
     c = model["components"]
     get = lambda comp, key: c.get(comp, {}).get(key, PARAMS[comp][key][0])  # noqa: E731
     targets, other = sla_targets(q)
