@@ -33,6 +33,11 @@ pg = st.navigation(
             st.Page(PAGES / "support.py", title="Support", icon=":material/support_agent:"),
             st.Page(PAGES / "usage.py", title="Usage", icon=":material/insights:"),
         ],
+        "Team": [
+            st.Page(PAGES / "weekly.py", title="Weekly review", icon=":material/event_note:",
+                    url_path="weekly"),
+            st.Page(PAGES / "goals.py", title="Goals", icon=":material/flag:"),
+        ],
         "Data": [
             st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),
         ],

@@ -30,6 +30,13 @@ KPI_ORDER = [("nps", "nps"), ("csat", "csat"), ("ces", "ces"), ("logo_churn", "c
              ("mrr", "mrr"), ("arpa", "arpa"), ("support", "first_response_median_h"),
              ("support", "fcr_rate"), ("usage", "active_users")]
 SURVEY = ("nps", "csat", "ces")
+# Clearer names for KPIs whose registry label names a whole area.
+LABELS = {("logo_churn", "churn_rate"): "Logo churn rate",
+          ("support", "first_response_median_h"): "Median first response",
+          ("support", "fcr_rate"): "First contact resolution",
+          ("usage", "active_users"): "Weekly active users"}
+# Flow rates whose targets are set per month: a week's rate is not compared with them.
+MONTHLY_TARGETS = {("logo_churn", "churn_rate")}
 
 
 def parse_week(text: str) -> date:
@@ -79,7 +86,8 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     met = None
     if target is not None and value is not None:
         met = value >= target if direction == "up" else value <= target
-    label = d.label if column == d.headline else (s.label if s else column)
+    label = LABELS.get((metric, column)) or (
+        d.label if column == d.headline else (s.label if s else column))
     return {"metric": metric, "column": column, "label": label, "unit": unit,
             "direction": direction, "value": value, "previous": previous, "change": change,
             "p_value": p_value, "significant": significant, "target": target,
@@ -260,16 +268,20 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
             notes.append(f"{metric} could not be computed: {e}")
             continue
         f = frames[metric]
-        if f.empty or column not in f:
-            continue
+        if f.empty or column not in f or f["period"].duplicated().any():
+            continue  # no data, or a metric with several rows a period (themes, scores)
         f = f.sort_values("period")
         cur_row = f[f["period"] == start]
         prev_row = f[f["period"] == start - timedelta(days=7)]
-        target = (goals.target_for(cur, metric, seg, start) if show_targets else None)
+        target = (goals.target_for(cur, metric, seg, start) if show_targets
+                  and (metric, column) not in MONTHLY_TARGETS else None)
         if target is None and show_targets and column != registry.REGISTRY[metric].headline:
             target = goals.target_for(cur, column, seg, start)
         rows.append(kpi_row(metric, column, prev_row.iloc[0] if len(prev_row) else None,
                             cur_row.iloc[0] if len(cur_row) else None, target))
+    if show_targets and any((r["metric"], r["column"]) in MONTHLY_TARGETS for r in rows):
+        notes.append("Logo churn targets are monthly rates: a week's churn is not compared "
+                     "with them (see the Overview page).")
     return pd.DataFrame(rows), notes
 
 
@@ -306,3 +318,64 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10) -> Re
         detractors=det, renewals=renewals_due(acc, as_of, bands_now),
         alerts=alerts.fired(cur, start, end), health=health, notes=notes,
     )
+
+
+def fmt(v, unit: str) -> str:
+    """Return a value as the page and the meeting pack show it: rates as percentages, NPS in
+    points, money in dollars, times in hours; '—' when undefined."""
+    x = _num(v)
+    if x is None:
+        return "—"
+    if unit == "fraction":
+        return f"{x:.1%}"
+    if unit == "USD":
+        return f"${x:,.0f}"
+    if unit == "hours":
+        return f"{x:,.1f} h"
+    if unit == "points":
+        return f"{x:.1f}"
+    if unit == "score":
+        return f"{x:.2f}"
+    if float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
+
+
+def fmt_change(v, unit: str) -> str:
+    """Return a change as text ('+2.1 pts', '−0.4 pp', '+$1,200', '+3')."""
+    x = _num(v)
+    if x is None:
+        return "—"
+    if unit == "fraction":
+        return f"{x * 100:+.1f} pp"
+    if unit == "points":
+        return f"{x:+.1f} pts"
+    if unit == "USD":
+        return f"{'+' if x >= 0 else '-'}${abs(x):,.0f}"
+    if unit == "hours":
+        return f"{x:+.1f} h"
+    if unit == "score":
+        return f"{x:+.2f}"
+    return f"{x:+,.0f}" if float(x).is_integer() else f"{x:+,.2f}"
+
+
+def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Return the KPI table as text columns for people: KPI, this week, previous week, change,
+    real or noise, target, vs target."""
+    rows = []
+    for r in kpis.to_dict("records"):
+        sig = r["significant"]
+        verdict = ("—" if sig is None or r["change"] is None else
+                   (f"real (p = {r['p_value']:.3f})" if sig else
+                    f"noise (p = {r['p_value']:.2f})"))
+        met = r["target_met"]
+        rows.append({
+            "KPI": r["label"], "this week": fmt(r["value"], r["unit"]),
+            "previous week": fmt(r["previous"], r["unit"]),
+            "change": fmt_change(r["change"], r["unit"]), "real or noise": verdict,
+            "target": fmt(r["target"], r["unit"]) if r["target"] is not None else "—",
+            "vs target": "—" if met is None else (
+                f"{'met' if met else 'missed'} ({fmt_change(r['vs_target'], r['unit'])})"),
+        })
+    return pd.DataFrame(rows, columns=["KPI", "this week", "previous week", "change",
+                                       "real or noise", "target", "vs target"])
