@@ -2,9 +2,11 @@
 (real or noise), band moves, MRR movers, churns and reactivations, new detractors, renewals due,
 alerts fired — and the meeting pack as HTML, PDF or PowerPoint."""
 
+from datetime import timedelta
+
 import streamlit as st
 
-from dashboard import context, filters
+from dashboard import charts, context, filters
 from dashboard.components import weekly_parts as wp
 
 st.title("Weekly review")
@@ -40,6 +42,10 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Largest MRR movers")
+    if len(r.mrr_movers):
+        st.plotly_chart(charts.plot_mrr_movers(context.shown(r.mrr_movers), title=f"MRR "
+                        f"change, {r.start - timedelta(days=1):%d %b} to {r.as_of:%d %b}"),
+                        key="wk_movers")
     wp.table(r.mrr_movers, "No account's MRR changed this week.",
              mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"),
              mrr_after=st.column_config.NumberColumn("MRR after", format="$%.0f"),
