@@ -598,9 +598,9 @@ def plot_mrr_movers(df: pd.DataFrame, *, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=names, x=df["change"], orientation="h",
         marker_color=["#10b981" if c > 0 else "#ef4444" for c in df["change"]],
-        text=[f"{'+' if c >= 0 else '-'}${abs(c):,.0f} ({safe_label(m)})"
-              for c, m in zip(df["change"], df["movement"], strict=True)],
-        textposition="auto", hovertemplate="%{y}: %{x:$,.0f}<extra></extra>"))
+        text=[f"{'+' if c >= 0 else '-'}${abs(c):,.0f}" for c in df["change"]],
+        customdata=[safe_label(m) for m in df["movement"]], textposition="auto",
+        hovertemplate="%{y}: %{x:$,.0f} (%{customdata})<extra></extra>"))
     fig.update_layout(title=dict(text=safe_label(title)), showlegend=False, hovermode="closest",
                       height=max(300, 30 * len(df) + 110))
     fig.update_xaxes(title_text="MRR change (USD a month)", tickprefix="$", tickformat=",.0f")

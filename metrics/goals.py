@@ -23,6 +23,9 @@ from metrics.query import Query
 from metrics.store import bump_data_version
 
 COLUMNS = ["metric", "segment", "period_start", "period_end", "target", "note"]
+# Metrics whose targets are monthly rates (the demo's "monthly logo churn at most 2%"): their
+# quarterly history is the mean of the quarter's three monthly rates, not a quarter's rate.
+MONTHLY_RATES = {"logo_churn", "churn_rate"}
 # Output columns that are fractions although their metric's unit is something else
 # (support is in hours but its fcr_rate is a share).
 _FRACTION_HINTS = ("_rate", "share", "coverage", "attainment", "csat")
@@ -273,10 +276,14 @@ def baseline_proposal(cur, name: str, segment: str | None = None,
     start = this_q
     for _ in range(4):
         start = floor_period(start - timedelta(days=1), "quarter")
-    qq = base.with_(start=start, end=this_q, grain="quarter", as_of=as_of, by=None,
-                    segment=(segment,) if segment else base.segment)
+    monthly = name in MONTHLY_RATES
+    qq = base.with_(start=start, end=this_q, grain="month" if monthly else "quarter",
+                    as_of=as_of, by=None, segment=(segment,) if segment else base.segment)
     frame = registry.compute(cur, s.metric, qq)
     frame = frame[~frame["partial"]] if len(frame) else frame
+    if monthly and len(frame):
+        frame = frame.assign(period=[floor_period(p, "quarter") for p in frame["period"]])
+        frame = frame.groupby("period", as_index=False)[s.column].mean()
     history = [(p, float(v) if pd.notna(v) else None)
                for p, v in zip(frame["period"], frame[s.column], strict=True)] if len(frame) \
         else []

@@ -86,12 +86,16 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
                        + review.fmt(r["previous"], r["unit"]))
 
 
-def table(df: pd.DataFrame | None, empty: str, **config) -> None:
-    """Show a section's frame (masked in presentation-safe mode) or an st.info when empty."""
+def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
+          **config) -> None:
+    """Show a section's frame (masked in presentation-safe mode; columns in `order` first, the
+    others after them) or an st.info when empty."""
     if df is None or df.empty:
         st.info(empty)
         return
-    st.dataframe(context.shown(df), hide_index=True, width="stretch", column_config=config)
+    cols = [c for c in order or [] if c in df] + [c for c in df if c not in (order or [])]
+    st.dataframe(context.shown(df), hide_index=True, width="stretch", column_config=config,
+                 column_order=cols)
 
 
 def pack_download(r: review.Review, q: Query) -> None:

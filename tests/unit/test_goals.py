@@ -147,3 +147,17 @@ def test_target_for_picks_the_period_holding_the_day(store):
     assert goals.target_for(cur, "nps", None, date(2026, 4, 1)) == 45.0
     assert goals.target_for(cur, "nps", "SMB", date(2026, 2, 1)) == 30.0
     assert goals.target_for(cur, "nps", None, date(2027, 1, 1)) is None
+
+
+def test_a_monthly_churn_target_is_proposed_from_monthly_rates(store, insert):
+    # 10 customers from 2024; one churns in each of the 4 quarters' middle months (Feb, May,
+    # Aug, Nov 2025): each quarter's monthly rates are 0, 1/n, 0 -> mean 1/(3n).
+    insert("accounts", [{"account_id": f"a{i}", "signup_date": date(2024, 1, 1),
+                         "churn_date": date(2025, 2 + 3 * i, 10) if i < 4 else None}
+                        for i in range(10)])
+    p = goals.baseline_proposal(store.cursor(), "logo_churn", as_of=date(2025, 12, 31))
+    values = [v for _q, v in p["history"]]
+    assert values == pytest.approx([1 / 30, 1 / 27, 1 / 24, 1 / 21])
+    # churn rising is the wrong way: hold the last fitted level, a monthly rate
+    assert p["proposed"] < 0.05 and p["proposed"] == pytest.approx(
+        p["projected"] - p["trend"])
