@@ -249,16 +249,16 @@ def cmd_report(args) -> int:
     store = _open_store(args.db)
     cur = store.cursor()
     try:
-        notes = report.write(cur, q, args.week, args.out, masked=args.mask)
+        done = report.write(cur, q, args.week, args.out, masked=args.mask)
     except LookupError as e:
         _eprint(f"csm: {e}")
         return EXIT_REFUSED
     finally:
         cur.close()
-    for n in notes:
+    for n in done["notes"]:
         _eprint(f"csm report: {n}")
-    json.dump({"out": str(args.out), "week": args.week, "format": report.format_of(args.out),
-               "masked": bool(args.mask), "notes": notes}, sys.stdout)
+    json.dump({"out": str(args.out), "week": done["week"], "format": report.format_of(args.out),
+               "masked": bool(args.mask), "notes": done["notes"]}, sys.stdout)
     sys.stdout.write("\n")
     return EXIT_OK
 

@@ -47,6 +47,9 @@ class Section:
     chart: object | None = None  # a plotly Figure
     page: str = ""  # the dashboard page with the detail
     image: bytes | None = None  # the chart as PNG, when it could be drawn
+    # On a slide beside its chart only these columns fit; None: the slide shows the full-width
+    # table and leaves the chart to the HTML and PDF.
+    slide_columns: list[str] | None = None
 
 
 @dataclass
@@ -152,7 +155,8 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
     out.append(Section("Largest MRR movers", [
         f"MRR on {r.start - pd.Timedelta(days=1):%d %b} against {r.as_of:%d %b}."
         if len(mv) else "No account's MRR changed this week."], t,
-        _movers_chart(mv) if len(mv) else None, "Overview"))
+        _movers_chart(mv) if len(mv) else None, "Overview",
+        slide_columns=["account", "change", "movement"]))
     ch, re_ = m(r.new_churns), m(r.reactivations)
     t = pd.concat([
         pd.DataFrame({"event": "churned", "account": ch["account_name"].fillna(
@@ -384,11 +388,13 @@ def to_pptx(pack: Pack) -> bytes:
             p.font.size = Pt(14)
         top += Inches(0.7)
         width = Inches(12.3)
-        if s.image and s.table is not None and len(s.table):
+        has_table = s.table is not None and len(s.table)
+        if s.image and has_table and s.slide_columns:
             slide.shapes.add_picture(io.BytesIO(s.image), Inches(0.5), top,
-                                     width=Inches(6.2))
-            left, width = Inches(6.9), Inches(6.0)
-        elif s.image:
+                                     width=Inches(7.0))
+            left, width = Inches(7.7), Inches(5.2)
+            s = Section(s.title, s.lines, s.table[s.slide_columns])
+        elif s.image and not has_table:
             slide.shapes.add_picture(io.BytesIO(s.image), Inches(1.5), top,
                                      height=Inches(5.2))
             continue
@@ -450,14 +456,15 @@ def filters_text(q, masked: bool = False) -> str:
 
 
 def write(cur, q, week: str | None, out: Path | str, masked: bool = False,
-          images: bool = True) -> list[str]:
+          images: bool = True) -> dict:
     """Build the pack of `week` ('YYYY-Www'; None = the last complete week) for the accounts in
-    query `q`'s filters and write it to `out` (format from its extension). Returns the notes
-    (e.g. no chart images); ValueError for a bad week or extension, LookupError without data."""
+    query `q`'s filters and write it to `out` (format from its extension). Returns {week,
+    notes} (notes e.g. no chart images); ValueError for a bad week or extension, LookupError
+    without data."""
     fmt = format_of(out)
     r = review.build(cur, q, week)
     if r is None:
         raise LookupError("the database has no data: nothing to review")
     pack = build_pack(r, masked, filters_text(q, masked), images)
     Path(out).write_bytes(render(pack, fmt))
-    return pack.notes
+    return {"week": r.week, "notes": pack.notes}

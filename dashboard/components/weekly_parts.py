@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
-from metrics import report, review
+from metrics import export, report, review
 from metrics.periods import floor_period
 from metrics.query import Query
 
@@ -98,21 +98,40 @@ def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
                  column_order=cols)
 
 
+def _lists_xlsx(r: review.Review) -> bytes:
+    sheets = {"kpis": review.kpi_display(r.kpis), "mrr movers": r.mrr_movers,
+              "new churns": r.new_churns, "reactivations": r.reactivations,
+              "new detractors": r.detractors, "renewals": r.renewals, "alerts": r.alerts}
+    if r.band_moves is not None:
+        sheets["band moves"] = r.band_moves
+    return export.xlsx_book({k: context.shown(v) for k, v in sheets.items()})
+
+
+MIME = {"html": "text/html", "pdf": "application/pdf",
+        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
 def pack_download(r: review.Review, q: Query) -> None:
-    """Build the meeting pack in the chosen format and offer it for download."""
+    """Build the meeting pack (or the lists as a workbook) in the chosen format, on demand,
+    and offer it for download."""
     c1, c2, c3 = st.columns([2, 1, 2])
-    fmt = c1.segmented_control("Meeting pack", list(report.FORMATS), default="html",
-                               key="wk_fmt", format_func=str.upper) or "html"
+    fmt = c1.segmented_control(
+        "Meeting pack", [*report.FORMATS, "xlsx"], default="html", key="wk_fmt",
+        format_func=lambda f: "XLSX (the lists)" if f == "xlsx" else f.upper(),
+        help="HTML, PDF or PowerPoint: the pack as `csm report` writes it. XLSX: every table "
+        "of the page, one sheet each, spreadsheet formulas neutralised.") or "html"
     masked = filters.masked()
     if c2.button("Build the pack", key="wk_build", icon=":material/description:"):
-        pack = report.build_pack(r, masked, report.filters_text(q, masked))
-        st.session_state["wk_pack"] = (r.week, fmt, masked, report.render(pack, fmt),
-                                       pack.notes)
+        if fmt == "xlsx":
+            st.session_state["wk_pack"] = (r.week, fmt, masked, _lists_xlsx(r), [])
+        else:
+            pack = report.build_pack(r, masked, report.filters_text(q, masked))
+            st.session_state["wk_pack"] = (r.week, fmt, masked, report.render(pack, fmt),
+                                           pack.notes)
     built = st.session_state.get("wk_pack")
     if built and built[:3] == (r.week, fmt, masked):
-        mime = {"html": "text/html", "pdf": "application/pdf", "pptx": "application/vnd."
-                "openxmlformats-officedocument.presentationml.presentation"}[fmt]
         c3.download_button(f"Download {fmt.upper()}", built[3], f"weekly-review-{r.week}."
-                           f"{fmt}", mime, key="wk_download", type="primary")
+                           f"{fmt}", MIME[fmt], key="wk_download", type="primary")
         for n in built[4]:
             st.warning(n)

@@ -75,3 +75,40 @@ def test_the_meeting_pack_is_built_and_offered_for_download(demo_db, run_app):
     at.button(key="wk_build").click().run()
     assert not at.exception and not at.error
     assert at.session_state["wk_pack"][3].startswith(b"<!DOCTYPE html>")
+
+
+def _real_names(db) -> set[str]:
+    store = Store(db)
+    try:
+        df = store.cursor().execute("SELECT name, csm_owner FROM accounts").df()
+    finally:
+        store.close()
+    return set(df["name"].dropna()) | set(df["csm_owner"].dropna())
+
+
+def test_the_lists_download_as_a_masked_workbook(demo_db, run_app):
+    import io
+
+    from openpyxl import load_workbook
+
+    names = _real_names(demo_db)
+    at = run_app(demo_db, WEEKLY, query={"mask": "1"})
+    at.segmented_control(key="wk_fmt").set_value("xlsx").run()
+    at.button(key="wk_build").click().run()
+    assert not at.exception
+    wb = load_workbook(io.BytesIO(at.session_state["wk_pack"][3]))
+    assert {"kpis", "mrr movers", "renewals", "new detractors"} <= set(wb.sheetnames)
+    cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row)
+    assert "Account " in cells and not [n for n in names if n in cells]
+
+
+def test_presentation_safe_mode_masks_another_page_too(demo_db, run_app):
+    names = _real_names(demo_db)
+    at = run_app(demo_db, "views/satisfaction.py", query={"mask": "1"})
+    assert not at.exception
+    shown = " ".join(f.to_csv() for f in _frames(at))
+    assert "Account " in shown or "Person " in shown
+    assert not [n for n in names if n in shown]
+    # the sidebar's CSM owner options are shown by pseudonym too, their values stay real
+    owner = at.multiselect(key="f_owner")
+    assert owner.options and all(o.startswith("Person ") for o in owner.options)

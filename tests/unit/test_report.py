@@ -148,3 +148,13 @@ def test_a_formula_in_an_account_name_is_inert_in_csv_and_xlsx():
     cell = ws["A2"]
     assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x","y")'
     assert ws["B2"].value == -5.0  # numbers stay numbers
+
+
+def test_a_workbook_of_several_sheets_keeps_formulas_inert():
+    from openpyxl import load_workbook
+
+    data = export.xlsx_book({"a": pd.DataFrame({"x": ["@SUM(1)"]}),
+                             "b": pd.DataFrame({"y": [1]})})
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["a", "b"]
+    assert wb["a"]["A2"].value == "'@SUM(1)" and wb["a"]["A2"].data_type == "s"
