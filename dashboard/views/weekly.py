@@ -50,7 +50,7 @@ with left:
              ["account_name", "change", "movement", "mrr_after", "mrr_before"],
              mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"),
              mrr_after=st.column_config.NumberColumn("MRR after", format="$%.0f"),
-             change=st.column_config.NumberColumn("change", format="$%+.0f"))
+             change=st.column_config.NumberColumn("change (USD)", format="%+.0f"))
 with right:
     st.subheader("New churns")
     wp.table(r.new_churns, "No account churned this week.",
