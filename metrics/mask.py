@@ -16,6 +16,9 @@ import pandas as pd
 # addresses inside any text column (comments) are replaced.
 ACCOUNT_COLUMNS = ("name", "account_name", "company")
 PERSON_COLUMNS = ("respondent", "csm_owner", "owner", "loaded_by", "contact", "user_name")
+# free-text columns in which account names are looked for (only these: a long list of names
+# is a large pattern, not worth running over every code or id column)
+FREE_TEXT_COLUMNS = ("comment", "comments", "message", "note", "text", "body")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -56,12 +59,17 @@ def mask_frame(df: pd.DataFrame, names: dict[str, str] | None = None) -> pd.Data
     """Return a copy of `df` with account names, people and emails replaced by pseudonyms.
 
     Columns are recognised by name (ACCOUNT_COLUMNS, PERSON_COLUMNS, any column with "email");
-    email addresses inside other text columns are replaced too. `names` ({real account name:
-    anything}) additionally replaces those names where they appear inside free text."""
+    email addresses inside other text columns are replaced too, and so are the frame's own
+    account names and `names` ({real account name: anything}) where they appear inside free
+    text."""
     if df is None or not isinstance(df, pd.DataFrame) or df.empty and not len(df.columns):
         return df
     out = df.copy()
     pattern = None
+    # the frame's own account names are hidden inside its free text too (a comment naming
+    # the customer's company)
+    own = {v for c in out.columns if _kind(str(c)) == "Account" for v in out[c].dropna()}
+    names = {**dict.fromkeys(own), **(names or {})}
     if names:
         real = sorted((n for n in names if isinstance(n, str) and len(n) > 2), key=len,
                       reverse=True)
@@ -73,7 +81,7 @@ def mask_frame(df: pd.DataFrame, names: dict[str, str] | None = None) -> pd.Data
             out[col] = out[col].map(lambda v, k=kind: pseudonym(v, k))
         elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(mask_text)
-            if pattern is not None:
+            if pattern is not None and str(col).lower() in FREE_TEXT_COLUMNS:
                 out[col] = out[col].map(
                     lambda v: pattern.sub(lambda m: pseudonym(m.group(0)), v)
                     if isinstance(v, str) else v)

@@ -112,3 +112,37 @@ def test_presentation_safe_mode_masks_another_page_too(demo_db, run_app):
     # the sidebar's CSM owner options are shown by pseudonym too, their values stay real
     owner = at.multiselect(key="f_owner")
     assert owner.options and all(o.startswith("Person ") for o in owner.options)
+
+
+def _stored_targets(db):
+    from metrics import goals
+
+    store = Store(db)
+    try:
+        return goals.read_targets(store.cursor())
+    finally:
+        store.close()
+
+
+def test_an_uploaded_targets_csv_with_a_bad_row_is_refused_with_its_reason(demo_db, run_app):
+    before = _stored_targets(demo_db)
+    at = run_app(demo_db, GOALS)
+    bad = (b"metric,segment,period_start,period_end,target,note\n"
+           b"nps,,2026-01-01,2026-04-01,40,\ncsat,,2026-01-01,2026-04-01,85,percent\n")
+    at.file_uploader(key="goal_upload").set_value(("t.csv", bad, "text/csv")).run()
+    assert not at.exception and not at.error
+    assert any("outside 0–1" in w.value and "row 2" in w.value for w in at.warning)
+    assert not any(b.key == "goal_replace" for b in at.button)
+    assert _stored_targets(demo_db).equals(before)
+
+
+def test_an_uploaded_targets_csv_replaces_the_targets(demo_db, run_app):
+    at = run_app(demo_db, GOALS)
+    good = (b"metric,segment,period_start,period_end,target,note\n"
+            b"nps,Enterprise,2026-07-01,2026-10-01,55,next quarter\n")
+    at.file_uploader(key="goal_upload").set_value(("t.csv", good, "text/csv")).run()
+    at.button(key="goal_replace").click().run()
+    assert not at.exception
+    after = _stored_targets(demo_db)
+    assert after[["metric", "segment", "target"]].values.tolist() == [
+        ["nps", "Enterprise", 55.0]]

@@ -33,3 +33,10 @@ def test_maybe_leaves_the_frame_alone_when_off():
     df = pd.DataFrame({"name": ["X Corp"]})
     assert mask.maybe(df, False) is df
     assert mask.maybe(df, True).name.iloc[0] != "X Corp"
+
+
+def test_a_frames_own_account_names_are_hidden_inside_its_comments():
+    df = pd.DataFrame({"account_name": ["Contoso Ltd"], "comment": ["Contoso Ltd loves it"]})
+    out = mask.mask_frame(df)
+    assert "Contoso" not in out.to_csv()
+    assert out.comment.iloc[0] == f"{mask.pseudonym('Contoso Ltd')} loves it"
