@@ -58,6 +58,10 @@ def targets_editor(segments: list[str]) -> None:
                 "points, times in hours, money in USD"),
             "note": st.column_config.TextColumn("note"),
         })
+    _live, problems = goals.normalise(edited)
+    if problems:
+        st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in
+                                                              problems[:20]))
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Save targets", type="primary", key="goal_save"):
         problems = goals.save_targets(_cursor(), edited)
@@ -150,6 +154,11 @@ def rules_editor(segments: list[str]) -> None:
                 "cooldown h", help="Not repeated within this many hours (default 24)"),
             "enabled": st.column_config.CheckboxColumn("on", default=True),
         })
+    live = [p for i, r in enumerate(edited.to_dict("records"), start=1)
+            if any(pd.notna(r.get(c)) for c in ("kind", "metric", "threshold", "mrr_min"))
+            for p in (f"rule {i}, {e}" for e in alerts.normalise_rule(r)[1])]
+    if live:
+        st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in live[:20]))
     c1, c2 = st.columns([1, 3])
     if c1.button("Save rules", type="primary", key="rule_save"):
         problems = alerts.save_rules(_cursor(), edited)
