@@ -35,6 +35,11 @@ pg = st.navigation(
             st.Page(PAGES / "health.py", title="Health", icon=":material/monitor_heart:"),
             st.Page(PAGES / "accounts.py", title="Accounts", icon=":material/contacts:"),
         ],
+        "Team": [
+            st.Page(PAGES / "weekly.py", title="Weekly review", icon=":material/event_note:",
+                    url_path="weekly"),
+            st.Page(PAGES / "goals.py", title="Goals", icon=":material/flag:"),
+        ],
         "Data": [
             st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),
         ],

@@ -774,3 +774,22 @@ def plot_owner_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
     fig.update_xaxes(title_text="active accounts")
     fig.update_yaxes(title_text="CSM owner (largest MRR on top)")
     return fig
+
+
+def plot_mrr_movers(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Return horizontal bars of each account's MRR change (a `metrics.review.mrr_movers`
+    frame: account_name or account_id, change, movement), gains green and losses red, the
+    largest first; labels escaped."""
+    names = [safe_label(n if isinstance(n, str) and n else a)
+             for n, a in zip(df["account_name"], df["account_id"], strict=True)]
+    fig = go.Figure(go.Bar(
+        y=names, x=df["change"], orientation="h",
+        marker_color=["#10b981" if c > 0 else "#ef4444" for c in df["change"]],
+        text=[f"{'+' if c >= 0 else '-'}${abs(c):,.0f}" for c in df["change"]],
+        customdata=[safe_label(m) for m in df["movement"]], textposition="auto",
+        hovertemplate="%{y}: %{x:$,.0f} (%{customdata})<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), showlegend=False, hovermode="closest",
+                      height=max(300, 30 * len(df) + 110))
+    fig.update_xaxes(title_text="MRR change (USD a month)", tickprefix="$", tickformat=",.0f")
+    fig.update_yaxes(title_text="account", autorange="reversed")
+    return fig

@@ -43,9 +43,19 @@ def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
         cur.close()
 
 
+def shown(df: pd.DataFrame) -> pd.DataFrame:
+    """Return `df` as it may be shown: names, people and emails pseudonymised when
+    presentation-safe mode is on (the shared display path of every page)."""
+    from dashboard.filters import masked
+    from metrics.mask import maybe
+
+    return maybe(df, masked())
+
+
 def metric(name: str, q: Query) -> pd.DataFrame:
-    """Return the frame of metric `name` for query `q` (cached per data version)."""
-    return _metric(name, q, data_version())
+    """Return the frame of metric `name` for query `q` (cached per data version), masked in
+    presentation-safe mode."""
+    return shown(_metric(name, q, data_version()))
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -60,8 +70,12 @@ def _sql(name: str, params: tuple, version: int) -> pd.DataFrame:
 
 
 def named_query(name: str, **params) -> pd.DataFrame:
-    """Return the result of the named SQL file `metrics/sql/<name>.sql` (cached)."""
-    return _sql(name, tuple(sorted(params.items())), data_version())
+    """Return the result of the named SQL file `metrics/sql/<name>.sql` (cached), masked in
+    presentation-safe mode."""
+    frame = _sql(name, tuple(sorted(params.items())), data_version())
+    # Filter options stay real: they are matched against the data (the sidebar shows people
+    # by pseudonym itself).
+    return frame if name == "filter_values" else shown(frame)
 
 
 def as_of_default() -> object:
@@ -92,5 +106,6 @@ def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
 
 
 def detail(name: str, q: Query, **kw) -> pd.DataFrame:
-    """Return the rows behind a clicked bar or cell (`metrics.pages.details`), cached."""
-    return _detail(name, q, tuple(sorted(kw.items())), data_version())
+    """Return the rows behind a clicked bar or cell (`metrics.pages.details`), cached, masked
+    in presentation-safe mode."""
+    return shown(_detail(name, q, tuple(sorted(kw.items())), data_version()))

@@ -22,6 +22,7 @@ DIMENSIONS = {
 }
 ATTR_KEY, ATTR_URL = "f_attr", "attr"
 DATES_KEY = "f_dates"
+MASK_KEY, MASK_URL = "f_mask", "mask"  # presentation-safe mode (metrics/mask.py)
 
 
 def _parse_date(s: str | None) -> date | None:
@@ -54,7 +55,13 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
         _parse_date(qp.get("from")) or lo,
         _parse_date(qp.get("to")) or hi,
     )
+    st.session_state[MASK_KEY] = qp.get(MASK_URL, "") in ("1", "true", "on")
     st.session_state["_filters_ready"] = True
+
+
+def masked() -> bool:
+    """Return whether presentation-safe mode is on (names, people and emails pseudonymised)."""
+    return bool(st.session_state.get(MASK_KEY))
 
 
 def options_from(frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -77,10 +84,23 @@ def sidebar(options: dict[str, list[str]]) -> None:
         st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
         for dim, (key, _url, label) in DIMENSIONS.items():
             if options.get(dim):
-                st.multiselect(label, options[dim], key=key, placeholder="All")
+                # People are shown by pseudonym in presentation-safe mode; values stay real.
+                fmt = person_label if dim == "csm_owner" else str
+                st.multiselect(label, options[dim], key=key, placeholder="All", format_func=fmt)
         if options.get("attr"):
             st.multiselect("Custom attributes", options["attr"], key=ATTR_KEY,
                            placeholder="All", help="Account attributes from your CSV columns.")
+        st.toggle("Presentation-safe mode", key=MASK_KEY,
+                  help="Shows account names, people and emails as stable pseudonyms "
+                  "(same account, same pseudonym) for screen sharing and exported packs. "
+                  "The data itself is not changed.")
+
+
+def person_label(value: str) -> str:
+    """Return a person's name, or its pseudonym in presentation-safe mode."""
+    from metrics.mask import person
+
+    return person(value) if masked() else str(value)
 
 
 def sync_url() -> None:
@@ -94,7 +114,9 @@ def sync_url() -> None:
             params[url] = list(st.session_state[key])
     if st.session_state.get(ATTR_KEY):
         params[ATTR_URL] = list(st.session_state[ATTR_KEY])
-    for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL} |
+    if st.session_state.get(MASK_KEY):
+        params[MASK_URL] = "1"
+    for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL, MASK_URL} |
               {u for _k, u, _l in DIMENSIONS.values()} and k not in params]:
         del st.query_params[k]
     for k, v in params.items():

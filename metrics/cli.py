@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("metrics", "list the metrics")
     sp.add_argument("--format", choices=["json", "text"], default="text")
 
+    sp = cmd("report", "write the weekly review meeting pack (HTML, PDF or PowerPoint)")
+    sp.add_argument("--week", help="ISO week YYYY-Www (default: the last complete week)")
+    sp.add_argument("--out", type=Path, required=True, help="FILE.html, FILE.pdf or FILE.pptx")
+    sp.add_argument("--mask", action="store_true",
+                    help="presentation-safe: pseudonyms for account names, people and emails")
+    sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
+                    help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
+
     sp = cmd("bench", "run the performance benchmark (QUALITY.md)")
     sp.add_argument("--sizes", default="small,medium,large")
     sp.add_argument("--out", type=Path)
@@ -214,6 +222,44 @@ def cmd_metric(args) -> int:
     else:
         json.dump(frame_records(result), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from metrics import report, review
+    from metrics.query import Query
+
+    try:
+        report.format_of(args.out)
+        if args.week:
+            review.parse_week(args.week)
+    except ValueError as e:
+        _eprint(f"csm: {e}")
+        return EXIT_USAGE
+    filters: dict[str, list[str]] = {}
+    for f in args.filter or []:
+        if "=" not in f:
+            _eprint(f"csm: --filter expects DIM=VALUE, got {f!r}")
+            return EXIT_USAGE
+        k, v = f.split("=", 1)
+        filters.setdefault(k.strip(), []).append(v)
+    canonical = {"segment", "region", "csm_owner", "plan"}
+    q = Query(**{k: tuple(v) for k, v in filters.items() if k in canonical},
+              attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical))
+    store = _open_store(args.db)
+    cur = store.cursor()
+    try:
+        done = report.write(cur, q, args.week, args.out, masked=args.mask)
+    except LookupError as e:
+        _eprint(f"csm: {e}")
+        return EXIT_REFUSED
+    finally:
+        cur.close()
+    for n in done["notes"]:
+        _eprint(f"csm report: {n}")
+    json.dump({"out": str(args.out), "week": done["week"], "format": report.format_of(args.out),
+               "masked": bool(args.mask), "notes": done["notes"]}, sys.stdout)
+    sys.stdout.write("\n")
     return EXIT_OK
 
 
@@ -320,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run `csm` with `argv` and return the exit code."""
     args = build_parser().parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
-               "metrics": cmd_metrics, "bench": cmd_bench}[args.command]
+               "metrics": cmd_metrics, "bench": cmd_bench, "report": cmd_report}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:

@@ -82,6 +82,28 @@ PAGES: dict[str, list[tuple]] = {
         ("sql", "table_counts", {}),
         ("sql", "loads_history", {}),
     ],
+    # dashboard/views/goals.py: stored targets, rules and history, and the proposals (each
+    # targeted metric by quarter; the demo's targets name these)
+    "goals": [
+        ("sql", "filter_values", {}),
+        ("sql", "targets_all", {}),
+        ("metric", "nps", {"grain": "quarter"}),
+        ("metric", "csat", {"grain": "quarter"}),
+        ("metric", "logo_churn", {"grain": "quarter"}),
+        ("metric", "mrr", {"grain": "quarter"}),
+        ("metric", "support", {"grain": "quarter"}),
+        ("sql", "alert_rules", {}),
+        ("sql", "alert_history", {"limit": 200, "from_day": None, "to_day": None}),
+    ],
+    # dashboard/views/weekly.py (metrics.review.build): the KPIs over the last two weeks by
+    # week; its account lists (review_accounts, review_detractors) run once per week shown
+    "weekly": [
+        ("sql", "filter_values", {}),
+        *[("metric", m, {"grain": "week", "days": 14})
+          for m in ("nps", "csat", "ces", "logo_churn", "mrr", "support", "usage",
+                    "nps_revenue", "feedback_coverage")],
+        ("sql", "alert_history", {"limit": 1000, "from_day": None, "to_day": None}),
+    ],
 }
 
 

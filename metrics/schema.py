@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -193,10 +193,31 @@ def _v2(cur) -> None:
     rollup.refresh(cur)
 
 
+def _v3(cur) -> None:
+    # Alert rules defined on the Goals page and the history of their evaluations
+    # (metrics/alerts.py).
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS alert_rules (
+            rule_id INTEGER PRIMARY KEY, name VARCHAR, kind VARCHAR, metric VARCHAR,
+            segment VARCHAR, op VARCHAR, threshold DOUBLE, mrr_min DOUBLE,
+            window_days INTEGER, cooldown_hours DOUBLE, enabled BOOLEAN, created_at TIMESTAMP)"""
+    )
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS alert_history (
+            event_id INTEGER PRIMARY KEY, rule_id INTEGER, rule_name VARCHAR,
+            evaluated_at TIMESTAMP, as_of DATE, trigger VARCHAR, load_id INTEGER,
+            fired BOOLEAN, suppressed BOOLEAN, value DOUBLE, threshold DOUBLE,
+            accounts VARCHAR, message VARCHAR)"""
+    )
+    cur.execute("CREATE SEQUENCE IF NOT EXISTS alert_rule_seq START 1")
+    cur.execute("CREATE SEQUENCE IF NOT EXISTS alert_event_seq START 1")
+
+
 # Forward migrations: version -> (description, function). Append only; never edit a shipped one.
 MIGRATIONS = {
     1: ("canonical tables of DATA.md, loads log, custom attributes", _v1),
     2: ("usage rollups usage_daily and usage_monthly", _v2),
+    3: ("alert rules and their history", _v3),
 }
 
 

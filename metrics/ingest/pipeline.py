@@ -358,8 +358,23 @@ def load_file(
     if not res.ok:
         _record(cur, res, started, user)
     cur.close()
+    if res.ok:
+        _alerts_after_load(store, res, progress)
     progress(1.0, res.outcome)
     return res
+
+
+def _alerts_after_load(store: Store, res: LoadResult, progress: Progress) -> None:
+    """Evaluate the alert rules on the new data, after the load committed: a failed evaluation
+    is said in the progress notes and never turns a load into a failure."""
+    try:
+        from metrics import alerts
+
+        note = alerts.after_load(store, res.load_id)
+    except Exception as e:  # noqa: BLE001 - the load is committed whatever happens here
+        note = f"alerts could not be evaluated: {e}"
+    if note:
+        progress(0.99, note)
 
 
 def _same_file_check(cur, res: LoadResult, mode: str, allow_same_file: bool, job) -> None:

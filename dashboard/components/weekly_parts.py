@@ -1,0 +1,137 @@
+"""Pieces of the Weekly review page: the week picker (in the URL), the cached review, KPI cards,
+section tables and the meeting pack download. The lists come from metrics/review.py and the
+pack from metrics/report.py; no SQL here."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import context, filters
+from metrics import export, report, review
+from metrics.periods import floor_period
+from metrics.query import Query
+
+WEEK_KEY, WEEK_URL = "wk_week", "week"
+WEEKS_SHOWN = 52
+
+
+def week_picker(as_of: date) -> date:
+    """Draw the week picker (default: the last complete week at as-of; 'week' in the URL) and
+    return the chosen Monday."""
+    newest = floor_period(as_of, "week")
+    mondays = [newest - timedelta(days=7 * i) for i in range(WEEKS_SHOWN)]
+    labels = [review.week_label(m) for m in mondays]
+    default = review.week_label(review.last_complete_week(as_of))
+    if st.session_state.get(WEEK_KEY) not in labels:
+        wanted = st.session_state.get(f"_{WEEK_KEY}") or st.query_params.get(WEEK_URL)
+        st.session_state[WEEK_KEY] = wanted if wanted in labels else default
+
+    def label(w: str) -> str:
+        m = review.parse_week(w)
+        text = f"{w} · {m:%d %b} – {m + timedelta(days=6):%d %b %Y}"
+        return text + (" (not complete)" if m + timedelta(days=6) > as_of else "")
+
+    st.selectbox("Week", labels, key=WEEK_KEY, format_func=label,
+                 help="ISO weeks, Monday to Sunday. Default: the last complete week.")
+    chosen = st.session_state[WEEK_KEY]
+    st.session_state[f"_{WEEK_KEY}"] = chosen
+    if chosen == default:
+        if WEEK_URL in st.query_params:
+            del st.query_params[WEEK_URL]
+    elif st.query_params.get(WEEK_URL) != chosen:
+        st.query_params[WEEK_URL] = chosen
+    return review.parse_week(chosen)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Reviewing the week…")
+def _review(q: Query, monday: date, version: int) -> review.Review | None:
+    cur = context.get_store().cursor()
+    try:
+        return review.build(cur, q, monday)
+    finally:
+        cur.close()
+
+
+def get_review(q: Query, monday: date) -> review.Review | None:
+    """Return the cached review of the week starting `monday` for the filters of `q`."""
+    return _review(q.with_(start=None, end=None), monday, context.data_version())
+
+
+def kpi_cards(kpis: pd.DataFrame) -> None:
+    """One card per KPI: this week, change vs the week before (real or noise), target."""
+    rows = kpis.to_dict("records")
+    for i, r in enumerate(rows):
+        if i % 4 == 0:
+            cols = st.columns(4)
+        with cols[i % 4], st.container(border=True):
+            change = r["change"]
+            st.metric(r["label"], review.fmt(r["value"], r["unit"]),
+                      None if change is None else (
+                          "no change" if change == 0 else review.fmt_change(change, r["unit"])),
+                      delta_color="off" if not change else (
+                          "normal" if r["direction"] == "up" else "inverse"),
+                      delta_arrow="off" if not change else "auto",
+                      delta_description="vs previous week")
+            notes = []
+            if r["significant"] is not None:
+                notes.append(f"**real change** (p = {r['p_value']:.3f})" if r["significant"]
+                             else f"noise (p = {r['p_value']:.2f})")
+            if r["target_met"] is not None:
+                notes.append(f"target {review.fmt(r['target'], r['unit'])}: "
+                             f"{'met' if r['target_met'] else 'missed'}")
+            st.caption(" · ".join(notes) or "previous week "
+                       + review.fmt(r["previous"], r["unit"]))
+
+
+def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
+          **config) -> None:
+    """Show a section's frame (masked in presentation-safe mode; columns in `order` first, the
+    others after them) or an st.info when empty."""
+    if df is None or df.empty:
+        st.info(empty)
+        return
+    cols = [c for c in order or [] if c in df] + [c for c in df if c not in (order or [])]
+    st.dataframe(context.shown(df), hide_index=True, width="stretch", column_config=config,
+                 column_order=cols)
+
+
+def _lists_xlsx(r: review.Review) -> bytes:
+    sheets = {"kpis": review.kpi_display(r.kpis), "mrr movers": r.mrr_movers,
+              "new churns": r.new_churns, "reactivations": r.reactivations,
+              "new detractors": r.detractors, "renewals": r.renewals, "alerts": r.alerts}
+    if r.band_moves is not None:
+        sheets["band moves"] = r.band_moves
+    return export.xlsx_book({k: context.shown(v) for k, v in sheets.items()})
+
+
+MIME = {"html": "text/html", "pdf": "application/pdf",
+        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def pack_download(r: review.Review, q: Query) -> None:
+    """Build the meeting pack (or the lists as a workbook) in the chosen format, on demand,
+    and offer it for download."""
+    c1, c2, c3 = st.columns([2, 1, 2])
+    fmt = c1.segmented_control(
+        "Meeting pack", [*report.FORMATS, "xlsx"], default="html", key="wk_fmt",
+        format_func=lambda f: "XLSX (the lists)" if f == "xlsx" else f.upper(),
+        help="HTML, PDF or PowerPoint: the pack as `csm report` writes it. XLSX: every table "
+        "of the page, one sheet each, spreadsheet formulas neutralised.") or "html"
+    masked = filters.masked()
+    if c2.button("Build the pack", key="wk_build", icon=":material/description:"):
+        if fmt == "xlsx":
+            st.session_state["wk_pack"] = (r.week, fmt, masked, _lists_xlsx(r), [])
+        else:
+            pack = report.build_pack(r, masked, report.filters_text(q, masked))
+            st.session_state["wk_pack"] = (r.week, fmt, masked, report.render(pack, fmt),
+                                           pack.notes)
+    built = st.session_state.get("wk_pack")
+    if built and built[:3] == (r.week, fmt, masked):
+        c3.download_button(f"Download {fmt.upper()}", built[3], f"weekly-review-{r.week}."
+                           f"{fmt}", MIME[fmt], key="wk_download", type="primary")
+        for n in built[4]:
+            st.warning(n)

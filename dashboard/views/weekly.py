@@ -1,0 +1,90 @@
+"""Weekly review: what changed this week, for the team meeting on a shared screen — KPI changes
+(real or noise), band moves, MRR movers, churns and reactivations, new detractors, renewals due,
+alerts fired — and the meeting pack as HTML, PDF or PowerPoint."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import charts, context, filters
+from dashboard.components import weekly_parts as wp
+
+st.title("Weekly review")
+as_of = context.as_of_default()
+if as_of is None:
+    st.info("No data yet. Load data on the **Data** page, or create the demo data set with "
+            "`csm demo`.")
+    st.stop()
+
+monday = wp.week_picker(as_of)
+q = filters.current_query()
+r = wp.get_review(q, monday)
+st.caption(f"{r.start:%A %d %B} to {r.as_of:%A %d %B %Y}, against the week before. Accounts: "
+           "the sidebar filters (the date range does not apply here)."
+           + (" Presentation-safe mode is on." if filters.masked() else ""))
+for note in r.notes:
+    st.caption(note)
+
+st.subheader("Key figures")
+if r.kpis.empty:
+    st.info("No KPI has data for this week.")
+else:
+    wp.kpi_cards(r.kpis)
+st.page_link("views/overview.py", label="Trends and the math behind each KPI: Overview",
+             icon=":material/dashboard:")
+
+st.subheader("Accounts that moved band")
+if not r.health:
+    st.info("Health scores are not available yet.")
+else:
+    wp.table(r.band_moves, "No account changed health band this week.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Largest MRR movers")
+    if len(r.mrr_movers):
+        st.plotly_chart(charts.plot_mrr_movers(context.shown(r.mrr_movers), title=f"MRR "
+                        f"change, {r.start - timedelta(days=1):%d %b} to {r.as_of:%d %b}"),
+                        key="wk_movers")
+    wp.table(r.mrr_movers, "No account's MRR changed this week.",
+             ["account_name", "change", "movement", "mrr_after", "mrr_before"],
+             mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"),
+             mrr_after=st.column_config.NumberColumn("MRR after", format="$%.0f"),
+             change=st.column_config.NumberColumn("change (USD)", format="%+.0f"))
+with right:
+    st.subheader("New churns")
+    wp.table(r.new_churns, "No account churned this week.",
+             ["account_name", "churn_date", "mrr_before", "segment"],
+             mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"))
+    st.subheader("Reactivations")
+    wp.table(r.reactivations, "No account came back this week.",
+             ["account_name", "mrr_after", "segment"],
+             mrr_after=st.column_config.NumberColumn("MRR", format="$%.0f"))
+
+st.subheader("New detractors")
+wp.table(r.detractors, "No NPS answer from 0 to 6 this week.",
+         ["responded_at", "account_name", "score", "comment", "respondent"],
+         comment=st.column_config.TextColumn("comment", width="large"))
+st.page_link("views/satisfaction.py", label="Themes and all comments: Satisfaction",
+             icon=":material/sentiment_satisfied:")
+
+st.subheader("Renewals due in the next 30 / 60 / 90 days")
+within = st.segmented_control("Due within", ["30 days", "60 days", "90 days"],
+                              default="90 days", key="wk_within") or "90 days"
+days = int(within.split()[0])
+due = r.renewals[r.renewals["days_to"] <= days] if len(r.renewals) else r.renewals
+if not r.health and len(due):
+    due = due.drop(columns=["band"])
+    st.caption("Health: not available yet.")
+wp.table(due, f"No renewal in the {days} days after {r.as_of:%d %b %Y}.",
+         ["account_name", "renewal_date", "days_to", "mrr", "band", "csm_owner"],
+         mrr=st.column_config.NumberColumn("MRR", format="$%.0f"))
+
+st.subheader("Alerts fired this week")
+wp.table(r.alerts.drop(columns=["event_id"], errors="ignore"),
+         "No alert fired on data of this week.")
+st.page_link("views/goals.py", label="Alert rules and their history: Goals",
+             icon=":material/flag:")
+
+st.divider()
+wp.pack_download(r, q)

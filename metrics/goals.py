@@ -1,0 +1,320 @@
+"""Targets (the `targets` table): what can be targeted, validation, CSV round trip, saving, and
+a proposed target from the baseline history (PRODUCT.md page 9).
+
+A target names either a registry metric (its headline column is the value: `nps`,
+`logo_churn` → churn_rate) or one output column of a registry metric (`fcr_rate`,
+`first_response_median_h`), so a metric added to the registry can be targeted at once.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from metrics import registry
+from metrics.kpis import run_sql
+from metrics.periods import floor_period, next_period, resolve_as_of
+from metrics.query import Query
+from metrics.store import bump_data_version
+
+COLUMNS = ["metric", "segment", "period_start", "period_end", "target", "note"]
+# Metrics whose targets are monthly rates (the demo's "monthly logo churn at most 2%"): their
+# quarterly history is the mean of the quarter's three monthly rates, not a quarter's rate.
+MONTHLY_RATES = {"logo_churn", "churn_rate"}
+# Output columns that are fractions although their metric's unit is something else
+# (support is in hours but its fcr_rate is a share).
+_FRACTION_HINTS = ("_rate", "share", "coverage", "attainment", "csat")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What a target name means: the registry metric, the column compared, unit, direction."""
+
+    key: str
+    metric: str
+    column: str
+    unit: str
+    direction: str
+    label: str
+
+    @property
+    def is_fraction(self) -> bool:
+        return self.unit == "fraction"
+
+
+def _unit_of(d: registry.MetricDef, column: str) -> str:
+    if column == d.headline:
+        return d.unit
+    if any(h in column for h in _FRACTION_HINTS):
+        return "fraction"
+    if column.endswith("_h"):
+        return "hours"
+    return d.unit
+
+
+def target_specs() -> dict[str, TargetSpec]:
+    """Return {name: TargetSpec} of every targetable name: each registry metric (its headline)
+    and each output column of a metric with periods (the first metric naming it wins)."""
+    out: dict[str, TargetSpec] = {}
+    for name in sorted(registry.REGISTRY):
+        d = registry.REGISTRY[name]
+        out[name] = TargetSpec(name, name, d.headline, d.unit, d.direction, d.label)
+    for name in sorted(registry.REGISTRY):
+        d = registry.REGISTRY[name]
+        if not d.periods:
+            continue
+        for col in d.columns:
+            if col in out or col in ("responses", "ci_low", "ci_high", "small_n"):
+                continue
+            unit = _unit_of(d, col)
+            direction = d.direction
+            if col == "churn_rate" or col.startswith("churned"):
+                direction = "down"
+            elif "retention" in col or col in ("fcr_rate", "sla_attainment"):
+                direction = "up"
+            out[col] = TargetSpec(col, name, col, unit, direction,
+                                  f"{d.label}: {col.replace('_', ' ')}")
+    return out
+
+
+def spec(name: str) -> TargetSpec | None:
+    """Return the TargetSpec of a target name, or None when nothing of that name exists."""
+    return target_specs().get(name)
+
+
+def _as_date(v) -> date | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.date()
+    if isinstance(v, date):
+        return v
+    s = str(v).strip()
+    if not s or s.lower() in ("nan", "nat", "none"):
+        return None
+    try:
+        return date.fromisoformat(s[:10])
+    except ValueError:
+        return None
+
+
+def _text(v) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Return (targets frame with the table's columns and types, problems found).
+
+    Each problem names the row (1 = the first data row), the column and what is wrong: a name
+    that is no metric, a missing or unreadable date, end not after start, a target that is
+    not a number, or a fraction metric's target outside 0–1. Wholly empty rows are dropped."""
+    problems: list[str] = []
+    specs = target_specs()
+    rows = []
+    missing = [c for c in ("metric", "period_start", "period_end", "target") if c not in df]
+    if missing:
+        return pd.DataFrame(columns=COLUMNS), [f"missing column(s): {', '.join(missing)}"]
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        metric = _text(r.get("metric"))
+        values = [r.get(c) for c in COLUMNS if c in r]
+        if all(_text(v) is None for v in values):
+            continue
+        start, end = _as_date(r.get("period_start")), _as_date(r.get("period_end"))
+        raw_target = r.get("target")
+        try:
+            target = float(raw_target) if _text(raw_target) is not None else None
+        except (TypeError, ValueError):
+            target = None
+        if target is not None and not math.isfinite(target):
+            target = None
+        where = f"row {i}"
+        if metric is None:
+            problems.append(f"{where}, metric: empty; choose one of the metrics")
+        elif metric not in specs:
+            problems.append(f"{where}, metric: unknown metric {metric!r}; known: "
+                            f"{', '.join(sorted(registry.REGISTRY))} or one of their columns")
+        if start is None:
+            problems.append(f"{where}, period_start: {r.get('period_start')!r} is not a date "
+                            "(YYYY-MM-DD)")
+        if end is None:
+            problems.append(f"{where}, period_end: {r.get('period_end')!r} is not a date "
+                            "(YYYY-MM-DD)")
+        if start is not None and end is not None and end <= start:
+            problems.append(f"{where}, period_end: {end} is not after period_start {start} "
+                            "(the end is exclusive)")
+        if target is None:
+            problems.append(f"{where}, target: {raw_target!r} is not a number")
+        elif metric in specs and specs[metric].is_fraction and not 0 <= target <= 1:
+            problems.append(f"{where}, target: {target:g} is outside 0–1; {metric} is a "
+                            f"fraction (write 85% as 0.85)")
+        rows.append({"metric": metric, "segment": _text(r.get("segment")),
+                     "period_start": start, "period_end": end, "target": target,
+                     "note": _text(r.get("note"))})
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    out["target"] = pd.to_numeric(out["target"], errors="coerce").astype("float64")
+    for c in ("metric", "segment", "note", "period_start", "period_end"):
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out, problems
+
+
+def read_targets(cur) -> pd.DataFrame:
+    """Return every stored target (columns of the targets table), by metric, segment, start."""
+    df = run_sql(cur, "targets_all", {})
+    for c in ("period_start", "period_end"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    return df
+
+
+def save_targets(cur, df: pd.DataFrame) -> list[str]:
+    """Replace the stored targets with `df` when every row is valid; return the problems.
+
+    Nothing is changed when there is any problem (the list is then non-empty). A successful
+    save bumps the data version, so cached pages show the new targets."""
+    clean, problems = normalise(df)
+    if problems:
+        return problems
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        cur.execute("DELETE FROM targets")
+        if len(clean):
+            cur.executemany(
+                "INSERT INTO targets (metric, segment, period_start, period_end, target, note) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [[r.metric, r.segment, r.period_start, r.period_end, float(r.target), r.note]
+                 for r in clean.itertuples(index=False)],
+            )
+        bump_data_version(cur)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return []
+
+
+def targets_csv(df: pd.DataFrame) -> bytes:
+    """Return targets as CSV bytes (UTF-8 with BOM, formulas neutralised, ISO dates)."""
+    from metrics.export import csv_bytes
+
+    out = df.reindex(columns=COLUMNS).copy()
+    for c in ("period_start", "period_end"):
+        out[c] = [d.isoformat() if isinstance(d, date) else d for d in out[c]]
+    return csv_bytes(out)
+
+
+def targets_from_csv(data: bytes) -> tuple[pd.DataFrame, list[str]]:
+    """Return (targets, problems) read from CSV bytes such as `targets_csv` writes.
+
+    A leading quote that an export put before a formula-like text is removed again."""
+    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        return pd.DataFrame(columns=COLUMNS), [f"the file is not a readable CSV: {e}"]
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    for c in ("segment", "note"):
+        if c in raw:
+            raw[c] = [v[1:] if v[:2] in ("'=", "'+", "'-", "'@") else v for v in raw[c]]
+    return normalise(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Baseline proposal
+
+
+def propose_from_history(values, direction: str, unit: str) -> dict:
+    """Return {level, trend, projected, proposed, quarters} from up to 4 quarterly values
+    (oldest first; NaN left out).
+
+    level = the mean of the values; trend = the least-squares slope per quarter; projected =
+    the fitted line one quarter after the last; proposed = projected when the trend goes the
+    good way (up for `direction` "up"), else the last fitted level (hold the line rather than
+    aim lower). A fraction is kept inside 0–1. With fewer than 2 values there is no trend and
+    the proposal is the single value (None with none)."""
+    ys = [float(v) for v in values if v is not None and not pd.isna(v)]
+    n = len(ys)
+    if n == 0:
+        return {"level": None, "trend": None, "projected": None, "proposed": None,
+                "quarters": 0}
+    if n == 1:
+        return {"level": ys[0], "trend": None, "projected": ys[0], "proposed": ys[0],
+                "quarters": 1}
+    x = np.arange(n, dtype=float)
+    slope, intercept = np.polyfit(x, np.asarray(ys), 1)
+    projected = intercept + slope * n
+    last_fit = intercept + slope * (n - 1)
+    good = slope >= 0 if direction == "up" else slope <= 0
+    proposed = projected if good else last_fit
+    if unit == "fraction":
+        proposed = min(1.0, max(0.0, proposed))
+    return {"level": float(np.mean(ys)), "trend": float(slope), "projected": float(projected),
+            "proposed": float(proposed), "quarters": n}
+
+
+def baseline_proposal(cur, name: str, segment: str | None = None,
+                      as_of: date | None = None, q: Query | None = None) -> dict:
+    """Return the proposal of `propose_from_history` for target `name` (and `segment`) from the
+    last 4 complete quarters up to as-of, plus `history` (list of (quarter start, value)) and
+    `next_start` / `next_end` (the quarter the proposal is for). Empty when no data."""
+    s = spec(name)
+    empty = {"level": None, "trend": None, "projected": None, "proposed": None, "quarters": 0,
+             "history": [], "next_start": None, "next_end": None}
+    if s is None or not registry.REGISTRY[s.metric].periods:
+        return empty
+    base = q or Query()
+    as_of = as_of or resolve_as_of(cur, base)
+    if as_of is None:
+        return empty
+    this_q = floor_period(as_of + timedelta(days=1), "quarter")  # complete up to as-of
+    start = this_q
+    for _ in range(4):
+        start = floor_period(start - timedelta(days=1), "quarter")
+    monthly = name in MONTHLY_RATES
+    qq = base.with_(start=start, end=this_q, grain="month" if monthly else "quarter",
+                    as_of=as_of, by=None, segment=(segment,) if segment else base.segment)
+    frame = registry.compute(cur, s.metric, qq)
+    frame = frame[~frame["partial"]] if len(frame) else frame
+    if monthly and len(frame):
+        frame = frame.assign(period=[floor_period(p, "quarter") for p in frame["period"]])
+        frame = frame.groupby("period", as_index=False)[s.column].mean()
+    history = [(p, float(v) if pd.notna(v) else None)
+               for p, v in zip(frame["period"], frame[s.column], strict=True)] if len(frame) \
+        else []
+    out = propose_from_history([v for _, v in history], s.direction, s.unit)
+    out.update(history=history, next_start=this_q, next_end=next_period(this_q, "quarter"))
+    return out
+
+
+def proposals(cur, targets: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
+    """Return one row per (metric, segment) in `targets` with the team's latest target and the
+    proposal: metric, segment, team_target, proposed, level, trend, quarters, for_quarter."""
+    rows = []
+    pairs = (targets[["metric", "segment"]].drop_duplicates() if len(targets)
+             else pd.DataFrame(columns=["metric", "segment"]))
+    for metric, segment in pairs.itertuples(index=False):
+        if spec(metric) is None:
+            continue
+        seg = segment if isinstance(segment, str) and segment else None
+        mine = targets[(targets.metric == metric) & (
+            targets.segment.isna() if seg is None else targets.segment == seg)]
+        mine = mine.sort_values("period_start")
+        p = baseline_proposal(cur, metric, seg, as_of)
+        rows.append({"metric": metric, "segment": seg,
+                     "team_target": float(mine.target.iloc[-1]) if len(mine) else None,
+                     "proposed": p["proposed"], "level": p["level"], "trend": p["trend"],
+                     "quarters": p["quarters"], "for_quarter": p["next_start"]})
+    return pd.DataFrame(rows, columns=["metric", "segment", "team_target", "proposed", "level",
+                                       "trend", "quarters", "for_quarter"])
+
+
+def target_for(cur, name: str, segment: str | None, day: date) -> float | None:
+    """Return the target of `name` for `segment` (None = everyone) whose period holds `day`."""
+    df = run_sql(cur, "target_on_day", {"metric": name, "segment": segment, "day": day})
+    return float(df["target"].iloc[0]) if len(df) else None

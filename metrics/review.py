@@ -1,0 +1,381 @@
+"""The weekly review (PRODUCT.md page 2): what changed in one ISO week, as plain frames that the
+page and the meeting pack (metrics/report.py) both show.
+
+The "what changed" lists are pure functions of frames (tested on hand-built weeks); `build`
+reads the database once for a week and returns every section.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from metrics import alerts, goals, registry
+from metrics.dimensions import scope_params
+from metrics.kpis import run_sql
+from metrics.kpis.satisfaction import change_test
+from metrics.periods import floor_period, resolve_as_of
+from metrics.query import Query
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+RENEWAL_HORIZONS = (30, 60, 90)
+# KPIs shown first, in this order; any other registered metric with periods follows (so a new
+# metric appears in the review by being added to the registry). (metric, column) pairs.
+KPI_ORDER = [("nps", "nps"), ("csat", "csat"), ("ces", "ces"), ("logo_churn", "churn_rate"),
+             ("mrr", "mrr"), ("arpa", "arpa"), ("support", "first_response_median_h"),
+             ("support", "fcr_rate"), ("usage", "active_users")]
+SURVEY = ("nps", "csat", "ces")
+# Clearer names for KPIs whose registry label names a whole area.
+LABELS = {("logo_churn", "churn_rate"): "Logo churn rate",
+          ("support", "first_response_median_h"): "Median first response",
+          ("support", "fcr_rate"): "First contact resolution",
+          ("usage", "active_users"): "Weekly active users"}
+# Flow rates whose targets are set per month: a week's rate is not compared with them.
+MONTHLY_TARGETS = {("logo_churn", "churn_rate")}
+
+
+def parse_week(text: str) -> date:
+    """Return the Monday of ISO week 'YYYY-Www'; ValueError for anything else."""
+    m = _WEEK.match((text or "").strip())
+    if not m:
+        raise ValueError(f"not an ISO week (YYYY-Www, e.g. 2026-W26): {text!r}")
+    try:
+        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError as e:
+        raise ValueError(f"no such ISO week: {text!r}") from e
+
+
+def week_label(monday: date) -> str:
+    """Return 'YYYY-Www' of the ISO week holding `monday`."""
+    y, w, _ = monday.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def last_complete_week(as_of: date) -> date:
+    """Return the Monday of the last ISO week that is complete on `as_of` (the week ending on
+    as-of when it is a Sunday, else the week before as-of's)."""
+    monday = floor_period(as_of, "week")
+    return monday if as_of.weekday() == 6 else monday - timedelta(days=7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure "what changed" functions
+
+
+def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | None,
+            target: float | None) -> dict:
+    """Return one KPI line: metric, column, label, unit, direction, value, previous, change,
+    p_value, significant (None when no test applies), target, vs_target, target_met."""
+    d = registry.REGISTRY[metric]
+    s = goals.spec(column) if column != d.headline else goals.spec(metric)
+    unit = s.unit if s else d.unit
+    direction = s.direction if s else d.direction
+    value = _num(cur[column]) if cur is not None else None
+    previous = _num(prev[column]) if prev is not None else None
+    change = value - previous if value is not None and previous is not None else None
+    p_value = significant = None
+    if metric in SURVEY and column == d.headline and change is not None:
+        test = change_test(metric, prev, cur)
+        if test is not None:
+            p_value, significant = _num(test[1]), bool(test[2])
+    met = None
+    if target is not None and value is not None:
+        met = value >= target if direction == "up" else value <= target
+    label = LABELS.get((metric, column)) or (
+        d.label if column == d.headline else (s.label if s else column))
+    return {"metric": metric, "column": column, "label": label, "unit": unit,
+            "direction": direction, "value": value, "previous": previous, "change": change,
+            "p_value": p_value, "significant": significant, "target": target,
+            "vs_target": value - target if met is not None else None, "target_met": met}
+
+
+def band_moves(before: pd.DataFrame, after: pd.DataFrame, accounts: pd.DataFrame
+               ) -> pd.DataFrame:
+    """Return the accounts whose health band changed between two frames (account_id, band):
+    account_id, account_name, band_before, band_after, move ('turned red', 'recovered' — from
+    red —, 'worsened', 'improved'), mrr (accounts' mrr_after). Turned red first, then by MRR."""
+    rank = {"green": 0, "yellow": 1, "red": 2}
+    m = after.merge(before, on="account_id", how="left", suffixes=("_after", "_before"))
+    m = m[m["band_before"].notna() & (m["band_before"] != m["band_after"])].copy()
+    cols = ["account_id", "account_name", "band_before", "band_after", "move", "mrr"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+
+    def move(b, a):
+        if a == "red":
+            return "turned red"
+        if b == "red":
+            return "recovered"
+        return "worsened" if rank.get(a, 0) > rank.get(b, 0) else "improved"
+
+    m["move"] = [move(b, a) for b, a in zip(m["band_before"], m["band_after"], strict=True)]
+    info = accounts.set_index("account_id")
+    m["account_name"] = m["account_id"].map(info["account_name"]) if "account_name" in info \
+        else None
+    m["mrr"] = m["account_id"].map(info["mrr_after"]).astype(float) if "mrr_after" in info \
+        else np.nan
+    order = {"turned red": 0, "worsened": 1, "recovered": 2, "improved": 3}
+    m["_o"] = m["move"].map(order)
+    m = m.sort_values(["_o", "mrr", "account_id"], ascending=[True, False, True])
+    return m[cols].reset_index(drop=True)
+
+
+def mrr_movers(accounts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Return the `n` accounts whose MRR changed most (by size) between the two days of a
+    `review_accounts` frame: account_id, account_name, segment, mrr_before, mrr_after, change,
+    movement (new, expansion, contraction, churn, reactivation)."""
+    cols = ["account_id", "account_name", "segment", "mrr_before", "mrr_after", "change",
+            "movement"]
+    if accounts.empty:
+        return pd.DataFrame(columns=cols)
+    a = accounts.copy()
+    a["change"] = a["mrr_after"] - a["mrr_before"]
+    a = a[a["change"].abs() > 0.005].copy()
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+
+    def movement(r):
+        if r.mrr_before == 0:
+            return "reactivation" if r.paid_before else "new"
+        if r.mrr_after == 0:
+            return "churn"
+        return "expansion" if r.change > 0 else "contraction"
+
+    a["movement"] = [movement(r) for r in a.itertuples(index=False)]
+    a["_abs"] = a["change"].abs()
+    a = a.sort_values(["_abs", "account_id"], ascending=[False, True]).head(n)
+    return a[cols].reset_index(drop=True)
+
+
+def new_churns(accounts: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """Return the accounts whose churn_date lies in [start, end): account_id, account_name,
+    segment, csm_owner, churn_date, mrr_before (MRR just before the week)."""
+    cols = ["account_id", "account_name", "segment", "csm_owner", "churn_date", "mrr_before"]
+    if accounts.empty:
+        return pd.DataFrame(columns=cols)
+    d = pd.to_datetime(accounts["churn_date"])
+    hit = accounts[(d >= pd.Timestamp(start)) & (d < pd.Timestamp(end))].copy()
+    hit["churn_date"] = pd.to_datetime(hit["churn_date"]).dt.date
+    return hit.sort_values(["mrr_before", "account_id"], ascending=[False, True])[cols] \
+        .reset_index(drop=True)
+
+
+def reactivations(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Return the accounts whose MRR went from 0 to above 0 and that had paid before:
+    account_id, account_name, segment, csm_owner, mrr_after."""
+    cols = ["account_id", "account_name", "segment", "csm_owner", "mrr_after"]
+    if accounts.empty:
+        return pd.DataFrame(columns=cols)
+    hit = accounts[(accounts["mrr_before"] == 0) & (accounts["mrr_after"] > 0)
+                   & accounts["paid_before"].astype(bool)]
+    return hit.sort_values(["mrr_after", "account_id"], ascending=[False, True])[cols] \
+        .reset_index(drop=True)
+
+
+def renewals_due(accounts: pd.DataFrame, day: date, bands: pd.DataFrame | None = None,
+                 horizons: tuple[int, ...] = RENEWAL_HORIZONS) -> pd.DataFrame:
+    """Return the customers (not churned on `day`) whose renewal_date is in (day, day + the
+    largest horizon]: account_id, account_name, segment, csm_owner, renewal_date, days_to,
+    due_within ('30 days', ...), mrr (mrr_after), band (from `bands` when given, else None).
+    Soonest first."""
+    cols = ["account_id", "account_name", "segment", "csm_owner", "renewal_date", "days_to",
+            "due_within", "mrr", "band"]
+    if accounts.empty:
+        return pd.DataFrame(columns=cols)
+    a = accounts.copy()
+    ren = pd.to_datetime(a["renewal_date"])
+    churn = pd.to_datetime(a["churn_date"])
+    a["days_to"] = (ren - pd.Timestamp(day)).dt.days
+    keep = (a["days_to"] > 0) & (a["days_to"] <= max(horizons)) & (
+        churn.isna() | (churn > pd.Timestamp(day)))
+    a = a[keep].copy()
+    a["days_to"] = a["days_to"].astype(int)
+    a["due_within"] = [f"{next(h for h in sorted(horizons) if d <= h)} days"
+                       for d in a["days_to"]]
+    a["renewal_date"] = pd.to_datetime(a["renewal_date"]).dt.date
+    a["mrr"] = a["mrr_after"]
+    if bands is not None and len(bands):
+        a["band"] = a["account_id"].map(bands.set_index("account_id")["band"])
+    else:
+        a["band"] = None
+    return a.sort_values(["days_to", "account_id"])[cols].reset_index(drop=True)
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+# ---------------------------------------------------------------------------------------------
+# One week, read from the database
+
+
+@dataclass
+class Review:
+    """Every section of one week's review. `health` says whether band sections could be made."""
+
+    week: str
+    start: date  # Monday
+    end: date  # the next Monday (exclusive)
+    as_of: date  # the day the week is judged on (its Sunday, or the data's as-of if earlier)
+    kpis: pd.DataFrame
+    band_moves: pd.DataFrame | None
+    mrr_movers: pd.DataFrame
+    new_churns: pd.DataFrame
+    reactivations: pd.DataFrame
+    detractors: pd.DataFrame
+    renewals: pd.DataFrame
+    alerts: pd.DataFrame
+    health: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def kpi_specs() -> list[tuple[str, str]]:
+    """Return the (metric, column) pairs of the review's KPI table: KPI_ORDER's registered ones,
+    then every other registered metric with periods (its headline)."""
+    out = [(m, c) for m, c in KPI_ORDER if m in registry.REGISTRY
+           and c in registry.REGISTRY[m].columns]
+    seen = {m for m, _ in out}
+    for name in sorted(registry.REGISTRY):
+        d = registry.REGISTRY[name]
+        if name not in seen and d.periods and name not in ("support_distribution",):
+            out.append((name, d.headline))
+    return out
+
+
+def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[str]]:
+    """Return (the KPI table of the week starting `start` against the week before, notes).
+    Targets are those of the single selected segment (everyone without a segment filter; none
+    for several segments), for the period holding the week's Monday."""
+    seg = q.segment[0] if len(q.segment) == 1 else None
+    show_targets = len(q.segment) <= 1
+    wq = q.with_(start=start - timedelta(days=7), end=start + timedelta(days=7), grain="week",
+                 as_of=as_of, by=None)
+    rows, notes, frames = [], [], {}
+    for metric, column in kpi_specs():
+        try:
+            if metric not in frames:
+                frames[metric] = registry.compute(cur, metric, wq)
+        except Exception as e:  # noqa: BLE001 - one metric failing must not hide the rest
+            notes.append(f"{metric} could not be computed: {e}")
+            continue
+        f = frames[metric]
+        if f.empty or column not in f or f["period"].duplicated().any():
+            continue  # no data, or a metric with several rows a period (themes, scores)
+        f = f.sort_values("period")
+        cur_row = f[f["period"] == start]
+        prev_row = f[f["period"] == start - timedelta(days=7)]
+        target = (goals.target_for(cur, metric, seg, start) if show_targets
+                  and (metric, column) not in MONTHLY_TARGETS else None)
+        if target is None and show_targets and column != registry.REGISTRY[metric].headline:
+            target = goals.target_for(cur, column, seg, start)
+        rows.append(kpi_row(metric, column, prev_row.iloc[0] if len(prev_row) else None,
+                            cur_row.iloc[0] if len(cur_row) else None, target))
+    if show_targets and any((r["metric"], r["column"]) in MONTHLY_TARGETS for r in rows):
+        notes.append("Logo churn targets are monthly rates: a week's churn is not compared "
+                     "with them (see the Overview page).")
+    return pd.DataFrame(rows), notes
+
+
+def build(cur, q: Query, week: date | str | None = None, movers: int = 10) -> Review | None:
+    """Return the review of ISO week `week` (its Monday or 'YYYY-Www'; default the last
+    complete week at the data's as-of) for the accounts in `q`'s filters; None without data."""
+    data_as_of = resolve_as_of(cur, Query())
+    if data_as_of is None:
+        return None
+    start = parse_week(week) if isinstance(week, str) else (
+        floor_period(week, "week") if week else last_complete_week(data_as_of))
+    end = start + timedelta(days=7)
+    as_of = min(end - timedelta(days=1), data_as_of)
+    before = start - timedelta(days=1)
+    notes = []
+    if as_of < end - timedelta(days=1):
+        notes.append(f"The week is not complete: the data ends on {data_as_of}.")
+    table, knotes = kpis(cur, q, start, as_of)
+    notes += knotes
+    params = {**scope_params(cur, q), "dim": "", "dim_attribute": ""}
+    acc = run_sql(cur, "review_accounts", {**params, "day_before": before, "day_after": as_of})
+    health = alerts.health_available()
+    moves = bands_now = None
+    if health:
+        bands_before = alerts.health_bands(cur, before)
+        bands_now = alerts.health_bands(cur, as_of)
+        moves = band_moves(bands_before, bands_now, acc)
+        moves = moves[moves["account_id"].isin(acc["account_id"])].reset_index(drop=True)
+    det = run_sql(cur, "review_detractors", {**params, "week_start": start, "week_end": end})
+    return Review(
+        week=week_label(start), start=start, end=end, as_of=as_of, kpis=table,
+        band_moves=moves, mrr_movers=mrr_movers(acc, movers),
+        new_churns=new_churns(acc, start, end), reactivations=reactivations(acc),
+        detractors=det, renewals=renewals_due(acc, as_of, bands_now),
+        alerts=alerts.fired(cur, start, end), health=health, notes=notes,
+    )
+
+
+def fmt(v, unit: str) -> str:
+    """Return a value as the page and the meeting pack show it: rates as percentages, NPS in
+    points, money in dollars, times in hours; '—' when undefined."""
+    x = _num(v)
+    if x is None:
+        return "—"
+    if unit == "fraction":
+        return f"{x:.1%}"
+    if unit == "USD":
+        return f"${x:,.0f}"
+    if unit == "hours":
+        return f"{x:,.1f} h"
+    if unit == "points":
+        return f"{x:.1f}"
+    if unit == "score":
+        return f"{x:.2f}"
+    if float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
+
+
+def fmt_change(v, unit: str) -> str:
+    """Return a change as text ('+2.1 pts', '−0.4 pp', '+$1,200', '+3')."""
+    x = _num(v)
+    if x is None:
+        return "—"
+    if unit == "fraction":
+        return f"{x * 100:+.1f} pp"
+    if unit == "points":
+        return f"{x:+.1f} pts"
+    if unit == "USD":
+        return f"{'+' if x >= 0 else '-'}${abs(x):,.0f}"
+    if unit == "hours":
+        return f"{x:+.1f} h"
+    if unit == "score":
+        return f"{x:+.2f}"
+    return f"{x:+,.0f}" if float(x).is_integer() else f"{x:+,.2f}"
+
+
+def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Return the KPI table as text columns for people: KPI, this week, previous week, change,
+    real or noise, target, vs target."""
+    rows = []
+    for r in kpis.to_dict("records"):
+        sig = r["significant"]
+        verdict = ("—" if sig is None or r["change"] is None else
+                   (f"real (p = {r['p_value']:.3f})" if sig else
+                    f"noise (p = {r['p_value']:.2f})"))
+        met = r["target_met"]
+        rows.append({
+            "KPI": r["label"], "this week": fmt(r["value"], r["unit"]),
+            "previous week": fmt(r["previous"], r["unit"]),
+            "change": fmt_change(r["change"], r["unit"]), "real or noise": verdict,
+            "target": fmt(r["target"], r["unit"]) if r["target"] is not None else "—",
+            "vs target": "—" if met is None else (
+                f"{'met' if met else 'missed'} ({fmt_change(r['vs_target'], r['unit'])})"),
+        })
+    return pd.DataFrame(rows, columns=["KPI", "this week", "previous week", "change",
+                                       "real or noise", "target", "vs target"])

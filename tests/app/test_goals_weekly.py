@@ -1,0 +1,148 @@
+"""Goals and Weekly review pages (AppTest) on the small demo data: what they show is what the
+metrics compute, the week and presentation-safe mode come from the URL, the pack is built."""
+
+from __future__ import annotations
+
+from metrics import alerts, review
+from metrics.query import Query
+from metrics.store import Store
+
+GOALS, WEEKLY = "views/goals.py", "views/weekly.py"
+
+
+def _frames(at):
+    return [d.value for d in at.dataframe]
+
+
+def test_goals_page_shows_the_stored_targets_proposals_and_sourced_benchmarks(demo_db,
+                                                                                run_app):
+    at = run_app(demo_db, GOALS)
+    assert not at.exception and not at.error
+    frames = _frames(at)
+    bench = next(f for f in frames if "source" in f.columns)
+    assert bench["source"].str.len().gt(0).all() and bench["year"].str.len().gt(0).all()
+    props = next(f for f in frames if "proposed" in f.columns)
+    assert {"nps", "mrr", "logo_churn"} <= set(props["metric"])
+    assert props.loc[props.metric == "mrr", "proposed"].iloc[0] > 0
+    assert any("Health scores are not available yet" in i.value for i in at.info) == (
+        not alerts.health_available())
+
+
+def test_checking_the_rules_now_records_an_evaluation_in_the_history(demo_db, run_app):
+    store = Store(demo_db)
+    alerts.add_rule(store.cursor(), kind="threshold", metric="nps", segment="Enterprise",
+                    op="below", threshold=90)
+    store.close()
+    at = run_app(demo_db, GOALS)
+    at.button(key="rule_check").click().run()
+    assert not at.exception
+    hist = next(f for f in _frames(at) if "rule_name" in f.columns)
+    assert hist["rule_name"].tolist() == ["nps of Enterprise below 90"]
+    assert bool(hist["fired"].iloc[0]) is True
+
+
+def test_weekly_review_opens_on_the_last_complete_week_with_the_computed_kpis(demo_db,
+                                                                               run_app):
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    # the demo data ends on Tuesday 2026-06-30: the last complete week is 22-28 June
+    assert at.selectbox(key="wk_week").value == "2026-W26"
+    store = Store(demo_db)
+    r = review.build(store.cursor(), Query(), "2026-W26")
+    store.close()
+    cards = {m.label: m.value for m in at.metric}
+    nps = r.kpis.set_index("metric").loc["nps"]
+    assert cards["Net Promoter Score"] == review.fmt(nps.value, "points")
+    assert cards["MRR"] == review.fmt(r.kpis.set_index("metric").loc["mrr"].value, "USD")
+    assert any("noise" in c.value or "real change" in c.value for c in at.caption)
+
+
+def test_the_week_in_the_url_is_opened_and_masking_hides_account_names(demo_db, run_app):
+    store = Store(demo_db)
+    names = set(store.cursor().execute("SELECT name FROM accounts").df()["name"])
+    store.close()
+    at = run_app(demo_db, WEEKLY, query={"week": "2026-W20", "mask": "1"})
+    assert not at.exception
+    assert at.selectbox(key="wk_week").value == "2026-W20"
+    assert at.toggle(key="f_mask").value is True
+    shown = " ".join(f.to_csv() for f in _frames(at))
+    assert "Account " in shown
+    assert not [n for n in names if n in shown]
+
+
+def test_the_meeting_pack_is_built_and_offered_for_download(demo_db, run_app):
+    at = run_app(demo_db, WEEKLY)
+    at.button(key="wk_build").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["wk_pack"][3].startswith(b"<!DOCTYPE html>")
+
+
+def _real_names(db) -> set[str]:
+    store = Store(db)
+    try:
+        df = store.cursor().execute("SELECT name, csm_owner FROM accounts").df()
+    finally:
+        store.close()
+    return set(df["name"].dropna()) | set(df["csm_owner"].dropna())
+
+
+def test_the_lists_download_as_a_masked_workbook(demo_db, run_app):
+    import io
+
+    from openpyxl import load_workbook
+
+    names = _real_names(demo_db)
+    at = run_app(demo_db, WEEKLY, query={"mask": "1"})
+    at.segmented_control(key="wk_fmt").set_value("xlsx").run()
+    at.button(key="wk_build").click().run()
+    assert not at.exception
+    wb = load_workbook(io.BytesIO(at.session_state["wk_pack"][3]))
+    assert {"kpis", "mrr movers", "renewals", "new detractors"} <= set(wb.sheetnames)
+    cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row)
+    assert "Account " in cells and not [n for n in names if n in cells]
+
+
+def test_presentation_safe_mode_masks_another_page_too(demo_db, run_app):
+    names = _real_names(demo_db)
+    at = run_app(demo_db, "views/satisfaction.py", query={"mask": "1"})
+    assert not at.exception
+    shown = " ".join(f.to_csv() for f in _frames(at))
+    assert "Account " in shown or "Person " in shown
+    assert not [n for n in names if n in shown]
+    # the sidebar's CSM owner options are shown by pseudonym too, their values stay real
+    owner = at.multiselect(key="f_owner")
+    assert owner.options and all(o.startswith("Person ") for o in owner.options)
+
+
+def _stored_targets(db):
+    from metrics import goals
+
+    store = Store(db)
+    try:
+        return goals.read_targets(store.cursor())
+    finally:
+        store.close()
+
+
+def test_an_uploaded_targets_csv_with_a_bad_row_is_refused_with_its_reason(demo_db, run_app):
+    before = _stored_targets(demo_db)
+    at = run_app(demo_db, GOALS)
+    bad = (b"metric,segment,period_start,period_end,target,note\n"
+           b"nps,,2026-01-01,2026-04-01,40,\ncsat,,2026-01-01,2026-04-01,85,percent\n")
+    at.file_uploader(key="goal_upload").set_value(("t.csv", bad, "text/csv")).run()
+    assert not at.exception and not at.error
+    assert any("outside 0–1" in w.value and "row 2" in w.value for w in at.warning)
+    assert not any(b.key == "goal_replace" for b in at.button)
+    assert _stored_targets(demo_db).equals(before)
+
+
+def test_an_uploaded_targets_csv_replaces_the_targets(demo_db, run_app):
+    at = run_app(demo_db, GOALS)
+    good = (b"metric,segment,period_start,period_end,target,note\n"
+            b"nps,Enterprise,2026-07-01,2026-10-01,55,next quarter\n")
+    at.file_uploader(key="goal_upload").set_value(("t.csv", good, "text/csv")).run()
+    at.button(key="goal_replace").click().run()
+    assert not at.exception
+    after = _stored_targets(demo_db)
+    assert after[["metric", "segment", "target"]].values.tolist() == [
+        ["nps", "Enterprise", 55.0]]

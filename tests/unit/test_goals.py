@@ -1,0 +1,163 @@
+"""Targets: validation, CSV round trip, saving, and the baseline proposal (metrics/goals.py)."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from metrics import goals
+
+
+def _row(**kw):
+    base = {"metric": "nps", "segment": None, "period_start": "2026-01-01",
+            "period_end": "2026-04-01", "target": 40, "note": None}
+    return {**base, **kw}
+
+
+def test_a_valid_target_table_normalises_to_dates_and_floats():
+    df, problems = goals.normalise(pd.DataFrame([_row(), _row(metric="churn_rate",
+                                                            target="0.02", segment="SMB")]))
+    assert problems == []
+    assert list(df.columns) == goals.COLUMNS
+    assert df.period_start.tolist() == [date(2026, 1, 1)] * 2
+    assert df.target.tolist() == [40.0, 0.02]
+    assert df.segment.tolist() == [None, "SMB"]
+
+
+@pytest.mark.parametrize(
+    "row, words",
+    [
+        (_row(metric="happiness"), ["row 1", "unknown metric 'happiness'"]),
+        (_row(period_end="2025-12-01"), ["row 1", "period_end", "not after"]),
+        (_row(period_end="2026-01-01"), ["not after"]),  # end is exclusive: equal is empty
+        (_row(metric="csat", target=85), ["outside 0–1", "0.85"]),
+        (_row(metric="churn_rate", target=-0.1), ["outside 0–1"]),
+        (_row(target="lots"), ["target", "not a number"]),
+        (_row(period_start="31/01/2026"), ["period_start", "not a date"]),
+    ],
+)
+def test_an_invalid_target_is_refused_with_a_message(row, words):
+    _df, problems = goals.normalise(pd.DataFrame([_row(), row]))
+    assert len(problems) == 1, problems
+    for w in words:
+        assert w in problems[0].replace("row 2", "row 1"), problems
+
+
+def test_nps_may_be_any_number_of_points_but_a_fraction_may_not():
+    _df, problems = goals.normalise(pd.DataFrame([_row(target=45), _row(metric="csat",
+                                                                       target=0.9)]))
+    assert problems == []
+
+
+def test_saving_an_invalid_table_changes_nothing(store):
+    cur = store.cursor()
+    assert goals.save_targets(cur, pd.DataFrame([_row()])) == []
+    version = store.data_version()
+    problems = goals.save_targets(cur, pd.DataFrame([_row(target=50), _row(metric="nope")]))
+    assert problems and "nope" in problems[0]
+    stored = goals.read_targets(cur)
+    assert stored.target.tolist() == [40.0]
+    assert store.data_version() == version
+
+
+def test_a_valid_save_replaces_the_targets_and_bumps_the_data_version(store):
+    cur = store.cursor()
+    goals.save_targets(cur, pd.DataFrame([_row(), _row(segment="Enterprise", target=50)]))
+    version = store.data_version()
+    assert goals.save_targets(cur, pd.DataFrame([_row(target=41)])) == []
+    assert goals.read_targets(cur).target.tolist() == [41.0]
+    assert store.data_version() == version + 1
+
+
+def test_targets_survive_a_csv_round_trip(store):
+    cur = store.cursor()
+    rows = [_row(note="company goal, stretch"), _row(segment="Enterprise", target=50.5),
+            _row(metric="churn_rate", target=0.02, note='=HYPERLINK("http://x","y")')]
+    assert goals.save_targets(cur, pd.DataFrame(rows)) == []
+    before = goals.read_targets(cur)
+    data = goals.targets_csv(before)
+    assert b"'=HYPERLINK" in data  # inert in a spreadsheet
+    back, problems = goals.targets_from_csv(data)
+    assert problems == []
+    assert goals.save_targets(cur, back) == []
+    after = goals.read_targets(cur)
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
+
+
+def test_an_unreadable_csv_is_refused():
+    _df, problems = goals.targets_from_csv(b"metric;target\nnps;40\n")
+    assert problems and "missing column" in problems[0]
+
+
+def test_the_proposal_extends_a_rising_trend_by_one_quarter():
+    p = goals.propose_from_history([10, 12, 14, 16], "up", "points")
+    assert p["trend"] == pytest.approx(2.0)
+    assert p["level"] == pytest.approx(13.0)
+    assert p["proposed"] == pytest.approx(18.0)
+
+
+def test_a_trend_going_the_wrong_way_proposes_holding_the_last_level():
+    p = goals.propose_from_history([0.02, 0.03, 0.04, 0.05], "down", "fraction")
+    assert p["trend"] == pytest.approx(0.01)
+    assert p["projected"] == pytest.approx(0.06)
+    assert p["proposed"] == pytest.approx(0.05)
+
+
+def test_a_fraction_proposal_stays_inside_0_and_1():
+    assert goals.propose_from_history([0.9, 0.95, 1.0, 1.0], "up", "fraction")["proposed"] == 1
+
+
+def test_no_history_gives_no_proposal():
+    assert goals.propose_from_history([], "up", "points")["proposed"] is None
+
+
+def test_the_baseline_proposal_reads_the_last_four_complete_quarters(store, insert):
+    # MRR on each quarter's last day: 100, 200, 300, 400 (one more 100-a-month account a
+    # quarter), the next quarter's planned at 500. The quarter holding as-of is not complete.
+    starts = [date(2025, 1, 1), date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1),
+              date(2026, 1, 1)]
+    insert("accounts", [{"account_id": f"a{i}", "signup_date": s}
+                        for i, s in enumerate(starts)])
+    insert("subscriptions", [{"account_id": f"a{i}", "start_date": s, "mrr": 100 + 0 * i}
+                             for i, s in enumerate(starts)])
+    p = goals.baseline_proposal(store.cursor(), "mrr", as_of=date(2026, 2, 15))
+    assert [v for _q, v in p["history"]] == [100.0, 200.0, 300.0, 400.0]
+    assert [q for q, _v in p["history"]][0] == date(2025, 1, 1)
+    assert p["trend"] == pytest.approx(100.0)
+    assert p["proposed"] == pytest.approx(500.0)
+    assert p["next_start"] == date(2026, 1, 1) and p["next_end"] == date(2026, 4, 1)
+
+
+def test_a_segments_proposal_reads_only_that_segment(store, insert):
+    insert("accounts", [{"account_id": "e", "segment": "Enterprise",
+                         "signup_date": date(2025, 1, 1)},
+                        {"account_id": "s", "segment": "SMB", "signup_date": date(2025, 1, 1)}])
+    insert("subscriptions", [{"account_id": "e", "start_date": date(2025, 1, 1), "mrr": 1000},
+                             {"account_id": "s", "start_date": date(2025, 1, 1), "mrr": 10}])
+    p = goals.baseline_proposal(store.cursor(), "mrr", "Enterprise", as_of=date(2025, 12, 31))
+    assert [v for _q, v in p["history"]] == [1000.0] * 4
+    assert p["proposed"] == pytest.approx(1000.0)
+
+
+def test_target_for_picks_the_period_holding_the_day(store):
+    cur = store.cursor()
+    goals.save_targets(cur, pd.DataFrame([_row(), _row(period_start="2026-04-01",
+                                                       period_end="2026-07-01", target=45),
+                                          _row(segment="SMB", target=30)]))
+    assert goals.target_for(cur, "nps", None, date(2026, 4, 1)) == 45.0
+    assert goals.target_for(cur, "nps", "SMB", date(2026, 2, 1)) == 30.0
+    assert goals.target_for(cur, "nps", None, date(2027, 1, 1)) is None
+
+
+def test_a_monthly_churn_target_is_proposed_from_monthly_rates(store, insert):
+    # 10 customers from 2024; one churns in each of the 4 quarters' middle months (Feb, May,
+    # Aug, Nov 2025): each quarter's monthly rates are 0, 1/n, 0 -> mean 1/(3n).
+    insert("accounts", [{"account_id": f"a{i}", "signup_date": date(2024, 1, 1),
+                         "churn_date": date(2025, 2 + 3 * i, 10) if i < 4 else None}
+                        for i in range(10)])
+    p = goals.baseline_proposal(store.cursor(), "logo_churn", as_of=date(2025, 12, 31))
+    values = [v for _q, v in p["history"]]
+    assert values == pytest.approx([1 / 30, 1 / 27, 1 / 24, 1 / 21])
+    # churn rising is the wrong way: hold the last fitted level, a monthly rate
+    assert p["proposed"] < 0.05 and p["proposed"] == pytest.approx(
+        p["projected"] - p["trend"])
