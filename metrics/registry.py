@@ -17,6 +17,7 @@ from metrics.kpis import (
     customers,
     feedback,
     loyalty,
+    retention,
     revenue,
     satisfaction,
     support,
@@ -393,8 +394,109 @@ _SATISFACTION_DEFS = (
     ),
 )
 
+# Retention & revenue page: MRR movements, revenue churn, NRR/GRR, LTV, quick ratio.
+_MRR_SQL = ("mrr_movements",) + _SCOPE + ("eval_days",)
+_RETENTION_DEFS = (
+    MetricDef(
+        name="mrr_movements",
+        label="MRR movements",
+        unit="USD",
+        direction="up",
+        definition="MRR at the start and end of each period and its movements: new, expansion, "
+        "contraction, churn and reactivation, classified per account.",
+        formula="per account, m0 = MRR on the previous period's last day, m1 = MRR on this "
+        "period's last day (or as-of): 0 → >0 new (never paid before) or reactivation; >0 → 0 "
+        "churn; up expansion; down to >0 contraction; mrr_end = mrr_start + new + reactivation "
+        "+ expansion − contraction − churn",
+        sql=_MRR_SQL,
+        fn=retention.mrr_movements,
+        columns=tuple(retention.MOVEMENT_COLUMNS),
+        headline="mrr_end",
+    ),
+    MetricDef(
+        name="revenue_churn",
+        label="Gross MRR churn",
+        unit="fraction",
+        direction="down",
+        definition="MRR lost to churn and contraction as a share of the MRR at the start of "
+        "the period, gross and net of expansion and reactivation.",
+        formula="gross_mrr_churn_rate = (churn + contraction) ÷ mrr_start; net_mrr_churn_rate "
+        "= (churn + contraction − expansion − reactivation) ÷ mrr_start",
+        sql=_MRR_SQL,
+        fn=retention.revenue_churn,
+        columns=tuple(retention.REVENUE_CHURN_COLUMNS),
+        headline="gross_mrr_churn_rate",
+        denominator="mrr_start",
+    ),
+    MetricDef(
+        name="quick_ratio",
+        label="Quick ratio",
+        unit="ratio",
+        direction="up",
+        definition="MRR gained (new, expansion, reactivation) per unit of MRR lost "
+        "(contraction, churn) in the period.",
+        formula="quick_ratio = (new + expansion + reactivation) ÷ (contraction + churn); null "
+        "when nothing was lost",
+        sql=_MRR_SQL,
+        fn=retention.quick_ratio,
+        columns=tuple(retention.QUICK_RATIO_COLUMNS),
+        headline="quick_ratio",
+        numerator="growth_mrr",
+        denominator="lost_mrr",
+    ),
+    MetricDef(
+        name="nrr",
+        label="Net revenue retention",
+        unit="fraction",
+        direction="up",
+        definition="MRR now of the accounts paying 12 months ago, as a share of their MRR "
+        "then (expansion included, new accounts excluded).",
+        formula="base day = last day of the period ending 12 months earlier; nrr = Σ current "
+        "MRR of accounts paying on the base day ÷ Σ their base MRR; grr caps each account at "
+        "its base MRR",
+        sql=("nrr",) + _SCOPE + ("eval_days",),
+        fn=retention.nrr,
+        columns=tuple(retention.NRR_COLUMNS),
+        headline="nrr",
+        numerator="current_mrr",
+        denominator="base_mrr",
+        settings={"nrr_reactivation": "include"},
+    ),
+    MetricDef(
+        name="grr",
+        label="Gross revenue retention",
+        unit="fraction",
+        direction="up",
+        definition="MRR now of the accounts paying 12 months ago, each capped at its MRR then, "
+        "as a share of their MRR then (expansion left out).",
+        formula="grr = Σ min(current MRR, base MRR) over accounts paying on the base day (last "
+        "day of the period ending 12 months earlier) ÷ Σ base MRR",
+        sql=("nrr",) + _SCOPE + ("eval_days",),
+        fn=retention.nrr,
+        columns=tuple(retention.NRR_COLUMNS),
+        headline="grr",
+        denominator="base_mrr",
+        settings={"nrr_reactivation": "include"},
+    ),
+    MetricDef(
+        name="ltv",
+        label="Customer lifetime value",
+        unit="USD",
+        direction="up",
+        definition="ARPA times gross margin divided by the monthly logo churn rate of the last "
+        "6 complete months.",
+        formula="ltv = arpa × gross_margin ÷ churn_rate, churn_rate = Σ C_start ÷ Σ S over the "
+        "6 complete months up to the period; null when no churn was observed",
+        sql=("mrr", "logo_churn") + _SCOPE,
+        fn=retention.ltv,
+        columns=tuple(retention.LTV_COLUMNS),
+        headline="ltv",
+        settings={"gross_margin": retention.GROSS_MARGIN_DEFAULT},
+    ),
+)
+
 REGISTRY: dict[str, MetricDef] = {
-    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS
+    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS + _RETENTION_DEFS
 }
 
 
