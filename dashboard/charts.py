@@ -587,3 +587,62 @@ def plot_revenue_by_category(row: pd.Series, *, title: str) -> go.Figure:
     fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f")
     fig.update_xaxes(title_text="latest NPS answer of the paying account")
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Retention & revenue page
+
+MOVEMENTS = {"new": ("new", "#10b981", 1), "expansion": ("expansion", "#34d399", 1),
+             "reactivation": ("reactivation", "#06b6d4", 1),
+             "contraction": ("contraction", "#f59e0b", -1), "churn": ("churn", "#ef4444", -1)}
+
+
+def plot_movements(df: pd.DataFrame, *, title: str, x: str = "period") -> go.Figure:
+    """Return the MRR movements per period as bars above (gains) and below (losses) zero, with
+    net new MRR as a line; each bar is clickable (customdata = [period, movement]) and the
+    partial period is pale and labelled."""
+    d = df.sort_values(x)
+    partial = d["partial"] if "partial" in d else pd.Series(False, index=d.index)
+    fig = go.Figure()
+    for col, (label, color, sign) in MOVEMENTS.items():
+        fig.add_trace(go.Bar(
+            x=d[x], y=sign * d[col], name=label,
+            customdata=[[str(p), col] for p in d[x]],
+            marker=dict(color=color, opacity=[0.45 if p else 1.0 for p in partial]),
+            hovertemplate=f"{label}: %{{y:$,.0f}}<extra></extra>"))
+    net = (d["new"] + d["expansion"] + d["reactivation"] - d["contraction"] - d["churn"])
+    fig.add_trace(go.Scatter(x=d[x], y=net, mode="lines+markers", name="net new MRR",
+                             line=dict(color=TEXT, width=2),
+                             hovertemplate="net new MRR: %{y:$,.0f}<extra></extra>"))
+    _mark_partial(fig, d, x)
+    fig.update_layout(title=dict(text=safe_label(title)), height=380, barmode="relative",
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="period (start date)")
+    fig.update_yaxes(title_text="MRR movement (USD)", tickprefix="$", tickformat=",.0f")
+    return fig
+
+
+def plot_waterfall(row: pd.Series, *, title: str) -> go.Figure:
+    """Return one period's MRR bridge: start, + new, + expansion, + reactivation,
+    − contraction, − churn, = end (the identity drawn as a waterfall)."""
+    steps = [("MRR at start", row["mrr_start"], "absolute")]
+    steps += [(label, sign * row[col], "relative")
+              for col, (label, _c, sign) in MOVEMENTS.items()]
+    steps.append(("MRR at end", row["mrr_end"], "total"))
+    fig = go.Figure(go.Waterfall(
+        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+        text=[("−" if s[1] < 0 else "+" if s[2] == "relative" else "")
+              + fmt_value(abs(s[1]), "USD") for s in steps], textposition="outside",
+        customdata=["", *MOVEMENTS, ""],
+        increasing=dict(marker_color="#10b981"), decreasing=dict(marker_color="#ef4444"),
+        totals=dict(marker_color=PRIMARY), connector=dict(line=dict(color=MUTED, width=1))))
+    lo = min(row["mrr_start"], row["mrr_end"])
+    hi = max(row["mrr_start"] + row["new"] + row["expansion"] + row["reactivation"],
+             row["mrr_start"], row["mrr_end"])
+    pad = max((hi - lo) * 0.6, hi * 0.01, 1.0)
+    fig.update_layout(title=dict(text=safe_label(title)), height=380, showlegend=False,
+                      hovermode="closest")
+    fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f",
+                     range=[max(0.0, lo - pad), hi + pad * 0.5])
+    fig.update_xaxes(title_text="movement")
+    return fig

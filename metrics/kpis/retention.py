@@ -198,3 +198,25 @@ def ltv(cur, q: Query) -> pd.DataFrame:
     rate = out["churn_rate"].where(out["churn_rate"] > 0)
     out["ltv"] = (out["arpa"] * margin / rate).astype("float64")
     return out.reset_index(drop=True)
+
+
+def accounts_behind(cur, q: Query, movement: str | None = None) -> pd.DataFrame:
+    """Return the accounts behind one MRR movement of the query's window (all movements when
+    `movement` is None): account_id, name, segment, period, mrr_start, mrr_end and the
+    movement's amount, largest first."""
+    if movement is not None and movement not in MOVEMENT_COLUMNS:
+        raise ValueError(f"unknown movement {movement!r}")
+    df = mrr_movements(cur, q.with_(by="account_id"))
+    if movement is not None:
+        df = df[df[movement] > 0]
+    else:
+        df = df[df[["new", "expansion", "contraction", "churn", "reactivation"]].gt(0).any(axis=1)]
+    names = run_sql(cur, "account_names", {"ids": [str(a) for a in df["account_id"]]})
+    out = df.merge(names, on="account_id", how="left")
+    keep = ["account_id", "name", "segment", "period", "mrr_start", "mrr_end"]
+    if movement is not None:
+        keep.append(movement)
+        out = out.sort_values(movement, ascending=False)
+    else:
+        keep += ["new", "expansion", "contraction", "churn", "reactivation"]
+    return out[keep].reset_index(drop=True)

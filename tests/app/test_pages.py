@@ -10,7 +10,7 @@ from metrics import registry
 from metrics.query import Query
 from metrics.store import Store
 
-PAGES = ["views/overview.py", "views/data.py"]
+PAGES = ["views/overview.py", "views/data.py", "views/retention.py"]
 
 
 def _texts(at) -> str:

@@ -1,0 +1,44 @@
+"""Retention & revenue: MRR and its movements, churn and retention, NRR / GRR, ARPA, LTV and the
+quick ratio, by period and by any group."""
+
+import streamlit as st
+
+from dashboard import context, filters
+from dashboard.components import rr_revenue
+
+st.title("Retention & revenue")
+c1, c2, c3 = st.columns(3)
+grain = c1.segmented_control("Period", ["month", "quarter"], default="month",
+                             key="rr_grain") or "month"
+margin = c2.number_input("Gross margin", 0.05, 1.0, 1.0, 0.05, key="rr_margin",
+                         help="`gross_margin` setting: LTV = ARPA × gross margin ÷ churn.")
+react = c3.segmented_control("Reactivation in NRR", ["include", "exclude"], default="include",
+                             key="rr_react", help="`nrr_reactivation`: a base account that "
+                             "churned and came back counts with its MRR now, or as 0.") \
+    or "include"
+q = filters.current_query(grain=grain).with_setting("gross_margin", float(margin)) \
+    .with_setting("nrr_reactivation", react)
+if context.as_of_default() is None:
+    st.info("No data yet. Load accounts and subscriptions on the **Data** page, or create the "
+            "demo data set with `csm demo`.")
+    st.stop()
+options = filters.options_from(context.named_query("filter_values"))
+dims = {"segment": "Segment", "region": "Region", "plan": "Plan", "csm_owner": "CSM owner"}
+dims.update({a.split(": ")[0]: a.split(": ")[0] for a in options.get("attr", [])})
+
+moves = context.metric("mrr_movements", q)
+if moves.empty or not (moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any():
+    st.info("No subscriptions in the selected window and filters: MRR, movements, NRR and "
+            "LTV need the subscriptions table.")
+    st.stop()
+
+rr_revenue.cards(q, grain)
+st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
+           "accounts paying 12 months earlier; LTV uses the gross margin above.")
+money, churn, groups = st.tabs(["MRR & movements", "Churn & retention", "By group"])
+with money:
+    rr_revenue.movements(q, grain, moves)
+with churn:
+    rr_revenue.trends(q, grain)
+with groups:
+    rr_revenue.by_group(q, grain, dims)
