@@ -646,3 +646,55 @@ def plot_waterfall(row: pd.Series, *, title: str) -> go.Figure:
                      range=[max(0.0, lo - pad), hi + pad * 0.5])
     fig.update_xaxes(title_text="movement")
     return fig
+
+
+def plot_cohorts(df: pd.DataFrame, z: str, *, title: str) -> go.Figure:
+    """Return a cohort heatmap: one row per cohort month (labelled with its size), one column
+    per month since the cohort (k), cells = `z` in %; partial cells grey; a cell's customdata is
+    [cohort ISO date, k] for drill-down."""
+    d = df.copy()
+    d["cohort"] = d["cohort"].astype(str)
+    sizes = d.groupby("cohort")["cohort_size"].first()
+    rows = sorted(sizes.index)
+    ks = sorted(d["period_number"].unique())
+    full = d.pivot_table(index="cohort", columns="period_number", values=z, aggfunc="first")
+    full = full.reindex(index=rows, columns=ks)
+    part = d.pivot_table(index="cohort", columns="period_number", values="partial",
+                         aggfunc="first").reindex(index=rows, columns=ks)
+    is_part = part.fillna(False).astype(bool).to_numpy()
+    vals = full.to_numpy(dtype=float)
+    ylab = [f"{r[:7]} (n={int(sizes[r]):,})" for r in rows]
+    custom = [[[r, int(k)] for k in ks] for r in rows]
+    text = [["" if math.isnan(v) else f"{v:.0%}" for v in row] for row in vals]
+    main = vals.copy()
+    main[is_part] = float("nan")
+    grey = vals.copy()
+    grey[~is_part] = float("nan")
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(
+        z=main, x=ks, y=ylab, text=text, texttemplate="%{text}", hoverinfo="skip",
+        colorscale="Blues", zmin=0, zmax=max(1.0, float(pd.Series(vals.ravel()).max() or 1)),
+        colorbar=dict(title=dict(text="retained"), tickformat=".0%"), xgap=1, ygap=1))
+    fig.add_trace(go.Heatmap(
+        z=grey, x=ks, y=ylab, text=text, texttemplate="%{text}", hoverinfo="skip",
+        colorscale=[[0, "#e2e8f0"], [1, "#e2e8f0"]], showscale=False, xgap=1, ygap=1))
+    # Heatmap cells cannot be selected in Plotly: an invisible marker on each cell carries the
+    # click (customdata = [cohort, k]) and the hover.
+    cx, cy, cd, ct = [], [], [], []
+    for i in range(len(rows)):
+        for j, k in enumerate(ks):
+            if not math.isnan(vals[i, j]):
+                cx.append(k)
+                cy.append(ylab[i])
+                cd.append(custom[i][j])
+                ct.append(text[i][j] + (" (partial month)" if is_part[i, j] else ""))
+    fig.add_trace(go.Scatter(
+        x=cx, y=cy, mode="markers", customdata=cd, text=ct, showlegend=False,
+        marker=dict(symbol="square", size=22, opacity=0.01, color=TEXT),
+        hovertemplate="cohort %{y}, month %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(360, 26 * len(rows) + 140),
+                      hovermode="closest", clickmode="event+select")
+    fig.update_xaxes(title_text="months since the cohort month (k; grey = partial month)",
+                     dtick=1)
+    fig.update_yaxes(title_text="cohort (first active month, size)", autorange="reversed")
+    return fig

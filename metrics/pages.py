@@ -150,7 +150,8 @@ def compute_page(cur, page: str, q: Query) -> dict:
 
 def details() -> dict:
     """Return the lists behind a clicked bar or cell: {name: fn(cur, q, **kw) -> DataFrame}."""
-    from metrics.kpis import retention, support, usage
+    from metrics.kpis import cohorts, retention, support, usage
 
     return {"support_tickets": support.tickets_behind, "feature_accounts": usage.accounts_behind,
-            "movement_accounts": retention.accounts_behind}
+            "movement_accounts": retention.accounts_behind,
+            "cohort_accounts": cohorts.cohort_accounts}

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from metrics.kpis import (
+    cohorts,
     customers,
     feedback,
     loyalty,
@@ -492,6 +493,25 @@ _RETENTION_DEFS = (
         columns=tuple(retention.LTV_COLUMNS),
         headline="ltv",
         settings={"gross_margin": retention.GROSS_MARGIN_DEFAULT},
+    ),
+    MetricDef(
+        name="cohort_retention",
+        label="Cohort retention",
+        unit="fraction",
+        direction="up",
+        definition="Share of each cohort (month of first activity) still active k months "
+        "later, with revenue retention for subscriptions.",
+        formula="cohort = month of first MRR > 0 / order / usage event (basis); retention = "
+        "accounts active in month k ÷ cohort_size; revenue_retention = cohort MRR on month k's "
+        "last day ÷ cohort MRR on month 0's last day",
+        sql=("cohort_retention", "account_scope"),
+        fn=cohorts.cohort_retention,
+        columns=tuple(cohorts.COHORT_COLUMNS),
+        headline="retention",
+        numerator="retained",
+        denominator="cohort_size",
+        settings={"basis": "subscriptions"},
+        periods=False,
     ),
 )
 

@@ -4,7 +4,7 @@ quick ratio, by period and by any group."""
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import rr_revenue
+from dashboard.components import rr_cohorts, rr_revenue
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)
@@ -35,10 +35,13 @@ if moves.empty or not (moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any():
 rr_revenue.cards(q, grain)
 st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
            "accounts paying 12 months earlier; LTV uses the gross margin above.")
-money, churn, groups = st.tabs(["MRR & movements", "Churn & retention", "By group"])
+money, churn, groups, cohort = st.tabs(["MRR & movements", "Churn & retention", "By group",
+                                         "Cohorts"])
 with money:
     rr_revenue.movements(q, grain, moves)
 with churn:
     rr_revenue.trends(q, grain)
 with groups:
     rr_revenue.by_group(q, grain, dims)
+with cohort:
+    rr_cohorts.cohorts(q)

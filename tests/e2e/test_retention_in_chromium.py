@@ -51,3 +51,23 @@ def test_retention_page_draws_movements_and_a_clicked_bar_lists_the_accounts(
         expect(page.locator(".gtitle", has_text=t).first).to_be_visible()
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "22_retention_trends")
+
+
+def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, screenshot_dir):
+    page.goto(f"{base_url}/retention")
+    wait_for_app(page, "Retention & revenue")
+    page.get_by_role("tab", name="Cohorts").click()
+    wait_idle(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(
+        has=page.locator(".gtitle", has_text="Logo retention by cohort"))
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator(".heatmaplayer").first).to_be_attached()
+    screenshot(page, screenshot_dir, "23_retention_cohorts")
+    # click the top-left cell (the oldest cohort, month 0): its invisible marker
+    chart.locator(".scatterlayer .point").first.click(force=True)
+    wait_idle(page)
+    expect(page.get_by_text("accounts active", exact=False).first).to_be_visible()
+    headers, rows = grid(page.locator('[data-testid="stDataFrame"]').last)
+    assert "account_id" in headers and "retained" in headers and rows, (headers, rows)
+    assert_no_exception(page)
+    screenshot(page, screenshot_dir, "24_retention_cohort_clicked")
