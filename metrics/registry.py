@@ -20,6 +20,7 @@ from metrics.kpis import (
     loyalty,
     retention,
     revenue,
+    survival,
     satisfaction,
     support,
     usage,
@@ -511,6 +512,24 @@ _RETENTION_DEFS = (
         numerator="retained",
         denominator="cohort_size",
         settings={"basis": "subscriptions"},
+        periods=False,
+    ),
+    MetricDef(
+        name="survival",
+        label="Customer survival",
+        unit="fraction",
+        direction="up",
+        definition="Kaplan–Meier share of customers still active t days after signup, with a "
+        "95% band, per group with medians and a log-rank test.",
+        formula="S(t) = Π_{t_i ≤ t} (1 − d_i ÷ n_i); time = churn_date (≤ as-of) or as-of − "
+        "signup_date, censored at as-of; Greenwood exponential band exp(−exp(log(−log S) ± "
+        "z·√V ÷ log S)), V = Σ d_i ÷ (n_i (n_i − d_i)); median = first t with S ≤ 0.5; "
+        "log-rank χ² on k − 1 df",
+        sql=("survival_accounts", "account_scope"),
+        fn=survival.survival,
+        columns=tuple(survival.SURVIVAL_COLUMNS),
+        headline="survival",
+        denominator="at_risk",
         periods=False,
     ),
 )

@@ -71,3 +71,16 @@ def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, 
     assert "account_id" in headers and "retained" in headers and rows, (headers, rows)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "24_retention_cohort_clicked")
+
+
+def test_survival_tab_draws_curves_by_segment_with_a_log_rank_test(page, base_url,
+                                                                   screenshot_dir):
+    page.goto(f"{base_url}/retention")
+    wait_for_app(page, "Retention & revenue")
+    page.get_by_role("tab", name="Survival").click()
+    wait_idle(page)
+    expect(page.locator(".gtitle", has_text="Customers still active by days since signup")
+           .first).to_be_visible()
+    expect(page.get_by_text("Log-rank test", exact=False).first).to_be_visible()
+    assert_no_exception(page)
+    screenshot(page, screenshot_dir, "25_retention_survival")
