@@ -745,3 +745,26 @@ def plot_survival(df: pd.DataFrame, group: str | None, *, title: str) -> go.Figu
     fig.update_yaxes(title_text="share still a customer (%)", tickformat=".0%",
                      range=[0, 1.02])
     return fig
+
+
+def plot_renewal_calendar(df: pd.DataFrame, *, title: str, by: str = "segment") -> go.Figure:
+    """Return ARR coming up for renewal per month, stacked by `by` (segment until health bands
+    exist); bars are clickable (customdata = [month ISO date, group])."""
+    d = df.copy()
+    d[by] = d[by].astype(object).where(d[by].notna(), "(none)")
+    agg = d.groupby(["month", by], as_index=False).agg(arr=("arr", "sum"),
+                                                       accounts=("account_id", "count"))
+    fig = go.Figure()
+    for i, (key, g) in enumerate(agg.groupby(by, sort=True)):
+        fig.add_trace(go.Bar(
+            x=g["month"], y=g["arr"], name=safe_label(key),
+            marker_color=PALETTE[i % len(PALETTE)],
+            customdata=[[str(m), str(key)] for m in g["month"]],
+            text=[f"{n}" for n in g["accounts"]], textposition="inside",
+            hovertemplate=f"{safe_label(key)}: %{{y:$,.0f}} ARR, %{{text}} accounts"
+                          "<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=360, barmode="stack",
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="month of renewal_date", dtick="M1", tickformat="%b %Y")
+    fig.update_yaxes(title_text="ARR due (USD)", tickprefix="$", tickformat=",.0f")
+    return fig

@@ -150,8 +150,9 @@ def compute_page(cur, page: str, q: Query) -> dict:
 
 def details() -> dict:
     """Return the lists behind a clicked bar or cell: {name: fn(cur, q, **kw) -> DataFrame}."""
-    from metrics.kpis import cohorts, retention, support, usage
+    from metrics.kpis import cohorts, renewals, retention, support, usage
 
     return {"support_tickets": support.tickets_behind, "feature_accounts": usage.accounts_behind,
             "movement_accounts": retention.accounts_behind,
-            "cohort_accounts": cohorts.cohort_accounts}
+            "cohort_accounts": cohorts.cohort_accounts,
+            "upcoming_renewals": renewals.upcoming_renewals}

@@ -18,6 +18,7 @@ from metrics.kpis import (
     customers,
     feedback,
     loyalty,
+    renewals,
     retention,
     revenue,
     survival,
@@ -531,6 +532,24 @@ _RETENTION_DEFS = (
         headline="survival",
         denominator="at_risk",
         periods=False,
+    ),
+    MetricDef(
+        name="renewal_rate",
+        label="Renewal rate",
+        unit="fraction",
+        direction="up",
+        definition="Share of the renewals that came due in the period (and are decided) that "
+        "renewed within 30 days.",
+        formula="due = subscription end_date or past renewal_date; renewed = a new subscription "
+        "starts within 30 days of the due day; pending = due less than 30 days before as-of "
+        "(left out); renewal_rate = renewed ÷ (renewed + churned); ARR = 12 × MRR on the day "
+        "before the due day",
+        sql=("renewal_rate",) + _SCOPE,
+        fn=renewals.renewal_rate,
+        columns=tuple(renewals.RENEWAL_COLUMNS),
+        headline="renewal_rate",
+        numerator="renewed",
+        excluded="pending",
     ),
 )
 

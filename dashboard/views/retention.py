@@ -4,7 +4,7 @@ quick ratio, by period and by any group."""
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import rr_cohorts, rr_revenue, rr_survival
+from dashboard.components import rr_cohorts, rr_renewals, rr_revenue, rr_survival
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)
@@ -35,8 +35,8 @@ if moves.empty or not (moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any():
 rr_revenue.cards(q, grain)
 st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
            "accounts paying 12 months earlier; LTV uses the gross margin above.")
-money, churn, groups, cohort, surv = st.tabs(
-    ["MRR & movements", "Churn & retention", "By group", "Cohorts", "Survival"])
+money, churn, groups, cohort, surv, renew = st.tabs(
+    ["MRR & movements", "Churn & retention", "By group", "Cohorts", "Survival", "Renewals"])
 with money:
     rr_revenue.movements(q, grain, moves)
 with churn:
@@ -47,3 +47,5 @@ with cohort:
     rr_cohorts.cohorts(q)
 with surv:
     rr_survival.survival(q, dims)
+with renew:
+    rr_renewals.renewals(q, grain)

@@ -84,3 +84,17 @@ def test_survival_tab_draws_curves_by_segment_with_a_log_rank_test(page, base_ur
     expect(page.get_by_text("Log-rank test", exact=False).first).to_be_visible()
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "25_retention_survival")
+
+
+def test_renewals_tab_draws_the_rate_and_the_calendar(page, base_url, screenshot_dir):
+    page.goto(f"{base_url}/retention")
+    wait_for_app(page, "Retention & revenue")
+    page.get_by_role("tab", name="Renewals").click()
+    wait_idle(page)
+    expect(page.locator(".gtitle", has_text="Renewal rate by month").first).to_be_visible()
+    expect(page.locator(".gtitle", has_text="ARR coming up for renewal by month").first
+           ).to_be_visible()
+    click_bar(page, "ARR coming up for renewal by month", 0)
+    expect(page.get_by_text("renewing in", exact=False).first).to_be_visible()
+    assert_no_exception(page)
+    screenshot(page, screenshot_dir, "26_retention_renewals")
