@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from metrics.kpis import (
+    clv,
     cohorts,
     customers,
     feedback,
@@ -21,9 +22,9 @@ from metrics.kpis import (
     renewals,
     retention,
     revenue,
-    survival,
     satisfaction,
     support,
+    survival,
     usage,
 )
 from metrics.query import Query
@@ -550,6 +551,41 @@ _RETENTION_DEFS = (
         headline="renewal_rate",
         numerator="renewed",
         excluded="pending",
+    ),
+    MetricDef(
+        name="clv_model",
+        label="Customer value model",
+        unit="score",
+        direction="up",
+        definition="BG/NBD purchase and Gamma-Gamma spend models fitted by maximum likelihood "
+        "on the orders as of a date.",
+        formula="per account: frequency = repeat purchase days, recency = last − first "
+        "purchase day, T = as-of − first purchase day (in time units); BG/NBD (r, α, a, b) and "
+        "Gamma-Gamma (p, q, v on frequency > 0) maximise the log-likelihood (scipy)",
+        sql=("clv_summary", "account_scope"),
+        fn=clv.clv_model,
+        columns=tuple(clv.CLV_MODEL_COLUMNS),
+        headline="loglik",
+        denominator="customers",
+        settings={"time_unit": "week"},
+        periods=False,
+    ),
+    MetricDef(
+        name="clv",
+        label="Predicted customer value",
+        unit="USD",
+        direction="up",
+        definition="Per account: probability of being alive, expected purchases and order "
+        "value over the horizon, and the discounted customer lifetime value.",
+        formula="clv = Σ_{t=1..H} (E[Y(t)] − E[Y(t−1)]) × E[M | x, m] ÷ (1 + d)^t; P(alive) "
+        "and E[Y(t)] from BG/NBD, E[M] = p(v + x·m) ÷ (p·x + q − 1) from Gamma-Gamma",
+        sql=("clv_summary", "account_scope"),
+        fn=clv.clv,
+        columns=tuple(clv.CLV_COLUMNS),
+        headline="clv",
+        settings={"time_unit": "week", "horizon": clv.HORIZON_DEFAULT,
+                  "discount_rate": None},
+        periods=False,
     ),
 )
 
