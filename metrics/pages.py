@@ -80,6 +80,12 @@ PAGES: dict[str, list[tuple]] = {
         ("sql", "targets_for_metric", {"metric": "mrr", "segment": None}),
         ("sql", "targets_for_metric", {"metric": "logo_churn", "segment": None}),
         ("metric", "mrr", {"by": "segment"}),
+        ("metric", "cohort_retention"),
+        ("metric", "survival", {"by": "segment"}),
+        ("metric", "renewal_rate"),
+        ("metric", "clv_model"),
+        ("metric", "clv"),
+        ("metric", "clv_simple", {"by": "segment", "grain": "all"}),
     ],
     "data": [
         ("sql", "filter_values", {}),

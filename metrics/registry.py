@@ -587,6 +587,23 @@ _RETENTION_DEFS = (
                   "discount_rate": None},
         periods=False,
     ),
+    MetricDef(
+        name="clv_simple",
+        label="Simple CLV (orders)",
+        unit="USD",
+        direction="up",
+        definition="Classic order-based customer lifetime value per group: average order value "
+        "times orders per customer per year times the expected lifespan.",
+        formula="clv = (revenue ÷ orders) × (orders ÷ ordering customers ÷ window years) × "
+        "lifespan_years (default 3); window up to as-of",
+        sql=("clv_simple", "account_scope"),
+        fn=clv.clv_simple,
+        columns=tuple(clv.CLV_SIMPLE_COLUMNS),
+        headline="clv",
+        denominator="customers",
+        settings={"lifespan_years": clv.LIFESPAN_YEARS_DEFAULT},
+        periods=False,
+    ),
 )
 
 REGISTRY: dict[str, MetricDef] = {

@@ -1,10 +1,10 @@
 """Retention & revenue: MRR and its movements, churn and retention, NRR / GRR, ARPA, LTV and the
-quick ratio, by period and by any group."""
+quick ratio, by period and by any group; cohorts, survival, renewals and customer value."""
 
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import rr_cohorts, rr_renewals, rr_revenue, rr_survival
+from dashboard.components import rr_cohorts, rr_renewals, rr_revenue, rr_survival, rr_value
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)
@@ -27,25 +27,30 @@ dims = {"segment": "Segment", "region": "Region", "plan": "Plan", "csm_owner": "
 dims.update({a.split(": ")[0]: a.split(": ")[0] for a in options.get("attr", [])})
 
 moves = context.metric("mrr_movements", q)
-if moves.empty or not (moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any():
-    st.info("No subscriptions in the selected window and filters: MRR, movements, NRR and "
-            "LTV need the subscriptions table.")
-    st.stop()
+has_mrr = not moves.empty and bool((moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any())
+if has_mrr:
+    rr_revenue.cards(q, grain)
+    st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
+               "accounts paying 12 months earlier; LTV uses the gross margin above.")
+else:
+    st.info("No subscriptions in the selected window and filters: MRR, movements, NRR and LTV "
+            "need the subscriptions table. Cohorts, survival and customer value still work.")
 
-rr_revenue.cards(q, grain)
-st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
-           "accounts paying 12 months earlier; LTV uses the gross margin above.")
-money, churn, groups, cohort, surv, renew = st.tabs(
-    ["MRR & movements", "Churn & retention", "By group", "Cohorts", "Survival", "Renewals"])
-with money:
-    rr_revenue.movements(q, grain, moves)
-with churn:
-    rr_revenue.trends(q, grain)
-with groups:
-    rr_revenue.by_group(q, grain, dims)
-with cohort:
+names = (["MRR & movements", "Churn & retention", "By group"] if has_mrr else []) + \
+    ["Cohorts", "Survival", "Renewals", "Customer value"]
+tabs = dict(zip(names, st.tabs(names), strict=True))
+if has_mrr:
+    with tabs["MRR & movements"]:
+        rr_revenue.movements(q, grain, moves)
+    with tabs["Churn & retention"]:
+        rr_revenue.trends(q, grain)
+    with tabs["By group"]:
+        rr_revenue.by_group(q, grain, dims)
+with tabs["Cohorts"]:
     rr_cohorts.cohorts(q)
-with surv:
+with tabs["Survival"]:
     rr_survival.survival(q, dims)
-with renew:
+with tabs["Renewals"]:
     rr_renewals.renewals(q, grain)
+with tabs["Customer value"]:
+    rr_value.value(q)

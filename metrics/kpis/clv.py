@@ -245,3 +245,50 @@ def clv(cur, q: Query) -> pd.DataFrame:
         out["clv"] = total
     out = out.sort_values("clv", ascending=False, na_position="last")
     return out[list(CLV_COLUMNS)].astype(CLV_COLUMNS).reset_index(drop=True)
+
+
+LIFESPAN_YEARS_DEFAULT = 3.0
+CLV_SIMPLE_COLUMNS = {
+    "customers": "int64", "orders": "int64", "revenue": "float64",
+    "avg_order_value": "float64", "orders_per_customer_year": "float64",
+    "lifespan_years": "float64", "clv": "float64",
+}
+
+
+def clv_simple(cur, q: Query) -> pd.DataFrame:
+    """The classic order-based CLV per group over the window (METRICS.md "ltv", order form).
+
+    avg_order_value = revenue / orders; orders_per_customer_year = orders / ordering customers
+    / (window days up to as-of / 365.25); clv = avg_order_value × orders_per_customer_year ×
+    `lifespan_years` (default 3). One row per `--by` group (one row without it); --grain is
+    ignored.
+
+    Columns: [by], customers, orders, revenue, avg_order_value, orders_per_customer_year,
+    lifespan_years, clv.
+    """
+    from metrics.kpis import prepare_window
+
+    years = float(q.setting("lifespan_years", LIFESPAN_YEARS_DEFAULT))
+    if years <= 0:
+        raise ValueError(f"lifespan_years must be > 0, not {years!r}")
+    dim, win = prepare_window(cur, q, "clv_simple", ("orders",), None)
+    lead = [dim.name] if dim.active else []
+    if win is None:
+        return pd.DataFrame({c: pd.Series([], dtype=CLV_SIMPLE_COLUMNS.get(c, "object"))
+                             for c in lead + list(CLV_SIMPLE_COLUMNS)})
+    raw = run_sql(cur, "clv_simple", win.params)
+    out = pd.DataFrame()
+    if dim.active:
+        out[dim.name] = raw["grp"].astype(object).where(raw["grp"].notna(), None)
+    days = (win.params["cur_end"] - win.start).days
+    out["customers"] = raw["customers"].astype("int64")
+    out["orders"] = raw["orders"].astype("int64")
+    out["revenue"] = raw["revenue"].astype("float64")
+    out["avg_order_value"] = out["revenue"] / out["orders"].where(out["orders"] > 0)
+    per_year = days / 365.25 if days > 0 else np.nan
+    out["orders_per_customer_year"] = (out["orders"] / out["customers"].where(
+        out["customers"] > 0) / per_year).astype("float64")
+    out["lifespan_years"] = years
+    out["clv"] = (out["avg_order_value"] * out["orders_per_customer_year"] * years).astype(
+        "float64")
+    return out.reset_index(drop=True)

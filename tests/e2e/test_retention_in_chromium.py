@@ -98,3 +98,18 @@ def test_renewals_tab_draws_the_rate_and_the_calendar(page, base_url, screenshot
     expect(page.get_by_text("renewing in", exact=False).first).to_be_visible()
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "26_retention_renewals")
+
+
+def test_customer_value_tab_shows_the_fitted_model_and_the_simple_clv(page, base_url,
+                                                                      screenshot_dir):
+    page.goto(f"{base_url}/retention")
+    wait_for_app(page, "Retention & revenue")
+    page.get_by_role("tab", name="Customer value").click()
+    wait_idle(page)
+    expect(page.get_by_text("BG/NBD (Fader, Hardie & Lee 2005)", exact=False).first
+           ).to_be_visible()
+    expect(page.locator(".gtitle", has_text="Top 20 accounts by predicted value").first
+           ).to_be_visible()
+    expect(page.locator(".gtitle", has_text="Simple CLV by segment").first).to_be_visible()
+    assert_no_exception(page)
+    screenshot(page, screenshot_dir, "27_retention_customer_value")

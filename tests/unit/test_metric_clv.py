@@ -108,3 +108,25 @@ def test_settings_are_checked_and_an_empty_database_gives_empty_frames(store):
         clv.summary(store.cursor(), Query().with_setting("time_unit", "year"))
     assert clv.clv_model(store.cursor(), Query()).empty
     assert clv.clv(store.cursor(), Query()).empty
+
+
+def test_simple_clv_is_order_value_times_yearly_orders_times_lifespan(store, insert):
+    insert("accounts", [{"account_id": a, "segment": s, "signup_date": date(2023, 1, 1)}
+                        for a, s in [("a", "SMB"), ("b", "SMB"), ("c", "Ent")]])
+    insert("orders", [
+        {"order_id": "1", "account_id": "a", "ordered_at": datetime(2024, 2, 1), "amount": 10},
+        {"order_id": "2", "account_id": "a", "ordered_at": datetime(2024, 5, 1), "amount": 30},
+        {"order_id": "3", "account_id": "b", "ordered_at": datetime(2024, 6, 1), "amount": 20},
+        {"order_id": "4", "account_id": "c", "ordered_at": datetime(2024, 6, 1), "amount": 90},
+    ])
+    # a window of 366 days (2024 is a leap year): ≈ one year
+    q = Query(start=date(2024, 1, 1), end=date(2025, 1, 1), as_of=date(2024, 12, 31),
+              by="segment")
+    df = registry.compute(store.cursor(), "clv_simple", q).set_index("segment")
+    smb = df.loc["SMB"]
+    assert (smb.customers, smb.orders, smb.avg_order_value) == (2, 3, 20.0)
+    assert smb.orders_per_customer_year == pytest.approx(1.5 * 365.25 / 366)
+    assert smb.clv == pytest.approx(20 * 1.5 * 365.25 / 366 * 3)
+    two = registry.compute(store.cursor(), "clv_simple",
+                           q.with_setting("lifespan_years", 2)).set_index("segment")
+    assert two.loc["Ent", "clv"] == pytest.approx(90 * 365.25 / 366 * 2)
