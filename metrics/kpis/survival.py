@@ -34,9 +34,11 @@ def kaplan_meier(durations, events, z: float = Z95) -> pd.DataFrame:
     t = np.asarray(durations, dtype=float)
     e = np.asarray(events, dtype=bool)
     times = np.unique(np.concatenate([[0.0], t]))
-    d = np.array([np.sum((t == x) & e) for x in times], dtype=float)
-    c = np.array([np.sum((t == x) & ~e) for x in times], dtype=float)
-    n = np.array([np.sum(t >= x) for x in times], dtype=float)
+    # counts per distinct time by sorting, not a pass over every account per time
+    pos = np.searchsorted(times, t)
+    d = np.bincount(pos[e], minlength=len(times)).astype(float)
+    c = np.bincount(pos[~e], minlength=len(times)).astype(float)
+    n = (d + c)[::-1].cumsum()[::-1]  # at risk: observed at or after the time
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.cumprod(np.where(n > 0, 1.0 - d / n, 1.0))
         # Greenwood's sum; infinite once everyone at risk has had the event (S = 0)
@@ -74,19 +76,24 @@ def logrank(durations, events, groups) -> dict:
     if k < 2:
         return {"statistic": None, "p_value": None, "df": max(k - 1, 0)}
     idx = np.array([labels.index(x) for x in g])
-    obs = np.zeros(k)
-    exp = np.zeros(k)
-    var = np.zeros((k, k))
-    for x in np.unique(t[e]):
-        at_risk = t >= x
-        nj = np.bincount(idx[at_risk], minlength=k).astype(float)
-        dj = np.bincount(idx[(t == x) & e], minlength=k).astype(float)
-        n, d = nj.sum(), dj.sum()
-        obs += dj
-        exp += d * nj / n
-        if n > 1:
-            f = d * (n - d) / (n - 1)
-            var += f * (np.diag(nj / n) - np.outer(nj, nj) / n**2)
+    times = np.unique(t[e])
+    if len(times) == 0:
+        return {"statistic": None, "p_value": None, "df": k - 1}
+    # per group and event time: events, and those still at risk (time ≥ the event time)
+    dj = np.zeros((len(times), k))
+    nj = np.zeros((len(times), k))
+    for j in range(k):
+        tj, ej = t[idx == j], e[idx == j]
+        pos = np.searchsorted(times, tj[ej])
+        dj[:, j] = np.bincount(pos, minlength=len(times))
+        nj[:, j] = len(tj) - np.searchsorted(np.sort(tj), times, side="left")
+    n = nj.sum(axis=1)
+    d = dj.sum(axis=1)
+    obs = dj.sum(axis=0)
+    exp = (d[:, None] * nj / n[:, None]).sum(axis=0)
+    f = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
+    share = nj / n[:, None]
+    var = np.diag((f[:, None] * share).sum(axis=0)) - np.einsum("t,ti,tj->ij", f, share, share)
     diff = (obs - exp)[:-1]
     v = var[:-1, :-1]
     stat = float(diff @ np.linalg.pinv(v) @ diff)
