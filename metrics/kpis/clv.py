@@ -76,14 +76,18 @@ def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
 
 
 def _fit(negll, k: int) -> np.ndarray:
-    """Minimise a negative log-likelihood over k positive parameters (fitted on their logs)."""
-    best = None
+    """Minimise a negative log-likelihood over k positive parameters (fitted on their logs):
+    BFGS from 1, 1, ...; Nelder-Mead then BFGS from other starts only when that fails."""
+    f = lambda z: negll(np.exp(z))  # noqa: E731
+    best = optimize.minimize(f, np.zeros(k), method="BFGS")
+    if best.success and np.isfinite(best.fun) and best.fun < 1e299:
+        return np.exp(best.x)
     for start in (np.zeros(k), np.full(k, 0.5), np.full(k, -0.5)):
-        res = optimize.minimize(lambda z: negll(np.exp(z)), start, method="Nelder-Mead",
+        res = optimize.minimize(f, start, method="Nelder-Mead",
                                 options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000,
                                          "maxfev": 40000})
-        res = optimize.minimize(lambda z: negll(np.exp(z)), res.x, method="BFGS")
-        if best is None or res.fun < best.fun:
+        res = optimize.minimize(f, res.x, method="BFGS")
+        if res.fun < best.fun:
             best = res
     return np.exp(best.x)
 
