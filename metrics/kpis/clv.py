@@ -5,6 +5,7 @@ CLV (`clv`). METRICS.md "Predictive customer value"."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import numpy as np
@@ -77,19 +78,17 @@ def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
 
 def _fit(negll, k: int) -> np.ndarray:
     """Minimise a negative log-likelihood over k positive parameters (fitted on their logs):
-    BFGS from 1, 1, ...; Nelder-Mead then BFGS from other starts only when that fails."""
+    BFGS from 1, 1, ...; when it stops short of its tolerance (e.g. "precision loss" near a
+    flat ridge), a bounded Nelder-Mead polish from there, keeping the better of the two."""
     f = lambda z: negll(np.exp(z))  # noqa: E731
     best = optimize.minimize(f, np.zeros(k), method="BFGS")
     if best.success and np.isfinite(best.fun) and best.fun < 1e299:
         return np.exp(best.x)
-    for start in (np.zeros(k), np.full(k, 0.5), np.full(k, -0.5)):
-        res = optimize.minimize(f, start, method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000,
-                                         "maxfev": 40000})
-        res = optimize.minimize(f, res.x, method="BFGS")
-        if res.fun < best.fun:
-            best = res
-    return np.exp(best.x)
+    start = best.x if np.all(np.isfinite(best.x)) and best.fun < 1e299 else np.zeros(k)
+    polish = optimize.minimize(f, start, method="Nelder-Mead",
+                               options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000,
+                                        "maxfev": 8000})
+    return np.exp(polish.x if polish.fun < best.fun else best.x)
 
 
 def fit_bgnbd(x, t_x, T) -> tuple[np.ndarray, float]:
@@ -166,9 +165,23 @@ def expected_avg_value(params, x, m) -> np.ndarray:
 # --------------------------------------------------------------------------- metrics
 
 
+_FITS: dict[str, dict] = {}  # summary digest -> fit: clv_model and clv share one fit
+
+
 def _fit_all(s: pd.DataFrame) -> dict:
+    """Return the BG/NBD and Gamma-Gamma fits of a summary (memoised on its content)."""
     if s.empty:
         return {}
+    cols = s[["frequency", "recency", "T", "monetary"]].to_numpy(dtype=float)
+    key = hashlib.sha256(np.ascontiguousarray(cols).tobytes()).hexdigest()
+    if key not in _FITS:
+        if len(_FITS) >= 16:
+            _FITS.pop(next(iter(_FITS)))
+        _FITS[key] = _fit_uncached(s)
+    return _FITS[key]
+
+
+def _fit_uncached(s: pd.DataFrame) -> dict:
     bg, ll = fit_bgnbd(s["frequency"], s["recency"], s["T"])
     rep = s[(s["frequency"] > 0) & (s["monetary"] > 0)]
     gg = fit_gamma_gamma(rep["frequency"], rep["monetary"]) if len(rep) >= 3 else None
