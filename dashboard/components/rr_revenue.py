@@ -63,7 +63,9 @@ def cards(q: Query, grain: str) -> None:
         with cols[i % 5]:
             kpi_card(name, cur, prev, done[column] if len(done) else done, period_label=grain,
                      column=column, label=label, unit=unit, direction=direction,
-                     target=target if column == "churn_rate" or column == "mrr" else None,
+                     # the churn target is a monthly rate: not compared with other grains
+                     target=target if column == "mrr" or (column == "churn_rate"
+                                                          and grain == "month") else None,
                      convention=conv)
 
 
