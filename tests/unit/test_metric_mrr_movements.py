@@ -135,3 +135,12 @@ def test_the_registry_serves_the_movement_metrics(store, ledger):
 def test_an_empty_database_gives_empty_frames(store):
     for fn in (retention.mrr_movements, retention.revenue_churn, retention.quick_ratio):
         assert fn(store.cursor(), Query()).empty
+
+
+def test_a_segment_filter_keeps_its_accounts_and_drops_orphans(store, ledger, insert):
+    insert("subscriptions", [sub("ghost", D, 1000)])  # an account missing from accounts
+    whole = retention.mrr_movements(store.cursor(), Q).set_index("period")
+    assert whole.loc[date(2024, 1, 1), "mrr_start"] == 1320  # orphans count unfiltered
+    ent = retention.mrr_movements(store.cursor(), Q.with_(segment=("Ent",))).set_index("period")
+    assert ent.loc[date(2024, 1, 1)].tolist()[1:] == [170, 40, 0, 0, 0, 0, 210]
+    assert ent.loc[date(2024, 4, 1), "churn"] == 90
