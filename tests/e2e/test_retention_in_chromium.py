@@ -67,7 +67,7 @@ def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, 
     chart.locator(".scatterlayer .point").first.click(force=True)
     wait_idle(page)
     expect(page.get_by_text("accounts active", exact=False).first).to_be_visible()
-    headers, rows = grid(page.locator('[data-testid="stDataFrame"]').last)
+    headers, rows = grid(page.locator('[data-testid="stDataFrame"] >> visible=true').last)
     assert "account_id" in headers and "retained" in headers and rows, (headers, rows)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "24_retention_cohort_clicked")
