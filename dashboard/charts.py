@@ -672,12 +672,17 @@ def plot_cohorts(df: pd.DataFrame, z: str, *, title: str) -> go.Figure:
     grey = vals.copy()
     grey[~is_part] = float("nan")
     fig = go.Figure()
+    # each trace labels only its own cells (two labels on one cell would overprint)
+    text_main = [[t if not p else "" for t, p in zip(row, prow, strict=True)]
+                 for row, prow in zip(text, is_part, strict=True)]
+    text_grey = [[t if p else "" for t, p in zip(row, prow, strict=True)]
+                 for row, prow in zip(text, is_part, strict=True)]
     fig.add_trace(go.Heatmap(
-        z=main, x=ks, y=ylab, text=text, texttemplate="%{text}", hoverinfo="skip",
+        z=main, x=ks, y=ylab, text=text_main, texttemplate="%{text}", hoverinfo="skip",
         colorscale="Blues", zmin=0, zmax=max(1.0, float(pd.Series(vals.ravel()).max() or 1)),
         colorbar=dict(title=dict(text="retained"), tickformat=".0%"), xgap=1, ygap=1))
     fig.add_trace(go.Heatmap(
-        z=grey, x=ks, y=ylab, text=text, texttemplate="%{text}", hoverinfo="skip",
+        z=grey, x=ks, y=ylab, text=text_grey, texttemplate="%{text}", hoverinfo="skip",
         colorscale=[[0, "#e2e8f0"], [1, "#e2e8f0"]], showscale=False, xgap=1, ygap=1))
     # Heatmap cells cannot be selected in Plotly: an invisible marker on each cell carries the
     # click (customdata = [cohort, k]) and the hover.
