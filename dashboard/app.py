@@ -30,6 +30,8 @@ pg = st.navigation(
                     default=True),
             st.Page(PAGES / "satisfaction.py", title="Satisfaction",
                     icon=":material/sentiment_satisfied:"),
+            st.Page(PAGES / "retention.py", title="Retention & revenue",
+                    icon=":material/trending_up:"),
             st.Page(PAGES / "support.py", title="Support", icon=":material/support_agent:"),
             st.Page(PAGES / "usage.py", title="Usage", icon=":material/insights:"),
             st.Page(PAGES / "health.py", title="Health", icon=":material/monitor_heart:"),

@@ -793,3 +793,189 @@ def plot_mrr_movers(df: pd.DataFrame, *, title: str) -> go.Figure:
     fig.update_xaxes(title_text="MRR change (USD a month)", tickprefix="$", tickformat=",.0f")
     fig.update_yaxes(title_text="account", autorange="reversed")
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Retention & revenue page
+
+MOVEMENTS = {"new": ("new", "#10b981", 1), "expansion": ("expansion", "#34d399", 1),
+             "reactivation": ("reactivation", "#06b6d4", 1),
+             "contraction": ("contraction", "#f59e0b", -1), "churn": ("churn", "#ef4444", -1)}
+
+
+def plot_movements(df: pd.DataFrame, *, title: str, x: str = "period") -> go.Figure:
+    """Return the MRR movements per period as bars above (gains) and below (losses) zero, with
+    net new MRR as a line; each bar is clickable (customdata = [period, movement]) and the
+    partial period is pale and labelled."""
+    d = df.sort_values(x)
+    partial = d["partial"] if "partial" in d else pd.Series(False, index=d.index)
+    fig = go.Figure()
+    for col, (label, color, sign) in MOVEMENTS.items():
+        fig.add_trace(go.Bar(
+            x=d[x], y=sign * d[col], name=label,
+            customdata=[[str(p), col] for p in d[x]],
+            marker=dict(color=color, opacity=[0.45 if p else 1.0 for p in partial]),
+            hovertemplate=f"{label}: %{{y:$,.0f}}<extra></extra>"))
+    net = (d["new"] + d["expansion"] + d["reactivation"] - d["contraction"] - d["churn"])
+    fig.add_trace(go.Scatter(x=d[x], y=net, mode="lines+markers", name="net new MRR",
+                             line=dict(color=TEXT, width=2),
+                             hovertemplate="net new MRR: %{y:$,.0f}<extra></extra>"))
+    _mark_partial(fig, d, x)
+    fig.update_layout(title=dict(text=safe_label(title)), height=380, barmode="relative",
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="period (start date)")
+    fig.update_yaxes(title_text="MRR movement (USD)", tickprefix="$", tickformat=",.0f")
+    return fig
+
+
+def plot_waterfall(row: pd.Series, *, title: str) -> go.Figure:
+    """Return one period's MRR bridge: start, + new, + expansion, + reactivation,
+    − contraction, − churn, = end (the identity drawn as a waterfall)."""
+    steps = [("MRR at start", row["mrr_start"], "absolute")]
+    steps += [(label, sign * row[col], "relative")
+              for col, (label, _c, sign) in MOVEMENTS.items()]
+    steps.append(("MRR at end", row["mrr_end"], "total"))
+    fig = go.Figure(go.Waterfall(
+        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+        text=[("−" if s[1] < 0 else "+" if s[2] == "relative" else "")
+              + fmt_value(abs(s[1]), "USD") for s in steps], textposition="outside",
+        customdata=["", *MOVEMENTS, ""],
+        increasing=dict(marker_color="#10b981"), decreasing=dict(marker_color="#ef4444"),
+        totals=dict(marker_color=PRIMARY), connector=dict(line=dict(color=MUTED, width=1))))
+    lo = min(row["mrr_start"], row["mrr_end"])
+    hi = max(row["mrr_start"] + row["new"] + row["expansion"] + row["reactivation"],
+             row["mrr_start"], row["mrr_end"])
+    pad = max((hi - lo) * 0.6, hi * 0.01, 1.0)
+    fig.update_layout(title=dict(text=safe_label(title)), height=380, showlegend=False,
+                      hovermode="closest")
+    fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f",
+                     range=[max(0.0, lo - pad), hi + pad * 0.5])
+    fig.update_xaxes(title_text="movement")
+    return fig
+
+
+def plot_cohorts(df: pd.DataFrame, z: str, *, title: str) -> go.Figure:
+    """Return a cohort heatmap: one row per cohort month (labelled with its size), one column
+    per month since the cohort (k), cells = `z` in %; partial cells grey; a cell's customdata is
+    [cohort ISO date, k] for drill-down."""
+    d = df.copy()
+    d["cohort"] = d["cohort"].astype(str)
+    sizes = d.groupby("cohort")["cohort_size"].first()
+    rows = sorted(sizes.index)
+    ks = sorted(d["period_number"].unique())
+    full = d.pivot_table(index="cohort", columns="period_number", values=z, aggfunc="first")
+    full = full.reindex(index=rows, columns=ks)
+    d["partial_f"] = d["partial"].astype(float)
+    part = d.pivot_table(index="cohort", columns="period_number", values="partial_f",
+                         aggfunc="first").reindex(index=rows, columns=ks)
+    is_part = part.to_numpy(dtype=float) > 0.5  # NaN (no cell) compares False
+    vals = full.to_numpy(dtype=float)
+    ylab = [f"{r[:7]} (n={int(sizes[r]):,})" for r in rows]
+    custom = [[[r, int(k)] for k in ks] for r in rows]
+    text = [["" if math.isnan(v) else f"{v:.0%}" for v in row] for row in vals]
+    main = vals.copy()
+    main[is_part] = float("nan")
+    grey = vals.copy()
+    grey[~is_part] = float("nan")
+    fig = go.Figure()
+    # each trace labels only its own cells (two labels on one cell would overprint)
+    text_main = [[t if not p else "" for t, p in zip(row, prow, strict=True)]
+                 for row, prow in zip(text, is_part, strict=True)]
+    text_grey = [[t if p else "" for t, p in zip(row, prow, strict=True)]
+                 for row, prow in zip(text, is_part, strict=True)]
+    fig.add_trace(go.Heatmap(
+        z=main, x=ks, y=ylab, text=text_main, texttemplate="%{text}", hoverinfo="skip",
+        colorscale="Blues", zmin=0, zmax=max(1.0, float(pd.Series(vals.ravel()).max() or 1)),
+        colorbar=dict(title=dict(text="retained"), tickformat=".0%"), xgap=1, ygap=1))
+    fig.add_trace(go.Heatmap(
+        z=grey, x=ks, y=ylab, text=text_grey, texttemplate="%{text}", hoverinfo="skip",
+        colorscale=[[0, "#e2e8f0"], [1, "#e2e8f0"]], showscale=False, xgap=1, ygap=1))
+    # Heatmap cells cannot be selected in Plotly: an invisible marker on each cell carries the
+    # click (customdata = [cohort, k]) and the hover.
+    cx, cy, cd, ct = [], [], [], []
+    for i in range(len(rows)):
+        for j, k in enumerate(ks):
+            if not math.isnan(vals[i, j]):
+                cx.append(k)
+                cy.append(ylab[i])
+                cd.append(custom[i][j])
+                ct.append(text[i][j] + (" (partial month)" if is_part[i, j] else ""))
+    fig.add_trace(go.Scatter(
+        x=cx, y=cy, mode="markers", customdata=cd, text=ct, showlegend=False,
+        marker=dict(symbol="square", size=22, opacity=0.01, color=TEXT),
+        hovertemplate="cohort %{y}, month %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=max(360, 26 * len(rows) + 140),
+                      hovermode="closest", clickmode="event+select")
+    fig.update_xaxes(title_text="months since the cohort month (k; grey = partial month)",
+                     dtick=1)
+    fig.update_yaxes(title_text="cohort (first active month, size)", autorange="reversed")
+    return fig
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def plot_survival(df: pd.DataFrame, group: str | None, *, title: str) -> go.Figure:
+    """Return Kaplan–Meier step curves (one per group when `group` is given) with their 95%
+    bands, the 50% line, and the median of each curve marked."""
+    fig = go.Figure()
+    keys = [None] if not group else sorted(df[group].astype(object).where(
+        df[group].notna(), "(none)").unique(), key=str)
+    for i, key in enumerate(keys):
+        g = df if key is None else df[df[group].astype(object).where(
+            df[group].notna(), "(none)") == key]
+        g = g.sort_values("time_days")
+        color = PALETTE[i % len(PALETTE)]
+        name = "all customers" if key is None else safe_label(key)
+        fig.add_trace(go.Scatter(x=g["time_days"], y=g["ci_high"], mode="lines", line_width=0,
+                                 line_shape="hv", showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=g["time_days"], y=g["ci_low"], mode="lines", line_width=0,
+                                 line_shape="hv", fill="tonexty",
+                                 fillcolor=_rgba(color, 0.12), showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=g["time_days"], y=g["survival"], mode="lines", line_shape="hv", name=name,
+            line=dict(color=color, width=2.5), customdata=g[["at_risk"]].to_numpy(),
+            hovertemplate=f"{name}: %{{y:.1%}} at day %{{x}} (%{{customdata[0]}} at risk)"
+                          "<extra></extra>"))
+        hit = g[g["survival"] <= 0.5]
+        if len(hit):
+            fig.add_trace(go.Scatter(x=[hit["time_days"].iloc[0]], y=[0.5], mode="markers",
+                                     marker=dict(color=color, size=10, symbol="x"),
+                                     name=f"median {name}", showlegend=False,
+                                     hovertemplate=f"median {name}: day %{{x}}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color=MUTED, dash="dot", width=1),
+                  annotation_text="50% (median)", annotation_position="bottom left",
+                  annotation_font_size=11)
+    fig.update_layout(title=dict(text=safe_label(title)), height=420, hovermode="closest",
+                      **_LEGEND_TOP)
+    fig.update_xaxes(title_text="days since signup")
+    fig.update_yaxes(title_text="share still a customer (%)", tickformat=".0%",
+                     range=[0, 1.02])
+    return fig
+
+
+def plot_renewal_calendar(df: pd.DataFrame, *, title: str, by: str = "segment") -> go.Figure:
+    """Return ARR coming up for renewal per month, stacked by `by` (segment until health bands
+    exist); bars are clickable (customdata = [month ISO date, group])."""
+    d = df.copy()
+    d[by] = d[by].astype(object).where(d[by].notna(), "(none)")
+    agg = d.groupby(["month", by], as_index=False).agg(arr=("arr", "sum"),
+                                                       accounts=("account_id", "count"))
+    fig = go.Figure()
+    for i, (key, g) in enumerate(agg.groupby(by, sort=True)):
+        fig.add_trace(go.Bar(
+            x=g["month"], y=g["arr"], name=safe_label(key),
+            marker_color=PALETTE[i % len(PALETTE)],
+            customdata=[[str(m), str(key)] for m in g["month"]],
+            text=[f"{n}" for n in g["accounts"]], textposition="inside",
+            hovertemplate=f"{safe_label(key)}: %{{y:$,.0f}} ARR, %{{text}} accounts"
+                          "<extra></extra>"))
+    fig.update_layout(title=dict(text=safe_label(title)), height=360, barmode="stack",
+                      hovermode="closest", clickmode="event+select", **_LEGEND_TOP)
+    fig.update_xaxes(title_text="month of renewal_date", dtick="M1", tickformat="%b %Y")
+    fig.update_yaxes(title_text="ARR due (USD)", tickprefix="$", tickformat=",.0f")
+    return fig

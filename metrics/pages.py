@@ -23,6 +23,8 @@ PAGES: dict[str, list[tuple]] = {
         ("metric", "csat"),
         ("metric", "support"),
         ("sql", "targets_for_metric", {"metric": "nps", "segment": None}),
+        ("metric", "nrr"),
+        ("metric", "grr"),
     ],
     # dashboard/views/satisfaction.py in its default view (grain month, league by segment)
     "satisfaction": [
@@ -76,6 +78,28 @@ PAGES: dict[str, list[tuple]] = {
         ("sql", "filter_values", {}),
         ("metric", "health_accounts"),
         ("metric", "account_book"),
+    ],
+    # dashboard/views/retention.py in its default view (grain month, first tab; the other tabs
+    # are computed on open too, as st.tabs runs every tab)
+    "retention": [
+        ("sql", "filter_values", {}),
+        ("metric", "mrr_movements"),
+        ("metric", "mrr"),
+        ("metric", "nrr"),
+        ("metric", "grr"),
+        ("metric", "quick_ratio"),
+        ("metric", "logo_churn"),
+        ("metric", "revenue_churn"),
+        ("metric", "ltv"),
+        ("sql", "targets_for_metric", {"metric": "mrr", "segment": None}),
+        ("sql", "targets_for_metric", {"metric": "logo_churn", "segment": None}),
+        ("metric", "mrr", {"by": "segment"}),
+        ("metric", "cohort_retention"),
+        ("metric", "survival", {"by": "segment"}),
+        ("metric", "renewal_rate"),
+        ("metric", "clv_model"),
+        ("metric", "clv"),
+        ("metric", "clv_simple", {"by": "segment", "grain": "all"}),
     ],
     "data": [
         ("sql", "filter_values", {}),
@@ -168,6 +192,9 @@ def compute_page(cur, page: str, q: Query) -> dict:
 
 def details() -> dict:
     """Return the lists behind a clicked bar or cell: {name: fn(cur, q, **kw) -> DataFrame}."""
-    from metrics.kpis import support, usage
+    from metrics.kpis import cohorts, renewals, retention, support, usage
 
-    return {"support_tickets": support.tickets_behind, "feature_accounts": usage.accounts_behind}
+    return {"support_tickets": support.tickets_behind, "feature_accounts": usage.accounts_behind,
+            "movement_accounts": retention.accounts_behind,
+            "cohort_accounts": cohorts.cohort_accounts,
+            "upcoming_renewals": renewals.upcoming_renewals}

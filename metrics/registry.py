@@ -15,12 +15,17 @@ import pandas as pd
 
 from metrics import accounts, health
 from metrics.kpis import (
+    clv,
+    cohorts,
     customers,
     feedback,
     loyalty,
+    renewals,
+    retention,
     revenue,
     satisfaction,
     support,
+    survival,
     usage,
 )
 from metrics.query import Query
@@ -497,8 +502,216 @@ _HEALTH_DEFS = (
     ),
 )
 
+# Retention & revenue page: MRR movements, revenue churn, NRR/GRR, LTV, quick ratio.
+_MRR_SQL = ("mrr_movements",) + _SCOPE + ("eval_days",)
+_RETENTION_DEFS = (
+    MetricDef(
+        name="mrr_movements",
+        label="MRR movements",
+        unit="USD",
+        direction="up",
+        definition="MRR at the start and end of each period and its movements: new, expansion, "
+        "contraction, churn and reactivation, classified per account.",
+        formula="per account, m0 = MRR on the previous period's last day, m1 = MRR on this "
+        "period's last day (or as-of): 0 → >0 new (never paid before) or reactivation; >0 → 0 "
+        "churn; up expansion; down to >0 contraction; mrr_end = mrr_start + new + reactivation "
+        "+ expansion − contraction − churn",
+        sql=_MRR_SQL,
+        fn=retention.mrr_movements,
+        columns=tuple(retention.MOVEMENT_COLUMNS),
+        headline="mrr_end",
+    ),
+    MetricDef(
+        name="revenue_churn",
+        label="Gross MRR churn",
+        unit="fraction",
+        direction="down",
+        definition="MRR lost to churn and contraction as a share of the MRR at the start of "
+        "the period, gross and net of expansion and reactivation.",
+        formula="gross_mrr_churn_rate = (churn + contraction) ÷ mrr_start; net_mrr_churn_rate "
+        "= (churn + contraction − expansion − reactivation) ÷ mrr_start",
+        sql=_MRR_SQL,
+        fn=retention.revenue_churn,
+        columns=tuple(retention.REVENUE_CHURN_COLUMNS),
+        headline="gross_mrr_churn_rate",
+        denominator="mrr_start",
+    ),
+    MetricDef(
+        name="quick_ratio",
+        label="Quick ratio",
+        unit="ratio",
+        direction="up",
+        definition="MRR gained (new, expansion, reactivation) per unit of MRR lost "
+        "(contraction, churn) in the period.",
+        formula="quick_ratio = (new + expansion + reactivation) ÷ (contraction + churn); null "
+        "when nothing was lost",
+        sql=_MRR_SQL,
+        fn=retention.quick_ratio,
+        columns=tuple(retention.QUICK_RATIO_COLUMNS),
+        headline="quick_ratio",
+        numerator="growth_mrr",
+        denominator="lost_mrr",
+    ),
+    MetricDef(
+        name="nrr",
+        label="Net revenue retention",
+        unit="fraction",
+        direction="up",
+        definition="MRR now of the accounts paying 12 months ago, as a share of their MRR "
+        "then (expansion included, new accounts excluded).",
+        formula="base day = last day of the period ending 12 months earlier; nrr = Σ current "
+        "MRR of accounts paying on the base day ÷ Σ their base MRR; grr caps each account at "
+        "its base MRR",
+        sql=("nrr",) + _SCOPE + ("eval_days",),
+        fn=retention.nrr,
+        columns=tuple(retention.NRR_COLUMNS),
+        headline="nrr",
+        numerator="current_mrr",
+        denominator="base_mrr",
+        settings={"nrr_reactivation": "include"},
+    ),
+    MetricDef(
+        name="grr",
+        label="Gross revenue retention",
+        unit="fraction",
+        direction="up",
+        definition="MRR now of the accounts paying 12 months ago, each capped at its MRR then, "
+        "as a share of their MRR then (expansion left out).",
+        formula="grr = Σ min(current MRR, base MRR) over accounts paying on the base day (last "
+        "day of the period ending 12 months earlier) ÷ Σ base MRR",
+        sql=("nrr",) + _SCOPE + ("eval_days",),
+        fn=retention.nrr,
+        columns=tuple(retention.NRR_COLUMNS),
+        headline="grr",
+        denominator="base_mrr",
+        settings={"nrr_reactivation": "include"},
+    ),
+    MetricDef(
+        name="ltv",
+        label="Customer lifetime value",
+        unit="USD",
+        direction="up",
+        definition="ARPA times gross margin divided by the monthly logo churn rate of the last "
+        "6 complete months.",
+        formula="ltv = arpa × gross_margin ÷ churn_rate, churn_rate = Σ C_start ÷ Σ S over the "
+        "6 complete months up to the period; null when no churn was observed",
+        sql=("mrr", "logo_churn") + _SCOPE,
+        fn=retention.ltv,
+        columns=tuple(retention.LTV_COLUMNS),
+        headline="ltv",
+        settings={"gross_margin": retention.GROSS_MARGIN_DEFAULT},
+    ),
+    MetricDef(
+        name="cohort_retention",
+        label="Cohort retention",
+        unit="fraction",
+        direction="up",
+        definition="Share of each cohort (month of first activity) still active k months "
+        "later, with revenue retention for subscriptions.",
+        formula="cohort = month of first MRR > 0 / order / usage event (basis); retention = "
+        "accounts active in month k ÷ cohort_size; revenue_retention = cohort MRR on month k's "
+        "last day ÷ cohort MRR on month 0's last day",
+        sql=("cohort_retention", "account_scope"),
+        fn=cohorts.cohort_retention,
+        columns=tuple(cohorts.COHORT_COLUMNS),
+        headline="retention",
+        numerator="retained",
+        denominator="cohort_size",
+        settings={"basis": "subscriptions"},
+        periods=False,
+    ),
+    MetricDef(
+        name="survival",
+        label="Customer survival",
+        unit="fraction",
+        direction="up",
+        definition="Kaplan–Meier share of customers still active t days after signup, with a "
+        "95% band, per group with medians and a log-rank test.",
+        formula="S(t) = Π_{t_i ≤ t} (1 − d_i ÷ n_i); time = churn_date (≤ as-of) or as-of − "
+        "signup_date, censored at as-of; Greenwood exponential band exp(−exp(log(−log S) ± "
+        "z·√V ÷ log S)), V = Σ d_i ÷ (n_i (n_i − d_i)); median = first t with S ≤ 0.5; "
+        "log-rank χ² on k − 1 df",
+        sql=("survival_accounts", "account_scope"),
+        fn=survival.survival,
+        columns=tuple(survival.SURVIVAL_COLUMNS),
+        headline="survival",
+        denominator="at_risk",
+        periods=False,
+    ),
+    MetricDef(
+        name="renewal_rate",
+        label="Renewal rate",
+        unit="fraction",
+        direction="up",
+        definition="Share of the renewals that came due in the period (and are decided) that "
+        "renewed within 30 days.",
+        formula="due = subscription end_date or past renewal_date; renewed = a new subscription "
+        "starts within 30 days of the due day; pending = due less than 30 days before as-of "
+        "(left out); renewal_rate = renewed ÷ (renewed + churned); ARR = 12 × MRR on the day "
+        "before the due day",
+        sql=("renewal_rate",) + _SCOPE,
+        fn=renewals.renewal_rate,
+        columns=tuple(renewals.RENEWAL_COLUMNS),
+        headline="renewal_rate",
+        numerator="renewed",
+        excluded="pending",
+    ),
+    MetricDef(
+        name="clv_model",
+        label="Customer value model",
+        unit="score",
+        direction="up",
+        definition="BG/NBD purchase and Gamma-Gamma spend models fitted by maximum likelihood "
+        "on the orders as of a date.",
+        formula="per account: frequency = repeat purchase days, recency = last − first "
+        "purchase day, T = as-of − first purchase day (in time units); BG/NBD (r, α, a, b) and "
+        "Gamma-Gamma (p, q, v on frequency > 0) maximise the log-likelihood (scipy)",
+        sql=("clv_summary", "account_scope"),
+        fn=clv.clv_model,
+        columns=tuple(clv.CLV_MODEL_COLUMNS),
+        headline="loglik",
+        denominator="customers",
+        settings={"time_unit": "week"},
+        periods=False,
+    ),
+    MetricDef(
+        name="clv",
+        label="Predicted customer value",
+        unit="USD",
+        direction="up",
+        definition="Per account: probability of being alive, expected purchases and order "
+        "value over the horizon, and the discounted customer lifetime value.",
+        formula="clv = Σ_{t=1..H} (E[Y(t)] − E[Y(t−1)]) × E[M | x, m] ÷ (1 + d)^t; P(alive) "
+        "and E[Y(t)] from BG/NBD, E[M] = p(v + x·m) ÷ (p·x + q − 1) from Gamma-Gamma",
+        sql=("clv_summary", "account_scope"),
+        fn=clv.clv,
+        columns=tuple(clv.CLV_COLUMNS),
+        headline="clv",
+        settings={"time_unit": "week", "horizon": clv.HORIZON_DEFAULT,
+                  "discount_rate": None},
+        periods=False,
+    ),
+    MetricDef(
+        name="clv_simple",
+        label="Simple CLV (orders)",
+        unit="USD",
+        direction="up",
+        definition="Classic order-based customer lifetime value per group: average order value "
+        "times orders per customer per year times the expected lifespan.",
+        formula="clv = (revenue ÷ orders) × (orders ÷ ordering customers ÷ window years) × "
+        "lifespan_years (default 3); window up to as-of",
+        sql=("clv_simple", "account_scope"),
+        fn=clv.clv_simple,
+        columns=tuple(clv.CLV_SIMPLE_COLUMNS),
+        headline="clv",
+        denominator="customers",
+        settings={"lifespan_years": clv.LIFESPAN_YEARS_DEFAULT},
+        periods=False,
+    ),
+)
+
 REGISTRY: dict[str, MetricDef] = {
-    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS + _HEALTH_DEFS
+    d.name: d for d in _DEFS + _USAGE_DEFS + _SATISFACTION_DEFS + _HEALTH_DEFS + _RETENTION_DEFS
 }
 
 

@@ -15,6 +15,8 @@ CARDS = [
     ("nps", "nps", "NPS", "points", "up"),
     ("csat", "csat", "CSAT", "fraction", "up"),
     ("support", "first_response_median_h", "Median first response", "hours", "down"),
+    ("nrr", "nrr", "NRR (12 months)", "fraction", "up"),
+    ("grr", "grr", "GRR (12 months)", "fraction", "up"),
 ]
 
 # What a card shows when it is not its metric's headline column.

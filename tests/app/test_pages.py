@@ -10,8 +10,8 @@ from metrics import registry
 from metrics.query import Query
 from metrics.store import Store
 
-PAGES = ["views/overview.py", "views/data.py", "views/health.py", "views/accounts.py",
-         "views/goals.py", "views/weekly.py"]
+PAGES = ["views/overview.py", "views/data.py", "views/retention.py", "views/health.py",
+         "views/accounts.py", "views/goals.py", "views/weekly.py"]
 
 
 def _texts(at) -> str:

@@ -218,10 +218,11 @@ def test_the_bad_corpus_has_at_least_30_files_and_each_one_is_in_the_manifest():
 
 
 def test_every_fixture_file_is_smaller_than_200_kb():
+    # cdnow/ is a published reference data set kept whole (tests/fixtures/cdnow/README.md)
     big = [
         (p.relative_to(FIXTURES), p.stat().st_size)
         for p in FIXTURES.rglob("*")
-        if p.is_file() and p.stat().st_size >= 200_000
+        if p.is_file() and p.stat().st_size >= 200_000 and "cdnow" not in p.parts
     ]
     assert big == []
 

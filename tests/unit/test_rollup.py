@@ -197,7 +197,7 @@ def test_migration_v2_fills_the_rollups_from_events_already_stored(store, insert
     cur = store.cursor()
     cur.execute("DROP TABLE usage_daily")
     cur.execute("DROP TABLE usage_monthly")
-    cur.execute("DELETE FROM schema_migrations WHERE version = 2")
+    cur.execute("DELETE FROM schema_migrations WHERE version >= 2")
     assert schema.migrate(cur) == schema.SCHEMA_VERSION
     assert _rollup_rows(cur) == ([(date(2024, 5, 2), "a", "u", "x", 1, 5.0)],
                                  [(date(2024, 5, 1), "a", 1, 1, 1, 5.0)])
@@ -265,7 +265,7 @@ def test_rollups_of_an_earlier_unreleased_layout_are_rebuilt(store, insert, by):
     if by == "append":
         cur.execute("CREATE TEMP TABLE typed AS SELECT * FROM usage_events")
         rollup.refresh_days(cur, "typed")
-    else:  # a database already at (unreleased) version 2
-        assert schema.migrate(cur) == 2
+    else:  # a database already at (unreleased) version 2 or later
+        assert schema.migrate(cur) == schema.SCHEMA_VERSION
     assert _rollup_rows(cur) == ([(date(2024, 5, 2), "a", "u", "x", 1, 5.0)],
                                  [(date(2024, 5, 1), "a", 1, 1, 1, 5.0)])

@@ -1,0 +1,65 @@
+"""Retention & revenue page: predictive customer value for order-based businesses (BG/NBD +
+Gamma-Gamma) and the simple CLV by segment."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context
+from metrics.query import Query
+
+UNITS = {"week": "weeks", "month": "months", "day": "days"}
+
+
+def value(q: Query) -> None:
+    """Fitted parameters, each account's P(alive), expected purchases and CLV, simple CLV."""
+    c1, c2, c3, c4 = st.columns(4)
+    as_of = c1.date_input("Fit as of", value=context.as_of_default(), key="rr_clv_asof",
+                          help="Orders up to and including this day are used.")
+    unit = c2.segmented_control("Time unit", list(UNITS), default="week",
+                                key="rr_clv_unit") or "week"
+    horizon = c3.number_input(f"Horizon ({UNITS[unit]})", 1, 520, 52 if unit == "week" else
+                              12 if unit == "month" else 365, key=f"rr_clv_h_{unit}")
+    annual = c4.number_input("Discount rate a year", 0.0, 1.0, 0.10, 0.01, key="rr_clv_disc")
+    days = {"week": 7, "month": 30.4375, "day": 1}[unit]
+    qv = (q.with_(as_of=as_of).with_setting("time_unit", unit).with_setting("horizon", horizon)
+          .with_setting("discount_rate", (1 + annual) ** (days / 365.25) - 1))
+    model = context.metric("clv_model", qv)
+    if model.empty:
+        st.info("No orders on or before that day: predictive customer value needs the orders "
+                "table (order-based businesses).")
+        return
+    m = model.iloc[0]
+    st.caption(f"BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013) fitted "
+               f"by maximum likelihood on {int(m.customers):,} customers "
+               f"({int(m.repeat_customers):,} with repeat purchases), times in {UNITS[unit]}.")
+    st.dataframe(model.rename(columns={"alpha": "α"}), hide_index=True, width="stretch")
+    if pd.isna(m.p):
+        st.info("Too few customers with repeat purchases to fit the spend model.")
+    per = context.metric("clv", qv)
+    cols = st.columns(3)
+    cols[0].metric("Predicted value, all customers", charts.fmt_value(per["clv"].sum(), "USD"),
+                   border=True, help=f"Σ discounted CLV over {horizon} {UNITS[unit]}.")
+    cols[1].metric("Mean P(alive)", charts.fmt_value(per["p_alive"].mean(), "fraction"),
+                   border=True)
+    cols[2].metric(f"Expected purchases, next {horizon} {UNITS[unit]}",
+                   f"{per['expected_purchases'].sum():,.0f}", border=True)
+    top = per.head(20)
+    st.plotly_chart(charts.plot_category_bars(
+        top, "account_id", "clv", title=f"Top 20 accounts by predicted value ({horizon} "
+        f"{UNITS[unit]}, discounted)", unit="USD", x_title="account", horizontal=True),
+        key="rr_clv_top")
+    st.dataframe(per, hide_index=True, width="stretch")
+    st.subheader("Simple CLV by segment")
+    years = st.number_input("Expected lifespan (years)", 0.5, 20.0, 3.0, 0.5, key="rr_life")
+    simple = context.metric("clv_simple", q.with_(by="segment", grain="all")
+                            .with_setting("lifespan_years", years))
+    if simple.empty:
+        st.info("No orders in the selected window.")
+        return
+    st.plotly_chart(charts.plot_category_bars(
+        simple, "segment", "clv", title="Simple CLV by segment (orders in the window)",
+        unit="USD", x_title="segment"), key="rr_clv_simple")
+    st.caption("Average order value × orders per customer per year × expected lifespan.")
+    st.dataframe(simple, hide_index=True, width="stretch")

@@ -1,0 +1,56 @@
+"""Retention & revenue: MRR and its movements, churn and retention, NRR / GRR, ARPA, LTV and the
+quick ratio, by period and by any group; cohorts, survival, renewals and customer value."""
+
+import streamlit as st
+
+from dashboard import context, filters
+from dashboard.components import rr_cohorts, rr_renewals, rr_revenue, rr_survival, rr_value
+
+st.title("Retention & revenue")
+c1, c2, c3 = st.columns(3)
+grain = c1.segmented_control("Period", ["month", "quarter"], default="month",
+                             key="rr_grain") or "month"
+margin = c2.number_input("Gross margin", 0.05, 1.0, 1.0, 0.05, key="rr_margin",
+                         help="`gross_margin` setting: LTV = ARPA × gross margin ÷ churn.")
+react = c3.segmented_control("Reactivation in NRR", ["include", "exclude"], default="include",
+                             key="rr_react", help="`nrr_reactivation`: a base account that "
+                             "churned and came back counts with its MRR now, or as 0.") \
+    or "include"
+q = filters.current_query(grain=grain).with_setting("gross_margin", float(margin)) \
+    .with_setting("nrr_reactivation", react)
+if context.as_of_default() is None:
+    st.info("No data yet. Load accounts and subscriptions on the **Data** page, or create the "
+            "demo data set with `csm demo`.")
+    st.stop()
+options = filters.options_from(context.named_query("filter_values"))
+dims = {"segment": "Segment", "region": "Region", "plan": "Plan", "csm_owner": "CSM owner"}
+dims.update({a.split(": ")[0]: a.split(": ")[0] for a in options.get("attr", [])})
+
+moves = context.metric("mrr_movements", q)
+has_mrr = not moves.empty and bool((moves[["mrr_start", "mrr_end"]].to_numpy() > 0).any())
+if has_mrr:
+    rr_revenue.cards(q, grain)
+    st.caption("Cards: the last complete period against the one before. NRR / GRR compare the "
+               "accounts paying 12 months earlier; LTV uses the gross margin above.")
+else:
+    st.info("No subscriptions in the selected window and filters: MRR, movements, NRR and LTV "
+            "need the subscriptions table. Cohorts, survival and customer value still work.")
+
+names = (["MRR & movements", "Churn & retention", "By group"] if has_mrr else []) + \
+    ["Cohorts", "Survival", "Renewals", "Customer value"]
+tabs = dict(zip(names, st.tabs(names), strict=True))
+if has_mrr:
+    with tabs["MRR & movements"]:
+        rr_revenue.movements(q, grain, moves)
+    with tabs["Churn & retention"]:
+        rr_revenue.trends(q, grain)
+    with tabs["By group"]:
+        rr_revenue.by_group(q, grain, dims)
+with tabs["Cohorts"]:
+    rr_cohorts.cohorts(q)
+with tabs["Survival"]:
+    rr_survival.survival(q, dims)
+with tabs["Renewals"]:
+    rr_renewals.renewals(q, grain)
+with tabs["Customer value"]:
+    rr_value.value(q)

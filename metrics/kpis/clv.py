@@ -1,0 +1,311 @@
+"""Predictive customer value for order-based businesses: BG/NBD (Fader, Hardie & Lee 2005) and
+Gamma-Gamma (Fader & Hardie 2013) fitted by maximum likelihood with scipy (`clv_model`), and each
+account's probability of being alive, expected purchases, expected order value and discounted
+CLV (`clv`). METRICS.md "Predictive customer value"."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from metrics import dimensions, periods
+from metrics.kpis import run_sql
+from metrics.query import Query
+
+TIME_UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375}
+HORIZON_DEFAULT = 52.0  # time units (a year of weeks)
+ANNUAL_DISCOUNT_DEFAULT = 0.10  # when --discount-rate is not given: 10% a year, per unit
+CLV_MODEL_COLUMNS = {
+    "r": "float64", "alpha": "float64", "a": "float64", "b": "float64", "loglik": "float64",
+    "p": "float64", "q": "float64", "v": "float64", "customers": "int64",
+    "repeat_customers": "int64",
+}
+CLV_COLUMNS = {
+    "account_id": "object", "frequency": "int64", "recency": "float64", "T": "float64",
+    "monetary": "float64", "p_alive": "float64", "expected_purchases": "float64",
+    "expected_avg_value": "float64", "clv": "float64",
+}
+
+
+def time_unit(q: Query) -> tuple[str, float]:
+    """Return the `time_unit` setting and its length in days (day 1, week 7, month 30.4375)."""
+    unit = str(q.setting("time_unit", "week")).strip().lower()
+    if unit not in TIME_UNITS:
+        raise ValueError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {unit!r}")
+    return unit, TIME_UNITS[unit]
+
+
+def summary(cur, q: Query) -> pd.DataFrame:
+    """Return the per-account summary as of the query's as-of: account_id, frequency, recency,
+    T (in time units, not rounded) and monetary (null without repeat purchases)."""
+    _unit, days = time_unit(q)
+    as_of = periods.resolve_as_of(cur, q, ("orders",))
+    if as_of is None:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in CLV_COLUMNS.items()
+                             if c in ("account_id", "frequency", "recency", "T", "monetary")})
+    params = {"as_of": as_of, "as_of_end": periods.day_start(as_of + timedelta(days=1)),
+              **dimensions.scope_params(cur, q),
+              **dimensions.dimension_params(dimensions.NO_DIMENSION)}
+    raw = run_sql(cur, "clv_summary", params)
+    return pd.DataFrame({
+        "account_id": raw["account_id"].astype(object),
+        "frequency": raw["frequency"].astype("int64"),
+        "recency": raw["recency_days"].astype("float64") / days,
+        "T": raw["t_days"].astype("float64") / days,
+        "monetary": pd.to_numeric(raw["monetary"], errors="coerce").astype("float64"),
+    })
+
+
+# ---------------------------------------------------------------------------- BG/NBD
+
+
+def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
+    """Return each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    A1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    A2 = special.betaln(a, b + x) - special.betaln(a, b)
+    A3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        A4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                      - (r + x) * np.log(alpha + t_x), -np.inf)
+    return A1 + A2 + np.logaddexp(A3, A4)
+
+
+def _fit(negll, k: int) -> np.ndarray:
+    """Minimise a negative log-likelihood over k positive parameters (fitted on their logs):
+    BFGS from 1, 1, ...; when it stops short of its tolerance (e.g. "precision loss" near a
+    flat ridge), a bounded Nelder-Mead polish from there, keeping the better of the two."""
+    f = lambda z: negll(np.exp(z))  # noqa: E731
+    best = optimize.minimize(f, np.zeros(k), method="BFGS")
+    if best.success and np.isfinite(best.fun) and best.fun < 1e299:
+        return np.exp(best.x)
+    start = best.x if np.all(np.isfinite(best.x)) and best.fun < 1e299 else np.zeros(k)
+    polish = optimize.minimize(f, start, method="Nelder-Mead",
+                               options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000,
+                                        "maxfev": 8000})
+    return np.exp(polish.x if polish.fun < best.fun else best.x)
+
+
+def fit_bgnbd(x, t_x, T) -> tuple[np.ndarray, float]:
+    """Return the maximum-likelihood (r, alpha, a, b) and the total log-likelihood."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+
+    def negll(p):
+        v = -np.sum(bgnbd_loglik(p, x, t_x, T))
+        return v if np.isfinite(v) else 1e300
+
+    params = _fit(negll, 4)
+    return params, float(np.sum(bgnbd_loglik(params, x, t_x, T)))
+
+
+def p_alive(params, x, t_x, T) -> np.ndarray:
+    """Return P(alive | x, t_x, T) under BG/NBD (1 for customers without repeat purchases)."""
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
+    return 1.0 / (1.0 + ratio)
+
+
+def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
+    """Return E[Y(t) | x, t_x, T]: expected purchases in the next t units (BG/NBD eq. 10)."""
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    if np.isscalar(t) and t == 0:
+        return np.zeros_like(x)
+    z = t / (alpha + T + t)
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+    num = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = 1 + np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x),
+                           0.0)
+    return num / den
+
+
+# ----------------------------------------------------------------------- Gamma-Gamma
+
+
+def gg_loglik(params, x, m) -> np.ndarray:
+    """Return each customer's Gamma-Gamma log-likelihood of mean spend m over x repeats
+    (Fader & Hardie 2013)."""
+    p, q, v = params
+    x = np.asarray(x, dtype=float)
+    m = np.asarray(m, dtype=float)
+    return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
+            + q * np.log(v) + (p * x - 1) * np.log(m) + p * x * np.log(x)
+            - (p * x + q) * np.log(v + m * x))
+
+
+def fit_gamma_gamma(x, m) -> np.ndarray:
+    """Return the maximum-likelihood (p, q, v) on customers with x > 0 and m > 0."""
+    x = np.asarray(x, dtype=float)
+    m = np.asarray(m, dtype=float)
+
+    def negll(par):
+        val = -np.sum(gg_loglik(par, x, m))
+        return val if np.isfinite(val) else 1e300
+
+    return _fit(negll, 3)
+
+
+def expected_avg_value(params, x, m) -> np.ndarray:
+    """Return E[M | x, m]: the Gamma-Gamma conditional expected order value (the population
+    mean p·v/(q − 1) for customers without repeat purchases)."""
+    p, q, v = params
+    x = np.asarray(x, dtype=float)
+    m = np.nan_to_num(np.asarray(m, dtype=float))
+    return (p * (v + x * m)) / (p * x + q - 1)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+_FITS: dict[str, dict] = {}  # summary digest -> fit: clv_model and clv share one fit
+
+
+def _fit_all(s: pd.DataFrame) -> dict:
+    """Return the BG/NBD and Gamma-Gamma fits of a summary (memoised on its content)."""
+    if s.empty:
+        return {}
+    cols = s[["frequency", "recency", "T", "monetary"]].to_numpy(dtype=float)
+    key = hashlib.sha256(np.ascontiguousarray(cols).tobytes()).hexdigest()
+    if key not in _FITS:
+        if len(_FITS) >= 16:
+            _FITS.pop(next(iter(_FITS)))
+        _FITS[key] = _fit_uncached(s)
+    return _FITS[key]
+
+
+def _fit_uncached(s: pd.DataFrame) -> dict:
+    bg, ll = fit_bgnbd(s["frequency"], s["recency"], s["T"])
+    rep = s[(s["frequency"] > 0) & (s["monetary"] > 0)]
+    gg = fit_gamma_gamma(rep["frequency"], rep["monetary"]) if len(rep) >= 3 else None
+    return {"bg": bg, "loglik": ll, "gg": gg, "customers": len(s), "repeat": len(rep)}
+
+
+def clv_model(cur, q: Query) -> pd.DataFrame:
+    """BG/NBD and Gamma-Gamma parameters fitted on the orders as of `--as-of`.
+
+    Summary per account (see `summary`): frequency = repeat purchase days, recency = last −
+    first purchase day, T = as-of − first purchase day, in `--time-unit`s (day, week = 7 days,
+    month = 30.4375 days), not rounded. BG/NBD (r, alpha, a, b) by maximum likelihood on all
+    accounts; Gamma-Gamma (p, q, v) on those with frequency > 0 and monetary > 0 (null with
+    fewer than 3). --grain, --by and the window are ignored.
+
+    Columns: r, alpha, a, b, loglik, p, q, v, customers, repeat_customers.
+    """
+    s = summary(cur, q)
+    fit = _fit_all(s)
+    if not fit:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in CLV_MODEL_COLUMNS.items()})
+    r, alpha, a, b = fit["bg"]
+    p, qq, v = fit["gg"] if fit["gg"] is not None else (np.nan,) * 3
+    return pd.DataFrame([{"r": r, "alpha": alpha, "a": a, "b": b, "loglik": fit["loglik"],
+                          "p": p, "q": qq, "v": v, "customers": fit["customers"],
+                          "repeat_customers": fit["repeat"]}]).astype(CLV_MODEL_COLUMNS)
+
+
+def discount_rate(q: Query, unit_days: float) -> float:
+    """Return the discount rate per time unit: `discount_rate` when set, else 10% a year
+    converted to the unit."""
+    value = q.setting("discount_rate")
+    if value is None:
+        return (1 + ANNUAL_DISCOUNT_DEFAULT) ** (unit_days / 365.25) - 1
+    value = float(value)
+    if value < 0:
+        raise ValueError(f"discount_rate must be ≥ 0, not {value!r}")
+    return value
+
+
+def clv(cur, q: Query) -> pd.DataFrame:
+    """Per account: the summary, P(alive), expected purchases over `--horizon` units, the
+    expected order value (Gamma-Gamma conditional mean) and the discounted CLV.
+
+    clv = Σ_{t=1..H} (E[Y(t)] − E[Y(t−1)]) × expected_avg_value ÷ (1 + discount)^t, with H =
+    `horizon` units (default 52) and discount per unit (`discount_rate`; default 10% a year
+    converted to the unit). Sorted by clv, largest first.
+
+    Columns: account_id, frequency, recency, T, monetary, p_alive, expected_purchases,
+    expected_avg_value, clv.
+    """
+    _unit, days = time_unit(q)
+    horizon = int(round(float(q.setting("horizon", HORIZON_DEFAULT))))
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1 time unit")
+    rate = discount_rate(q, days)
+    s = summary(cur, q)
+    fit = _fit_all(s)
+    if not fit:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in CLV_COLUMNS.items()})
+    bg = fit["bg"]
+    x, tx, T = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    out = s.copy()
+    out["p_alive"] = p_alive(bg, x, tx, T)
+    out["expected_purchases"] = expected_purchases(bg, float(horizon), x, tx, T)
+    if fit["gg"] is None:
+        out["expected_avg_value"] = np.nan
+        out["clv"] = np.nan
+    else:
+        value = expected_avg_value(fit["gg"], x, s["monetary"].to_numpy(dtype=float))
+        out["expected_avg_value"] = value
+        total = np.zeros(len(s))
+        prev = np.zeros(len(s))
+        for t in range(1, horizon + 1):
+            cum = expected_purchases(bg, float(t), x, tx, T)
+            total += (cum - prev) * value / (1 + rate) ** t
+            prev = cum
+        out["clv"] = total
+    out = out.sort_values("clv", ascending=False, na_position="last")
+    return out[list(CLV_COLUMNS)].astype(CLV_COLUMNS).reset_index(drop=True)
+
+
+LIFESPAN_YEARS_DEFAULT = 3.0
+CLV_SIMPLE_COLUMNS = {
+    "customers": "int64", "orders": "int64", "revenue": "float64",
+    "avg_order_value": "float64", "orders_per_customer_year": "float64",
+    "lifespan_years": "float64", "clv": "float64",
+}
+
+
+def clv_simple(cur, q: Query) -> pd.DataFrame:
+    """The classic order-based CLV per group over the window (METRICS.md "ltv", order form).
+
+    avg_order_value = revenue / orders; orders_per_customer_year = orders / ordering customers
+    / (window days up to as-of / 365.25); clv = avg_order_value × orders_per_customer_year ×
+    `lifespan_years` (default 3). One row per `--by` group (one row without it); --grain is
+    ignored.
+
+    Columns: [by], customers, orders, revenue, avg_order_value, orders_per_customer_year,
+    lifespan_years, clv.
+    """
+    from metrics.kpis import prepare_window
+
+    years = float(q.setting("lifespan_years", LIFESPAN_YEARS_DEFAULT))
+    if years <= 0:
+        raise ValueError(f"lifespan_years must be > 0, not {years!r}")
+    dim, win = prepare_window(cur, q, "clv_simple", ("orders",), None)
+    lead = [dim.name] if dim.active else []
+    if win is None:
+        return pd.DataFrame({c: pd.Series([], dtype=CLV_SIMPLE_COLUMNS.get(c, "object"))
+                             for c in lead + list(CLV_SIMPLE_COLUMNS)})
+    raw = run_sql(cur, "clv_simple", win.params)
+    out = pd.DataFrame()
+    if dim.active:
+        out[dim.name] = raw["grp"].astype(object).where(raw["grp"].notna(), None)
+    days = (win.params["cur_end"] - win.start).days
+    out["customers"] = raw["customers"].astype("int64")
+    out["orders"] = raw["orders"].astype("int64")
+    out["revenue"] = raw["revenue"].astype("float64")
+    out["avg_order_value"] = out["revenue"] / out["orders"].where(out["orders"] > 0)
+    per_year = days / 365.25 if days > 0 else np.nan
+    out["orders_per_customer_year"] = (out["orders"] / out["customers"].where(
+        out["customers"] > 0) / per_year).astype("float64")
+    out["lifespan_years"] = years
+    out["clv"] = (out["avg_order_value"] * out["orders_per_customer_year"] * years).astype(
+        "float64")
+    return out.reset_index(drop=True)

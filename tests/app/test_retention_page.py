@@ -1,0 +1,81 @@
+"""The Retention & revenue page computes what the registry computes, its switches change the
+numbers, its math panels open, and order-only data still gets cohorts and customer value."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from metrics import registry
+from metrics.query import Query
+from metrics.store import Store
+
+PAGE = "views/retention.py"
+WINDOW = {"from": "2025-07-01", "to": "2026-06-30"}
+Q = Query(start=date(2025, 7, 1), end=date(2026, 7, 1), grain="month")
+
+
+def _cards(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _last_complete(db, name, q=Q):
+    store = Store(db)
+    try:
+        df = registry.compute(store.cursor(), name, q)
+    finally:
+        store.close()
+    return df[~df.partial].iloc[-1]
+
+
+def test_cards_show_the_registrys_numbers_for_the_last_complete_month(demo_db, run_app):
+    at = run_app(demo_db, PAGE, query=WINDOW)
+    assert not at.exception, [e.value for e in at.exception]
+    cards = _cards(at)
+    mrr = _last_complete(demo_db, "mrr")
+    nrr = _last_complete(demo_db, "nrr")
+    assert cards["MRR"] == f"${mrr.mrr:,.0f}"
+    assert cards["NRR (12 months)"] == f"{nrr.nrr:.1%}"
+    assert cards["GRR (12 months)"] == f"{nrr.grr:.1%}"
+
+
+def test_gross_margin_scales_ltv_and_reactivation_switch_reruns(demo_db, run_app):
+    at = run_app(demo_db, PAGE, query=WINDOW)
+    full = _last_complete(demo_db, "ltv")
+    assert _cards(at)["LTV"] == f"${full.ltv:,.0f}"
+    at.number_input(key="rr_margin").set_value(0.5).run()
+    assert _cards(at)["LTV"] == f"${full.ltv * 0.5:,.0f}"
+    at.button_group(key="rr_react").set_value("exclude").run()
+    assert not at.exception, [e.value for e in at.exception]
+    nrr = _last_complete(demo_db, "nrr", Q.with_setting("nrr_reactivation", "exclude"))
+    assert _cards(at)["NRR (12 months)"] == f"{nrr.nrr:.1%}"
+
+
+def test_every_cards_math_panel_opens(demo_db, run_app):
+    at = run_app(demo_db, PAGE, query=WINDOW)
+    for key in ("math_nrr_nrr", "math_ltv_ltv", "math_quick_ratio_quick_ratio",
+                "math_revenue_churn_gross_mrr_churn_rate"):
+        at.button(key=key).click().run()
+        assert not at.exception, (key, [e.value for e in at.exception])
+    codes = " ".join(c.value for c in at.code)
+    assert "SELECT" in codes
+
+
+def test_order_only_data_gets_an_explanation_and_the_customer_value_tab(tmp_path, run_app):
+    db = tmp_path / "orders" / "csm.duckdb"
+    store = Store(db)
+    cur = store.cursor()
+    cur.execute("INSERT INTO accounts (account_id, segment, signup_date) VALUES "
+                "('a', 'SMB', DATE '2025-01-01'), ('b', 'SMB', DATE '2025-01-01'), "
+                "('c', 'Ent', DATE '2025-01-01'), ('d', 'Ent', DATE '2025-01-01')")
+    rows = []
+    for i, acc in enumerate("abcd"):
+        for k in range(1 + i):
+            rows.append((f"{acc}{k}", acc, datetime(2025, 1 + 2 * k, 3 + i), 10.0 * (i + 1)))
+    cur.executemany("INSERT INTO orders (order_id, account_id, ordered_at, amount) "
+                    "VALUES (?, ?, ?, ?)", rows)
+    cur.close()
+    store.close()
+    at = run_app(db, PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No subscriptions" in i.value for i in at.info)
+    assert any("BG/NBD" in c.value for c in at.caption)

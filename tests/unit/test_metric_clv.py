@@ -1,0 +1,132 @@
+"""clv_model and clv: BG/NBD and Gamma-Gamma fitted on the CDNOW sample against the published
+parameters (Fader, Hardie & Lee 2005; Fader & Hardie 2013), and the per-account summary on
+hand-built orders (METRICS.md "Predictive customer value")."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics import registry
+from metrics.kpis import clv
+from metrics.query import Query
+
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow" / "CDNOW_sample.txt"
+AS_OF = Query(as_of=date(1997, 9, 30)).with_setting("time_unit", "week")
+
+
+@pytest.fixture
+def cdnow(store):
+    """The CDNOW sample (2,357 customers, 6,919 purchases) as orders."""
+    df = pd.read_csv(CDNOW, sep=r"\s+", header=None, dtype={"date": str},
+                     names=["master", "customer", "date", "cds", "amount"])
+    rows = pd.DataFrame({
+        "order_id": [str(i) for i in range(len(df))],
+        "account_id": df["customer"].astype(str),
+        "ordered_at": pd.to_datetime(df["date"], format="%Y%m%d"),
+        "amount": df["amount"],
+    })
+    cur = store.cursor()
+    cur.register("cdnow_src", rows)
+    cur.execute("INSERT INTO orders (order_id, account_id, ordered_at, amount) "
+                "SELECT order_id, account_id, ordered_at, amount FROM cdnow_src")
+    cur.unregister("cdnow_src")
+    return store
+
+
+def test_cdnow_summary_as_of_1997_09_30_in_weeks(cdnow):
+    s = clv.summary(cdnow.cursor(), AS_OF)
+    assert len(s) == 2357
+    assert (s.frequency > 0).sum() == 946
+    assert s["T"].max() == pytest.approx(272 / 7)  # first purchase 1997-01-01: 38.86 weeks
+
+
+def test_bgnbd_and_gamma_gamma_reproduce_the_published_cdnow_parameters(cdnow):
+    row = registry.compute(cdnow.cursor(), "clv_model", AS_OF).iloc[0]
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426,
+                 "p": 6.25, "q": 3.74, "v": 15.44}
+    for name, value in published.items():
+        assert row[name] == pytest.approx(value, rel=0.005), name
+    assert row.loglik == pytest.approx(-9582.4, abs=0.1)  # Fader, Hardie & Lee (2005)
+    assert (row.customers, row.repeat_customers) == (2357, 946)
+
+
+def test_conditional_expectation_matches_the_papers_worked_example():
+    # BG/NBD paper: x = 2, t_x = 30.43, T = 38.86 -> 1.226 purchases in the next 39 weeks
+    params = (0.243, 4.414, 0.793, 2.426)
+    value = clv.expected_purchases(params, 39.0, np.array([2.0]), 30.43, 38.86)[0]
+    assert value == pytest.approx(1.226, abs=0.002)
+    assert clv.p_alive(params, np.array([0.0]), 0.0, 10.0)[0] == 1.0
+
+
+def test_clv_per_account_is_the_discounted_sum_of_expected_purchases_times_value(cdnow):
+    q = AS_OF.with_setting("horizon", 2).with_setting("discount_rate", 0.1)
+    df = clv.clv(cdnow.cursor(), q)
+    assert list(df.columns) == list(clv.CLV_COLUMNS)
+    assert df.clv.is_monotonic_decreasing
+    r = df.iloc[0]
+    model = clv.clv_model(cdnow.cursor(), AS_OF).iloc[0]
+    bg = (model.r, model.alpha, model.a, model.b)
+    x = np.array([float(r.frequency)])
+    e1 = clv.expected_purchases(bg, 1.0, x, r.recency, r["T"])[0]
+    e2 = clv.expected_purchases(bg, 2.0, x, r.recency, r["T"])[0]
+    assert r.expected_purchases == pytest.approx(e2)
+    assert r.clv == pytest.approx(r.expected_avg_value * (e1 / 1.1 + (e2 - e1) / 1.1**2),
+                                  rel=1e-3)
+
+
+def test_summary_sums_one_days_amounts_counts_the_as_of_day_and_ignores_later_orders(
+        store, insert):
+    insert("orders", [
+        {"order_id": "1", "account_id": "a", "ordered_at": datetime(2024, 1, 1, 9), "amount": 10},
+        {"order_id": "2", "account_id": "a", "ordered_at": datetime(2024, 1, 1, 17), "amount": 5},
+        # identical rows (no id) are two orders: 20 + 20 on 2024-01-08
+        {"account_id": "a", "ordered_at": datetime(2024, 1, 8), "amount": 20},
+        {"account_id": "a", "ordered_at": datetime(2024, 1, 8), "amount": 20},
+        {"order_id": "r", "account_id": "a", "ordered_at": datetime(2024, 1, 8, 12),
+         "amount": -10},  # a refund nets into its day
+        {"order_id": "5", "account_id": "a", "ordered_at": datetime(2024, 1, 15, 23, 59),
+         "amount": 60},  # on the as-of day: counts
+        {"order_id": "6", "account_id": "a", "ordered_at": datetime(2024, 1, 16), "amount": 99},
+        {"order_id": "7", "account_id": "b", "ordered_at": datetime(2024, 1, 14), "amount": 7},
+        {"order_id": "8", "account_id": "c", "ordered_at": datetime(2024, 1, 20), "amount": 7},
+    ])
+    s = clv.summary(store.cursor(), Query(as_of=date(2024, 1, 15)).with_setting(
+        "time_unit", "day")).set_index("account_id")
+    assert list(s.index) == ["a", "b"]  # c's first order is after as-of
+    assert s.loc["a"].tolist() == [2, 14.0, 14.0, 45.0]  # monetary = (30 + 60) / 2
+    assert s.loc["b", "frequency"] == 0 and s.loc["b", "T"] == 1.0
+    assert np.isnan(s.loc["b", "monetary"])
+    weeks = clv.summary(store.cursor(), Query(as_of=date(2024, 1, 15)))
+    assert weeks.set_index("account_id").loc["a", "T"] == 2.0  # week is the default unit
+
+
+def test_settings_are_checked_and_an_empty_database_gives_empty_frames(store):
+    with pytest.raises(ValueError, match="time_unit"):
+        clv.summary(store.cursor(), Query().with_setting("time_unit", "year"))
+    assert clv.clv_model(store.cursor(), Query()).empty
+    assert clv.clv(store.cursor(), Query()).empty
+
+
+def test_simple_clv_is_order_value_times_yearly_orders_times_lifespan(store, insert):
+    insert("accounts", [{"account_id": a, "segment": s, "signup_date": date(2023, 1, 1)}
+                        for a, s in [("a", "SMB"), ("b", "SMB"), ("c", "Ent")]])
+    insert("orders", [
+        {"order_id": "1", "account_id": "a", "ordered_at": datetime(2024, 2, 1), "amount": 10},
+        {"order_id": "2", "account_id": "a", "ordered_at": datetime(2024, 5, 1), "amount": 30},
+        {"order_id": "3", "account_id": "b", "ordered_at": datetime(2024, 6, 1), "amount": 20},
+        {"order_id": "4", "account_id": "c", "ordered_at": datetime(2024, 6, 1), "amount": 90},
+    ])
+    # a window of 366 days (2024 is a leap year): ≈ one year
+    q = Query(start=date(2024, 1, 1), end=date(2025, 1, 1), as_of=date(2024, 12, 31),
+              by="segment")
+    df = registry.compute(store.cursor(), "clv_simple", q).set_index("segment")
+    smb = df.loc["SMB"]
+    assert (smb.customers, smb.orders, smb.avg_order_value) == (2, 3, 20.0)
+    assert smb.orders_per_customer_year == pytest.approx(1.5 * 365.25 / 366)
+    assert smb.clv == pytest.approx(20 * 1.5 * 365.25 / 366 * 3)
+    two = registry.compute(store.cursor(), "clv_simple",
+                           q.with_setting("lifespan_years", 2)).set_index("segment")
+    assert two.loc["Ent", "clv"] == pytest.approx(90 * 365.25 / 366 * 2)
