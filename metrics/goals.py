@@ -314,6 +314,23 @@ def proposals(cur, targets: pd.DataFrame, as_of: date | None = None) -> pd.DataF
                                        "trend", "quarters", "for_quarter"])
 
 
+def target_applies(name: str, grain: str) -> bool:
+    """Return whether a target of `name` may be compared with its value at `grain`: a monthly
+    rate (MONTHLY_RATES: the demo's "monthly logo churn at most 2%") only at month grain — a
+    quarter's churn rate is about three months' worth and would always look missed."""
+    return name not in MONTHLY_RATES or grain == "month"
+
+
+def target_on(targets: pd.DataFrame | None, name: str, period, grain: str) -> float | None:
+    """Return the target (from a `targets_for_metric` frame) whose period holds `period`, when
+    it may be compared at `grain` (`target_applies`); else None. The latest-starting wins."""
+    if targets is None or targets.empty or period is None or not target_applies(name, grain):
+        return None
+    ts = pd.Timestamp(period)
+    hit = targets[(targets.period_start <= ts) & (targets.period_end > ts)]
+    return float(hit.target.iloc[-1]) if len(hit) else None
+
+
 def target_for(cur, name: str, segment: str | None, day: date) -> float | None:
     """Return the target of `name` for `segment` (None = everyone) whose period holds `day`."""
     df = run_sql(cur, "target_on_day", {"metric": name, "segment": segment, "day": day})

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components.kpi_card import kpi_card
-from metrics import pages
+from metrics import goals, pages
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
 from metrics.query import Query
@@ -40,14 +40,6 @@ def targets(name: str, q: Query) -> pd.DataFrame | None:
                                segment=q.segment[0] if q.segment else None)
 
 
-def _target_on(t: pd.DataFrame | None, period) -> float | None:
-    if t is None or t.empty or period is None:
-        return None
-    ts = pd.Timestamp(period)
-    hit = t[(t.period_start <= ts) & (t.period_end > ts)]
-    return float(hit.target.iloc[-1]) if len(hit) else None
-
-
 def cards(q: Query, grain: str) -> None:
     """Draw the KPI cards: the last complete period against the one before."""
     for i, (name, column, label, unit, direction) in enumerate(CARDS):
@@ -57,15 +49,14 @@ def cards(q: Query, grain: str) -> None:
         done = frame[~frame["partial"]] if len(frame) else frame
         cur = done.iloc[-1] if len(done) else None
         prev = done.iloc[-2] if len(done) > 1 else None
-        target = _target_on(targets(name, q), cur["period"] if cur is not None else None)
+        target = goals.target_on(targets(name, q), name,
+                                 cur["period"] if cur is not None else None, grain)
         conv = {"ltv": f"gross margin {q.setting('gross_margin', 1.0):.0%}",
                 "nrr": f"reactivation: {q.setting('nrr_reactivation', 'include')}d"}.get(name, "")
         with cols[i % 5]:
             kpi_card(name, cur, prev, done[column] if len(done) else done, period_label=grain,
                      column=column, label=label, unit=unit, direction=direction,
-                     # the churn target is a monthly rate: not compared with other grains
-                     target=target if column == "mrr" or (column == "churn_rate"
-                                                          and grain == "month") else None,
+                     target=target if column in ("mrr", "churn_rate") else None,
                      convention=conv)
 
 

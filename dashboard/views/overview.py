@@ -1,11 +1,10 @@
 """Overview: the headline KPIs with their change, significance and targets, and a trend."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, context, filters
 from dashboard.components.kpi_card import kpi_card
-from metrics import registry, stats
+from metrics import goals, registry, stats
 
 # (metric, column shown, label, unit of that column, is up good?)
 CARDS = [
@@ -57,9 +56,7 @@ def target_of(name, column, period):
     if column != registry.REGISTRY[name].headline or not show_targets:
         return None
     t = context.named_query("targets_for_metric", metric=name, segment=target_segment)
-    ts = pd.Timestamp(period)
-    hit = t[(t.period_start <= ts) & (t.period_end > ts)] if len(t) else t
-    return float(hit.target.iloc[-1]) if len(hit) else None
+    return goals.target_on(t, name, period, grain)
 
 
 # Targets are per segment: the company-wide one without a segment filter, the segment's own
@@ -136,7 +133,7 @@ if frame.empty:
 else:
     ci = ("ci_low", "ci_high") if name in ("nps", "csat") else None
     targets = (context.named_query("targets_for_metric", metric=name, segment=target_segment)
-               if show_targets else None)
+               if show_targets and goals.target_applies(name, grain) else None)
     fig = charts.plot_trend(frame, column, title=f"{label} by {grain}", unit=unit, ci=ci,
                             targets=targets if column == registry.REGISTRY[name].headline
                             else None)

@@ -161,3 +161,16 @@ def test_a_monthly_churn_target_is_proposed_from_monthly_rates(store, insert):
     # churn rising is the wrong way: hold the last fitted level, a monthly rate
     assert p["proposed"] < 0.05 and p["proposed"] == pytest.approx(
         p["projected"] - p["trend"])
+
+
+def test_a_monthly_churn_target_is_compared_only_with_monthly_values():
+    t = pd.DataFrame({"period_start": pd.to_datetime(["2026-01-01", "2026-04-01"]),
+                      "period_end": pd.to_datetime(["2026-04-01", "2026-07-01"]),
+                      "target": [0.02, 0.015]})
+    assert goals.target_on(t, "logo_churn", date(2026, 5, 1), "month") == 0.015
+    assert goals.target_on(t, "logo_churn", date(2026, 4, 1), "quarter") is None
+    assert goals.target_on(t, "logo_churn", date(2026, 4, 6), "week") is None
+    # a level such as MRR or NPS is compared at any grain; outside every period: none
+    assert goals.target_on(t, "nps", date(2026, 1, 1), "quarter") == 0.02
+    assert goals.target_on(t, "nps", date(2026, 7, 1), "month") is None
+    assert goals.target_on(None, "nps", date(2026, 5, 1), "month") is None
