@@ -44,13 +44,18 @@ def renewals(q: Query, grain: str) -> None:
                    help=f"{r.at_risk_accounts:,} red or yellow accounts of {r.accounts:,} "
                    f"renewing within {r.within_days} days{share}; ARR due in all: "
                    f"${r.arr:,.0f}.")
+    st.caption("At risk = red or yellow health on as-of (each horizon includes the shorter): "
+               + "; ".join(f"{r.at_risk_accounts:,} of {r.accounts:,} renewals within "
+                           f"{r.within_days} days"
+                           + ("" if r.at_risk_share != r.at_risk_share
+                              else f" ({r.at_risk_share:.0%} of their ARR)")
+                           for r in risk.itertuples()) + ".")
     split = st.radio("Split by", list(SPLITS), horizontal=True, key="rr_renew_split",
                      format_func=SPLITS.get)
     st.caption("ARR now (12 × MRR on as-of) of active accounts by the month of their "
                "renewal_date, split by their health band on as-of (the Health page's model; "
-               "unscored = no component with data) or by segment. At risk = red or yellow, "
-               "counted over the next 30 / 60 / 90 days (each includes the shorter). Click a "
-               "bar for its accounts.")
+               "unscored = no component with data) or by segment. Click a bar for its "
+               "accounts.")
     sel = st.plotly_chart(charts.plot_renewal_calendar(up, title="ARR coming up for renewal "
                                                        f"by month and {SPLITS[split]}", by=split),
                           key="rr_calendar", on_select="rerun", selection_mode="points")
