@@ -959,17 +959,20 @@ def plot_survival(df: pd.DataFrame, group: str | None, *, title: str) -> go.Figu
 
 
 def plot_renewal_calendar(df: pd.DataFrame, *, title: str, by: str = "segment") -> go.Figure:
-    """Return ARR coming up for renewal per month, stacked by `by` (segment until health bands
-    exist); bars are clickable (customdata = [month ISO date, group])."""
+    """Return ARR coming up for renewal per month, stacked by `by` (the health `band`: red,
+    yellow, green, unscored in band colours; or a dimension such as segment); bars are
+    clickable (customdata = [month ISO date, group])."""
     d = df.copy()
-    d[by] = d[by].astype(object).where(d[by].notna(), "(none)")
+    d[by] = d[by].astype(object).where(d[by].notna(), "unscored" if by == "band" else "(none)")
     agg = d.groupby(["month", by], as_index=False).agg(arr=("arr", "sum"),
                                                        accounts=("account_id", "count"))
+    order = ["red", "yellow", "green", "unscored"] if by == "band" else sorted(agg[by].unique())
     fig = go.Figure()
-    for i, (key, g) in enumerate(agg.groupby(by, sort=True)):
+    for i, key in enumerate(k for k in order if k in set(agg[by])):
+        g = agg[agg[by] == key]
         fig.add_trace(go.Bar(
             x=g["month"], y=g["arr"], name=safe_label(key),
-            marker_color=PALETTE[i % len(PALETTE)],
+            marker_color=BAND_COLORS[key] if by == "band" else PALETTE[i % len(PALETTE)],
             customdata=[[str(m), str(key)] for m in g["month"]],
             text=[f"{n}" for n in g["accounts"]], textposition="inside",
             hovertemplate=f"{safe_label(key)}: %{{y:$,.0f}} ARR, %{{text}} accounts"

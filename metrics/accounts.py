@@ -1,7 +1,7 @@
 """The Accounts page: a CSM's book of business and the team view (PRODUCT.md page 6).
 
-`account_book(cur, q)` is a registered metric; `team_view` combines the book, health scores,
-the book a year earlier and per-owner NPS and logo churn into one row per CSM owner (pure
+`account_book(cur, q)` is a registered metric; `team_view` combines the book, health scores
+and the per-owner `nrr`, `nps` and `logo_churn` metric frames into one row per CSM owner (pure
 pandas). The account 360 reads one account through the `account_*` named queries.
 """
 
@@ -52,13 +52,15 @@ def account_book(cur, q: Query) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def team_view(book: pd.DataFrame, scored: pd.DataFrame, book_year_ago: pd.DataFrame,
+def team_view(book: pd.DataFrame, scored: pd.DataFrame, nrr: pd.DataFrame,
               nps: pd.DataFrame, churn: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Return one row per CSM owner (null owner = '(no owner)'): accounts and MRR of the book,
-    accounts per health band and mean score, NRR = MRR now of the accounts paying a year ago ÷
-    their MRR then (owners as now), logo churn and NPS over the window (`logo_churn` and `nps`
-    frames by csm_owner, grain all), and at-risk renewals: red or yellow accounts renewing
-    within 90 days after as-of, with their MRR."""
+    accounts per health band and mean score, NRR over the trailing 12 months ending on as-of
+    (the registered `nrr` metric by csm_owner, grain all, as-of: the number `csm metric nrr
+    --by csm_owner` prints; owners as now, null for an owner without a base cohort), logo
+    churn and NPS over the window (`logo_churn` and `nps` frames by csm_owner, grain all), and
+    at-risk renewals: red or yellow accounts renewing within 90 days after as-of, with their
+    MRR."""
     key = "(no owner)"
     b = book.assign(csm_owner=book["csm_owner"].fillna(key))
     s = scored[["account_id", "band", "score"]] if len(scored) else pd.DataFrame(
@@ -77,22 +79,13 @@ def team_view(book: pd.DataFrame, scored: pd.DataFrame, book_year_ago: pd.DataFr
         "at_risk_renewals": g["at_risk"].sum().astype(int),
         "at_risk_mrr": g.apply(lambda x: x.loc[x["at_risk"], "mrr"].sum(), include_groups=False),
     })
-    base = book_year_ago[book_year_ago["mrr"] > 0][["account_id", "mrr"]].rename(
-        columns={"mrr": "base"})
-    now = book[["account_id", "mrr", "csm_owner"]]
-    base = base.merge(now, on="account_id", how="left")
-    base["mrr"] = base["mrr"].fillna(0.0)
-    owners = book_year_ago.set_index("account_id")["csm_owner"]
-    base["csm_owner"] = base["csm_owner"].fillna(base["account_id"].map(owners)).fillna(key)
-    nrr = base.groupby("csm_owner").agg(base=("base", "sum"), cur=("mrr", "sum"))
-    out["nrr"] = (nrr["cur"] / nrr["base"].where(nrr["base"] > 0)).reindex(out.index)
-
     def by_owner(frame: pd.DataFrame, col: str) -> pd.Series:
         if frame is None or frame.empty:
             return pd.Series(dtype=float)
         return frame.assign(csm_owner=frame["csm_owner"].fillna(key)).set_index(
             "csm_owner")[col]
 
+    out["nrr"] = by_owner(nrr, "nrr").reindex(out.index)
     out["logo_churn"] = by_owner(churn, "churn_rate").reindex(out.index)
     out["nps"] = by_owner(nps, "nps").reindex(out.index)
     out["nps_responses"] = by_owner(nps, "responses").reindex(out.index).fillna(0).astype(int)

@@ -30,6 +30,7 @@ SETTINGS = {
     "--discount-rate": ("discount_rate", float, None),
     "--lifespan-years": ("lifespan_years", float, None),
     "--nps-recency-days": ("nps_recency_days", int, None),  # nps_revenue, advocates (365)
+    "--advocates-health": ("advocates_health", str, ["green", "any"]),  # advocates (green)
     "--coverage-days": ("coverage_days", int, None),  # feedback_coverage, unheard_accounts (90)
     "--sla-targets": ("sla_targets", str, None),  # first-response hours: P1=1,P2=4,other=24
 }

@@ -386,15 +386,17 @@ _SATISFACTION_DEFS = (
         label="Advocates",
         unit="accounts",
         direction="up",
-        definition="Active customers whose latest NPS answer is a promoter (9-10), with the "
-        "respondent and comment.",
+        definition="Active customers whose latest NPS answer is a promoter (9-10) and whose "
+        "health band is green, with the respondent and comment.",
         formula="active on the evaluation day and latest NPS answer (≤ nps_recency_days old) "
-        "scores 9 or 10",
-        sql=("advocates",) + _SCOPE + ("eval_days", "account_mrr", "latest_nps"),
+        "scores 9 or 10 and health band on that day green (advocates_health = any: any band)",
+        sql=("advocates",) + _SCOPE + ("eval_days", "account_mrr", "latest_nps",
+                                       "health_inputs"),
         fn=loyalty.advocates,
         columns=tuple(loyalty.ADVOCATES_COLUMNS),
         headline="mrr",
-        settings={"nps_recency_days": loyalty.RECENCY_DAYS_DEFAULT},
+        settings={"nps_recency_days": loyalty.RECENCY_DAYS_DEFAULT,
+                  "advocates_health": loyalty.ADVOCATES_HEALTH[0]},
         periods=False,
     ),
 )

@@ -7,11 +7,15 @@ from datetime import date
 import streamlit as st
 
 from dashboard import charts, context
+from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
+
+SPLITS = {"band": "health band", "segment": "segment"}  # the first is the default
 
 
 def renewals(q: Query, grain: str) -> None:
-    """Renewal rate by period and the ARR coming up for renewal by month and segment."""
+    """Renewal rate by period, the at-risk ARR (red or yellow health) due in the next 30 / 60 /
+    90 days and the ARR coming up for renewal by month and health band (or segment)."""
     rate = context.metric("renewal_rate", q)
     left, right = st.columns(2)
     if len(rate) and rate["due"].sum():
@@ -32,18 +36,36 @@ def renewals(q: Query, grain: str) -> None:
     if up.empty:
         st.info("No renewal dates ahead: load accounts with a renewal_date column.")
         return
+    risk = renewals_kpi.at_risk_renewals(up)
+    cols = st.columns(len(risk))
+    for col, r in zip(cols, risk.itertuples(), strict=True):
+        share = "" if r.at_risk_share != r.at_risk_share else f" ({r.at_risk_share:.0%} of ARR due)"
+        col.metric(f"At-risk ARR due in {r.within_days} days", f"${r.at_risk_arr:,.0f}",
+                   help=f"{r.at_risk_accounts:,} red or yellow accounts of {r.accounts:,} "
+                   f"renewing within {r.within_days} days{share}; ARR due in all: "
+                   f"${r.arr:,.0f}.")
+    st.caption("At risk = red or yellow health on as-of (each horizon includes the shorter): "
+               + "; ".join(f"{r.at_risk_accounts:,} of {r.accounts:,} renewals within "
+                           f"{r.within_days} days"
+                           + ("" if r.at_risk_share != r.at_risk_share
+                              else f" ({r.at_risk_share:.0%} of their ARR)")
+                           for r in risk.itertuples()) + ".")
+    split = st.radio("Split by", list(SPLITS), horizontal=True, key="rr_renew_split",
+                     format_func=SPLITS.get)
     st.caption("ARR now (12 × MRR on as-of) of active accounts by the month of their "
-               "renewal_date, split by segment until health scores exist. Click a bar for its "
+               "renewal_date, split by their health band on as-of (the Health page's model; "
+               "unscored = no component with data) or by segment. Click a bar for its "
                "accounts.")
     sel = st.plotly_chart(charts.plot_renewal_calendar(up, title="ARR coming up for renewal "
-                                                       "by month"), key="rr_calendar",
-                          on_select="rerun", selection_mode="points")
+                                                       f"by month and {SPLITS[split]}", by=split),
+                          key="rr_calendar", on_select="rerun", selection_mode="points")
     points = sel.selection.points if sel else []
     if points and points[0].get("customdata"):
-        month, seg = points[0]["customdata"][:2]
+        month, key = points[0]["customdata"][:2]
         m = date.fromisoformat(str(month)[:10])
-        rows = up[(up["month"] == m) & (up["segment"].fillna("(none)") == seg)]
-        st.markdown(f"**{len(rows):,} accounts** of **{seg}** renewing in **{m:%B %Y}**")
+        empty = "unscored" if split == "band" else "(none)"
+        rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
+        st.markdown(f"**{len(rows):,} accounts** of **{key}** renewing in **{m:%B %Y}**")
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.dataframe(up.head(50), hide_index=True, width="stretch")

@@ -94,16 +94,28 @@ def coverage(q: Query) -> None:
 
 
 def advocates(q: Query) -> None:
-    """Accounts whose latest NPS answer is a promoter, for referral and case-study programmes."""
-    frame = context.metric("advocates", q.with_(grain="all"))
-    st.caption("Active customers whose latest NPS answer (at most "
-               f"{loyalty.recency_days(q)} days old) is 9 or 10, {_day(q)}. Health scores "
-               "do not exist yet in this dashboard, so the list cannot require a green health "
-               "band; once they do, it will.")
-    if frame.empty:
-        st.info("No advocates: no active customer's latest NPS answer is a promoter.")
+    """Accounts whose latest NPS answer is a promoter and, by default, whose health is green,
+    for referral and case-study programmes."""
+    rule = st.segmented_control(
+        "Health", list(loyalty.ADVOCATES_HEALTH), default=loyalty.ADVOCATES_HEALTH[0],
+        key="sat_adv_health", format_func={"green": "green only", "any": "any band"}.get,
+        help="`advocates_health`: green (default) keeps the promoters whose health band is "
+        "green; any lists every promoter whatever its health.") or loyalty.ADVOCATES_HEALTH[0]
+    try:
+        frame = context.metric("advocates", q.with_(grain="all").with_setting(
+            "advocates_health", rule))
+    except ValueError as e:  # an unusable health model
+        st.warning(f"The advocates list needs health scores: {e}")
         return
-    shown = frame[["account_name", "score", "comment", "respondent", "mrr", "segment",
+    health = ("whose health band on that day is green (the Health page's model)"
+              if rule == "green" else "whatever their health band (shown)")
+    st.caption("Advocates: active customers whose latest NPS answer (at most "
+               f"{loyalty.recency_days(q)} days old) is 9 or 10, {_day(q)}, and {health}.")
+    if frame.empty:
+        st.info("No advocates: no active customer's latest NPS answer is a promoter"
+                + (" with a green health band." if rule == "green" else "."))
+        return
+    shown = frame[["account_name", "score", "band", "comment", "respondent", "mrr", "segment",
                    "csm_owner", "responded_at", "touchpoint", "account_id"]]
     st.metric("Advocates", f"{len(shown):,}",
               help=f"holding {charts.fmt_value(shown['mrr'].sum(), 'USD')} MRR")
@@ -111,6 +123,7 @@ def advocates(q: Query) -> None:
                  width="stretch", key="sat_advocates_table",
                  column_config={
                      "account_name": "account",
+                     "band": "health",
                      "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
                      "responded_at": st.column_config.DatetimeColumn("answered",
                                                                      format="YYYY-MM-DD"),

@@ -94,11 +94,13 @@ with tab_book:
 with tab_team:
     qa = q.with_(grain="all", by="csm_owner")
     team = accounts.team_view(
-        book, scored, context.metric("account_book", q.with_(as_of=as_of - timedelta(days=365))),
-        context.metric("nps", qa), context.metric("logo_churn", qa), as_of)
+        book, scored, context.metric("nrr", qa.with_(as_of=as_of)), context.metric("nps", qa),
+        context.metric("logo_churn", qa), as_of)
     st.caption(f"Per CSM owner, as of {as_of:%Y-%m-%d}. NPS and logo churn over the selected "
-               "window; NRR: MRR now of the accounts paying a year ago ÷ their MRR then; at-risk "
-               f"renewals: red or yellow accounts renewing within {accounts.RENEWAL_DAYS} days.")
+               "window; NRR over the 12 months to as-of (the `nrr` metric, as `csm metric nrr "
+               "--by csm_owner` prints it): MRR now of the accounts paying 12 months earlier ÷ "
+               "their MRR then, by today's owner; at-risk renewals: red or yellow accounts "
+               f"renewing within {accounts.RENEWAL_DAYS} days.")
     st.dataframe(team, hide_index=True, width="stretch", column_config={
         "mrr": st.column_config.NumberColumn("MRR", format="$%.0f"),
         "mean_score": st.column_config.NumberColumn("mean health", format="%.1f"),

@@ -10,9 +10,12 @@ for a partial period. "Heard from" = a survey answer of any type in the `coverag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 
+from metrics import periods as _periods
 from metrics import stats
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
@@ -52,7 +55,7 @@ UNHEARD_ACCOUNTS_COLUMNS = {
     "last_response_at": "datetime64[us]",
     "days_since_response": "Int64",
 }
-ADVOCATES_COLUMNS = {
+_ADVOCATES_SQL_COLUMNS = {
     "account_id": "object",
     "account_name": "object",
     "segment": "object",
@@ -64,6 +67,9 @@ ADVOCATES_COLUMNS = {
     "responded_at": "datetime64[us]",
     "touchpoint": "object",
 }
+# band: the account's health band on the evaluation day (the `health` metric; null = unscored)
+ADVOCATES_COLUMNS = {**_ADVOCATES_SQL_COLUMNS, "band": "object"}
+ADVOCATES_HEALTH = ("green", "any")  # `advocates_health`: require a green band, or not
 
 
 def _days(q: Query, name: str, default: int) -> int:
@@ -80,6 +86,15 @@ def _days(q: Query, name: str, default: int) -> int:
 def recency_days(q: Query) -> int:
     """Return `nps_recency_days`: how old a latest NPS answer may be (default 365)."""
     return _days(q, "nps_recency_days", RECENCY_DAYS_DEFAULT)
+
+
+def advocates_health(q: Query) -> str:
+    """Return `advocates_health` (green | any, default green), validated."""
+    value = str(q.setting("advocates_health", ADVOCATES_HEALTH[0])).strip().lower()
+    if value not in ADVOCATES_HEALTH:
+        raise ValueError(f"advocates_health must be one of {', '.join(ADVOCATES_HEALTH)}, "
+                         f"not {value!r}")
+    return value
 
 
 def coverage_days(q: Query) -> int:
@@ -174,20 +189,43 @@ def unheard_accounts(cur, q: Query) -> pd.DataFrame:
 
 
 def advocates(cur, q: Query) -> pd.DataFrame:
-    """Advocates: active customers whose latest NPS answer is a promoter (9-10).
+    """Advocates: active customers whose latest NPS answer is a promoter (9-10) and, by
+    default, whose health band is green.
 
     On the window's evaluation day (its last day, or as-of): active customers whose latest NPS
     answer (at most `nps_recency_days` old, default 365) scores 9 or 10, with that answer's
-    respondent, comment, date and touchpoint and the account's MRR that day; largest MRR first.
-    For referral and case-study programmes. (Health scores do not exist yet; once they do, the
-    list should also require a green health band.) One period: the whole window.
+    respondent, comment, date and touchpoint, the account's MRR that day and its health band on
+    that day (the registered `health` metric with as-of = the evaluation day; null when
+    unscored); largest MRR first. Setting `advocates_health`: green (default) keeps only the
+    green accounts (METRICS.md); any keeps every promoter whatever its health. For referral
+    and case-study programmes. One period: the whole window.
 
     Columns: period, partial, [by], account_id, account_name, segment, csm_owner, mrr, score,
-    respondent, comment, responded_at, touchpoint.
+    respondent, comment, responded_at, touchpoint, band.
     """
+    mode = advocates_health(q)
     dim, raw = _run(cur, q.with_(grain="all"), "advocates", {"recency_days": recency_days(q)})
     if raw is None or raw.empty:
         return empty_frame(ADVOCATES_COLUMNS, dim)
-    out = finish(raw, ADVOCATES_COLUMNS, dim)
+    out = finish(raw, _ADVOCATES_SQL_COLUMNS, dim)
+    out["band"] = _bands_on_eval_day(cur, q, out["account_id"])
+    if mode == "green":
+        out = out[out["band"] == "green"].reset_index(drop=True)
     return _nulls(out, ["account_id", "account_name", "segment", "csm_owner", "respondent",
-                        "comment", "touchpoint"])
+                        "comment", "touchpoint", "band"])
+
+
+def _bands_on_eval_day(cur, q: Query, account_ids: pd.Series) -> pd.Series:
+    """Return each account's health band on the window's evaluation day (its last day, or
+    as-of), from the registered `health` metric (null when unscored)."""
+    from metrics import health, registry
+
+    _start, end, as_of = _periods.resolve_window(
+        cur, q.with_(grain="all"), ("accounts", "subscriptions", "survey_responses"))
+    day = min(end - timedelta(days=1), as_of)
+    try:
+        scored = registry.compute(cur, "health", q.with_(as_of=day, by=None, grain="all"))
+    except health.ModelError as e:  # say why rather than silently listing no advocates
+        raise ValueError(f"advocates need health scores: {e}") from e
+    band = account_ids.map(scored.set_index("account_id")["band"]).astype(object)
+    return band.where(band.notna(), None)

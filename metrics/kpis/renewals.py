@@ -21,6 +21,10 @@ RENEWAL_COLUMNS = {
     "arr_renewed": "float64",
 }
 RENEWAL_WINDOW_DAYS = 30
+UPCOMING_COLUMNS = ["account_id", "name", "segment", "renewal_date", "month", "arr", "days_to",
+                    "band"]
+AT_RISK_BANDS = ("red", "yellow")  # the health bands whose renewals count as at risk
+AT_RISK_HORIZONS = (30, 60, 90)  # days after as-of
 
 
 def renewal_rate(cur, q: Query) -> pd.DataFrame:
@@ -46,15 +50,52 @@ def renewal_rate(cur, q: Query) -> pd.DataFrame:
 
 def upcoming_renewals(cur, q: Query, days: int = 365) -> pd.DataFrame:
     """Return the active accounts whose renewal_date falls in the `days` days after as-of:
-    account_id, name, segment, renewal_date, month, arr (12 × MRR on as-of), soonest first."""
+    account_id, name, segment, renewal_date, month, arr (12 × MRR on as-of), days_to (days from
+    as-of to the renewal), band (the account's health band on as-of from the `health` metric:
+    green / yellow / red, null when unscored or the health model cannot be used), soonest
+    first."""
     as_of = periods.resolve_as_of(cur, q)
     if as_of is None:
-        return pd.DataFrame(columns=["account_id", "name", "segment", "renewal_date", "month",
-                                     "arr"])
+        return pd.DataFrame(columns=UPCOMING_COLUMNS)
     params = {"as_of": as_of, "until": as_of + timedelta(days=int(days) + 1),
               **dimensions.scope_params(cur, q),
               **dimensions.dimension_params(dimensions.NO_DIMENSION)}
     out = run_sql(cur, "renewals_upcoming", params)
     for c in ("renewal_date", "month"):
         out[c] = pd.to_datetime(out[c]).dt.date.astype(object)
-    return out
+    out["days_to"] = [(d - as_of).days for d in out["renewal_date"]]
+    out["band"] = _bands(cur, q.with_(as_of=as_of), out["account_id"])
+    return out[UPCOMING_COLUMNS]
+
+
+def _bands(cur, q: Query, account_ids: pd.Series) -> pd.Series:
+    """Return the health band on q.as_of of each account (null when unscored)."""
+    from metrics import health, registry
+
+    if account_ids.empty:
+        return pd.Series([], dtype=object)
+    try:
+        scored = registry.compute(cur, "health", q)
+    except health.ModelError:  # an unusable model file: every renewal is unscored
+        return pd.Series([None] * len(account_ids), index=account_ids.index, dtype=object)
+    band = scored.set_index("account_id")["band"]
+    out = account_ids.map(band).astype(object)
+    return out.where(out.notna(), None)
+
+
+def at_risk_renewals(up: pd.DataFrame, horizons: tuple[int, ...] = AT_RISK_HORIZONS
+                     ) -> pd.DataFrame:
+    """Return, for each horizon of days, the renewals of `up` (upcoming_renewals) due within
+    it (cumulative: 60 days includes the first 30): within_days, accounts, arr, at_risk_accounts
+    and at_risk_arr (the red and yellow accounts), at_risk_share (at-risk ARR ÷ ARR, null
+    without ARR)."""
+    rows = []
+    for h in horizons:
+        due = up[(up["days_to"] > 0) & (up["days_to"] <= h)]
+        risk = due[due["band"].isin(AT_RISK_BANDS)]
+        arr, risk_arr = float(due["arr"].sum()), float(risk["arr"].sum())
+        rows.append({"within_days": int(h), "accounts": len(due), "arr": arr,
+                     "at_risk_accounts": len(risk), "at_risk_arr": risk_arr,
+                     "at_risk_share": risk_arr / arr if arr > 0 else float("nan")})
+    return pd.DataFrame(rows, columns=["within_days", "accounts", "arr", "at_risk_accounts",
+                                       "at_risk_arr", "at_risk_share"])

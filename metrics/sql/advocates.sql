@@ -1,6 +1,8 @@
 -- advocates: the active customers (on the evaluation day of the window: its last day, or as-of)
 -- whose latest NPS answer (latest_nps: at most $recency_days old) is a promoter (9-10), with
 -- that answer's respondent, comment and date and the account's MRR that day; largest MRR first.
+-- The health band (and the green-only rule of `advocates_health`) is added in
+-- metrics/kpis/loyalty.py from the `health` metric, scored in pandas on the evaluation day.
 WITH
 -- @include account_scope
 ,

@@ -97,6 +97,23 @@ def test_accounts_team_view_has_one_row_per_owner_adding_up_to_the_book(demo_db,
     assert team["mrr"].sum() == pytest.approx(book["mrr"].sum())
     assert (team[["green", "yellow", "red"]].sum(axis=1) <= team["accounts"]).all()
     assert team["nrr"].notna().any() and team["nps"].notna().any()
+    # NRR is the registered metric by owner (trailing 12 months to as-of), not an estimate
+    from metrics import registry
+    from metrics.periods import resolve_as_of
+    from metrics.query import Query
+    from metrics.store import Store
+
+    store = Store(demo_db)
+    try:
+        cur = store.cursor()
+        nrr = registry.compute(cur, "nrr", Query(grain="all", by="csm_owner",
+                                                 as_of=resolve_as_of(cur, Query())))
+    finally:
+        store.close()
+    want = nrr.assign(csm_owner=nrr["csm_owner"].fillna("(no owner)")).set_index("csm_owner")
+    got = team.set_index("csm_owner")["nrr"]
+    assert got.to_dict() == pytest.approx(want["nrr"].reindex(got.index).to_dict(), nan_ok=True)
+    assert any("csm metric nrr --by csm_owner" in c.value for c in at.caption)
 
 
 def test_a_segment_model_is_edited_and_saved_as_an_override(demo_db, run_app, model_file):

@@ -79,3 +79,26 @@ def test_order_only_data_gets_an_explanation_and_the_customer_value_tab(tmp_path
     assert not at.exception, [e.value for e in at.exception]
     assert any("No subscriptions" in i.value for i in at.info)
     assert any("BG/NBD" in c.value for c in at.caption)
+
+
+def test_renewals_show_at_risk_arr_and_split_by_health_band_then_segment(demo_db, run_app):
+    from metrics.kpis import renewals
+
+    at = run_app(demo_db, PAGE, query=WINDOW)
+    assert not at.exception, [e.value for e in at.exception]
+    store = Store(demo_db)
+    try:
+        up = renewals.upcoming_renewals(store.cursor(), Q.with_setting("gross_margin", 1.0))
+    finally:
+        store.close()
+    assert set(up["band"].dropna()) <= {"green", "yellow", "red"} and up["band"].notna().any()
+    risk = renewals.at_risk_renewals(up).set_index("within_days")
+    cards = _cards(at)
+    for days in (30, 60, 90):
+        assert cards[f"At-risk ARR due in {days} days"] == f"${risk.loc[days, 'at_risk_arr']:,.0f}"
+    assert risk.loc[90, "at_risk_arr"] >= risk.loc[30, "at_risk_arr"]
+    split = at.radio(key="rr_renew_split")
+    assert split.value == "band"
+    assert any("split by their health band" in c.value for c in at.caption)
+    split.set_value("segment").run()
+    assert not at.exception, [e.value for e in at.exception]

@@ -164,7 +164,14 @@ def test_revenue_coverage_and_advocates_match_the_metrics(page, demo_db):
     lists = [d.value for d in page.dataframe if list(d.value.columns)[:1] == ["account_name"]]
     assert [len(x) for x in lists] == [cov.unheard_accounts, len(adv)]  # not heard, advocates
     assert set(lists[1].account_id) == set(adv.account_id)
-    assert any("Health scores do not exist yet" in c.value for c in page.caption)
+    assert len(adv) and (lists[1].band == "green").all()  # by default green health only
+    assert any("whose health band on that day is green" in c.value for c in page.caption)
+    page.segmented_control(key="sat_adv_health").set_value("any").run()
+    assert not page.exception, [e.value for e in page.exception]
+    every = compute(demo_db, loyalty.advocates, Q.with_setting("advocates_health", "any"))
+    assert len(every) > len(adv) and set(adv.account_id) <= set(every.account_id)
+    assert cards(page)["Advocates"] == f"{len(every):,}"
+    assert any("whatever their health band" in c.value for c in page.caption)
 
 
 def test_the_main_choices_are_read_from_the_url(demo_db, run_app):

@@ -6,6 +6,7 @@ page's query list."""
 from __future__ import annotations
 
 import io
+import json
 import math
 from datetime import date, datetime, timedelta
 
@@ -142,12 +143,16 @@ def test_advocates_are_active_accounts_whose_latest_nps_answer_is_a_promoter(sto
     insert("accounts", [account("Z", churn=date(2024, 6, 15))])
     insert("survey_responses", [nps("Z", 10, datetime(2024, 5, 1)),  # churned: not listed
                                 nps("B", 9, datetime(2024, 1, 15))])  # B's latest is the 7
-    df = loyalty.advocates(store.cursor(), WINDOW)
+    df = loyalty.advocates(store.cursor(), WINDOW.with_setting("advocates_health", "any"))
     # A (latest 10) and E (active customer, though no longer paying); MRR first
     assert list(df.account_id) == ["A", "E"]
     a = df.iloc[0]
     assert (a.score, a.comment, a.respondent, a.mrr) == (10, "Great", "boss@A.test", 100.0)
     assert df.iloc[1].mrr == 0.0
+    # health (NPS and MRR only): A (0.20 × 100 + 0.15 × 50) / 0.35 = 78.6 green; E's MRR fell
+    # to 0, financial 0: 0.20 × 100 / 0.35 = 57.1 yellow. By default only A is an advocate.
+    assert list(df.band) == ["green", "yellow"]
+    assert list(loyalty.advocates(store.cursor(), WINDOW).account_id) == ["A"]
 
 
 def test_the_advocates_csv_neutralises_formulas(store, insert):
@@ -155,13 +160,50 @@ def test_the_advocates_csv_neutralises_formulas(store, insert):
     insert("subscriptions", [sub("A", 100)])
     insert("survey_responses", [nps("A", 10, T, comment="+cmd|' /C calc'!A0",
                                     respondent="@boss")])
-    df = loyalty.advocates(store.cursor(), WINDOW)
+    df = loyalty.advocates(store.cursor(), WINDOW.with_setting("advocates_health", "any"))
     text = export.csv_bytes(df).decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(text), dtype=str)
     assert back.loc[0, "account_name"] == "'=HYPERLINK(\"http://x\")"
     assert back.loc[0, "comment"] == "'+cmd|' /C calc'!A0"
     assert back.loc[0, "respondent"] == "'@boss"
     assert back.loc[0, "mrr"] == "100.0"  # numbers untouched
+
+
+def test_advocates_are_promoters_whose_health_is_green_unless_any_band_is_asked(
+        store, insert, capsys):
+    """G and R both answered a promoter score; with NPS, tickets (tracked) and MRR the health
+    components are sentiment (0.20), support (0.15) and financial (0.15), re-normalised over
+    0.50. G: NPS 10 → 100, no ticket → 100, flat MRR → 50: (20 + 15 + 7.5) / 0.5 = 85.0 green.
+    R: NPS 9 → 90, two open P1 tickets for one user → 0, MRR 1000 → 100 over the last 90 days
+    → 50 + 50 × (−0.9) = 5: (18 + 0 + 0.75) / 0.5 = 37.5 red."""
+    insert("accounts", [account("G"), account("R")])
+    insert("subscriptions", [sub("G", 500), sub("R", 1000, end=date(2024, 5, 1)),
+                             sub("R", 100, start=date(2024, 5, 1))])
+    insert("survey_responses", [nps("G", 10, datetime(2024, 5, 1)),
+                                nps("R", 9, datetime(2024, 5, 1))])
+    insert("tickets", [{"ticket_id": f"t{i}", "account_id": "R", "priority": "P1",
+                        "created_at": datetime(2024, 6, 10, 9)} for i in (1, 2)])
+    cur = store.cursor()
+    health = registry.compute(cur, "health", Query(as_of=DAY)).set_index("account_id")
+    assert health.score.round(1).to_dict() == {"G": 85.0, "R": 37.5}
+    default = registry.compute(cur, "advocates", WINDOW)
+    assert list(default.account_id) == ["G"] and list(default.band) == ["green"]
+    assert list(default.columns)[-1] == "band"
+    anyband = loyalty.advocates(cur, WINDOW.with_setting("advocates_health", "any"))
+    assert dict(zip(anyband.account_id, anyband.band, strict=True)) == {"G": "green",
+                                                                        "R": "red"}
+    assert list(anyband.mrr) == [500.0, 100.0]
+    with pytest.raises(ValueError, match="advocates_health"):
+        loyalty.advocates(cur, WINDOW.with_setting("advocates_health", "yellow"))
+    # the command line passes the setting through
+    from metrics import cli
+
+    args = ["metric", "advocates", "--from", "2024-01-01", "--to", "2024-07-01", "--as-of",
+            "2024-06-30", "--db", str(store.path)]
+    assert cli.main(args) == 0
+    assert [r["account_id"] for r in json.loads(capsys.readouterr().out)] == ["G"]
+    assert cli.main([*args, "--advocates-health", "any"]) == 0
+    assert [r["band"] for r in json.loads(capsys.readouterr().out)] == ["green", "red"]
 
 
 # ----------------------------------------------------------------------------- league table
