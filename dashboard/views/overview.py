@@ -14,6 +14,7 @@ CARDS = [
     ("nps", "nps", "NPS", "points", "up"),
     ("csat", "csat", "CSAT", "fraction", "up"),
     ("support", "first_response_median_h", "Median first response", "hours", "down"),
+    ("support", "fcr_rate", "First contact resolution", "fraction", "up"),
     ("nrr", "nrr", "NRR (12 months)", "fraction", "up"),
     ("grr", "grr", "GRR (12 months)", "fraction", "up"),
 ]
@@ -23,6 +24,9 @@ EXPLAIN = {
     "customers_end": "accounts that are customers on the period's last day (or as-of): "
                      "signup_date ≤ day and churn_date empty or after it. It is the E of the "
                      "logo churn identity S + N − C = E below.",
+    "fcr_rate": "resolved tickets created in the period with at most one contact and not "
+                "reopened ÷ resolved tickets; tickets with no contacts or reopened value are "
+                "left out (fcr_excluded).",
 }
 
 st.title("Overview")

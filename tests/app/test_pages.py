@@ -58,6 +58,9 @@ def test_overview_cards_show_the_last_complete_month_computed_from_the_database(
     lastc = churn[~churn.partial].iloc[-1]
     assert cards["Active accounts"] == f"{lastc.customers_end:,.0f}"
     assert not math.isnan(last.nps)
+    sup = registry.compute(cur, "support", q)
+    lasts = sup[~sup.partial].iloc[-1]
+    assert cards["First contact resolution"] == f"{lasts.fcr_rate:.1%}"
 
 
 def test_changing_the_segment_filter_changes_the_numbers(demo_db, run_app):
