@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from metrics import rollup
-from metrics.ingest import load_file
-from metrics.ingest import pipeline
+from metrics.ingest import load_file, pipeline
 
 HEAD = "account_id,user_id,occurred_at,feature,duration_seconds\n"
 N = 3000
