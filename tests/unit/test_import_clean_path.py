@@ -128,3 +128,27 @@ def test_allow_rejects_on_a_replace_load_keeps_the_other_rows(loaded):
     rollup.refresh(cur)
     cur.close()
     assert _rollups(store) == rolled
+
+
+NUMBER_TEXTS = ["12", " 7 ", "+5", "-3.25", "5.", ".5", "1e3", "1_000", "nan", "inf", "-inf",
+                "0x10", "$5", "-$3", "€ 5", "£1,200.50", "$1,200.50", "1,200", "12,345.6",
+                "1,2", "1,20", "$-5", "abc", "", "1.2.3", "1,234,567"]
+
+
+def test_a_number_parses_as_the_regular_expressions_alone_parse_it():
+    # The direct cast tried first must never give another value than the cleaning would.
+    import duckdb
+
+    from metrics.ingest.validate import _number
+
+    cleaned = (
+        "TRY_CAST(CASE WHEN regexp_full_match(s, '[-+]?[$€£]?\\s*\\d{1,3}(,\\d{3})+(\\.\\d+)?') "
+        "THEN regexp_replace(s, '[$€£,\\s]', '', 'g') "
+        "ELSE regexp_replace(s, '^([-+]?)[$€£]\\s*', '\\1') END AS DOUBLE)"
+    )
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT s, CAST({_number('s')} AS VARCHAR), CAST({cleaned} AS VARCHAR) "
+        "FROM unnest($t) AS x(s)", {"t": NUMBER_TEXTS}).fetchall()
+    assert [r for r in rows if r[1] != r[2]] == []
+    assert dict((r[0], r[1]) for r in rows)["$1,200.50"] == "1200.5"
