@@ -473,7 +473,7 @@ def _clean_path_applies(plan: _Plan, mode: str) -> bool:
     id to de-duplicate or generate, no custom attributes (usage_events, the large table)."""
     spec = TABLES[plan.table]
     return (mode == "replace" and not spec.key_generated and not plan.extra
-            and not (spec.key and spec.key in plan.mapping))
+            and not spec.keeps_custom_attributes and not (spec.key and spec.key in plan.mapping))
 
 
 def _load_clean(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, progress, who: tuple,
