@@ -64,18 +64,18 @@ WHERE NOT EXISTS (SELECT 1 FROM usage_users AS u
                   WHERE u.account_id IS NOT DISTINCT FROM e.account_id
                     AND u.user_id IS NOT DISTINCT FROM e.user_id)"""
 
-# `$days` restricts a refresh to some days (a temp table of days); the full rebuild has none.
+# `{where}` restricts a refresh to some days (a filter on occurred_at); the full rebuild has
+# none. The events take their integer keys first and are grouped on them: the grouping barely
+# shrinks the rows, so joining ~10M groups back on the text ids cost more than joining the events
+# (measured: 3.2-3.8 s CPU -> 2.8-3.1 s on 9.7M events).
 _DAILY_SELECT = """
-SELECT d.day, u.account_key, u.user_key, d.feature, d.events, d.seconds
-FROM (
-    SELECT CAST(occurred_at AS DATE) AS day, account_id, user_id, feature,
-           CAST(count(*) AS BIGINT) AS events, sum(duration_seconds) AS seconds
-    FROM usage_events
-    {where}
-    GROUP BY ALL
-) AS d
+SELECT CAST(e.occurred_at AS DATE) AS day, u.account_key, u.user_key, e.feature,
+       CAST(count(*) AS BIGINT) AS events, sum(e.duration_seconds) AS seconds
+FROM usage_events AS e
 JOIN usage_users AS u
-  ON u.account_id IS NOT DISTINCT FROM d.account_id AND u.user_id IS NOT DISTINCT FROM d.user_id"""
+  ON u.account_id IS NOT DISTINCT FROM e.account_id AND u.user_id IS NOT DISTINCT FROM e.user_id
+{where}
+GROUP BY ALL"""
 
 # Per user and month, the active days as a bit mask of days of the month (bit_or is cheap; a
 # distinct count is not); then per account.

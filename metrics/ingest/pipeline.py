@@ -406,6 +406,10 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
          who: tuple, same_file_check):
     t = plan.table
     spec = TABLES[t]
+    if _clean_path_applies(plan, res.mode) and _load_clean(
+        cur, plan, res, date_format, csat_scale, progress, who, same_file_check
+    ):
+        return
     cur.execute("DROP TABLE IF EXISTS typed")
     cur.execute("DROP TABLE IF EXISTS csm_rejects")
     sql = _typed_sql(plan, bool(date_format))
@@ -459,6 +463,77 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             return
     progress(0.6, "writing")
     _write(cur, plan, res, rejected_rows > 0, who)
+
+
+_ROW_PROBLEM = "csm: a row has a problem"
+
+
+def _clean_path_applies(plan: _Plan, mode: str) -> bool:
+    """True when a load needs nothing from the staged rows but their validity: replace mode, no
+    id to de-duplicate or generate, no custom attributes (usage_events, the large table)."""
+    spec = TABLES[plan.table]
+    return (mode == "replace" and not spec.key_generated and not plan.extra
+            and not spec.keeps_custom_attributes and not (spec.key and spec.key in plan.mapping))
+
+
+def _load_clean(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, progress, who: tuple,
+                same_file_check) -> bool:
+    """Load a file in one pass when every row is valid: read, cast, check and insert straight into
+    the table, in the load's transaction. Returns False, having changed nothing (rolled back),
+    when any row has a problem or the pass fails for any reason: the caller then takes the full
+    path, which stages the rows and reports every problem (so a file with problems costs one
+    extra, aborted read; a clean file is read and stored once instead of staged then copied)."""
+    t = plan.table
+    cols = ", ".join(TABLES[t].column_names)
+    sql = _typed_sql(plan, bool(date_format))
+    # error() aborts the statement at the first row with a problem (or any structural problem
+    # counted below): nothing of this attempt survives the ROLLBACK.
+    insert = (f"INSERT INTO {t} ({cols}) SELECT {cols} FROM ({sql}) "
+              f"WHERE CASE WHEN _err IS NULL THEN TRUE ELSE error('{_ROW_PROBLEM}') END")
+    with _write_lock:
+        cur.execute("DROP TABLE IF EXISTS csm_rejects")
+        cur.execute("BEGIN TRANSACTION")
+        committed = False
+        try:
+            try:
+                cur.execute(f"DELETE FROM {t}")
+                n = cur.execute(insert, _params(date_format, csat_scale, sql, plan)).fetchone()[0]
+                structural = cur.execute("SELECT count(*) FROM csm_rejects").fetchone()[0]
+            except duckdb.Error:
+                return False
+            if structural:
+                return False
+            same_file_check()
+            progress(0.6, "writing")
+            res.rows_in_file = res.rows_loaded = int(n)
+            res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])
+            _orphans(cur, res, t, clean=True)
+            rollup.refresh_after_load(cur, t, res.mode, t)
+            bump_data_version(cur)
+            res.outcome = "loaded"
+            res.message = _summary(res)
+            _record(cur, res, who[0], who[1], in_tx=True)
+            cur.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                res.load_id = None
+                res.rows_in_file = res.rows_loaded = 0
+    _checkpoint(cur)
+    return True
+
+
+def _checkpoint(cur) -> None:
+    try:
+        cur.execute("CHECKPOINT")
+    except duckdb.Error:
+        # Committed already; another session's open write transaction blocks the checkpoint,
+        # and DuckDB checkpoints (or replays the WAL) later. The load still succeeded.
+        pass
 
 
 def _summary(res: LoadResult) -> str:
@@ -539,13 +614,15 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
         pass
 
 
-def _orphans(cur, res: LoadResult, t: str) -> None:
+def _orphans(cur, res: LoadResult, t: str, clean: bool = False) -> None:
     if t in ("accounts", "targets"):
         return
-    # Only this load's rows: the ids it brings that accounts does not have.
+    # Only this load's rows: the ids it brings that accounts does not have. After a clean
+    # replace load, the table holds exactly this load's rows.
+    rows = (f"{t} WHERE account_id IS NOT NULL" if clean else
+            "typed WHERE account_id IS NOT NULL AND _err IS NULL AND NOT _dupfile AND NOT _dup")
     ids = cur.execute(
-        "SELECT account_id FROM (SELECT DISTINCT account_id FROM typed "
-        "WHERE account_id IS NOT NULL AND _err IS NULL AND NOT _dupfile AND NOT _dup) x "
+        f"SELECT account_id FROM (SELECT DISTINCT account_id FROM {rows}) x "
         "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = x.account_id) "
         "ORDER BY 1"
     ).fetchall()

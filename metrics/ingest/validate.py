@@ -48,7 +48,10 @@ def _number(s: str) -> str:
         f"THEN regexp_replace({s}, '[$€£,\\s]', '', 'g') "
         f"ELSE regexp_replace({s}, '^([-+]?)[$€£]\\s*', '\\1') END"
     )
-    return f"TRY_CAST({cleaned} AS DOUBLE)"
+    # Plain numbers (nearly all values) cast directly, without the two regular expressions: a
+    # text that casts as it is has no comma and no currency sign, so cleaning it would not change
+    # it (COALESCE evaluates the cleaning only for the rows whose direct cast is NULL).
+    return f"COALESCE(TRY_CAST({s} AS DOUBLE), TRY_CAST({cleaned} AS DOUBLE))"
 
 
 def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> ColumnPlan:
