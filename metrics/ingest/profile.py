@@ -1,7 +1,7 @@
 """Where the time of `csm load usage_events FILE --mode replace` goes, statement by statement,
 beside DuckDB's own `CREATE TABLE AS SELECT * FROM read_csv(FILE)` + CHECKPOINT on the same file.
 
-A measuring aid, not a test: `python tools/profile_import.py [CSV] [--only csm|duckdb]`. The CSV
+A measuring aid, not a test: `python -m metrics.ingest.profile [CSV] [--only csm|duckdb]`. The CSV
 defaults to the benchmark's large usage file (data/bench/usage_events_large.csv, written by
 `csm bench`); databases go to a temporary folder. Both sides run with the Store's limits (2
 threads, 2GB). Wall and CPU seconds are printed for every statement of the load that took 20 ms
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _cpu() -> float:
