@@ -6,6 +6,9 @@
   the saved one.
 - `raw_inputs(cur, q, model)` reads the components' raw inputs with one SQL query
   (`metrics/sql/health_inputs.sql`) for every account active on as-of, from data dated before it.
+  `raw_inputs_many(cur, q, model, dates)` does it for many as-of dates in one query
+  (`health_inputs_many.sql`, the same rows as one `raw_inputs` per date): the band mix and the
+  backtest read their 12-13 dates at once and score each date without the path search.
 - `score_accounts(raw, model)` is pure pandas (vectorised, no per-account loop): component scores,
   re-normalised weights, contributions (they add up to the score), band, next band and the path
   to it. Re-scoring changed raw inputs is how the path is checked.
@@ -322,6 +325,48 @@ def raw_inputs(cur, q: Query, model: dict, as_of: date | None = None) -> pd.Data
     return raw
 
 
+def raw_inputs_many(cur, q: Query, model: dict, dates) -> pd.DataFrame:
+    """Return the raw inputs of every account active on each of `dates`, in one query (SQL
+    `health_inputs_many`): the rows `raw_inputs` returns for each date, one frame ordered by
+    as_of then account_id (same columns, `as_of` a date). Empty frame for no dates."""
+    from metrics.kpis.support import sla_targets
+
+    dates = sorted(set(dates))
+    if not dates:
+        return pd.DataFrame(columns=[*INPUT_COLUMNS, "as_of"])
+    c = model["components"]
+    get = lambda comp, key: c.get(comp, {}).get(key, PARAMS[comp][key][0])  # noqa: E731
+    targets, other = sla_targets(q)
+    params = {
+        "as_of_dates": dates,
+        "usage_days": int(model["window_days"]),
+        "top_features": int(get("adoption", "top_features")),
+        "sentiment_days": int(get("sentiment", "days")),
+        "support_days": int(get("support", "days")),
+        "financial_days": int(get("financial", "days")),
+        "outcome_days": OUTCOME_DAYS,
+        "sla_priorities": list(targets),
+        "sla_hours": [float(v) for v in targets.values()],
+        "sla_other": float(other),
+        **dimensions.scope_params(cur, q),
+        **dimensions.dimension_params(dimensions.resolve_dimension(cur, None, "health", None)),
+    }
+    raw = run_sql(cur, "health_inputs_many", params)
+    raw["as_of"] = pd.to_datetime(raw["as_of"]).dt.date
+    return raw
+
+
+def scored_by_date(raw: pd.DataFrame, model: dict, dates, paths: bool = False
+                   ) -> dict[date, pd.DataFrame]:
+    """Return {as_of: score_accounts(rows of that as_of)} for each of `dates` from a
+    `raw_inputs_many` frame (an empty frame for a date without active accounts). Each date is
+    scored on its own: segment percentiles compare accounts on the same as-of."""
+    parts = dict(iter(raw.groupby("as_of", sort=True))) if len(raw) else {}
+    empty = raw.iloc[0:0]
+    return {d: score_accounts(parts.get(d, empty).reset_index(drop=True), model, paths=paths)
+            for d in dates}
+
+
 # ---------------------------------------------------------------------------------------------
 # Scoring (pure pandas)
 
@@ -401,14 +446,16 @@ def _band(score: pd.Series, bands: pd.DataFrame) -> pd.Series:
     return pd.Series(band, index=score.index, dtype=object).where(score.notna(), None)
 
 
-def score_accounts(raw: pd.DataFrame, model: dict) -> pd.DataFrame:
+def score_accounts(raw: pd.DataFrame, model: dict, paths: bool = True) -> pd.DataFrame:
     """Return `raw` with the health of every account.
 
     Added columns: `<c>_score`, `<c>_weight` (as set), `<c>_effective_weight` (re-normalised
     over the components with data: w′ᵢ = wᵢ ÷ Σ_present wⱼ), `<c>_contribution` (w′ᵢ × scoreᵢ,
     null without data), score (Σ contributions, null when no component has data), band, green,
     yellow (the thresholds applied), override, model_version, missing (components without data),
-    next_band and path_to_next_band ({component, input, from, to} or null)."""
+    next_band and path_to_next_band ({component, input, from, to} or null; all null when
+    `paths` is False: the band mix and the backtest need scores and bands only, and the path
+    search is most of the scoring time)."""
     out = raw.copy()
     if raw.empty:
         for col in HEALTH_COLUMNS + ["missing", "override", "green", "yellow"]:
@@ -438,7 +485,8 @@ def score_accounts(raw: pd.DataFrame, model: dict) -> pd.DataFrame:
     out["missing"] = _missing(present, weights)
     nxt = out["band"].map({"red": "yellow", "yellow": "green"})
     out["next_band"] = nxt.where(nxt.notna(), None)
-    out["path_to_next_band"] = _paths(raw, model, out, scores, eff, present)
+    out["path_to_next_band"] = (_paths(raw, model, out, scores, eff, present) if paths
+                                 else pd.Series([None] * len(raw), index=raw.index, dtype=object))
     return out
 
 
@@ -690,10 +738,9 @@ def health_backtest(cur, q: Query) -> pd.DataFrame:
 
     Columns: as_of, accounts, churners, auc, red_lift, churned_mrr_flagged."""
     model = model_for(q)
-    rows = []
-    for d in backtest_dates(cur, q):
-        rows.append(backtest_row(score_accounts(raw_inputs(cur, q, model, as_of=d), model), d))
-    return backtest_frame(rows)
+    dates = backtest_dates(cur, q)
+    scored = scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates)
+    return backtest_frame([backtest_row(scored[d], d) for d in dates])
 
 
 def mix_dates(cur, q: Query) -> list[date]:
@@ -723,8 +770,10 @@ def health_mix(cur, q: Query) -> pd.DataFrame:
     Columns: as_of, accounts, green, yellow, red, unscored, mean_score, model_version."""
     model = model_for(q)
     rows = []
-    for d in mix_dates(cur, q):
-        s = score_accounts(raw_inputs(cur, q, model, as_of=d), model)
+    dates = mix_dates(cur, q)
+    scored = scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates)
+    for d in dates:
+        s = scored[d]
         s = s[s["in_scope"].astype(bool)] if len(s) else s
         counts = s["band"].value_counts() if len(s) else {}
         rows.append({"as_of": d, "accounts": len(s),
