@@ -121,7 +121,8 @@ def test_many_dates_equal_one_query_per_date_on_random_data(store, insert, seed)
 
 def test_many_dates_on_the_hand_made_book_and_edge_cases(store, insert):
     # A: P1 tickets created long before the support window, one still open and one resolved
-    # exactly on as-of (open on as-of), another recent one resolved on as-of, usage exactly on the window's first day and on as-of
+    # exactly on as-of (open on as-of), another recent one resolved on as-of; usage exactly on
+    # the window's first day and on as-of
     insert("accounts", [
         {"account_id": "A", "segment": "SMB", "signup_date": date(2025, 1, 1)},
         {"account_id": "B", "segment": "SMB", "signup_date": date(2026, 3, 1)},  # signs up on as-of
@@ -134,7 +135,8 @@ def test_many_dates_on_the_hand_made_book_and_edge_cases(store, insert):
         {"account_id": "C", "user_id": "u1", "occurred_at": datetime(2026, 2, 3), "feature": "f1"},
     ])
     insert("tickets", [
-        {"ticket_id": "t1", "account_id": "A", "created_at": datetime(2025, 2, 1), "priority": "P1"},
+        {"ticket_id": "t1", "account_id": "A", "created_at": datetime(2025, 2, 1),
+         "priority": "P1"},
         {"ticket_id": "t2", "account_id": "A", "created_at": datetime(2026, 2, 1),
          "resolved_at": datetime(2026, 3, 1), "priority": "P1"},
         {"ticket_id": "t3", "account_id": "A", "created_at": datetime(2026, 2, 27, 23),
