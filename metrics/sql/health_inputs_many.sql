@@ -35,16 +35,20 @@ seats AS (
     WHERE lower(trim(attribute)) = 'seats'
     GROUP BY account_id
 ),
--- usage in each as-of's trailing window, from the daily rollup (integer keys)
-uw AS (
-    SELECT d.as_of, u.account_key, u.user_key, u.feature, u.events
+-- usage in each as-of's trailing window, from the daily rollup (integer keys); the rollup rows
+-- are read twice (users, and events per account and feature) rather than materialised
+users AS (
+    SELECT d.as_of, u.account_key, count(DISTINCT u.user_key) AS active_users
     FROM usage_daily AS u
     JOIN dates AS d ON u.day >= d.usage_start AND u.day < d.as_of
+    GROUP BY d.as_of, u.account_key
 ),
-users AS (
-    SELECT as_of, account_key, count(DISTINCT user_key) AS active_users
-    FROM uw
-    GROUP BY as_of, account_key
+acc_feat AS (
+    SELECT d.as_of, u.account_key, u.feature, sum(u.events) AS events
+    FROM usage_daily AS u
+    JOIN dates AS d ON u.day >= d.usage_start AND u.day < d.as_of
+    WHERE u.feature IS NOT NULL
+    GROUP BY d.as_of, u.account_key, u.feature
 ),
 -- the most used features of each window: by accounts using them, then events, then name
 top AS (
@@ -52,10 +56,8 @@ top AS (
     FROM (
         SELECT as_of, feature,
                row_number() OVER (PARTITION BY as_of
-                                  ORDER BY count(DISTINCT account_key) DESC, sum(events) DESC,
-                                           feature) AS rk
-        FROM uw
-        WHERE feature IS NOT NULL
+                                  ORDER BY count(*) DESC, sum(events) DESC, feature) AS rk
+        FROM acc_feat
         GROUP BY as_of, feature
     )
     WHERE rk <= $top_features
@@ -64,10 +66,10 @@ top_n AS (
     SELECT as_of, count(*) AS top_features FROM top GROUP BY as_of
 ),
 feat AS (
-    SELECT uw.as_of, uw.account_key, count(DISTINCT uw.feature) AS features_used
-    FROM uw
-    JOIN top ON top.as_of = uw.as_of AND top.feature = uw.feature
-    GROUP BY uw.as_of, uw.account_key
+    SELECT af.as_of, af.account_key, count(*) AS features_used
+    FROM acc_feat AS af
+    JOIN top ON top.as_of = af.as_of AND top.feature = af.feature
+    GROUP BY af.as_of, af.account_key
 ),
 usage_acc AS (
     SELECT u.as_of, ua.account_id, u.active_users, coalesce(f.features_used, 0) AS features_used
