@@ -769,11 +769,15 @@ def health_mix(cur, q: Query) -> pd.DataFrame:
 
     Columns: as_of, accounts, green, yellow, red, unscored, mean_score, model_version."""
     model = model_for(q)
-    rows = []
     dates = mix_dates(cur, q)
-    scored = scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates)
-    for d in dates:
-        s = scored[d]
+    return mix_frame(scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates), model)
+
+
+def mix_frame(scored: dict[date, pd.DataFrame], model: dict) -> pd.DataFrame:
+    """Return the band mix (health_mix columns) of the scored accounts of each as-of date
+    ({as_of: score_accounts frame}, in date order), the in-scope accounts only."""
+    rows = []
+    for d, s in scored.items():
         s = s[s["in_scope"].astype(bool)] if len(s) else s
         counts = s["band"].value_counts() if len(s) else {}
         rows.append({"as_of": d, "accounts": len(s),

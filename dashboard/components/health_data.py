@@ -35,32 +35,62 @@ def scored_at(q: Query, model: dict, as_of: date, in_scope: bool = True) -> pd.D
     return s
 
 
+# What the charts over many dates keep of each scored account (small enough to cache).
+_OVER_DATES_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "model_version"] + [
+    f"{c}_{k}" for c in health.COMPONENTS for k in ("score", "contribution")]
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
+                ) -> pd.DataFrame:
+    """Return, for the as-of `dates` read in one query (`raw_inputs_many`) and scored per date
+    without the path search: the band mix (kind "mix"), the backtest ("backtest"), or every
+    active account's scores per date ("scores", `_OVER_DATES_COLUMNS`)."""
+    model = health.parse_model(model_yaml)
+    cur = context.get_store().cursor()
+    try:
+        raw = health.raw_inputs_many(cur, q, model, dates)
+    finally:
+        cur.close()
+    scored = health.scored_by_date(raw, model, dates)
+    if kind == "mix":
+        return health.mix_frame(scored, model)
+    if kind == "backtest":
+        return health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])
+    frames = [s.assign(as_of=d)[_OVER_DATES_COLUMNS] for d, s in scored.items() if len(s)]
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=_OVER_DATES_COLUMNS))
+
+
+def _over(kind: str, q: Query, model: dict, dates: list[date]) -> pd.DataFrame:
+    # the window and as-of do not change the raw inputs of given dates: one cache entry
+    key_q = q.with_(start=None, end=None, as_of=None)
+    return _over_dates(kind, key_q, health.dump_model(model), tuple(dates),
+                       context.data_version())
+
+
 def mix(q: Query, model: dict, as_of: date) -> pd.DataFrame:
     """Return the band mix over time (health_mix columns) under `model`."""
-    rows = []
-    for d in health.mix_dates_for(q, as_of):
-        s = scored_at(q, model, d)
-        counts = s["band"].value_counts() if len(s) else pd.Series(dtype=int)
-        rows.append({"as_of": d, "accounts": len(s),
-                     **{b: int(counts.get(b, 0)) for b in ("green", "yellow", "red")},
-                     "unscored": int(s["score"].isna().sum()) if len(s) else 0,
-                     "mean_score": float(s["score"].mean()) if len(s) else float("nan"),
-                     "model_version": model["version"]})
-    return pd.DataFrame(rows, columns=health.MIX_COLUMNS)
+    return _over("mix", q, model, health.mix_dates_for(q, as_of))
 
 
 def backtest(q: Query, model: dict, latest: date) -> pd.DataFrame:
     """Return the backtest rows (health_backtest columns) under `model`."""
-    rows = [health.backtest_row(scored_at(q, model, d), d)
-            for d in health.backtest_dates_before(latest)]
-    return health.backtest_frame(rows)
+    return _over("backtest", q, model, health.backtest_dates_before(latest))
+
+
+def scores_over(q: Query, model: dict, as_of: date, in_scope: bool = True) -> pd.DataFrame:
+    """Return every active account's score, band and contributions (`_OVER_DATES_COLUMNS`) at
+    each date of the band mix of the last 12 months to `as_of`; the filtered accounts only
+    unless `in_scope` is False."""
+    s = _over("scores", q, model, health.mix_dates_for(q.with_(start=None), as_of))
+    if in_scope and len(s):
+        s = s[s["in_scope"].astype(bool)].reset_index(drop=True)
+    return s
 
 
 def history(q: Query, model: dict, as_of: date, account_id: str) -> pd.DataFrame:
-    """Return one account's scored rows at each date of the band mix (its health history)."""
-    frames = []
-    for d in health.mix_dates_for(q.with_(start=None), as_of):
-        s = scored_at(q, model, d, in_scope=False)
-        if len(s):
-            frames.append(s[s["account_id"] == account_id])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    """Return one account's scores and contributions at each date of the band mix (its health
+    history; empty when it was active on none of them)."""
+    s = scores_over(q, model, as_of, in_scope=False)
+    return s[s["account_id"] == account_id].reset_index(drop=True) if len(s) else pd.DataFrame()
