@@ -422,8 +422,10 @@ def account_models(raw: pd.DataFrame, model: dict) -> tuple[pd.DataFrame, pd.Dat
     base_w = {k: model["components"].get(k, {}).get("weight", 0.0) for k in COMPONENTS}
     keys = pd.DataFrame({"segment": raw["segment"].fillna("\0"),
                          "stage": raw["lifecycle_stage"].fillna("\0")})
+    # the model of each distinct (segment, stage) pair, then spread to the accounts by position
+    pairs = keys.drop_duplicates().reset_index(drop=True)
     combos = {}
-    for seg, stage in set(map(tuple, keys.to_numpy())):
+    for seg, stage in map(tuple, pairs.to_numpy()):
         w, b, label = dict(base_w), dict(model["bands"]), []
         for group, value, name in (("segments", seg, "segment"),
                                    ("lifecycle_stages", stage, "stage")):
@@ -433,11 +435,16 @@ def account_models(raw: pd.DataFrame, model: dict) -> tuple[pd.DataFrame, pd.Dat
                 b.update(ov.get("bands", {}))
                 label.append(f"{name} {value}")
         combos[(seg, stage)] = (w, b, ", ".join(label))
-    idx = list(map(tuple, keys.to_numpy()))
-    weights = pd.DataFrame([combos[k][0] for k in idx], index=raw.index, columns=list(COMPONENTS))
-    bands = pd.DataFrame([combos[k][1] for k in idx], index=raw.index, columns=["green", "yellow"])
-    labels = pd.Series([combos[k][2] for k in idx], index=raw.index, dtype=object)
-    return weights.astype(float), bands.astype(float), labels
+    pos = keys.merge(pairs.reset_index(names="_pos"), on=["segment", "stage"], how="left")[
+        "_pos"].to_numpy()
+    per_pair = [combos[k] for k in map(tuple, pairs.to_numpy())]
+    w = np.array([[c[0][k] for k in COMPONENTS] for c in per_pair], dtype=float).reshape(-1, 5)
+    b = np.array([[c[1]["green"], c[1]["yellow"]] for c in per_pair], dtype=float).reshape(-1, 2)
+    lab = np.array([c[2] for c in per_pair] or [""], dtype=object)
+    weights = pd.DataFrame(w[pos], index=raw.index, columns=list(COMPONENTS))
+    bands = pd.DataFrame(b[pos], index=raw.index, columns=["green", "yellow"])
+    labels = pd.Series(lab[pos] if len(pos) else [], index=raw.index, dtype=object)
+    return weights, bands, labels
 
 
 def _band(score: pd.Series, bands: pd.DataFrame) -> pd.Series:
@@ -492,10 +499,12 @@ def score_accounts(raw: pd.DataFrame, model: dict, paths: bool = True) -> pd.Dat
 
 def _missing(present: pd.DataFrame, weights: pd.DataFrame) -> pd.Series:
     """Return the components with weight but no data, as 'usage, sentiment' ('' for none)."""
-    miss = ~present & (weights > 0)
-    names = np.array(COMPONENTS, dtype=object)
-    return pd.Series([", ".join(names[row]) for row in miss.to_numpy()], index=present.index,
-                     dtype=object)
+    miss = (~present & (weights > 0)).to_numpy()
+    # one text per combination of missing components (32 at most), picked by a bit code
+    code = (miss * (1 << np.arange(len(COMPONENTS)))).sum(axis=1)
+    texts = np.array([", ".join(c for i, c in enumerate(COMPONENTS) if k >> i & 1)
+                      for k in range(1 << len(COMPONENTS))], dtype=object)
+    return pd.Series(texts[code], index=present.index, dtype=object)
 
 
 def _candidate_inputs(raw: pd.DataFrame, model: dict, need: pd.DataFrame) -> pd.DataFrame:
