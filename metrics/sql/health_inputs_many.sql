@@ -77,20 +77,45 @@ usage_acc AS (
     JOIN usage_accounts AS ua ON ua.account_key = u.account_key
     LEFT JOIN feat AS f ON f.as_of = u.as_of AND f.account_key = u.account_key
 ),
--- the latest NPS answer in each sentiment window, else the latest CSAT answer
-sent AS (
-    SELECT as_of, account_id, survey_type, score, scale, responded_at
+-- the latest NPS answer in each sentiment window, else the latest CSAT answer: per account and
+-- type the latest answer before as-of (an ASOF join, rather than every answer of the window per
+-- as-of), kept when it is inside the window; answers of the same second: the highest id first
+answers AS (
+    SELECT account_id, survey_type, score, scale, responded_at
     FROM (
-        SELECT d.as_of, r.account_id, r.survey_type, r.score, r.scale, r.responded_at,
-               row_number() OVER (PARTITION BY d.as_of, r.account_id
-                                  ORDER BY r.survey_type = 'nps' DESC, r.responded_at DESC,
-                                           r.response_id DESC) AS rn
-        FROM survey_responses AS r
-        JOIN dates AS d
-          ON r.responded_at >= d.sentiment_start_ts AND r.responded_at < d.as_of_ts
-        WHERE r.survey_type IN ('nps', 'csat')
+        SELECT account_id, survey_type, score, scale, responded_at,
+               row_number() OVER (PARTITION BY account_id, survey_type, responded_at
+                                  ORDER BY response_id DESC) AS rn
+        FROM survey_responses
+        WHERE survey_type IN ('nps', 'csat') AND responded_at IS NOT NULL
     )
     WHERE rn = 1
+),
+active_ts AS (
+    SELECT a.as_of, a.account_id, d.as_of_ts, d.sentiment_start_ts
+    FROM active AS a
+    JOIN dates AS d ON d.as_of = a.as_of
+),
+last_nps AS (
+    SELECT a.as_of, a.account_id, r.survey_type, r.score, r.scale, r.responded_at
+    FROM active_ts AS a
+    ASOF JOIN (SELECT * FROM answers WHERE survey_type = 'nps') AS r
+      ON r.account_id = a.account_id AND a.as_of_ts > r.responded_at
+    WHERE r.responded_at >= a.sentiment_start_ts
+),
+last_csat AS (
+    SELECT a.as_of, a.account_id, r.survey_type, r.score, r.scale, r.responded_at
+    FROM active_ts AS a
+    ASOF JOIN (SELECT * FROM answers WHERE survey_type = 'csat') AS r
+      ON r.account_id = a.account_id AND a.as_of_ts > r.responded_at
+    WHERE r.responded_at >= a.sentiment_start_ts
+),
+sent AS (
+    SELECT * FROM last_nps
+    UNION ALL
+    SELECT c.* FROM last_csat AS c
+    WHERE NOT EXISTS (SELECT 1 FROM last_nps AS n
+                      WHERE n.as_of = c.as_of AND n.account_id = c.account_id)
 ),
 sla AS (
     SELECT unnest(CAST($sla_priorities AS VARCHAR[])) AS priority,

@@ -144,6 +144,19 @@ def test_many_dates_on_the_hand_made_book_and_edge_cases(store, insert):
         {"ticket_id": "t4", "account_id": "A", "created_at": datetime(2025, 6, 1),
          "resolved_at": datetime(2026, 3, 1), "priority": "P1"},  # old, resolved on as-of
     ])
+    insert("survey_responses", [  # answers of the same second: the highest id; NPS first
+        {"response_id": "n1", "account_id": "A", "survey_type": "nps", "score": 3, "scale": 11,
+         "responded_at": datetime(2026, 2, 1, 10)},
+        {"response_id": "n2", "account_id": "A", "survey_type": "nps", "score": 9, "scale": 11,
+         "responded_at": datetime(2026, 2, 1, 10)},
+        {"response_id": "c1", "account_id": "A", "survey_type": "csat", "score": 2, "scale": 5,
+         "responded_at": datetime(2026, 2, 20)},
+        # exactly on the first day of the 180-day window of 2026-01-01: counts
+        {"response_id": "n0", "account_id": "A", "survey_type": "nps", "score": 6, "scale": 11,
+         "responded_at": datetime(2025, 7, 5)},
+        {"response_id": "n3", "account_id": "A", "survey_type": "nps", "score": 0, "scale": 11,
+         "responded_at": datetime(2026, 3, 1)},  # on as-of: not before it
+    ])
     insert("subscriptions", [
         {"account_id": "A", "start_date": date(2025, 1, 1), "end_date": date(2026, 2, 28),
          "mrr": 100},
@@ -158,6 +171,9 @@ def test_many_dates_on_the_hand_made_book_and_edge_cases(store, insert):
     a = many[(many["as_of"] == date(2026, 3, 1)) & (many["account_id"] == "A")].iloc[0]
     assert a["open_p1"] == 3 and a["tickets"] == 2 and a["active_users"] == 1
     assert a["mrr_now"] == 150 and a["mrr_base"] == 100
+    assert a["sentiment_type"] == "nps" and a["sentiment_raw"] == 9
+    jan = many[(many["as_of"] == date(2026, 1, 1)) & (many["account_id"] == "A")].iloc[0]
+    assert jan["sentiment_raw"] == 6
     assert sorted(many.loc[many["as_of"] == date(2026, 3, 1), "account_id"]) == ["A", "B"]
 
 
