@@ -605,13 +605,16 @@ def _paths(raw, model, scored, scores, eff, present) -> pd.Series:
     arr = gains.to_numpy(dtype=float)
     has = ~np.isnan(arr).all(axis=1)
     best = np.argmin(np.where(np.isnan(arr), np.inf, arr), axis=1)  # ties: the earlier component
+    # inputs by position (a label lookup per account was most of the scoring time)
+    frm = np.column_stack([raw[cols[c]].to_numpy(dtype=float) for c in COMPONENTS])
+    to = cand[list(COMPONENTS)].to_numpy(dtype=float)
+    out = result.to_numpy(dtype=object, copy=True)
     for i in np.flatnonzero(has):
-        idx = raw.index[i]
-        comp = COMPONENTS[best[i]]
-        frm, to = raw.at[idx, cols[comp]], cand.at[idx, comp]
-        result.at[idx] = {"component": comp, "input": PATH_INPUT[comp],
-                          "from": _plain(frm), "to": _plain(to)}
-    return result
+        k = best[i]
+        comp = COMPONENTS[k]
+        out[i] = {"component": comp, "input": PATH_INPUT[comp],
+                  "from": _plain(frm[i, k]), "to": _plain(to[i, k])}
+    return pd.Series(out, index=raw.index, dtype=object)
 
 
 def _plain(v):
