@@ -4,7 +4,7 @@ the data again), scored with the model being shown (saved or previewed)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -44,7 +44,8 @@ _OVER_DATES_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "mode
 def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
                 ) -> pd.DataFrame:
     """Return, for the as-of `dates` read in one query (`raw_inputs_many`) and scored per date
-    without the path search: the band mix (kind "mix"), the backtest ("backtest"), or every
+    without the path search: per date the band mix and the backtest row (kind "summary":
+    health_mix columns, then the backtest's with its `accounts` as `accounts_scored`), or every
     active account's scores per date ("scores", `_OVER_DATES_COLUMNS`)."""
     model = health.parse_model(model_yaml)
     cur = context.get_store().cursor()
@@ -53,10 +54,10 @@ def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
     finally:
         cur.close()
     scored = health.scored_by_date(raw, model, dates)
-    if kind == "mix":
-        return health.mix_frame(scored, model)
-    if kind == "backtest":
-        return health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])
+    if kind == "summary":  # the band mix and the backtest row of every date
+        bt = health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])
+        return health.mix_frame(scored, model).merge(
+            bt.rename(columns={"accounts": "accounts_scored"}), on="as_of", how="left")
     frames = [s.assign(as_of=d)[_OVER_DATES_COLUMNS] for d, s in scored.items() if len(s)]
     return (pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame(columns=_OVER_DATES_COLUMNS))
@@ -69,14 +70,32 @@ def _over(kind: str, q: Query, model: dict, dates: list[date]) -> pd.DataFrame:
                        context.data_version())
 
 
+def _summary(q: Query, model: dict, as_of: date, latest: date, dates: list[date]
+             ) -> pd.DataFrame:
+    """Return the summary rows of `dates`, read with those of the band mix to `as_of` and of the
+    backtest before `latest` (most dates are in both: the page reads them in one query)."""
+    both = sorted(set(health.mix_dates_for(q, as_of)) | set(health.backtest_dates_before(latest))
+                  | set(dates))
+    s = _over("summary", q, model, both)
+    return s[s["as_of"].isin(dates)].reset_index(drop=True)
+
+
+def _page_as_of(q: Query, latest: date) -> date:
+    """The Health page's as-of: the window's last day capped at the latest data day."""
+    return min(q.end - timedelta(days=1), latest) if q.end else latest
+
+
 def mix(q: Query, model: dict, as_of: date) -> pd.DataFrame:
     """Return the band mix over time (health_mix columns) under `model`."""
-    return _over("mix", q, model, health.mix_dates_for(q, as_of))
+    latest = context.as_of_default() or as_of
+    return _summary(q, model, as_of, latest, health.mix_dates_for(q, as_of))[health.MIX_COLUMNS]
 
 
 def backtest(q: Query, model: dict, latest: date) -> pd.DataFrame:
     """Return the backtest rows (health_backtest columns) under `model`."""
-    return _over("backtest", q, model, health.backtest_dates_before(latest))
+    s = _summary(q, model, _page_as_of(q, latest), latest, health.backtest_dates_before(latest))
+    return s.drop(columns="accounts").rename(columns={"accounts_scored": "accounts"})[
+        health.BACKTEST_COLUMNS].reset_index(drop=True)
 
 
 def scores_over(q: Query, model: dict, as_of: date, in_scope: bool = True) -> pd.DataFrame:
