@@ -40,7 +40,8 @@ _OVER_DATES_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "mode
     f"{c}_{k}" for c in health.COMPONENTS for k in ("score", "contribution")]
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+# a "scores" entry holds every account on 13 dates (tens of MB on 50k accounts): few entries
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
                 ) -> pd.DataFrame:
     """Return, for the as-of `dates` read in one query (`raw_inputs_many`) and scored per date
