@@ -6,6 +6,9 @@
   the saved one.
 - `raw_inputs(cur, q, model)` reads the components' raw inputs with one SQL query
   (`metrics/sql/health_inputs.sql`) for every account active on as-of, from data dated before it.
+  `raw_inputs_many(cur, q, model, dates)` does it for many as-of dates in one query
+  (`health_inputs_many.sql`, the same rows as one `raw_inputs` per date): the band mix and the
+  backtest read their 12-13 dates at once and score each date without the path search.
 - `score_accounts(raw, model)` is pure pandas (vectorised, no per-account loop): component scores,
   re-normalised weights, contributions (they add up to the score), band, next band and the path
   to it. Re-scoring changed raw inputs is how the path is checked.
@@ -322,6 +325,48 @@ def raw_inputs(cur, q: Query, model: dict, as_of: date | None = None) -> pd.Data
     return raw
 
 
+def raw_inputs_many(cur, q: Query, model: dict, dates) -> pd.DataFrame:
+    """Return the raw inputs of every account active on each of `dates`, in one query (SQL
+    `health_inputs_many`): the rows `raw_inputs` returns for each date, one frame ordered by
+    as_of then account_id (same columns, `as_of` a date). Empty frame for no dates."""
+    from metrics.kpis.support import sla_targets
+
+    dates = sorted(set(dates))
+    if not dates:
+        return pd.DataFrame(columns=[*INPUT_COLUMNS, "as_of"])
+    c = model["components"]
+    get = lambda comp, key: c.get(comp, {}).get(key, PARAMS[comp][key][0])  # noqa: E731
+    targets, other = sla_targets(q)
+    params = {
+        "as_of_dates": dates,
+        "usage_days": int(model["window_days"]),
+        "top_features": int(get("adoption", "top_features")),
+        "sentiment_days": int(get("sentiment", "days")),
+        "support_days": int(get("support", "days")),
+        "financial_days": int(get("financial", "days")),
+        "outcome_days": OUTCOME_DAYS,
+        "sla_priorities": list(targets),
+        "sla_hours": [float(v) for v in targets.values()],
+        "sla_other": float(other),
+        **dimensions.scope_params(cur, q),
+        **dimensions.dimension_params(dimensions.resolve_dimension(cur, None, "health", None)),
+    }
+    raw = run_sql(cur, "health_inputs_many", params)
+    raw["as_of"] = pd.to_datetime(raw["as_of"]).dt.date
+    return raw
+
+
+def scored_by_date(raw: pd.DataFrame, model: dict, dates, paths: bool = False
+                   ) -> dict[date, pd.DataFrame]:
+    """Return {as_of: score_accounts(rows of that as_of)} for each of `dates` from a
+    `raw_inputs_many` frame (an empty frame for a date without active accounts). Each date is
+    scored on its own: segment percentiles compare accounts on the same as-of."""
+    parts = dict(iter(raw.groupby("as_of", sort=True))) if len(raw) else {}
+    empty = raw.iloc[0:0]
+    return {d: score_accounts(parts.get(d, empty).reset_index(drop=True), model, paths=paths)
+            for d in dates}
+
+
 # ---------------------------------------------------------------------------------------------
 # Scoring (pure pandas)
 
@@ -377,8 +422,10 @@ def account_models(raw: pd.DataFrame, model: dict) -> tuple[pd.DataFrame, pd.Dat
     base_w = {k: model["components"].get(k, {}).get("weight", 0.0) for k in COMPONENTS}
     keys = pd.DataFrame({"segment": raw["segment"].fillna("\0"),
                          "stage": raw["lifecycle_stage"].fillna("\0")})
+    # the model of each distinct (segment, stage) pair, then spread to the accounts by position
+    pairs = keys.drop_duplicates().reset_index(drop=True)
     combos = {}
-    for seg, stage in set(map(tuple, keys.to_numpy())):
+    for seg, stage in map(tuple, pairs.to_numpy()):
         w, b, label = dict(base_w), dict(model["bands"]), []
         for group, value, name in (("segments", seg, "segment"),
                                    ("lifecycle_stages", stage, "stage")):
@@ -388,11 +435,16 @@ def account_models(raw: pd.DataFrame, model: dict) -> tuple[pd.DataFrame, pd.Dat
                 b.update(ov.get("bands", {}))
                 label.append(f"{name} {value}")
         combos[(seg, stage)] = (w, b, ", ".join(label))
-    idx = list(map(tuple, keys.to_numpy()))
-    weights = pd.DataFrame([combos[k][0] for k in idx], index=raw.index, columns=list(COMPONENTS))
-    bands = pd.DataFrame([combos[k][1] for k in idx], index=raw.index, columns=["green", "yellow"])
-    labels = pd.Series([combos[k][2] for k in idx], index=raw.index, dtype=object)
-    return weights.astype(float), bands.astype(float), labels
+    pos = keys.merge(pairs.reset_index(names="_pos"), on=["segment", "stage"], how="left")[
+        "_pos"].to_numpy()
+    per_pair = [combos[k] for k in map(tuple, pairs.to_numpy())]
+    w = np.array([[c[0][k] for k in COMPONENTS] for c in per_pair], dtype=float).reshape(-1, 5)
+    b = np.array([[c[1]["green"], c[1]["yellow"]] for c in per_pair], dtype=float).reshape(-1, 2)
+    lab = np.array([c[2] for c in per_pair] or [""], dtype=object)
+    weights = pd.DataFrame(w[pos], index=raw.index, columns=list(COMPONENTS))
+    bands = pd.DataFrame(b[pos], index=raw.index, columns=["green", "yellow"])
+    labels = pd.Series(lab[pos] if len(pos) else [], index=raw.index, dtype=object)
+    return weights, bands, labels
 
 
 def _band(score: pd.Series, bands: pd.DataFrame) -> pd.Series:
@@ -401,14 +453,16 @@ def _band(score: pd.Series, bands: pd.DataFrame) -> pd.Series:
     return pd.Series(band, index=score.index, dtype=object).where(score.notna(), None)
 
 
-def score_accounts(raw: pd.DataFrame, model: dict) -> pd.DataFrame:
+def score_accounts(raw: pd.DataFrame, model: dict, paths: bool = True) -> pd.DataFrame:
     """Return `raw` with the health of every account.
 
     Added columns: `<c>_score`, `<c>_weight` (as set), `<c>_effective_weight` (re-normalised
     over the components with data: w′ᵢ = wᵢ ÷ Σ_present wⱼ), `<c>_contribution` (w′ᵢ × scoreᵢ,
     null without data), score (Σ contributions, null when no component has data), band, green,
     yellow (the thresholds applied), override, model_version, missing (components without data),
-    next_band and path_to_next_band ({component, input, from, to} or null)."""
+    next_band and path_to_next_band ({component, input, from, to} or null; all null when
+    `paths` is False: the band mix and the backtest need scores and bands only, and the path
+    search is most of the scoring time)."""
     out = raw.copy()
     if raw.empty:
         for col in HEALTH_COLUMNS + ["missing", "override", "green", "yellow"]:
@@ -438,16 +492,19 @@ def score_accounts(raw: pd.DataFrame, model: dict) -> pd.DataFrame:
     out["missing"] = _missing(present, weights)
     nxt = out["band"].map({"red": "yellow", "yellow": "green"})
     out["next_band"] = nxt.where(nxt.notna(), None)
-    out["path_to_next_band"] = _paths(raw, model, out, scores, eff, present)
+    out["path_to_next_band"] = (_paths(raw, model, out, scores, eff, present) if paths
+                                 else pd.Series([None] * len(raw), index=raw.index, dtype=object))
     return out
 
 
 def _missing(present: pd.DataFrame, weights: pd.DataFrame) -> pd.Series:
     """Return the components with weight but no data, as 'usage, sentiment' ('' for none)."""
-    miss = ~present & (weights > 0)
-    names = np.array(COMPONENTS, dtype=object)
-    return pd.Series([", ".join(names[row]) for row in miss.to_numpy()], index=present.index,
-                     dtype=object)
+    miss = (~present & (weights > 0)).to_numpy()
+    # one text per combination of missing components (32 at most), picked by a bit code
+    code = (miss * (1 << np.arange(len(COMPONENTS)))).sum(axis=1)
+    texts = np.array([", ".join(c for i, c in enumerate(COMPONENTS) if k >> i & 1)
+                      for k in range(1 << len(COMPONENTS))], dtype=object)
+    return pd.Series(texts[code], index=present.index, dtype=object)
 
 
 def _candidate_inputs(raw: pd.DataFrame, model: dict, need: pd.DataFrame) -> pd.DataFrame:
@@ -548,13 +605,16 @@ def _paths(raw, model, scored, scores, eff, present) -> pd.Series:
     arr = gains.to_numpy(dtype=float)
     has = ~np.isnan(arr).all(axis=1)
     best = np.argmin(np.where(np.isnan(arr), np.inf, arr), axis=1)  # ties: the earlier component
+    # inputs by position (a label lookup per account was most of the scoring time)
+    frm = np.column_stack([raw[cols[c]].to_numpy(dtype=float) for c in COMPONENTS])
+    to = cand[list(COMPONENTS)].to_numpy(dtype=float)
+    out = result.to_numpy(dtype=object, copy=True)
     for i in np.flatnonzero(has):
-        idx = raw.index[i]
-        comp = COMPONENTS[best[i]]
-        frm, to = raw.at[idx, cols[comp]], cand.at[idx, comp]
-        result.at[idx] = {"component": comp, "input": PATH_INPUT[comp],
-                          "from": _plain(frm), "to": _plain(to)}
-    return result
+        k = best[i]
+        comp = COMPONENTS[k]
+        out[i] = {"component": comp, "input": PATH_INPUT[comp],
+                  "from": _plain(frm[i, k]), "to": _plain(to[i, k])}
+    return pd.Series(out, index=raw.index, dtype=object)
 
 
 def _plain(v):
@@ -690,10 +750,9 @@ def health_backtest(cur, q: Query) -> pd.DataFrame:
 
     Columns: as_of, accounts, churners, auc, red_lift, churned_mrr_flagged."""
     model = model_for(q)
-    rows = []
-    for d in backtest_dates(cur, q):
-        rows.append(backtest_row(score_accounts(raw_inputs(cur, q, model, as_of=d), model), d))
-    return backtest_frame(rows)
+    dates = backtest_dates(cur, q)
+    scored = scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates)
+    return backtest_frame([backtest_row(scored[d], d) for d in dates])
 
 
 def mix_dates(cur, q: Query) -> list[date]:
@@ -722,9 +781,15 @@ def health_mix(cur, q: Query) -> pd.DataFrame:
 
     Columns: as_of, accounts, green, yellow, red, unscored, mean_score, model_version."""
     model = model_for(q)
+    dates = mix_dates(cur, q)
+    return mix_frame(scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates), model)
+
+
+def mix_frame(scored: dict[date, pd.DataFrame], model: dict) -> pd.DataFrame:
+    """Return the band mix (health_mix columns) of the scored accounts of each as-of date
+    ({as_of: score_accounts frame}, in date order), the in-scope accounts only."""
     rows = []
-    for d in mix_dates(cur, q):
-        s = score_accounts(raw_inputs(cur, q, model, as_of=d), model)
+    for d, s in scored.items():
         s = s[s["in_scope"].astype(bool)] if len(s) else s
         counts = s["band"].value_counts() if len(s) else {}
         rows.append({"as_of": d, "accounts": len(s),

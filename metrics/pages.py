@@ -66,7 +66,8 @@ PAGES: dict[str, list[tuple]] = {
         ("metric", "account_usage", {"days": 30}),
     ],
     # dashboard/views/health.py: today's scores, the band mix over time, the backtest (the page
-    # reads the same raw inputs per as-of date through `health_inputs` and scores them in pandas)
+    # reads today's raw inputs through `health_inputs` and those of the mix and backtest dates in
+    # one `health_inputs_many` query, and scores them in pandas)
     "health": [
         ("sql", "filter_values", {}),
         ("metric", "health_accounts"),

@@ -403,6 +403,8 @@ _SATISFACTION_DEFS = (
 
 # Health page (metrics/health.py; model file metrics/health_model.yaml)
 _HEALTH_SQL = ("health_inputs", "account_scope")
+# the band mix and the backtest read the inputs of all their as-of dates in one query
+_HEALTH_MANY_SQL = ("health_inputs_many", "account_scope")
 _HEALTH_FORMULA = (
     "component scores 0–100 (usage, adoption, sentiment, support, financial) from data "
     "dated before as-of; w′ᵢ = wᵢ ÷ Σ_present wⱼ over the components with data; "
@@ -463,7 +465,7 @@ _HEALTH_DEFS = (
         definition="Accounts per health band at the start of each month of the window and at "
         "as-of, with the mean score.",
         formula=_HEALTH_FORMULA,
-        sql=_HEALTH_SQL,
+        sql=_HEALTH_MANY_SQL,
         fn=health.health_mix,
         columns=tuple(health.MIX_COLUMNS),
         headline="green",
@@ -495,7 +497,7 @@ _HEALTH_DEFS = (
         formula="auc = P(score of a churner < score of a non-churner), ties ½; red_lift = churn "
         "rate of red ÷ overall churn rate; churned_mrr_flagged = MRR at as-of of churners that "
         "were red or yellow ÷ MRR of all churners; outcome = churned within 90 days of as-of",
-        sql=_HEALTH_SQL,
+        sql=_HEALTH_MANY_SQL,
         fn=health.health_backtest,
         columns=tuple(health.BACKTEST_COLUMNS),
         headline="auc",

@@ -35,8 +35,7 @@ if "ac_owner" not in st.session_state:  # "my accounts" comes from the URL the f
         "csm") in owners else ALL
 
 scored = hd.scored_at(q, model, as_of)
-trend = pd.concat([hd.scored_at(q, model, d)[["account_id", "score"]].assign(as_of=d)
-                   for d in health.mix_dates_for(q.with_(start=None), as_of)])
+trend = hd.scores_over(q, model, as_of)[["account_id", "score", "as_of"]]
 spark = trend.sort_values("as_of").groupby("account_id")["score"].apply(
     lambda s: [None if v != v else round(v, 1) for v in s])
 table = book.merge(scored[["account_id", "score", "band"]], on="account_id", how="left")
