@@ -155,7 +155,7 @@ _DEFS = (
         "(or as-of).",
         formula="MRR(d) = Σ mrr of subscriptions with start_date ≤ d < end_date (open when "
         "end_date is empty); accounts = accounts with MRR > 0; arpa = mrr ÷ accounts",
-        sql=("mrr",) + _SCOPE,
+        sql=("mrr", "scoped_subscriptions") + _SCOPE,
         fn=revenue.mrr,
         columns=tuple(revenue.MRR_COLUMNS),
         headline="mrr",
@@ -167,7 +167,7 @@ _DEFS = (
         direction="up",
         definition="Average MRR per paying account on the period's last day (or as-of).",
         formula="arpa = MRR ÷ paying accounts on the same day (accounts with MRR > 0)",
-        sql=("mrr",) + _SCOPE,
+        sql=("mrr", "scoped_subscriptions") + _SCOPE,
         fn=revenue.mrr,
         columns=tuple(revenue.MRR_COLUMNS),
         headline="arpa",
@@ -507,7 +507,7 @@ _HEALTH_DEFS = (
 )
 
 # Retention & revenue page: MRR movements, revenue churn, NRR/GRR, LTV, quick ratio.
-_MRR_SQL = ("mrr_movements",) + _SCOPE + ("eval_days",)
+_MRR_SQL = ("mrr_movements", "scoped_subscriptions") + _SCOPE + ("eval_days",)
 _RETENTION_DEFS = (
     MetricDef(
         name="mrr_movements",
@@ -566,7 +566,7 @@ _RETENTION_DEFS = (
         formula="base day = last day of the period ending 12 months earlier; nrr = Σ current "
         "MRR of accounts paying on the base day ÷ Σ their base MRR; grr caps each account at "
         "its base MRR",
-        sql=("nrr",) + _SCOPE + ("eval_days",),
+        sql=("nrr", "scoped_subscriptions") + _SCOPE + ("eval_days",),
         fn=retention.nrr,
         columns=tuple(retention.NRR_COLUMNS),
         headline="nrr",
@@ -583,7 +583,7 @@ _RETENTION_DEFS = (
         "as a share of their MRR then (expansion left out).",
         formula="grr = Σ min(current MRR, base MRR) over accounts paying on the base day (last "
         "day of the period ending 12 months earlier) ÷ Σ base MRR",
-        sql=("nrr",) + _SCOPE + ("eval_days",),
+        sql=("nrr", "scoped_subscriptions") + _SCOPE + ("eval_days",),
         fn=retention.nrr,
         columns=tuple(retention.NRR_COLUMNS),
         headline="grr",
@@ -599,7 +599,7 @@ _RETENTION_DEFS = (
         "6 complete months.",
         formula="ltv = arpa × gross_margin ÷ churn_rate, churn_rate = Σ C_start ÷ Σ S over the "
         "6 complete months up to the period; null when no churn was observed",
-        sql=("mrr", "logo_churn") + _SCOPE,
+        sql=("mrr", "scoped_subscriptions", "logo_churn") + _SCOPE,
         fn=retention.ltv,
         columns=tuple(retention.LTV_COLUMNS),
         headline="ltv",

@@ -7,18 +7,8 @@ WITH
 ,
 -- @include period_grid
 ,
--- subscriptions of accounts in scope; orphans (account missing) only when no filter is active
-subs AS (
-    SELECT
-        s.account_id,
-        s.start_date,
-        s.end_date,
-        s.mrr,
-        CASE $dim WHEN 'account_id' THEN s.account_id ELSE sc.grp END AS grp
-    FROM subscriptions AS s
-    LEFT JOIN scope AS sc ON sc.account_id = s.account_id
-    WHERE sc.account_id IS NOT NULL OR NOT $filtered
-),
+-- @include scoped_subscriptions
+,
 -- changes per account and day: mrr and number of active subscriptions
 changes AS (
     SELECT account_id, grp, day, sum(delta) AS delta, sum(n_subs) AS n_subs

@@ -22,18 +22,8 @@ pts AS (
         coalesce(lag(day) OVER (ORDER BY period), CAST($base_end AS DATE) - 1) AS prev_day
     FROM evals
 ),
--- subscriptions of accounts in scope; orphans (account missing) only when no filter is active
-subs AS (
-    SELECT
-        s.account_id,
-        s.start_date,
-        s.end_date,
-        s.mrr,
-        CASE $dim WHEN 'account_id' THEN s.account_id ELSE sc.grp END AS grp
-    FROM subscriptions AS s
-    LEFT JOIN scope AS sc ON sc.account_id = s.account_id
-    WHERE sc.account_id IS NOT NULL OR NOT $filtered
-),
+-- @include scoped_subscriptions
+,
 -- the first day each account paid anything (subscriptions are active on their start_date)
 first_paying AS (
     SELECT account_id, min(start_date) AS first_day
