@@ -507,13 +507,7 @@ def _load_clean(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, prog
             progress(0.6, "writing")
             res.rows_in_file = res.rows_loaded = int(n)
             res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])
-            _orphans(cur, res, t, clean=True)
-            rollup.refresh_after_load(cur, t, res.mode, t)
-            bump_data_version(cur)
-            res.outcome = "loaded"
-            res.message = _summary(res)
-            _record(cur, res, who[0], who[1], in_tx=True)
-            cur.execute("COMMIT")
+            _commit_load(cur, res, t, t, who, clean=True)
             committed = True
         finally:
             if not committed:
@@ -591,13 +585,7 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
                     f"NULLIF(trim(_x_{stage_col}), '') FROM typed WHERE {keep}",
                     {"h": header},
                 )
-            _orphans(cur, res, t)
-            rollup.refresh_after_load(cur, t, res.mode, "typed")
-            bump_data_version(cur)
-            res.outcome = "loaded_with_rejects" if res.rows_rejected else "loaded"
-            res.message = _summary(res)
-            _record(cur, res, who[0], who[1], in_tx=True)
-            cur.execute("COMMIT")
+            _commit_load(cur, res, t, "typed", who)
             committed = True
         finally:
             if not committed:
@@ -606,12 +594,20 @@ def _write(cur, plan: _Plan, res: LoadResult, has_errors: bool, who: tuple) -> N
                 except duckdb.Error:
                     pass
                 res.load_id = None
-    try:
-        cur.execute("CHECKPOINT")
-    except duckdb.Error:
-        # Committed already; another session's open write transaction blocks the checkpoint,
-        # and DuckDB checkpoints (or replays the WAL) later. The load still succeeded.
-        pass
+    _checkpoint(cur)
+
+
+def _commit_load(cur, res: LoadResult, t: str, rows_table: str, who: tuple,
+                 clean: bool = False) -> None:
+    """Finish a load inside its transaction: report orphans, refresh the rollups from
+    `rows_table` (the load's rows), bump the data version, record the load and COMMIT."""
+    _orphans(cur, res, t, clean=clean)
+    rollup.refresh_after_load(cur, t, res.mode, rows_table)
+    bump_data_version(cur)
+    res.outcome = "loaded_with_rejects" if res.rows_rejected else "loaded"
+    res.message = _summary(res)
+    _record(cur, res, who[0], who[1], in_tx=True)
+    cur.execute("COMMIT")
 
 
 def _orphans(cur, res: LoadResult, t: str, clean: bool = False) -> None:
