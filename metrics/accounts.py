@@ -14,13 +14,23 @@ import pandas as pd
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, col, dtypes
 
-BOOK_COLUMNS = {
-    "account_id": "object", "name": "object", "segment": "object", "plan": "object",
-    "csm_owner": "object", "lifecycle_stage": "object", "mrr": "float64",
-    "last_nps": "float64", "last_nps_date": "object", "open_tickets": "int64",
-    "renewal_date": "object",
-}
+BOOK_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("plan", "object", "Plan", "text", None),
+    col("csm_owner", "object", "CSM", "text", None),
+    col("lifecycle_stage", "object", "Lifecycle stage", "text", None),
+    col("mrr", "float64", "MRR", "USD", "up", "MRR on as-of"),
+    col("last_nps", "float64", "Latest NPS answer", "score", None, "0–10"),
+    col("last_nps_date", "object", "Latest NPS answer on", "date", None),
+    col("open_tickets", "int64", "Open tickets", "tickets", "down",
+        "created in the period and not resolved by as-of"),
+    col("renewal_date", "object", "Renewal date", "date", None),
+)
+BOOK_COLUMNS = dtypes(BOOK_COLS)
 TEAM_COLUMNS = ["csm_owner", "accounts", "mrr", "green", "yellow", "red", "mean_score", "nrr",
                 "logo_churn", "nps", "nps_responses", "at_risk_renewals", "at_risk_mrr"]
 RENEWAL_DAYS = 90  # a red or yellow account renewing within this many days is an at-risk renewal
@@ -91,3 +101,22 @@ def team_view(book: pd.DataFrame, scored: pd.DataFrame, nrr: pd.DataFrame,
     out["nps_responses"] = by_owner(nps, "responses").reindex(out.index).fillna(0).astype(int)
     out = out.reset_index().rename(columns={"index": "csm_owner"})
     return out[TEAM_COLUMNS].sort_values("mrr", ascending=False).reset_index(drop=True)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="account_book",
+        label="Book of business",
+        definition="Per active account: MRR, latest NPS answer, open tickets and renewal date.",
+        formula=(
+            "MRR on as-of; latest NPS answer up to as-of; tickets created and not resolved by the "
+            "end of as-of"
+        ),
+        fn=account_book,
+        cols=BOOK_COLS,
+        headline="mrr",
+        query="account_book",
+        periods=False,
+    ),
+)

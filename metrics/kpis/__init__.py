@@ -38,6 +38,18 @@ def load_sql(name: str) -> str:
     return _INCLUDE.sub(lambda m: load_sql(m.group(1)).strip(), text)
 
 
+@cache
+def sql_files(name: str) -> tuple[str, ...]:
+    """Return `name` and the fragments its `-- @include` lines bring in, depth first, each once
+    (the files "show the math" lists, derived from the SQL itself)."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise ValueError(f"bad SQL file name {name!r}")
+    out = [name]
+    for inc in _INCLUDE.findall((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")):
+        out.extend(f for f in sql_files(inc) if f not in out)
+    return tuple(out)
+
+
 def sql_params(sql: str) -> set[str]:
     """Return the `$name` parameters a query uses (comments ignored)."""
     return set(_PARAM.findall(_COMMENT.sub("", sql)))

@@ -15,20 +15,41 @@ from scipy import optimize, special
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 TIME_UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375}
 HORIZON_DEFAULT = 52.0  # time units (a year of weeks)
 ANNUAL_DISCOUNT_DEFAULT = 0.10  # when --discount-rate is not given: 10% a year, per unit
-CLV_MODEL_COLUMNS = {
-    "r": "float64", "alpha": "float64", "a": "float64", "b": "float64", "loglik": "float64",
-    "p": "float64", "q": "float64", "v": "float64", "customers": "int64",
-    "repeat_customers": "int64",
-}
-CLV_COLUMNS = {
-    "account_id": "object", "frequency": "int64", "recency": "float64", "T": "float64",
-    "monetary": "float64", "p_alive": "float64", "expected_purchases": "float64",
-    "expected_avg_value": "float64", "clv": "float64",
-}
+CLV_MODEL_COLS = (
+    col("r", "float64", "r", "number", None, "BG/NBD purchase-rate shape"),
+    col("alpha", "float64", "α", "number", None, "BG/NBD purchase-rate scale"),
+    col("a", "float64", "a", "number", None, "BG/NBD dropout parameter a"),
+    col("b", "float64", "b", "number", None, "BG/NBD dropout parameter b"),
+    col("loglik", "float64", "Log-likelihood", "number", None,
+        "log-likelihood of the fitted BG/NBD model"),
+    col("p", "float64", "p", "number", None, "Gamma-Gamma shape p"),
+    col("q", "float64", "q", "number", None, "Gamma-Gamma shape q"),
+    col("v", "float64", "v", "number", None, "Gamma-Gamma scale v"),
+    col("customers", "int64", "Customers", "accounts", None, "accounts in the fit"),
+    col("repeat_customers", "int64", "Repeat customers", "accounts", "up"),
+)
+CLV_MODEL_COLUMNS = dtypes(CLV_MODEL_COLS)
+CLV_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("frequency", "int64", "Frequency", "number", None, "repeat purchase days"),
+    col("recency", "float64", "Recency", "number", None,
+        "last − first purchase day, in time units"),
+    col("T", "float64", "Customer age (T)", "number", None,
+        "as-of − first purchase day, in time units"),
+    col("monetary", "float64", "Monetary value", "USD", None,
+        "mean amount of the repeat purchase days"),
+    col("p_alive", "float64", "P(alive)", "fraction", "up"),
+    col("expected_purchases", "float64", "Expected purchases", "orders", "up", "over the horizon"),
+    col("expected_avg_value", "float64", "Expected order value", "USD", "up",
+        "Gamma-Gamma conditional mean spend"),
+    col("clv", "float64", "CLV", "USD", "up"),
+)
+CLV_COLUMNS = dtypes(CLV_COLS)
 
 
 def time_unit(q: Query) -> tuple[str, float]:
@@ -265,11 +286,17 @@ def clv(cur, q: Query) -> pd.DataFrame:
 
 
 LIFESPAN_YEARS_DEFAULT = 3.0
-CLV_SIMPLE_COLUMNS = {
-    "customers": "int64", "orders": "int64", "revenue": "float64",
-    "avg_order_value": "float64", "orders_per_customer_year": "float64",
-    "lifespan_years": "float64", "clv": "float64",
-}
+CLV_SIMPLE_COLS = (
+    col("customers", "int64", "Ordering customers", "accounts", "up"),
+    col("orders", "int64", "Orders", "orders", "up"),
+    col("revenue", "float64", "Revenue", "USD", "up"),
+    col("avg_order_value", "float64", "Average order value", "USD", "up"),
+    col("orders_per_customer_year", "float64", "Orders per customer-year", "number", "up"),
+    col("lifespan_years", "float64", "Lifespan (years)", "number", None,
+        "expected lifespan in years (a setting)"),
+    col("clv", "float64", "CLV", "USD", "up"),
+)
+CLV_SIMPLE_COLUMNS = dtypes(CLV_SIMPLE_COLS)
 
 
 def clv_simple(cur, q: Query) -> pd.DataFrame:
@@ -309,3 +336,79 @@ def clv_simple(cur, q: Query) -> pd.DataFrame:
     out["clv"] = (out["avg_order_value"] * out["orders_per_customer_year"] * years).astype(
         "float64")
     return out.reset_index(drop=True)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="clv_model",
+        label="Customer value model",
+        definition=(
+            "BG/NBD purchase and Gamma-Gamma spend models fitted by maximum likelihood on the "
+            "orders as of a date."
+        ),
+        formula=(
+            "per account: frequency = repeat purchase days, recency = last − first purchase day, T "
+            "= as-of − first purchase day (in time units); BG/NBD (r, α, a, b) and Gamma-Gamma (p, "
+            "q, v on frequency > 0) maximise the log-likelihood (scipy)"
+        ),
+        fn=clv_model,
+        cols=CLV_MODEL_COLS,
+        headline="loglik",
+        query="clv_summary",
+        denominator="customers",
+        setting_specs=(
+            SettingSpec("time_unit", "choice", "week",
+                        "time unit of the model (1, 7 or 30.4375 days)", ("day", "week", "month")),
+        ),
+        periods=False,
+    ),
+    MetricSpec(
+        name="clv",
+        label="Predicted customer value",
+        definition=(
+            "Per account: probability of being alive, expected purchases and order value over the "
+            "horizon, and the discounted customer lifetime value."
+        ),
+        formula=(
+            "clv = Σ_{t=1..H} (E[Y(t)] − E[Y(t−1)]) × E[M | x, m] ÷ (1 + d)^t; P(alive) "
+            "and E[Y(t)] "
+            "from BG/NBD, E[M] = p(v + x·m) ÷ (p·x + q − 1) from Gamma-Gamma"
+        ),
+        fn=clv,
+        cols=CLV_COLS,
+        headline="clv",
+        query="clv_summary",
+        setting_specs=(
+            SettingSpec("time_unit", "choice", "week",
+                        "time unit of the model (1, 7 or 30.4375 days)", ("day", "week", "month")),
+            SettingSpec("horizon", "float", 52.0,
+                        "horizon in time units"),
+            SettingSpec("discount_rate", "float", None,
+                        "discount rate per time unit (none: no discount)"),
+        ),
+        periods=False,
+    ),
+    MetricSpec(
+        name="clv_simple",
+        label="Simple CLV (orders)",
+        definition=(
+            "Classic order-based customer lifetime value per group: average order value times "
+            "orders per customer per year times the expected lifespan."
+        ),
+        formula=(
+            "clv = (revenue ÷ orders) × (orders ÷ ordering customers ÷ window years) × "
+            "lifespan_years (default 3); window up to as-of"
+        ),
+        fn=clv_simple,
+        cols=CLV_SIMPLE_COLS,
+        headline="clv",
+        query="clv_simple",
+        denominator="customers",
+        setting_specs=(
+            SettingSpec("lifespan_years", "float", 3.0,
+                        "expected customer lifespan in years"),
+        ),
+        periods=False,
+    ),
+)

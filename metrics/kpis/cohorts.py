@@ -9,19 +9,22 @@ import pandas as pd
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 BASES = ("subscriptions", "orders", "usage")
 BASIS_TABLES = {"subscriptions": ("subscriptions",), "orders": ("orders",),
                 "usage": ("usage_events",)}
-COHORT_COLUMNS = {
-    "cohort": "object",
-    "period_number": "int64",
-    "cohort_size": "int64",
-    "retained": "int64",
-    "retention": "float64",
-    "revenue_retention": "float64",
-    "partial": "bool",
-}
+COHORT_COLS = (
+    col("cohort", "object", "Cohort", "date", None, "month of first activity"),
+    col("period_number", "int64", "Months since cohort", "number", None),
+    col("cohort_size", "int64", "Cohort size", "accounts", None),
+    col("retained", "int64", "Retained", "accounts", "up"),
+    col("retention", "float64", "Retention", "fraction", "up", "retained ÷ cohort_size"),
+    col("revenue_retention", "float64", "Revenue retention", "rate", "up",
+        "cohort MRR in month k ÷ in month 0"),
+    col("partial", "bool", "Partial", "flag", None, "the month containing as-of: not complete yet"),
+)
+COHORT_COLUMNS = dtypes(COHORT_COLS)
 
 
 def basis(q: Query) -> str:
@@ -94,3 +97,33 @@ def cohort_accounts(cur, q: Query, cohort: str, period_number: int) -> pd.DataFr
     out["cohort"] = c
     return out[["account_id", "name", "segment", "cohort", "retained"]].sort_values(
         ["retained", "account_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="cohort_retention",
+        label="Cohort retention",
+        definition=(
+            "Share of each cohort (month of first activity) still active k months later, with "
+            "revenue retention for subscriptions."
+        ),
+        formula=(
+            "cohort = month of first MRR > 0 / order / usage event (basis); retention = accounts "
+            "active in month k ÷ cohort_size; revenue_retention = cohort MRR on month k's last day "
+            "÷ cohort MRR on month 0's last day"
+        ),
+        fn=cohort_retention,
+        cols=COHORT_COLS,
+        headline="retention",
+        query="cohort_retention",
+        numerator="retained",
+        denominator="cohort_size",
+        setting_specs=(
+            SettingSpec("basis", "choice", "subscriptions",
+                        "what makes an account active in a month",
+                        ("subscriptions", "orders", "usage")),
+        ),
+        periods=False,
+    ),
+)

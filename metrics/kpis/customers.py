@@ -6,18 +6,24 @@ import pandas as pd
 
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 RETENTION_FORMULAS = ("standard", "classic")
 
-LOGO_CHURN_COLUMNS = {
-    "customers_start": "int64",
-    "new_customers": "int64",
-    "churned_customers": "int64",
-    "customers_end": "int64",
-    "churn_rate": "float64",
-    "retention_rate": "float64",
-    "retention_rate_classic": "float64",
-}
+LOGO_CHURN_COLS = (
+    col("customers_start", "int64", "Customers at start", "customers", "up",
+        "active on the previous period's last day"),
+    col("new_customers", "int64", "New customers", "customers", "up", "signup_date in the period"),
+    col("churned_customers", "int64", "Churned customers", "customers", "down",
+        "churn_date in the period"),
+    col("customers_end", "int64", "Customers at end", "customers", "up",
+        "active on the period's last day (or as-of)"),
+    col("churn_rate", "float64", "Churn rate", "fraction", "down", target_grain="month"),
+    col("retention_rate", "float64", "Retention rate", "fraction", "up", "(S − C_start) ÷ S"),
+    col("retention_rate_classic", "float64", "Retention rate (classic)", "fraction", "up",
+        "(E − N) ÷ S"),
+)
+LOGO_CHURN_COLUMNS = dtypes(LOGO_CHURN_COLS)
 
 
 def retention_formula(q: Query) -> str:
@@ -48,3 +54,34 @@ def logo_churn(cur, q: Query) -> pd.DataFrame:
         return empty_frame(LOGO_CHURN_COLUMNS, dim)
     raw = run_sql(cur, "logo_churn", frame.params)
     return finish(raw, LOGO_CHURN_COLUMNS, dim)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="logo_churn",
+        label="Logo churn",
+        definition="Share of the customers active at the start of the period who churned in it.",
+        formula=(
+            "churn_rate = C_start ÷ S (C_start: churned who were among the S customers active on "
+            "the previous period's last day); retention_rate = (S − C_start) ÷ S; "
+            "retention_rate_classic = (E − N) ÷ S; S + N − C = E"
+        ),
+        fn=logo_churn,
+        cols=LOGO_CHURN_COLS,
+        headline="churn_rate",
+        query="logo_churn",
+        denominator="customers_start",
+        setting_specs=(
+            SettingSpec("retention_formula", "choice", "standard",
+                        "standard (S − C_start) ÷ S, or the textbook (E − N) ÷ S",
+                        ("standard", "classic")),
+        ),
+        setting_columns={
+            "retention_formula": {
+                "standard": "retention_rate",
+                "classic": "retention_rate_classic",
+            },
+        },
+    ),
+)

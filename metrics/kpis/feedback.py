@@ -15,34 +15,40 @@ from metrics import stats, themes
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.kpis.satisfaction import nps_basis
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
-NPS_THEMES_COLUMNS = {
-    "theme": "object",
-    "responses": "int64",
-    "share": "float64",
-    "nps": "float64",
-    "impact": "float64",
-}
-NPS_DISTRIBUTION_COLUMNS = {
-    "score": "int64",
-    "category": "object",
-    "responses": "int64",
-    "share": "float64",
-}
-NPS_COMMENTS_COLUMNS = {
-    "response_id": "object",
-    "responded_at": "datetime64[us]",
-    "account_id": "object",
-    "account_name": "object",
-    "segment": "object",
-    "respondent": "object",
-    "score": "int64",
-    "category": "object",
-    "touchpoint": "object",
-    "comment": "object",
-    "themes": "object",
-    "matching": "int64",
-}
+NPS_THEMES_COLS = (
+    col("theme", "object", "Theme", "text", None),
+    col("responses", "int64", "Responses", "responses", "up"),
+    col("share", "float64", "Share", "fraction", None, "theme responses ÷ all responses"),
+    col("nps", "float64", "NPS of the theme", "points", "up"),
+    col("impact", "float64", "Impact on NPS", "points", None,
+        "NPS of all − NPS of all without the theme's responses"),
+)
+NPS_THEMES_COLUMNS = dtypes(NPS_THEMES_COLS)
+NPS_DISTRIBUTION_COLS = (
+    col("score", "int64", "Score", "score", None, "0–10"),
+    col("category", "object", "Category", "text", None, "promoter, passive or detractor"),
+    col("responses", "int64", "Responses", "responses", "up"),
+    col("share", "float64", "Share", "fraction", None, "responses with the score ÷ all responses"),
+)
+NPS_DISTRIBUTION_COLUMNS = dtypes(NPS_DISTRIBUTION_COLS)
+NPS_COMMENTS_COLS = (
+    col("response_id", "object", "Response id", "text", None),
+    col("responded_at", "datetime64[us]", "Answered", "date", None),
+    col("account_id", "object", "Account id", "text", None),
+    col("account_name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("respondent", "object", "Respondent", "text", None),
+    col("score", "int64", "Score", "score", None, "0–10"),
+    col("category", "object", "Category", "text", None, "promoter, passive or detractor"),
+    col("touchpoint", "object", "Touchpoint", "text", None),
+    col("comment", "object", "Comment", "text", None),
+    col("themes", "object", "Themes", "text", None),
+    col("matching", "int64", "Matching comments", "responses", None,
+        "comments passing the filters"),
+)
+NPS_COMMENTS_COLUMNS = dtypes(NPS_COMMENTS_COLS)
 CATEGORIES = ("promoter", "passive", "detractor")
 COMMENT_LIMIT_DEFAULT = 500
 
@@ -175,3 +181,72 @@ def nps_comments(cur, q: Query) -> pd.DataFrame:
         return empty_frame(NPS_COMMENTS_COLUMNS, dim)
     out = finish(raw, NPS_COMMENTS_COLUMNS, dim)
     return _nulls(out, [c for c, t in NPS_COMMENTS_COLUMNS.items() if t == "object"])
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="nps_themes",
+        label="NPS comment themes",
+        definition=(
+            "Per comment theme (keyword rules in metrics/themes.yaml): NPS responses in the theme, "
+            "their share, their NPS and the theme's impact on NPS."
+        ),
+        formula=(
+            "share = theme responses ÷ all responses; nps = 100 × (P − D) ÷ n of the theme's "
+            "responses; impact = NPS of all − NPS of all without the theme's responses"
+        ),
+        fn=nps_themes,
+        cols=NPS_THEMES_COLS,
+        headline="impact",
+        query="nps_themes",
+        setting_specs=(
+            SettingSpec("nps_basis", "choice", "all",
+                        "all responses, or the latest answer per respondent in the window",
+                        ("all", "latest")),
+        ),
+    ),
+    MetricSpec(
+        name="nps_distribution",
+        label="NPS score distribution",
+        definition="How many NPS responses gave each score from 0 to 10, with its category.",
+        formula=(
+            "share = responses with the score ÷ all responses; detractor 0–6, passive "
+            "7–8, promoter "
+            "9–10"
+        ),
+        fn=nps_distribution,
+        cols=NPS_DISTRIBUTION_COLS,
+        headline="share",
+        query="nps_distribution",
+        setting_specs=(
+            SettingSpec("nps_basis", "choice", "all",
+                        "all responses, or the latest answer per respondent in the window",
+                        ("all", "latest")),
+        ),
+    ),
+    MetricSpec(
+        name="nps_comments",
+        label="NPS comments",
+        definition=(
+            "The comments of NPS responses in the window, newest first, with account, score, "
+            "category and themes."
+        ),
+        formula=(
+            "filters: comment_search (text in comment or account name), comment_categories, "
+            "comment_theme; at most comment_limit rows; matching = comments passing the filters"
+        ),
+        fn=nps_comments,
+        cols=NPS_COMMENTS_COLS,
+        headline="matching",
+        query="nps_comments",
+        setting_specs=(
+            SettingSpec("nps_basis", "choice", "all",
+                        "all responses, or the latest answer per respondent in the window",
+                        ("all", "latest")),
+            SettingSpec("comment_limit", "int", 500,
+                        "at most this many comments listed"),
+        ),
+        periods=False,
+    ),
+)

@@ -19,42 +19,49 @@ from metrics import periods as _periods
 from metrics import stats
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 RECENCY_DAYS_DEFAULT = 365
 COVERAGE_DAYS_DEFAULT = 90
 
-NPS_REVENUE_COLUMNS = {
-    "accounts": "int64",
-    "mrr": "float64",
-    "promoter_accounts": "int64",
-    "passive_accounts": "int64",
-    "detractor_accounts": "int64",
-    "no_answer_accounts": "int64",
-    "promoter_mrr": "float64",
-    "passive_mrr": "float64",
-    "detractor_mrr": "float64",
-    "no_answer_mrr": "float64",
-    "nps_accounts": "float64",
-    "nps_mrr_weighted": "float64",
-}
-FEEDBACK_COVERAGE_COLUMNS = {
-    "active_accounts": "int64",
-    "heard_accounts": "int64",
-    "unheard_accounts": "int64",
-    "coverage": "float64",
-    "mrr": "float64",
-    "heard_mrr": "float64",
-    "mrr_coverage": "float64",
-}
-UNHEARD_ACCOUNTS_COLUMNS = {
-    "account_id": "object",
-    "account_name": "object",
-    "segment": "object",
-    "csm_owner": "object",
-    "mrr": "float64",
-    "last_response_at": "datetime64[us]",
-    "days_since_response": "Int64",
-}
+NPS_REVENUE_COLS = (
+    col("accounts", "int64", "Accounts", "accounts", "up", "paying accounts (MRR > 0)"),
+    col("mrr", "float64", "MRR", "USD", "up", "monthly recurring revenue"),
+    col("promoter_accounts", "int64", "Promoter accounts", "accounts", "up"),
+    col("passive_accounts", "int64", "Passive accounts", "accounts", None),
+    col("detractor_accounts", "int64", "Detractor accounts", "accounts", "down"),
+    col("no_answer_accounts", "int64", "Accounts without an answer", "accounts", "down"),
+    col("promoter_mrr", "float64", "Promoter MRR", "USD", "up"),
+    col("passive_mrr", "float64", "Passive MRR", "USD", None),
+    col("detractor_mrr", "float64", "Detractor MRR", "USD", "down"),
+    col("no_answer_mrr", "float64", "MRR without an answer", "USD", "down"),
+    col("nps_accounts", "float64", "NPS of accounts", "points", "up",
+        "100 × (promoter − detractor accounts) ÷ answered accounts"),
+    col("nps_mrr_weighted", "float64", "MRR-weighted NPS", "points", "up",
+        "100 × (promoter − detractor MRR) ÷ answered MRR"),
+)
+NPS_REVENUE_COLUMNS = dtypes(NPS_REVENUE_COLS)
+FEEDBACK_COVERAGE_COLS = (
+    col("active_accounts", "int64", "Active accounts", "accounts", "up"),
+    col("heard_accounts", "int64", "Accounts heard from", "accounts", "up"),
+    col("unheard_accounts", "int64", "Accounts not heard from", "accounts", "down"),
+    col("coverage", "float64", "Feedback coverage", "fraction", "up",
+        "heard_accounts ÷ active_accounts"),
+    col("mrr", "float64", "MRR", "USD", "up", "monthly recurring revenue"),
+    col("heard_mrr", "float64", "MRR heard from", "USD", "up"),
+    col("mrr_coverage", "float64", "MRR coverage", "fraction", "up", "heard_mrr ÷ mrr"),
+)
+FEEDBACK_COVERAGE_COLUMNS = dtypes(FEEDBACK_COVERAGE_COLS)
+UNHEARD_ACCOUNTS_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("account_name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("csm_owner", "object", "CSM", "text", None),
+    col("mrr", "float64", "MRR", "USD", "up", "monthly recurring revenue"),
+    col("last_response_at", "datetime64[us]", "Last answer", "date", None),
+    col("days_since_response", "Int64", "Days since last answer", "days", "down"),
+)
+UNHEARD_ACCOUNTS_COLUMNS = dtypes(UNHEARD_ACCOUNTS_COLS)
 _ADVOCATES_SQL_COLUMNS = {
     "account_id": "object",
     "account_name": "object",
@@ -68,7 +75,20 @@ _ADVOCATES_SQL_COLUMNS = {
     "touchpoint": "object",
 }
 # band: the account's health band on the evaluation day (the `health` metric; null = unscored)
-ADVOCATES_COLUMNS = {**_ADVOCATES_SQL_COLUMNS, "band": "object"}
+ADVOCATES_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("account_name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("csm_owner", "object", "CSM", "text", None),
+    col("mrr", "float64", "MRR", "USD", "up", "monthly recurring revenue"),
+    col("score", "int64", "Score", "score", None, "0–10"),
+    col("respondent", "object", "Respondent", "text", None),
+    col("comment", "object", "Comment", "text", None),
+    col("responded_at", "datetime64[us]", "Answered", "date", None),
+    col("touchpoint", "object", "Touchpoint", "text", None),
+    col("band", "object", "Health band", "text", None, "green, yellow or red"),
+)
+ADVOCATES_COLUMNS = dtypes(ADVOCATES_COLS)
 ADVOCATES_HEALTH = ("green", "any")  # `advocates_health`: require a green band, or not
 
 
@@ -229,3 +249,98 @@ def _bands_on_eval_day(cur, q: Query, account_ids: pd.Series) -> pd.Series:
         raise ValueError(f"advocates need health scores: {e}") from e
     band = account_ids.map(scored.set_index("account_id")["band"]).astype(object)
     return band.where(band.notna(), None)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="nps_revenue",
+        label="MRR-weighted NPS",
+        definition=(
+            "MRR of paying accounts by the category of their latest NPS answer, and NPS "
+            "weighted by "
+            "that MRR."
+        ),
+        formula=(
+            "category = latest NPS answer on the evaluation day (≤ nps_recency_days old); "
+            "nps_mrr_weighted = 100 × (promoter_mrr − detractor_mrr) ÷ (promoter + passive + "
+            "detractor MRR); nps_accounts = 100 × (promoter − detractor accounts) ÷ answered "
+            "accounts"
+        ),
+        fn=nps_revenue,
+        cols=NPS_REVENUE_COLS,
+        headline="nps_mrr_weighted",
+        query="nps_revenue",
+        setting_specs=(
+            SettingSpec("nps_recency_days", "int", 365,
+                        "an NPS answer older than this many days counts as no answer"),
+        ),
+    ),
+    MetricSpec(
+        name="feedback_coverage",
+        label="Feedback coverage",
+        definition=(
+            "Share of active customers, and of their MRR, with a survey answer in the last 90 days."
+        ),
+        formula=(
+            "coverage = accounts with an answer of any type in the coverage_days (90) days up to "
+            "the evaluation day ÷ active customers; mrr_coverage = their MRR ÷ MRR of active "
+            "customers"
+        ),
+        fn=feedback_coverage,
+        cols=FEEDBACK_COVERAGE_COLS,
+        headline="coverage",
+        query="feedback_coverage",
+        numerator="heard_accounts",
+        denominator="active_accounts",
+        setting_specs=(
+            SettingSpec("coverage_days", "int", 90,
+                        "days up to the evaluation day in which an answer counts as heard from"),
+        ),
+    ),
+    MetricSpec(
+        name="unheard_accounts",
+        label="Accounts not heard from",
+        definition=(
+            "Active customers without a survey answer in the last 90 days, largest MRR first."
+        ),
+        formula=(
+            "active on the evaluation day and no answer of any type in the coverage_days (90) days "
+            "up to it"
+        ),
+        fn=unheard_accounts,
+        cols=UNHEARD_ACCOUNTS_COLS,
+        headline="mrr",
+        query="unheard_accounts",
+        setting_specs=(
+            SettingSpec("coverage_days", "int", 90,
+                        "days up to the evaluation day in which an answer counts as heard from"),
+        ),
+        periods=False,
+    ),
+    MetricSpec(
+        name="advocates",
+        label="Advocates",
+        definition=(
+            "Active customers whose latest NPS answer is a promoter (9-10) and whose health "
+            "band is "
+            "green, with the respondent and comment."
+        ),
+        formula=(
+            "active on the evaluation day and latest NPS answer (≤ nps_recency_days old) scores 9 "
+            "or 10 and health band on that day green (advocates_health = any: any band)"
+        ),
+        fn=advocates,
+        cols=ADVOCATES_COLS,
+        headline="mrr",
+        query="advocates",
+        extra_queries=("health_inputs",),
+        setting_specs=(
+            SettingSpec("nps_recency_days", "int", 365,
+                        "an NPS answer older than this many days counts as no answer"),
+            SettingSpec("advocates_health", "choice", "green",
+                        "require a green health band, or any band", ("green", "any")),
+        ),
+        periods=False,
+    ),
+)

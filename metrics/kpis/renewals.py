@@ -10,16 +10,21 @@ import pandas as pd
 from metrics import dimensions, periods
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, col, dtypes
 
-RENEWAL_COLUMNS = {
-    "due": "int64",
-    "renewed": "int64",
-    "churned": "int64",
-    "pending": "int64",
-    "renewal_rate": "float64",
-    "arr_due": "float64",
-    "arr_renewed": "float64",
-}
+RENEWAL_COLS = (
+    col("due", "int64", "Renewals due", "count", None, "subscriptions coming due in the period"),
+    col("renewed", "int64", "Renewed", "count", "up"),
+    col("churned", "int64", "Not renewed", "count", "down",
+        "due and no new subscription within 30 days"),
+    col("pending", "int64", "Pending", "count", None,
+        "due less than 30 days before as-of: not decided yet"),
+    col("renewal_rate", "float64", "Renewal rate", "fraction", "up",
+        "renewed ÷ (renewed + churned)"),
+    col("arr_due", "float64", "ARR due", "USD", None, "12 × MRR on the day before the due day"),
+    col("arr_renewed", "float64", "ARR renewed", "USD", "up"),
+)
+RENEWAL_COLUMNS = dtypes(RENEWAL_COLS)
 RENEWAL_WINDOW_DAYS = 30
 UPCOMING_COLUMNS = ["account_id", "name", "segment", "renewal_date", "month", "arr", "days_to",
                     "band"]
@@ -99,3 +104,28 @@ def at_risk_renewals(up: pd.DataFrame, horizons: tuple[int, ...] = AT_RISK_HORIZ
                      "at_risk_share": risk_arr / arr if arr > 0 else float("nan")})
     return pd.DataFrame(rows, columns=["within_days", "accounts", "arr", "at_risk_accounts",
                                        "at_risk_arr", "at_risk_share"])
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="renewal_rate",
+        label="Renewal rate",
+        definition=(
+            "Share of the renewals that came due in the period (and are decided) that renewed "
+            "within 30 days."
+        ),
+        formula=(
+            "due = subscription end_date or past renewal_date; renewed = a new subscription starts "
+            "within 30 days of the due day; pending = due less than 30 days before as-of (left "
+            "out); renewal_rate = renewed ÷ (renewed + churned); ARR = 12 × MRR on the day before "
+            "the due day"
+        ),
+        fn=renewal_rate,
+        cols=RENEWAL_COLS,
+        headline="renewal_rate",
+        query="renewal_rate",
+        numerator="renewed",
+        excluded="pending",
+    ),
+)

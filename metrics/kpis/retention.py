@@ -11,28 +11,55 @@ import pandas as pd
 from metrics import periods as _periods
 from metrics.kpis import customers, empty_frame, finish, prepare, revenue, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
-MOVEMENT_COLUMNS = {
-    "mrr_start": "float64",
-    "new": "float64",
-    "expansion": "float64",
-    "contraction": "float64",
-    "churn": "float64",
-    "reactivation": "float64",
-    "mrr_end": "float64",
-}
-REVENUE_CHURN_COLUMNS = {
-    "mrr_start": "float64",
-    "churn": "float64",
-    "contraction": "float64",
-    "expansion": "float64",
-    "reactivation": "float64",
-    "gross_mrr_churn_rate": "float64",
-    "net_mrr_churn_rate": "float64",
-}
-QUICK_RATIO_COLUMNS = {"growth_mrr": "float64", "lost_mrr": "float64", "quick_ratio": "float64"}
-NRR_COLUMNS = {"base_mrr": "float64", "current_mrr": "float64", "nrr": "float64", "grr": "float64"}
-LTV_COLUMNS = {"arpa": "float64", "churn_rate": "float64", "ltv": "float64"}
+MOVEMENT_COLS = (
+    col("mrr_start", "float64", "MRR at start", "USD", None),
+    col("new", "float64", "New MRR", "USD", "up", "MRR of accounts paying for the first time"),
+    col("expansion", "float64", "Expansion MRR", "USD", "up"),
+    col("contraction", "float64", "Contraction MRR", "USD", "down",
+        "MRR lost by accounts that stay paying"),
+    col("churn", "float64", "Churned MRR", "USD", "down", "MRR of accounts going from > 0 to 0"),
+    col("reactivation", "float64", "Reactivation MRR", "USD", "up"),
+    col("mrr_end", "float64", "MRR at end", "USD", "up"),
+)
+MOVEMENT_COLUMNS = dtypes(MOVEMENT_COLS)
+REVENUE_CHURN_COLS = (
+    col("mrr_start", "float64", "MRR at start", "USD", None),
+    col("churn", "float64", "Churned MRR", "USD", "down", "MRR of accounts going from > 0 to 0"),
+    col("contraction", "float64", "Contraction MRR", "USD", "down",
+        "MRR lost by accounts that stay paying"),
+    col("expansion", "float64", "Expansion MRR", "USD", "up"),
+    col("reactivation", "float64", "Reactivation MRR", "USD", "up"),
+    col("gross_mrr_churn_rate", "float64", "Gross MRR churn", "fraction", "down",
+        "(churn + contraction) ÷ mrr_start"),
+    col("net_mrr_churn_rate", "float64", "Net MRR churn", "rate", "down",
+        "(churn + contraction − expansion − reactivation) ÷ mrr_start"),
+)
+REVENUE_CHURN_COLUMNS = dtypes(REVENUE_CHURN_COLS)
+QUICK_RATIO_COLS = (
+    col("growth_mrr", "float64", "MRR gained", "USD", "up", "new + expansion + reactivation"),
+    col("lost_mrr", "float64", "MRR lost", "USD", "down", "contraction + churn"),
+    col("quick_ratio", "float64", "Quick ratio", "ratio", "up",
+        "(new + expansion + reactivation) ÷ (contraction + churn)"),
+)
+QUICK_RATIO_COLUMNS = dtypes(QUICK_RATIO_COLS)
+NRR_COLS = (
+    col("base_mrr", "float64", "Base MRR", "USD", None,
+        "MRR on the base day of the accounts paying then"),
+    col("current_mrr", "float64", "Current MRR", "USD", "up", "MRR now of the base accounts"),
+    col("nrr", "float64", "NRR", "rate", "up",
+        "Σ current MRR ÷ Σ base MRR of the base accounts", range=(0.0, 3.0)),
+    col("grr", "float64", "GRR", "fraction", "up", "Σ min(current, base MRR) ÷ Σ base MRR"),
+)
+NRR_COLUMNS = dtypes(NRR_COLS)
+LTV_COLS = (
+    col("arpa", "float64", "ARPA", "USD", "up", "MRR ÷ paying accounts"),
+    col("churn_rate", "float64", "Monthly churn, 6 months", "fraction", "down",
+        "Σ C_start ÷ Σ S over the 6 complete months"),
+    col("ltv", "float64", "LTV", "USD", "up", "arpa × gross_margin ÷ churn_rate"),
+)
+LTV_COLUMNS = dtypes(LTV_COLS)
 
 NRR_REACTIVATION = ("include", "exclude")
 GROSS_MARGIN_DEFAULT = 1.0
@@ -220,3 +247,129 @@ def accounts_behind(cur, q: Query, movement: str | None = None) -> pd.DataFrame:
     else:
         keep += ["new", "expansion", "contraction", "churn", "reactivation"]
     return out[keep].reset_index(drop=True)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="mrr_movements",
+        label="MRR movements",
+        definition=(
+            "MRR at the start and end of each period and its movements: new, expansion, "
+            "contraction, churn and reactivation, classified per account."
+        ),
+        formula=(
+            "per account, m0 = MRR on the previous period's last day, m1 = MRR on this period's "
+            "last day (or as-of): 0 → >0 new (never paid before) or reactivation; >0 → 0 churn; up "
+            "expansion; down to >0 contraction; mrr_end = mrr_start + new + reactivation + "
+            "expansion − contraction − churn"
+        ),
+        fn=mrr_movements,
+        cols=MOVEMENT_COLS,
+        headline="mrr_end",
+        query="mrr_movements",
+    ),
+    MetricSpec(
+        name="revenue_churn",
+        label="Gross MRR churn",
+        definition=(
+            "MRR lost to churn and contraction as a share of the MRR at the start of the period, "
+            "gross and net of expansion and reactivation."
+        ),
+        formula=(
+            "gross_mrr_churn_rate = (churn + contraction) ÷ mrr_start; net_mrr_churn_rate = (churn "
+            "+ contraction − expansion − reactivation) ÷ mrr_start"
+        ),
+        fn=revenue_churn,
+        cols=REVENUE_CHURN_COLS,
+        headline="gross_mrr_churn_rate",
+        query="mrr_movements",
+        denominator="mrr_start",
+    ),
+    MetricSpec(
+        name="quick_ratio",
+        label="Quick ratio",
+        definition=(
+            "MRR gained (new, expansion, reactivation) per unit of MRR lost (contraction, "
+            "churn) in "
+            "the period."
+        ),
+        formula=(
+            "quick_ratio = (new + expansion + reactivation) ÷ (contraction + churn); null when "
+            "nothing was lost"
+        ),
+        fn=quick_ratio,
+        cols=QUICK_RATIO_COLS,
+        headline="quick_ratio",
+        query="mrr_movements",
+        numerator="growth_mrr",
+        denominator="lost_mrr",
+    ),
+    MetricSpec(
+        name="nrr",
+        label="Net revenue retention",
+        definition=(
+            "MRR now of the accounts paying 12 months ago, as a share of their MRR then (expansion "
+            "included, new accounts excluded)."
+        ),
+        formula=(
+            "base day = last day of the period ending 12 months earlier; nrr = Σ current MRR of "
+            "accounts paying on the base day ÷ Σ their base MRR; grr caps each account at its base "
+            "MRR"
+        ),
+        fn=nrr,
+        cols=NRR_COLS,
+        headline="nrr",
+        query="nrr",
+        numerator="current_mrr",
+        denominator="base_mrr",
+        setting_specs=(
+            SettingSpec("nrr_reactivation", "choice", "include",
+                        "count a base account that churned and came back, or not",
+                        ("include", "exclude")),
+        ),
+    ),
+    MetricSpec(
+        name="grr",
+        label="Gross revenue retention",
+        definition=(
+            "MRR now of the accounts paying 12 months ago, each capped at its MRR then, as a share "
+            "of their MRR then (expansion left out)."
+        ),
+        formula=(
+            "grr = Σ min(current MRR, base MRR) over accounts paying on the base day (last day of "
+            "the period ending 12 months earlier) ÷ Σ base MRR"
+        ),
+        fn=nrr,
+        cols=NRR_COLS,
+        headline="grr",
+        query="nrr",
+        denominator="base_mrr",
+        setting_specs=(
+            SettingSpec("nrr_reactivation", "choice", "include",
+                        "count a base account that churned and came back, or not",
+                        ("include", "exclude")),
+        ),
+    ),
+    MetricSpec(
+        name="ltv",
+        label="Customer lifetime value",
+        definition=(
+            "ARPA times gross margin divided by the monthly logo churn rate of the last 6 complete "
+            "months."
+        ),
+        formula=(
+            "ltv = arpa × gross_margin ÷ churn_rate, churn_rate = Σ C_start ÷ Σ S over the 6 "
+            "complete months up to the period; null when no churn was observed"
+        ),
+        fn=ltv,
+        cols=LTV_COLS,
+        headline="ltv",
+        query="mrr",
+        extra_queries=("logo_churn",),
+        setting_specs=(
+            SettingSpec("gross_margin", "float", 1.0,
+                        "gross margin applied to ARPA (0–1)"),
+        ),
+    ),
+)

@@ -6,8 +6,14 @@ import pandas as pd
 
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, col, dtypes
 
-MRR_COLUMNS = {"mrr": "float64", "accounts": "int64", "arpa": "float64"}
+MRR_COLS = (
+    col("mrr", "float64", "MRR", "USD", "up", "monthly recurring revenue"),
+    col("accounts", "int64", "Accounts", "accounts", "up", "paying accounts (MRR > 0)"),
+    col("arpa", "float64", "ARPA", "USD", "up", "MRR ÷ paying accounts"),
+)
+MRR_COLUMNS = dtypes(MRR_COLS)
 
 
 def mrr(cur, q: Query) -> pd.DataFrame:
@@ -25,3 +31,35 @@ def mrr(cur, q: Query) -> pd.DataFrame:
         return empty_frame(MRR_COLUMNS, dim)
     raw = run_sql(cur, "mrr", frame.params)
     return finish(raw, MRR_COLUMNS, dim)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="mrr",
+        label="MRR",
+        definition=(
+            "Monthly recurring revenue of active subscriptions on the period's last day (or as-of)."
+        ),
+        formula=(
+            "MRR(d) = Σ mrr of subscriptions with start_date ≤ d < end_date (open when end_date is "
+            "empty); accounts = accounts with MRR > 0; arpa = mrr ÷ accounts"
+        ),
+        fn=mrr,
+        cols=MRR_COLS,
+        headline="mrr",
+        query="mrr",
+    ),
+    MetricSpec(
+        name="arpa",
+        label="ARPA",
+        definition="Average MRR per paying account on the period's last day (or as-of).",
+        formula="arpa = MRR ÷ paying accounts on the same day (accounts with MRR > 0)",
+        fn=mrr,
+        cols=MRR_COLS,
+        headline="arpa",
+        query="mrr",
+        numerator="mrr",
+        denominator="accounts",
+    ),
+)

@@ -13,37 +13,46 @@ import pandas as pd
 from metrics import stats
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 SMALL_N = 30  # fewer responses than this: small_n
 NPS_BASES = ("all", "latest")
 CSAT_THRESHOLD_DEFAULT = 4  # on the 1-5 scale
 
-NPS_COLUMNS = {
-    "responses": "int64",
-    "promoters": "int64",
-    "passives": "int64",
-    "detractors": "int64",
-    "nps": "float64",
-    "nps_adj": "float64",
-    "ci_low": "float64",
-    "ci_high": "float64",
-    "small_n": "bool",
-}
-CSAT_COLUMNS = {
-    "responses": "int64",
-    "satisfied": "int64",
-    "csat": "float64",
-    "ci_low": "float64",
-    "ci_high": "float64",
-    "small_n": "bool",
-}
-CES_COLUMNS = {
-    "responses": "int64",
-    "ces": "float64",
-    "ci_low": "float64",
-    "ci_high": "float64",
-    "small_n": "bool",
-}
+NPS_COLS = (
+    col("responses", "int64", "Responses", "responses", "up"),
+    col("promoters", "int64", "Promoters", "responses", "up", "answers 9–10"),
+    col("passives", "int64", "Passives", "responses", None, "answers 7–8"),
+    col("detractors", "int64", "Detractors", "responses", "down", "answers 0–6"),
+    col("nps", "float64", "NPS", "points", "up", "100 × (promoters − detractors) ÷ responses"),
+    col("nps_adj", "float64", "Adjusted NPS", "points", None,
+        "the adjusted-Wald centre of the interval"),
+    col("ci_low", "float64", "95% interval, low", "points", None, "adjusted-Wald"),
+    col("ci_high", "float64", "95% interval, high", "points", None, "adjusted-Wald"),
+    col("small_n", "bool", "Fewer than 30 responses", "flag", None,
+        "n < 30: the value moves a lot with a few answers"),
+)
+NPS_COLUMNS = dtypes(NPS_COLS)
+CSAT_COLS = (
+    col("responses", "int64", "Responses", "responses", "up"),
+    col("satisfied", "int64", "Satisfied", "responses", "up", "score ≥ csat_threshold"),
+    col("csat", "float64", "CSAT", "fraction", "up", "satisfied ÷ responses"),
+    col("ci_low", "float64", "95% interval, low", "fraction", None, "Wilson"),
+    col("ci_high", "float64", "95% interval, high", "fraction", None, "Wilson"),
+    col("small_n", "bool", "Fewer than 30 responses", "flag", None,
+        "n < 30: the value moves a lot with a few answers"),
+)
+CSAT_COLUMNS = dtypes(CSAT_COLS)
+CES_COLS = (
+    col("responses", "int64", "Responses", "responses", "up"),
+    col("ces", "float64", "CES", "score", "up", "mean effort score, 1–7, higher is easier",
+        range=(1.0, 7.0)),
+    col("ci_low", "float64", "95% interval, low", "score", None, "t interval"),
+    col("ci_high", "float64", "95% interval, high", "score", None, "t interval"),
+    col("small_n", "bool", "Fewer than 30 responses", "flag", None,
+        "n < 30: the value moves a lot with a few answers"),
+)
+CES_COLUMNS = dtypes(CES_COLS)
 _COUNTS = ("responses", "promoters", "passives", "detractors")
 
 
@@ -241,3 +250,61 @@ def league_table(frame: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
     order = out.assign(_r=out["rank"].astype(float).fillna(np.inf), _v=-out[col].astype(float))
     return out.loc[order.sort_values(["_r", "_v"], na_position="last").index].reset_index(
         drop=True)
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="nps",
+        label="Net Promoter Score",
+        definition=(
+            "Share of promoters (9-10) minus share of detractors (0-6) among NPS answers, in "
+            "points."
+        ),
+        formula=(
+            "NPS = 100 × (promoters − detractors) ÷ responses; adjusted-Wald interval: n_adj = n + "
+            "3, p̂ = (P + ¾)/n_adj, d̂ = (D + ¾)/n_adj, NPS_adj = 100(p̂ − d̂), CI = NPS_adj ± "
+            "1.96·100·√((p̂ + d̂ − (p̂ − d̂)²)/n_adj), clipped to [−100, 100]"
+        ),
+        fn=nps,
+        cols=NPS_COLS,
+        headline="nps",
+        query="nps",
+        denominator="responses",
+        setting_specs=(
+            SettingSpec("nps_basis", "choice", "all",
+                        "all responses, or the latest answer per respondent in the window",
+                        ("all", "latest")),
+        ),
+    ),
+    MetricSpec(
+        name="csat",
+        label="CSAT",
+        definition="Share of CSAT answers at or above the satisfied threshold (4 of 5, 8 of 10).",
+        formula=(
+            "CSAT = satisfied ÷ responses, satisfied = score ≥ csat_threshold (1–5 scale; 2 × "
+            "csat_threshold on the 1–10 scale); Wilson score interval, z = 1.96"
+        ),
+        fn=csat,
+        cols=CSAT_COLS,
+        headline="csat",
+        query="csat",
+        numerator="satisfied",
+        denominator="responses",
+        setting_specs=(
+            SettingSpec("csat_threshold", "float", 4,
+                        "lowest satisfied score on the 1–5 scale (doubled on the 1–10 scale)"),
+        ),
+    ),
+    MetricSpec(
+        name="ces",
+        label="Customer Effort Score",
+        definition="Mean customer effort score on the 1-7 scale, higher meaning easier.",
+        formula="CES = mean(score); t interval mean ± t(0.975, n − 1) · sd ÷ √n (n ≥ 2)",
+        fn=ces,
+        cols=CES_COLS,
+        headline="ces",
+        query="ces",
+        denominator="responses",
+    ),
+)

@@ -9,25 +9,31 @@ import pandas as pd
 
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 # First-response targets in hours by priority; any other priority (or none) gets OTHER.
 SLA_TARGETS_DEFAULT: dict[str, float] = {"P1": 1.0, "P2": 4.0, "P3": 24.0, "P4": 72.0}
 SLA_OTHER_DEFAULT = 24.0
 _OTHER_KEYS = ("OTHER", "OTHERS", "DEFAULT", "*")
 
-SUPPORT_COLUMNS = {
-    "tickets": "int64",
-    "first_response_median_h": "float64",
-    "first_response_p90_h": "float64",
-    "first_response_mean_h": "float64",
-    "resolution_median_h": "float64",
-    "resolution_p90_h": "float64",
-    "resolution_mean_h": "float64",
-    "fcr_rate": "float64",
-    "fcr_excluded": "int64",
-    "open_tickets": "int64",
-    "sla_attainment": "float64",
-}
+SUPPORT_COLS = (
+    col("tickets", "int64", "Tickets", "tickets", "down", "tickets created"),
+    col("first_response_median_h", "float64", "Median first response", "hours", "down"),
+    col("first_response_p90_h", "float64", "P90 first response", "hours", "down"),
+    col("first_response_mean_h", "float64", "Mean first response", "hours", "down"),
+    col("resolution_median_h", "float64", "Median resolution", "hours", "down"),
+    col("resolution_p90_h", "float64", "P90 resolution", "hours", "down"),
+    col("resolution_mean_h", "float64", "Mean resolution", "hours", "down"),
+    col("fcr_rate", "float64", "First contact resolution", "fraction", "up",
+        "resolved with contacts ≤ 1 and not reopened ÷ resolved"),
+    col("fcr_excluded", "int64", "FCR, left out", "tickets", None,
+        "resolved tickets with unknown contacts or reopened"),
+    col("open_tickets", "int64", "Open tickets", "tickets", "down",
+        "created in the period and not resolved by as-of"),
+    col("sla_attainment", "float64", "SLA attainment", "fraction", "up",
+        "answered within target ÷ (answered + unanswered past target)"),
+)
+SUPPORT_COLUMNS = dtypes(SUPPORT_COLS)
 
 
 def _parse_targets(raw) -> Mapping:
@@ -103,24 +109,29 @@ def support(cur, q: Query) -> pd.DataFrame:
 # Edges (hours) of the distribution bins: [0, 0.5), [0.5, 1), ... [336, open).
 DISTRIBUTION_EDGES_H: tuple[float, ...] = (0, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 168, 336)
 
-SUPPORT_DISTRIBUTION_COLUMNS = {
-    "measure": "object",
-    "bin": "int64",
-    "bin_lo_h": "float64",
-    "bin_hi_h": "float64",
-    "tickets": "int64",
-}
+SUPPORT_DISTRIBUTION_COLS = (
+    col("measure", "object", "Measure", "text", None, "first_response or resolution"),
+    col("bin", "int64", "Bin", "number", None, "bin number, fastest first"),
+    col("bin_lo_h", "float64", "From (hours)", "hours", None),
+    col("bin_hi_h", "float64", "To (hours)", "hours", None),
+    col("tickets", "int64", "Tickets", "tickets", None, "tickets in the bin"),
+)
+SUPPORT_DISTRIBUTION_COLUMNS = dtypes(SUPPORT_DISTRIBUTION_COLS)
 
-SUPPORT_ACCOUNTS_COLUMNS = {
-    "account_id": "object",
-    "name": "object",
-    "segment": "object",
-    "tickets": "int64",
-    "customer_days": "int64",
-    "tickets_per_month": "float64",
-    "ticket_load": "object",
-    "churned": "bool",
-}
+SUPPORT_ACCOUNTS_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("tickets", "int64", "Tickets", "tickets", None, "tickets in the window"),
+    col("customer_days", "int64", "Customer days", "days", None,
+        "days the account was a customer in the window"),
+    col("tickets_per_month", "float64", "Tickets per customer-month", "number", "down",
+        "tickets ÷ customer_days × 30.4375"),
+    col("ticket_load", "object", "Ticket load", "text", None,
+        "bucket of tickets per customer-month"),
+    col("churned", "bool", "Churned", "flag", None, "churn_date in the window"),
+)
+SUPPORT_ACCOUNTS_COLUMNS = dtypes(SUPPORT_ACCOUNTS_COLS)
 
 # Buckets of tickets per customer-month: (label, lower bound inclusive, upper bound exclusive).
 TICKET_LOAD_BUCKETS: tuple[tuple[str, float, float], ...] = (
@@ -228,3 +239,68 @@ def tickets_behind(cur, q: Query, group: str | None = None, any_group: bool = Tr
     return run_sql(cur, "support_tickets", {**win.params, "group_value": group,
                                              "any_group": bool(any_group),
                                              "max_rows": int(max_rows)})
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="support",
+        label="Support",
+        definition=(
+            "Support tickets by creation period: first response and resolution times, "
+            "first contact "
+            "resolution, backlog and SLA attainment."
+        ),
+        formula=(
+            "first response = first_response_at − created_at in hours (median, p90 linear, mean); "
+            "fcr_rate = resolved with contacts ≤ 1 and not reopened ÷ resolved (null "
+            "contacts/reopened excluded); sla_attainment = answered within target ÷ (answered + "
+            "unanswered past target); targets P1 1 h, P2 4 h, P3 24 h, P4 72 h, others 24 h"
+        ),
+        fn=support,
+        cols=SUPPORT_COLS,
+        headline="first_response_median_h",
+        query="support",
+        excluded="fcr_excluded",
+        setting_specs=(
+            SettingSpec("sla_targets", "mapping",
+                        {**SLA_TARGETS_DEFAULT, "other": SLA_OTHER_DEFAULT},
+                        "first-response target hours per priority, e.g. P1=1,P2=4,other=24"),
+        ),
+    ),
+    MetricSpec(
+        name="support_distribution",
+        label="Support time distribution",
+        definition=(
+            "Tickets created in the window by first response time and by resolution time, in hour "
+            "bins (the spread behind the medians)."
+        ),
+        formula=(
+            "hours = (first_response_at or resolved_at) − created_at; bins [0, 0.5), [0.5, 1), [1, "
+            "2), [2, 4), [4, 8), [8, 12), [12, 24), [24, 48), [48, 72), [72, 168), [168, 336), ≥ "
+            "336 h; a time after as-of is not known yet"
+        ),
+        fn=support_distribution,
+        cols=SUPPORT_DISTRIBUTION_COLS,
+        headline="tickets",
+        query="support_distribution",
+        periods=False,
+    ),
+    MetricSpec(
+        name="support_accounts",
+        label="Support load and churn",
+        definition=(
+            "Per account: tickets per customer-month in the window, its load bucket and whether it "
+            "churned in the window."
+        ),
+        formula=(
+            "tickets_per_month = tickets ÷ customer_days × 30.4375; churned = churn_date in the "
+            "window; churn rate per bucket = churned ÷ accounts"
+        ),
+        fn=support_accounts,
+        cols=SUPPORT_ACCOUNTS_COLS,
+        headline="tickets_per_month",
+        query="support_accounts",
+        periods=False,
+    ),
+)

@@ -12,16 +12,19 @@ from scipy import stats as sstats
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, col, dtypes
 
-SURVIVAL_COLUMNS = {
-    "time_days": "int64",
-    "at_risk": "int64",
-    "events": "int64",
-    "censored": "int64",
-    "survival": "float64",
-    "ci_low": "float64",
-    "ci_high": "float64",
-}
+SURVIVAL_COLS = (
+    col("time_days", "int64", "Days since signup", "days", None),
+    col("at_risk", "int64", "At risk", "accounts", None, "accounts still observed at the time"),
+    col("events", "int64", "Events", "events", "up"),
+    col("censored", "int64", "Censored", "accounts", None,
+        "accounts still active at as-of (no event yet)"),
+    col("survival", "float64", "Survival", "fraction", "up", "Kaplan–Meier S(t)"),
+    col("ci_low", "float64", "95% band, low", "fraction", None, "Greenwood exponential"),
+    col("ci_high", "float64", "95% band, high", "fraction", None, "Greenwood exponential"),
+)
+SURVIVAL_COLUMNS = dtypes(SURVIVAL_COLS)
 Z95 = float(sstats.norm.ppf(0.975))
 
 
@@ -141,3 +144,30 @@ def survival(cur, q: Query) -> pd.DataFrame | dict:
     if test["statistic"] is not None and math.isnan(test["statistic"]):
         test = {**test, "statistic": None, "p_value": None}
     return {"rows": rows, "logrank": test, "medians": medians}
+
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="survival",
+        label="Customer survival",
+        definition=(
+            "Kaplan–Meier share of customers still active t days after signup, with a 95% "
+            "band, per "
+            "group with medians and a log-rank test."
+        ),
+        formula=(
+            "S(t) = Π_{t_i ≤ t} (1 − d_i ÷ n_i); time = churn_date (≤ as-of) or as-of − "
+            "signup_date, censored at as-of; Greenwood exponential band exp(−exp(log(−log S) "
+            "± z·√V "
+            "÷ log S)), V = Σ d_i ÷ (n_i (n_i − d_i)); median = first t with S ≤ 0.5; log-rank χ² "
+            "on k − 1 df"
+        ),
+        fn=survival,
+        cols=SURVIVAL_COLS,
+        headline="survival",
+        query="survival_accounts",
+        denominator="at_risk",
+        periods=False,
+    ),
+)

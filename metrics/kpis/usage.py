@@ -10,44 +10,54 @@ import pandas as pd
 
 from metrics.kpis import empty_frame, finish, prepare, prepare_window, run_sql
 from metrics.query import Query
+from metrics.spec import MetricSpec, col, dtypes
 
-USAGE_COLUMNS = {
-    "active_users": "int64",
-    "avg_daily_users": "float64",
-    "stickiness": "float64",
-    "active_accounts": "int64",
-    "events": "int64",
-    "hours_per_active_user": "float64",
-}
+USAGE_COLS = (
+    col("active_users", "int64", "Active users", "users", "up",
+        "distinct users with an event in the period (DAU, WAU or MAU by grain)"),
+    col("avg_daily_users", "float64", "Mean daily users", "users", "up"),
+    col("stickiness", "float64", "Stickiness", "fraction", "up", "avg_daily_users ÷ active_users"),
+    col("active_accounts", "int64", "Active accounts", "accounts", "up"),
+    col("events", "int64", "Events", "events", "up"),
+    col("hours_per_active_user", "float64", "Hours per active user", "hours", "up",
+        "Σ duration ÷ 3600 ÷ active_users"),
+)
+USAGE_COLUMNS = dtypes(USAGE_COLS)
 
-FEATURE_ADOPTION_COLUMNS = {
-    "feature": "object",
-    "accounts_using": "int64",
-    "active_customers": "int64",
-    "adoption_rate": "float64",
-    "users": "int64",
-    "events": "int64",
-    "adoption_rate_prev": "float64",
-    "adoption_change": "float64",
-}
+FEATURE_ADOPTION_COLS = (
+    col("accounts_using", "int64", "Accounts using", "accounts", "up",
+        "accounts with an event of the feature in the window"),
+    col("active_customers", "int64", "Active customers", "accounts", "up",
+        "active customers on the window's last day"),
+    col("adoption_rate", "float64", "Adoption", "fraction", "up",
+        "accounts_using ÷ active_customers"),
+    col("users", "int64", "Users", "users", "up", "users of the feature"),
+    col("events", "int64", "Events", "events", "up"),
+    col("adoption_rate_prev", "float64", "Adoption, previous window", "fraction", "up"),
+    col("adoption_change", "float64", "Adoption change", "change", "up",
+        "adoption_rate − adoption_rate_prev"),
+)
+FEATURE_ADOPTION_COLUMNS = {"feature": "object", **dtypes(FEATURE_ADOPTION_COLS)}
 
-ACCOUNT_USAGE_COLUMNS = {
-    "account_id": "object",
-    "name": "object",
-    "segment": "object",
-    "csm_owner": "object",
-    "active_customer": "bool",
-    "nps_score": "float64",
-    "nps_category": "object",
-    "users": "int64",
-    "events": "int64",
-    "hours": "float64",
-    "users_prev": "int64",
-    "events_prev": "int64",
-    "hours_prev": "float64",
-    "users_change": "int64",
-    "events_change": "float64",
-}
+ACCOUNT_USAGE_COLS = (
+    col("account_id", "object", "Account id", "text", None),
+    col("name", "object", "Account", "text", None),
+    col("segment", "object", "Segment", "text", None),
+    col("csm_owner", "object", "CSM", "text", None),
+    col("active_customer", "bool", "Active customer", "flag", None,
+        "an active customer on the window's last day"),
+    col("nps_score", "float64", "Latest NPS answer", "score", None, "0–10"),
+    col("nps_category", "object", "NPS category", "text", None),
+    col("users", "int64", "Users", "users", "up"),
+    col("events", "int64", "Events", "events", "up"),
+    col("hours", "float64", "Hours", "hours", "up", "hours of use in the window"),
+    col("users_prev", "int64", "Users, previous window", "users", None),
+    col("events_prev", "int64", "Events, previous window", "events", None),
+    col("hours_prev", "float64", "Hours, previous window", "hours", None),
+    col("users_change", "int64", "Users change", "number", "up", "users − users_prev"),
+    col("events_change", "float64", "Events change", "rate", "up", "events ÷ events_prev − 1"),
+)
+ACCOUNT_USAGE_COLUMNS = dtypes(ACCOUNT_USAGE_COLS)
 
 NPS_CATEGORIES = ("promoter", "passive", "detractor", "no answer")
 
@@ -190,3 +200,67 @@ def accounts_behind(cur, q: Query, feature: str, group: str | None = None,
     return run_sql(cur, "feature_accounts", {**win.params, "feature": str(feature),
                                               "group_value": group, "any_group": bool(any_group)})
 
+
+# The metrics of this module, described once (metrics.spec); the registry collects them.
+SPECS = (
+    MetricSpec(
+        name="usage",
+        label="Product usage",
+        definition=(
+            "Active users (DAU, WAU or MAU by grain), mean daily users, stickiness, active "
+            "accounts, events and hours per active user."
+        ),
+        formula=(
+            "active_users = distinct (account_id, user_id) with an event in the period; "
+            "avg_daily_users = Σ daily distinct users ÷ calendar days up to as-of; stickiness = "
+            "avg_daily_users ÷ active_users; hours_per_active_user = Σ duration_seconds ÷ 3600 ÷ "
+            "active_users; UTC days; read from the usage_daily / usage_monthly rollups"
+        ),
+        fn=usage,
+        cols=USAGE_COLS,
+        headline="active_users",
+        query="usage",
+    ),
+    MetricSpec(
+        name="feature_adoption",
+        label="Feature adoption",
+        definition=(
+            "Share of the active customers that used each feature in the window, with the change "
+            "against the previous window of equal length."
+        ),
+        formula=(
+            "adoption_rate = accounts_using ÷ active_customers (customers on the window's last "
+            "day); adoption_rate_prev = the same over the previous window of equal length; "
+            "adoption_change = adoption_rate − adoption_rate_prev; events without a feature are "
+            "left out"
+        ),
+        fn=feature_adoption,
+        cols=FEATURE_ADOPTION_COLS,
+        headline="adoption_rate",
+        query="feature_adoption",
+        numerator="accounts_using",
+        denominator="active_customers",
+        periods=False,
+    ),
+    MetricSpec(
+        name="account_usage",
+        label="Usage per account",
+        definition=(
+            "Per account: users, events and hours in the window and in the previous window "
+            "of equal "
+            "length, with its latest NPS answer."
+        ),
+        formula=(
+            "users = distinct users with an event; users_change = users − "
+            "users_prev; events_change "
+            "= events ÷ events_prev − 1; nps_category from the latest NPS answer on or "
+            "before as-of "
+            "(promoter 9–10, passive 7–8, detractor 0–6)"
+        ),
+        fn=account_usage,
+        cols=ACCOUNT_USAGE_COLS,
+        headline="users",
+        query="account_usage",
+        periods=False,
+    ),
+)
