@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from metrics import fmt
+
 _CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 
 
@@ -60,29 +62,8 @@ def safe_label(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def fmt_value(v, unit: str) -> str:
-    """Return a value formatted for people in its unit ('—' when undefined)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return "—"
-    if unit == "fraction":
-        return f"{v:.1%}"
-    if unit == "points":
-        return f"{v:.1f}"
-    if unit == "USD":
-        return f"${v:,.0f}"
-    if unit == "hours":
-        return f"{v:.1f} h"
-    if unit in ("accounts", "count"):
-        return f"{v:,.0f}"
-    return f"{v:,.2f}"
 
 
-def _tickformat(unit: str) -> dict:
-    if unit == "fraction":
-        return dict(tickformat=".0%")
-    if unit == "USD":
-        return dict(tickprefix="$", tickformat=",.0f")
-    return {}
 
 
 def plot_trend(
@@ -128,7 +109,7 @@ def plot_trend(
                                  line=dict(color=TARGET, dash="dash", width=1.5)))
     fig.update_layout(title=dict(text=safe_label(title)), height=360)
     fig.update_xaxes(title_text="period (start date)")
-    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), **fmt.d3(unit))
     return fig
 
 
@@ -146,7 +127,7 @@ def plot_bars(df: pd.DataFrame, x: str, y: str, *, title: str, unit: str,
     else:
         fig.add_trace(go.Bar(x=d[x], y=d[y], marker_color=PRIMARY, name=title))
     fig.update_layout(title=dict(text=safe_label(title)), height=320)
-    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), **fmt.d3(unit))
     fig.update_xaxes(title_text=safe_label(x))
     return fig
 
@@ -204,7 +185,7 @@ def plot_lines(
     fig.update_layout(title=dict(text=safe_label(title)), height=340, **_LEGEND_TOP)
     fig.update_xaxes(title_text="period (start date)")
     fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), rangemode="tozero",
-                     **_tickformat(unit))
+                     **fmt.d3(unit))
     return fig
 
 
@@ -223,7 +204,7 @@ def plot_group_lines(df: pd.DataFrame, y: str, group: str, *, title: str, unit: 
     fig.update_layout(title=dict(text=safe_label(title)), height=340, **_LEGEND_TOP)
     fig.update_xaxes(title_text="period (start date)")
     fig.update_yaxes(title_text=UNIT_AXIS.get(unit, unit), rangemode="tozero",
-                     **_tickformat(unit))
+                     **fmt.d3(unit))
     return fig
 
 
@@ -290,7 +271,7 @@ def plot_category_bars(
     raw = d[x].astype(object).where(d[x].notna(), None)
     labels = [safe_label("(none)" if v is None else v) for v in raw]
     custom = ["" if v is None else str(v) for v in raw]
-    texts = text if text is not None else [fmt_value(v, unit) for v in d[y]]
+    texts = text if text is not None else [fmt.value(v, unit) for v in d[y]]
     bar = (go.Bar(y=labels, x=d[y], orientation="h", customdata=custom, text=texts,
                   textposition="auto", marker_color=PRIMARY, name=safe_label(title))
            if horizontal else
@@ -304,7 +285,7 @@ def plot_category_bars(
             fig.add_vrect(x0=lo, x1=hi, annotation_position="top left", **kw)
         else:
             fig.add_hrect(y0=lo, y1=hi, annotation_position="top left", **kw)
-    value_axis = dict(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    value_axis = dict(title_text=UNIT_AXIS.get(unit, unit), **fmt.d3(unit))
     fig.update_layout(title=dict(text=safe_label(title)), showlegend=False,
                       height=max(320, 28 * len(d) + 120) if horizontal else 340,
                       hovermode="closest", clickmode="event+select")
@@ -323,7 +304,7 @@ def plot_adoption(df: pd.DataFrame, *, title: str) -> go.Figure:
     d = df.sort_values("adoption_rate", ascending=False)
     labels = [safe_label(f) for f in d["feature"]]
     change = [("" if pd.isna(c) else f"{c * 100:+.1f} pp") for c in d["adoption_change"]]
-    text = [f"{fmt_value(r, 'fraction')}  {c}".strip()
+    text = [f"{fmt.value(r, 'fraction')}  {c}".strip()
             for r, c in zip(d["adoption_rate"], change, strict=True)]
     fig = go.Figure()
     fig.add_trace(go.Bar(y=labels, x=d["adoption_rate"], orientation="h", name="this window",
@@ -390,10 +371,6 @@ def wrap_label(text, width: int = 60) -> str:
     return "<br>".join(safe_label(s) for s in lines)
 
 
-def _fmt_change(change, unit: str) -> str:
-    if change is None or pd.isna(change):
-        return ""
-    return f"{change * 100:+.1f} pp" if unit == "fraction" else f"{change:+.1f}"
 
 
 def plot_survey_trend(
@@ -422,12 +399,12 @@ def plot_survey_trend(
     for r in d.itertuples(index=False):
         parts = [f"n = {int(r.responses):,}"]
         if pd.notna(r.ci_low):
-            parts.append(f"95% CI {fmt_value(r.ci_low, unit)} – {fmt_value(r.ci_high, unit)}")
+            parts.append(f"95% CI {fmt.value(r.ci_low, unit)} – {fmt.value(r.ci_high, unit)}")
         if bool(r.partial):
             parts.append("partial period: not compared")
         elif getattr(r, "compared", False):
             verdict = "real change" if r.significant else "noise"
-            parts.append(f"vs previous {_fmt_change(r.change, unit)} ({verdict}, "
+            parts.append(f"vs previous {fmt.change(r.change, unit)} ({verdict}, "
                          f"p = {r.p_value:.3f})")
         if getattr(r, "small_n", False):
             parts.append("fewer than 30 responses")
@@ -458,8 +435,8 @@ def plot_forest(df: pd.DataFrame, group: str, value: str, *, title: str, unit: s
         rank = "no interval" if pd.isna(r.rank) else f"rank {int(r.rank)}"
         tied = f"tied with {safe_label(r.tied_with)}" if r.tied else "no tie"
         ci = ("" if pd.isna(r.ci_low)
-              else f"95% CI {fmt_value(r.ci_low, unit)} – {fmt_value(r.ci_high, unit)}<br>")
-        hover.append(f"{fmt_value(getattr(r, value), unit)}<br>{ci}n = {int(r.responses):,}"
+              else f"95% CI {fmt.value(r.ci_low, unit)} – {fmt.value(r.ci_high, unit)}<br>")
+        hover.append(f"{fmt.value(getattr(r, value), unit)}<br>{ci}n = {int(r.responses):,}"
                      f"<br>{rank}, {tied}")
     colors = [MUTED if s else PRIMARY for s in d.get("small_n", [False] * len(d))]
     fig = go.Figure(go.Scatter(
@@ -469,7 +446,7 @@ def plot_forest(df: pd.DataFrame, group: str, value: str, *, title: str, unit: s
         text=hover, hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>", name=title))
     fig.update_layout(title=dict(text=safe_label(title)), height=max(260, 42 * len(d) + 120),
                       hovermode="closest", showlegend=False)
-    fig.update_xaxes(title_text=UNIT_AXIS.get(unit, unit), **_tickformat(unit))
+    fig.update_xaxes(title_text=UNIT_AXIS.get(unit, unit), **fmt.d3(unit))
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -483,7 +460,7 @@ def plot_score_distribution(df: pd.DataFrame, *, title: str) -> go.Figure:
         fig.add_trace(go.Bar(
             x=g["score"], y=g["responses"], name=CATEGORY_LABELS[cat],
             marker_color=CATEGORY_COLORS[cat],
-            text=[fmt_value(s, "fraction") for s in g["share"]], textposition="outside",
+            text=[fmt.value(s, "fraction") for s in g["share"]], textposition="outside",
             hovertemplate="score %{x}: %{y:,} responses (%{text})<extra></extra>"))
     fig.update_layout(title=dict(text=safe_label(title)), height=340, hovermode="closest",
                       bargap=0.15)
@@ -522,15 +499,15 @@ def plot_theme_impact(df: pd.DataFrame, *, title: str) -> go.Figure:
     as written), red when it pulls NPS down; the hover gives responses, share and NPS."""
     d = df.reset_index(drop=True)
     labels = [safe_label(t) for t in d["theme"]]
-    hover = [f"{int(r.responses):,} responses ({fmt_value(r.share, 'fraction')})<br>"
-             f"NPS of the theme {fmt_value(r.nps, 'points')}<br>"
-             f"impact on NPS {_fmt_change(r.impact, 'points') or '—'} pts"
+    hover = [f"{int(r.responses):,} responses ({fmt.value(r.share, 'fraction')})<br>"
+             f"NPS of the theme {fmt.value(r.nps, 'points')}<br>"
+             f"impact on NPS {fmt.change(r.impact, 'points')}"
              for r in d.itertuples(index=False)]
     colors = [CATEGORY_COLORS["detractor"] if (pd.notna(v) and v < 0)
               else CATEGORY_COLORS["promoter"] for v in d["impact"]]
     fig = go.Figure(go.Bar(
         y=labels, x=d["impact"], orientation="h", marker_color=colors,
-        customdata=d["theme"].astype(str), text=[_fmt_change(v, "points") for v in d["impact"]],
+        customdata=d["theme"].astype(str), text=[fmt.change(v, "points") for v in d["impact"]],
         textposition="auto", hovertext=hover, hovertemplate="<b>%{y}</b><br>%{hovertext}"
         "<extra></extra>", name="impact"))
     fig.update_layout(title=dict(text=safe_label(title)), height=max(300, 34 * len(d) + 120),
@@ -575,7 +552,7 @@ def plot_revenue_by_category(row: pd.Series, *, title: str) -> go.Figure:
     mrr = [float(row[f"{c}_mrr"]) for c in cats]
     accounts = [int(row[f"{c}_accounts"]) for c in cats]
     total = sum(mrr)
-    text = [f"{fmt_value(m, 'USD')} ({m / total:.0%})" if total else fmt_value(m, "USD")
+    text = [f"{fmt.value(m, 'USD')} ({m / total:.0%})" if total else fmt.value(m, "USD")
             for m in mrr]
     fig = go.Figure(go.Bar(
         x=[CATEGORY_LABELS[c] for c in cats], y=mrr, marker_color=[CATEGORY_COLORS[c]
@@ -838,7 +815,7 @@ def plot_waterfall(row: pd.Series, *, title: str) -> go.Figure:
     fig = go.Figure(go.Waterfall(
         x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
         text=[("−" if s[1] < 0 else "+" if s[2] == "relative" else "")
-              + fmt_value(abs(s[1]), "USD") for s in steps], textposition="outside",
+              + fmt.value(abs(s[1]), "USD") for s in steps], textposition="outside",
         customdata=["", *MOVEMENTS, ""],
         increasing=dict(marker_color="#10b981"), decreasing=dict(marker_color="#ef4444"),
         totals=dict(marker_color=PRIMARY), connector=dict(line=dict(color=MUTED, width=1))))

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from metrics import goals, registry
+from metrics import fmt, goals, registry
 from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.periods import resolve_as_of
@@ -49,12 +49,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _text(v) -> str | None:
@@ -68,11 +62,11 @@ def default_name(r: dict) -> str:
     """Return a readable name for a rule ("NPS of Enterprise below 20")."""
     who = f" of {r['segment']}" if r.get("segment") else ""
     if r["kind"] == "health_red":
-        return f"account turned red with MRR above {_num(r.get('mrr_min')) or 0:,.0f}{who}"
+        return f"account turned red with MRR above {fmt.number(r.get('mrr_min')) or 0:,.0f}{who}"
     label = r.get("metric") or "?"
     if r["kind"] == "target":
         return f"{label}{who} worse than target"
-    return f"{label}{who} {r.get('op')} {_num(r.get('threshold')):g}"
+    return f"{label}{who} {r.get('op')} {fmt.number(r.get('threshold')):g}"
 
 
 def normalise_rule(r: dict) -> tuple[dict, list[str]]:
@@ -97,9 +91,9 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
         if kind == "threshold":
             if out["op"] not in OPS:
                 problems.append("op: choose below or above")
-            if _num(out["threshold"]) is None:
+            if fmt.number(out["threshold"]) is None:
                 problems.append("threshold: a number is needed")
-            elif s is not None and s.is_fraction and not 0 <= _num(out["threshold"]) <= 1:
+            elif s is not None and s.is_fraction and not 0 <= fmt.number(out["threshold"]) <= 1:
                 problems.append(f"threshold: {out['metric']} is a fraction: write 20% as 0.2")
         else:
             out["op"] = "below" if s is None or s.direction == "up" else "above"
@@ -107,14 +101,14 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
     else:
         if not health_available():
             problems.append("kind: health scores are not available yet")
-        if _num(out["mrr_min"]) is None or _num(out["mrr_min"]) < 0:
+        if fmt.number(out["mrr_min"]) is None or fmt.number(out["mrr_min"]) < 0:
             problems.append("mrr_min: an MRR of 0 or more is needed")
         out["metric"], out["op"], out["threshold"] = "health", None, None
-    window = _num(out["window_days"])
+    window = fmt.number(out["window_days"])
     out["window_days"] = int(window) if window else DEFAULT_WINDOW[kind]
     if out["window_days"] < 1:
         problems.append("window_days: at least 1 day")
-    cool = _num(out["cooldown_hours"])
+    cool = fmt.number(out["cooldown_hours"])
     out["cooldown_hours"] = DEFAULT_COOLDOWN_HOURS if cool is None else cool
     if out["cooldown_hours"] < 0:
         problems.append("cooldown_hours: 0 or more")
@@ -138,7 +132,7 @@ def add_rule(cur, **fields) -> tuple[int | None, list[str]]:
     cur.execute(
         "INSERT INTO alert_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [rid, rule["name"], rule["kind"], rule["metric"], rule["segment"], rule["op"],
-         _num(rule["threshold"]), _num(rule["mrr_min"]), rule["window_days"],
+         fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
          rule["cooldown_hours"], rule["enabled"], _now()],
     )
     return rid, []
@@ -162,7 +156,7 @@ def save_rules(cur, df: pd.DataFrame) -> list[str]:
     try:
         cur.execute("DELETE FROM alert_rules")
         for rule in rows:
-            rid = _num(rule["rule_id"])
+            rid = fmt.number(rule["rule_id"])
             rid = int(rid) if rid is not None else int(
                 cur.execute("SELECT nextval('alert_rule_seq')").fetchone()[0])
             created = rule["created_at"]
@@ -170,7 +164,7 @@ def save_rules(cur, df: pd.DataFrame) -> list[str]:
             cur.execute(
                 "INSERT INTO alert_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [rid, rule["name"], rule["kind"], rule["metric"], rule["segment"], rule["op"],
-                 _num(rule["threshold"]), _num(rule["mrr_min"]), rule["window_days"],
+                 fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
                  rule["cooldown_hours"], rule["enabled"], created],
             )
         cur.execute("COMMIT")
@@ -200,7 +194,7 @@ def metric_value(cur, name: str, segment: str | None, as_of: date, days: int) ->
     frame = registry.compute(cur, s.metric, q)
     if frame.empty or s.column not in frame:
         return None
-    return _num(frame[s.column].iloc[-1])
+    return fmt.number(frame[s.column].iloc[-1])
 
 
 def health_bands(cur, day: date) -> pd.DataFrame:
@@ -229,7 +223,7 @@ def evaluate_rule(cur, rule: dict, as_of: date) -> Outcome:
     seg = _text(rule.get("segment"))
     if kind == "health_red":
         if not health_available():
-            return Outcome(False, None, _num(rule["mrr_min"]), [],
+            return Outcome(False, None, fmt.number(rule["mrr_min"]), [],
                            "health scores are not available yet")
         before = health_bands(cur, as_of - timedelta(days=days))
         after = health_bands(cur, as_of)
@@ -238,18 +232,18 @@ def evaluate_rule(cur, rule: dict, as_of: date) -> Outcome:
                                                 "dim_attribute": "", "day_before": as_of,
                                                 "day_after": as_of})
         ids = turned_red(before, after, acc.rename(columns={"mrr_after": "mrr"}),
-                         _num(rule["mrr_min"]) or 0.0)
+                         fmt.number(rule["mrr_min"]) or 0.0)
         ids = [a for a in ids if a in set(acc["account_id"])]
         msg = (f"{len(ids)} account(s) turned red in the {days} days to {as_of}" if ids else
                f"no account turned red in the {days} days to {as_of}")
-        return Outcome(bool(ids), float(len(ids)), _num(rule["mrr_min"]), ids, msg)
+        return Outcome(bool(ids), float(len(ids)), fmt.number(rule["mrr_min"]), ids, msg)
     value = metric_value(cur, rule["metric"], seg, as_of, days)
     if kind == "target":
         threshold = goals.target_for(cur, rule["metric"], seg, as_of)
         if threshold is None:
             return Outcome(False, value, None, [], f"no target for {rule['metric']} on {as_of}")
     else:
-        threshold = _num(rule["threshold"])
+        threshold = fmt.number(rule["threshold"])
     if value is None:
         return Outcome(False, None, threshold, [], f"no value in the {days} days to {as_of}")
     op = rule["op"]

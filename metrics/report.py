@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metrics import mask, review
+from metrics import fmt, mask, review
 
 FORMATS = ("html", "pdf", "pptx")
 MAX_ROWS = {"html": 40, "pdf": 30, "pptx": 12}
@@ -71,9 +71,6 @@ def browser_path() -> Path | None:
 # Sections (shared by every format)
 
 
-def _money(v) -> str:
-    return review.fmt(v, "USD")
-
 
 def _dates(s: pd.Series) -> list[str]:
     return ["" if pd.isna(v) else str(v)[:10] for v in s]
@@ -92,7 +89,7 @@ def _movers_chart(movers: pd.DataFrame):
     fig = go.Figure(go.Bar(
         x=d["change"], y=names, orientation="h",
         marker_color=["#2E8B57" if c > 0 else "#C0392B" for c in d["change"]],
-        text=[review.fmt_change(c, "USD") for c in d["change"]], textposition="auto"))
+        text=[fmt.change(c, "USD") for c in d["change"]], textposition="auto"))
     fig.update_layout(title="Largest MRR movers this week", template="plotly_white",
                       xaxis_title="MRR change (USD a month)", yaxis_title="account",
                       width=900, height=420, margin={"l": 200, "r": 30, "t": 60, "b": 50})
@@ -138,7 +135,7 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
         b = m(r.band_moves)
         t = pd.DataFrame({"account": b["account_name"].fillna(b["account_id"]),
                           "before": b["band_before"], "after": b["band_after"],
-                          "move": b["move"], "MRR": [_money(v) for v in b["mrr"]]})
+                          "move": b["move"], "MRR": [fmt.value(v, "USD") for v in b["mrr"]]})
         out.append(Section("Accounts that moved band", [
             f"{(b['move'] == 'turned red').sum()} turned red, "
             f"{(b['move'] == 'recovered').sum()} recovered."], t, None, "Health"))
@@ -147,10 +144,10 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
                            ["Health scores are not available yet."], None, None, "Health"))
     mv = m(r.mrr_movers)
     t = pd.DataFrame({"account": mv["account_name"].fillna(mv["account_id"]),
-                      "segment": mv["segment"], "MRR before": [_money(v) for v in
+                      "segment": mv["segment"], "MRR before": [fmt.value(v, "USD") for v in
                                                                mv["mrr_before"]],
-                      "MRR after": [_money(v) for v in mv["mrr_after"]],
-                      "change": [review.fmt_change(v, "USD") for v in mv["change"]],
+                      "MRR after": [fmt.value(v, "USD") for v in mv["mrr_after"]],
+                      "change": [fmt.change(v, "USD") for v in mv["change"]],
                       "movement": mv["movement"]})
     out.append(Section("Largest MRR movers", [
         f"MRR on {r.start - pd.Timedelta(days=1):%d %b} against {r.as_of:%d %b}."
@@ -164,10 +161,11 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
             "date or MRR": _dates(ch["churn_date"])}),
         pd.DataFrame({"event": "reactivated", "account": re_["account_name"].fillna(
             re_["account_id"]), "segment": re_["segment"], "CSM": re_["csm_owner"],
-            "date or MRR": [_money(v) for v in re_["mrr_after"]]}),
+            "date or MRR": [fmt.value(v, "USD") for v in re_["mrr_after"]]}),
     ], ignore_index=True)
     out.append(Section("New churns and reactivations", [
-        f"{len(ch)} account(s) churned ({_money(ch['mrr_before'].sum())} MRR before the week); "
+        f"{len(ch)} account(s) churned ({fmt.value(ch['mrr_before'].sum(), 'USD')} MRR before "
+        "the week); "
         f"{len(re_)} reactivated."], t, None, "Overview"))
     d = m(r.detractors)
     t = pd.DataFrame({"when": [str(v)[:16] for v in d["responded_at"]],
@@ -179,7 +177,7 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
     rn = m(r.renewals)
     t = pd.DataFrame({"account": rn["account_name"].fillna(rn["account_id"]),
                       "renews on": _dates(rn["renewal_date"]), "in days": rn["days_to"],
-                      "within": rn["due_within"], "MRR": [_money(v) for v in rn["mrr"]],
+                      "within": rn["due_within"], "MRR": [fmt.value(v, "USD") for v in rn["mrr"]],
                       "health": rn["band"] if r.health else "not available yet"})
     counts = rn["due_within"].value_counts() if len(rn) else {}
     out.append(Section("Renewals due in the next 30 / 60 / 90 days", [
@@ -189,8 +187,8 @@ def sections(r: review.Review, masked: bool = False) -> list[Section]:
     al = r.alerts
     t = pd.DataFrame({"rule": al.get("rule_name", pd.Series(dtype=object)),
                       "data day": _dates(al.get("as_of", pd.Series(dtype=object))),
-                      "value": [review.fmt(v, "") for v in al.get("value", [])],
-                      "threshold": [review.fmt(v, "") for v in al.get("threshold", [])],
+                      "value": [fmt.value(v, "") for v in al.get("value", [])],
+                      "threshold": [fmt.value(v, "") for v in al.get("threshold", [])],
                       "accounts": al.get("accounts", pd.Series(dtype=object)),
                       "message": al.get("message", pd.Series(dtype=object))})
     out.append(Section("Alerts fired this week", [

@@ -7,7 +7,6 @@ reads the database once for a week and returns every section.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import alerts, goals, registry
+from metrics import alerts, fmt, goals, registry
 from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.kpis.satisfaction import change_test
@@ -75,14 +74,14 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     s = goals.spec(column) if column != d.headline else goals.spec(metric)
     unit = s.unit if s else d.unit
     direction = s.direction if s else d.direction
-    value = _num(cur[column]) if cur is not None else None
-    previous = _num(prev[column]) if prev is not None else None
+    value = fmt.number(cur[column]) if cur is not None else None
+    previous = fmt.number(prev[column]) if prev is not None else None
     change = value - previous if value is not None and previous is not None else None
     p_value = significant = None
     if metric in SURVEY and column == d.headline and change is not None:
         test = change_test(metric, prev, cur)
         if test is not None:
-            p_value, significant = _num(test[1]), bool(test[2])
+            p_value, significant = fmt.number(test[1]), bool(test[2])
     met = None
     if target is not None and value is not None:
         met = value >= target if direction == "up" else value <= target
@@ -206,12 +205,6 @@ def renewals_due(accounts: pd.DataFrame, day: date, bands: pd.DataFrame | None =
     return a.sort_values(["days_to", "account_id"])[cols].reset_index(drop=True)
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,43 +313,8 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10) -> Re
     )
 
 
-def fmt(v, unit: str) -> str:
-    """Return a value as the page and the meeting pack show it: rates as percentages, NPS in
-    points, money in dollars, times in hours; '—' when undefined."""
-    x = _num(v)
-    if x is None:
-        return "—"
-    if unit == "fraction":
-        return f"{x:.1%}"
-    if unit == "USD":
-        return f"${x:,.0f}"
-    if unit == "hours":
-        return f"{x:,.1f} h"
-    if unit == "points":
-        return f"{x:.1f}"
-    if unit == "score":
-        return f"{x:.2f}"
-    if float(x).is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.2f}"
 
 
-def fmt_change(v, unit: str) -> str:
-    """Return a change as text ('+2.1 pts', '−0.4 pp', '+$1,200', '+3')."""
-    x = _num(v)
-    if x is None:
-        return "—"
-    if unit == "fraction":
-        return f"{x * 100:+.1f} pp"
-    if unit == "points":
-        return f"{x:+.1f} pts"
-    if unit == "USD":
-        return f"{'+' if x >= 0 else '-'}${abs(x):,.0f}"
-    if unit == "hours":
-        return f"{x:+.1f} h"
-    if unit == "score":
-        return f"{x:+.2f}"
-    return f"{x:+,.0f}" if float(x).is_integer() else f"{x:+,.2f}"
 
 
 def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -370,12 +328,12 @@ def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
                     f"noise (p = {r['p_value']:.2f})"))
         met = r["target_met"]
         rows.append({
-            "KPI": r["label"], "this week": fmt(r["value"], r["unit"]),
-            "previous week": fmt(r["previous"], r["unit"]),
-            "change": fmt_change(r["change"], r["unit"]), "real or noise": verdict,
-            "target": fmt(r["target"], r["unit"]) if r["target"] is not None else "—",
+            "KPI": r["label"], "this week": fmt.value(r["value"], r["unit"]),
+            "previous week": fmt.value(r["previous"], r["unit"]),
+            "change": fmt.change(r["change"], r["unit"]), "real or noise": verdict,
+            "target": fmt.value(r["target"], r["unit"]) if r["target"] is not None else "—",
             "vs target": "—" if met is None else (
-                f"{'met' if met else 'missed'} ({fmt_change(r['vs_target'], r['unit'])})"),
+                f"{'met' if met else 'missed'} ({fmt.change(r['vs_target'], r['unit'])})"),
         })
     return pd.DataFrame(rows, columns=["KPI", "this week", "previous week", "change",
                                        "real or noise", "target", "vs target"])

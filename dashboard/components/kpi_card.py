@@ -8,32 +8,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts import fmt_value
-from metrics import registry
-
-
-def _num(v):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def delta_text(cur, prev, unit: str) -> str | None:
-    """Return the change from prev to cur as text ('+2.1 pts', '-0.4 pp', '+3.2%')."""
-    c, p = _num(cur), _num(prev)
-    if c is None or p is None:
-        return None
-    if unit == "fraction":
-        return f"{(c - p) * 100:+.1f} pp"
-    if unit == "points":
-        return f"{c - p:+.1f} pts"
-    if unit == "hours":
-        return f"{c - p:+.1f} h"
-    if p == 0:
-        return f"{c - p:+,.0f}"
-    return f"{(c - p) / abs(p):+.1%}"
+from metrics import fmt, registry
 
 
 def kpi_card(
@@ -52,16 +27,16 @@ def kpi_card(
     unit = unit or spec.unit
     value = current[col] if current is not None else None
     prev = previous[col] if previous is not None else None
-    delta = delta_text(value, prev, unit)
+    delta = fmt.delta(value, prev, unit)
     good_when_up = (direction or spec.direction) == "up"
-    unchanged = _num(value) is not None and _num(value) == _num(prev)
+    unchanged = fmt.number(value) is not None and fmt.number(value) == fmt.number(prev)
     with st.container(border=True):
         st.metric(
-            label or spec.label, fmt_value(_num(value), unit),
+            label or spec.label, fmt.value(value, unit),
             "no change" if unchanged else delta,
             delta_color="off" if unchanged else ("normal" if good_when_up else "inverse"),
             delta_arrow="off" if unchanged else "auto",
-            chart_data=[_num(v) or 0.0 for v in series.tolist()] or None,
+            chart_data=[fmt.number(v) or 0.0 for v in series.tolist()] or None,
             help=spec.definition, delta_description=f"vs previous {period_label}",
         )
         notes = []
@@ -69,9 +44,9 @@ def kpi_card(
             sig, p = significance
             p_txt = f"p = {p:.3f}" if p is not None and not math.isnan(p) else "p n/a"
             notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
-        if target is not None and _num(value) is not None:
-            on = (_num(value) >= target) if good_when_up else (_num(value) <= target)
-            notes.append(f"target {fmt_value(target, unit)}: {'met' if on else 'missed'}")
+        if target is not None and fmt.number(value) is not None:
+            on = (fmt.number(value) >= target) if good_when_up else (fmt.number(value) <= target)
+            notes.append(f"target {fmt.value(target, unit)}: {'met' if on else 'missed'}")
         if convention:
             notes.append(convention)
         if current is not None and "small_n" in current and bool(current["small_n"]):

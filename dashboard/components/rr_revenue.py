@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components.kpi_card import kpi_card
-from metrics import goals, pages
+from metrics import fmt, goals, pages
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
 from metrics.query import Query
@@ -84,7 +84,7 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
         rows = context.detail("movement_accounts", q.with_(start=start,
                               end=next_period(start, grain)), movement=movement)
         st.markdown(f"**{len(rows):,} accounts** behind **{movement}** in the {grain} of "
-                    f"{start:%Y-%m-%d} (total {charts.fmt_value(rows[movement].sum(), 'USD')})")
+                    f"{start:%Y-%m-%d} (total {fmt.value(rows[movement].sum(), 'USD')})")
         st.dataframe(rows, hide_index=True, width="stretch")
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, context
+from metrics import fmt
 from metrics.query import Query
 
 UNITS = {"week": "weeks", "month": "months", "day": "days"}
@@ -39,9 +40,9 @@ def value(q: Query) -> None:
         st.info("Too few customers with repeat purchases to fit the spend model.")
     per = context.metric("clv", qv)
     cols = st.columns(3)
-    cols[0].metric("Predicted value, all customers", charts.fmt_value(per["clv"].sum(), "USD"),
+    cols[0].metric("Predicted value, all customers", fmt.value(per["clv"].sum(), "USD"),
                    border=True, help=f"Σ discounted CLV over {horizon} {UNITS[unit]}.")
-    cols[1].metric("Mean P(alive)", charts.fmt_value(per["p_alive"].mean(), "fraction"),
+    cols[1].metric("Mean P(alive)", fmt.value(per["p_alive"].mean(), "fraction"),
                    border=True)
     cols[2].metric(f"Expected purchases, next {horizon} {UNITS[unit]}",
                    f"{per['expected_purchases'].sum():,.0f}", border=True)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components import sat_state
-from metrics import export
+from metrics import export, fmt
 from metrics.kpis import loyalty
 from metrics.query import Query
 
@@ -36,20 +36,20 @@ def revenue(q: Query) -> None:
     nps = context.metric("nps", qa)
     plain = nps["nps"].iloc[0] if len(nps) else None
     c1, c2, c3 = st.columns(3)
-    c1.metric("NPS (responses)", charts.fmt_value(plain, "points"),
+    c1.metric("NPS (responses)", fmt.value(plain, "points"),
               help="Every response in the window counts once (" + sat_state.basis_text(q) + ").")
-    c2.metric("NPS (accounts)", charts.fmt_value(r["nps_accounts"], "points"),
+    c2.metric("NPS (accounts)", fmt.value(r["nps_accounts"], "points"),
               help="Each paying account counts once, by its latest NPS answer.")
-    c3.metric("NPS weighted by MRR", charts.fmt_value(r["nps_mrr_weighted"], "points"),
+    c3.metric("NPS weighted by MRR", fmt.value(r["nps_mrr_weighted"], "points"),
               help="Each paying account's latest answer weighs its MRR: 100 × (promoter MRR − "
                    "detractor MRR) ÷ MRR of the accounts that answered.")
     at_risk = r["detractor_mrr"] / r["mrr"] if r["mrr"] else None
     st.plotly_chart(charts.plot_revenue_by_category(
         r, title=f"MRR held by promoters, passives and detractors {_day(q)}"),
         key="sat_revenue_chart")
-    st.caption(f"{int(r['accounts']):,} paying accounts, {charts.fmt_value(r['mrr'], 'USD')} MRR; "
-               f"detractors hold {charts.fmt_value(r['detractor_mrr'], 'USD')} "
-               f"({charts.fmt_value(at_risk, 'fraction')}). Category = the account's latest NPS "
+    st.caption(f"{int(r['accounts']):,} paying accounts, {fmt.value(r['mrr'], 'USD')} MRR; "
+               f"detractors hold {fmt.value(r['detractor_mrr'], 'USD')} "
+               f"({fmt.value(at_risk, 'fraction')}). Category = the account's latest NPS "
                f"answer, at most {loyalty.recency_days(q)} days old; older or none: no recent "
                "answer.")
 
@@ -64,10 +64,10 @@ def coverage(q: Query) -> None:
     r = frame.iloc[0]
     days = loyalty.coverage_days(q)
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Accounts heard from in {days} days", charts.fmt_value(r["coverage"], "fraction"),
+    c1.metric(f"Accounts heard from in {days} days", fmt.value(r["coverage"], "fraction"),
               help="Active customers with a survey answer of any type in the last "
                    f"{days} days ÷ active customers.")
-    c2.metric("Share of MRR heard from", charts.fmt_value(r["mrr_coverage"], "fraction"))
+    c2.metric("Share of MRR heard from", fmt.value(r["mrr_coverage"], "fraction"))
     c3.metric("Accounts not heard from", f"{int(r['unheard_accounts']):,}",
               help=f"of {int(r['active_accounts']):,} active customers")
     unheard = context.metric("unheard_accounts", qa)
@@ -118,7 +118,7 @@ def advocates(q: Query) -> None:
     shown = frame[["account_name", "score", "band", "comment", "respondent", "mrr", "segment",
                    "csm_owner", "responded_at", "touchpoint", "account_id"]]
     st.metric("Advocates", f"{len(shown):,}",
-              help=f"holding {charts.fmt_value(shown['mrr'].sum(), 'USD')} MRR")
+              help=f"holding {fmt.value(shown['mrr'].sum(), 'USD')} MRR")
     st.dataframe(shown.assign(comment=shown["comment"].fillna("")), hide_index=True,
                  width="stretch", key="sat_advocates_table",
                  column_config={

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components.text import md_escape
-from metrics import export, themes
+from metrics import export, fmt, themes
 from metrics.periods import next_period
 from metrics.query import Query
 
@@ -43,8 +43,8 @@ def _theme_summary(tf: pd.DataFrame, ts: themes.ThemeSet, theme: str) -> None:
     r = row.iloc[0]
     impact = "—" if pd.isna(r["impact"]) else f"{r['impact']:+.1f} pts"
     st.markdown(f"**Theme: {md_escape(theme)}** — {int(r['responses']):,} responses "
-                f"({charts.fmt_value(r['share'], 'fraction')} of all) · NPS of the theme "
-                f"{charts.fmt_value(r['nps'], 'points')} · impact on NPS {impact}")
+                f"({fmt.value(r['share'], 'fraction')} of all) · NPS of the theme "
+                f"{fmt.value(r['nps'], 'points')} · impact on NPS {impact}")
     rules = ", ".join([*spec.keywords, *spec.patterns])
     st.caption(f"{md_escape(spec.description)}. Rules: {md_escape(rules)}."
                if spec.description else f"Rules: {md_escape(rules)}.")
@@ -74,8 +74,8 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
         with right:
             st.dataframe(pd.DataFrame({
                 "theme": tf["theme"], "responses": tf["responses"],
-                "share": [charts.fmt_value(v, "fraction") for v in tf["share"]],
-                "NPS": [charts.fmt_value(v, "points") for v in tf["nps"]],
+                "share": [fmt.value(v, "fraction") for v in tf["share"]],
+                "NPS": [fmt.value(v, "points") for v in tf["nps"]],
                 "impact": [("—" if pd.isna(v) else f"{v:+.1f}") for v in tf["impact"]],
             }), hide_index=True, width="stretch", key="sat_theme_table")
     theme = st.pills("Read the comments of a theme", list(ts.names), key="sat_theme")

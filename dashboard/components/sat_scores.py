@@ -5,8 +5,6 @@ No SQL here: frames come from `dashboard.context`."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +12,7 @@ from dashboard import charts, context
 from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.text import md_escape
-from metrics import benchmarks, pages
+from metrics import benchmarks, fmt, pages
 from metrics.kpis import satisfaction
 from metrics.query import Query
 
@@ -25,12 +23,6 @@ METRICS_COL = {"nps": "nps", "csat": "csat", "ces": "ces"}  # the headline colum
 NPS_BAND_KEYS = ("nps_band_good", "nps_band_excellent", "nps_band_world_class")
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def counts_text(name: str, row: pd.Series) -> str:
@@ -47,10 +39,10 @@ def counts_text(name: str, row: pd.Series) -> str:
 
 def interval_text(name: str, row: pd.Series) -> str:
     unit = UNITS[name]
-    if _num(row["ci_low"]) is None:
+    if fmt.number(row["ci_low"]) is None:
         return "95% CI: not enough responses"
-    return (f"95% CI {charts.fmt_value(row['ci_low'], unit)} – "
-            f"{charts.fmt_value(row['ci_high'], unit)}")
+    return (f"95% CI {fmt.value(row['ci_low'], unit)} – "
+            f"{fmt.value(row['ci_high'], unit)}")
 
 
 def short_source(entry: dict) -> str:
@@ -162,9 +154,9 @@ def trend(q: Query, grain: str) -> None:
     unit = UNITS[name]
     table = pd.DataFrame({
         "period": changes["period"],
-        choice: [charts.fmt_value(v, unit) for v in changes[METRICS_COL[name]]],
-        "95% CI": [("—" if pd.isna(lo) else f"{charts.fmt_value(lo, unit)} – "
-                    f"{charts.fmt_value(hi, unit)}")
+        choice: [fmt.value(v, unit) for v in changes[METRICS_COL[name]]],
+        "95% CI": [("—" if pd.isna(lo) else f"{fmt.value(lo, unit)} – "
+                    f"{fmt.value(hi, unit)}")
                    for lo, hi in zip(changes["ci_low"], changes["ci_high"], strict=True)],
         "responses": changes["responses"],
         "change": [_change_text(c, unit) for c in changes["change"]],
@@ -227,9 +219,9 @@ def league(q: Query, dims: list[str]) -> None:
     shown = pd.DataFrame({
         by: table[by].astype(object).where(table[by].notna(), "(none)"),
         "rank": table["rank"],
-        choice: [charts.fmt_value(v, unit) for v in table[METRICS_COL[name]]],
-        "95% CI": [("—" if pd.isna(lo) else f"{charts.fmt_value(lo, unit)} – "
-                    f"{charts.fmt_value(hi, unit)}")
+        choice: [fmt.value(v, unit) for v in table[METRICS_COL[name]]],
+        "95% CI": [("—" if pd.isna(lo) else f"{fmt.value(lo, unit)} – "
+                    f"{fmt.value(hi, unit)}")
                    for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
         "responses": table["responses"],
         "tied with": table["tied_with"],

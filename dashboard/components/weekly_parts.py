@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
-from metrics import export, report, review
+from metrics import export, fmt, report, review
 from metrics.periods import floor_period
 from metrics.query import Query
 
@@ -68,9 +68,9 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
             cols = st.columns(4)
         with cols[i % 4], st.container(border=True):
             change = r["change"]
-            st.metric(r["label"], review.fmt(r["value"], r["unit"]),
+            st.metric(r["label"], fmt.value(r["value"], r["unit"]),
                       None if change is None else (
-                          "no change" if change == 0 else review.fmt_change(change, r["unit"])),
+                          "no change" if change == 0 else fmt.change(change, r["unit"])),
                       delta_color="off" if not change else (
                           "normal" if r["direction"] == "up" else "inverse"),
                       delta_arrow="off" if not change else "auto",
@@ -80,10 +80,10 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
                 notes.append(f"**real change** (p = {r['p_value']:.3f})" if r["significant"]
                              else f"noise (p = {r['p_value']:.2f})")
             if r["target_met"] is not None:
-                notes.append(f"target {review.fmt(r['target'], r['unit'])}: "
+                notes.append(f"target {fmt.value(r['target'], r['unit'])}: "
                              f"{'met' if r['target_met'] else 'missed'}")
             st.caption(" · ".join(notes) or "previous week "
-                       + review.fmt(r["previous"], r["unit"]))
+                       + fmt.value(r["previous"], r["unit"]))
 
 
 def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,

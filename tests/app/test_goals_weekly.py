@@ -3,7 +3,7 @@ metrics compute, the week and presentation-safe mode come from the URL, the pack
 
 from __future__ import annotations
 
-from metrics import alerts, review
+from metrics import alerts, fmt, review
 from metrics.query import Query
 from metrics.store import Store
 
@@ -52,8 +52,8 @@ def test_weekly_review_opens_on_the_last_complete_week_with_the_computed_kpis(de
     store.close()
     cards = {m.label: m.value for m in at.metric}
     nps = r.kpis.set_index("metric").loc["nps"]
-    assert cards["Net Promoter Score"] == review.fmt(nps.value, "points")
-    assert cards["MRR"] == review.fmt(r.kpis.set_index("metric").loc["mrr"].value, "USD")
+    assert cards["Net Promoter Score"] == fmt.value(nps.value, "points")
+    assert cards["MRR"] == fmt.value(r.kpis.set_index("metric").loc["mrr"].value, "USD")
     assert any("noise" in c.value or "real change" in c.value for c in at.caption)
 
 
