@@ -93,8 +93,8 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
                 problems.append("op: choose below or above")
             if fmt.number(out["threshold"]) is None:
                 problems.append("threshold: a number is needed")
-            elif s is not None and s.is_fraction and not 0 <= fmt.number(out["threshold"]) <= 1:
-                problems.append(f"threshold: {out['metric']} is a fraction: write 20% as 0.2")
+            elif s is not None and (why := s.problem(fmt.number(out["threshold"]))):
+                problems.append(f"threshold: {why}")
         else:
             out["op"] = "below" if s is None or s.direction == "up" else "above"
             out["threshold"] = None

@@ -16,26 +16,6 @@ from pathlib import Path
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
-# Settings options of `csm metric` -> (setting name, type). Kebab-case on the command line.
-SETTINGS = {
-    "--nps-basis": ("nps_basis", str, ["all", "latest"]),
-    "--csat-threshold": ("csat_threshold", float, None),
-    "--gross-margin": ("gross_margin", float, None),
-    "--retention-formula": ("retention_formula", str, ["standard", "classic"]),
-    "--nrr-reactivation": ("nrr_reactivation", str, ["include", "exclude"]),
-    "--health-model": ("health_model", str, None),
-    "--basis": ("basis", str, ["subscriptions", "orders", "usage"]),
-    "--time-unit": ("time_unit", str, ["day", "week", "month"]),
-    "--horizon": ("horizon", float, None),
-    "--discount-rate": ("discount_rate", float, None),
-    "--lifespan-years": ("lifespan_years", float, None),
-    "--nps-recency-days": ("nps_recency_days", int, None),  # nps_revenue, advocates (365)
-    "--advocates-health": ("advocates_health", str, ["green", "any"]),  # advocates (green)
-    "--coverage-days": ("coverage_days", int, None),  # feedback_coverage, unheard_accounts (90)
-    "--sla-targets": ("sla_targets", str, None),  # first-response hours: P1=1,P2=4,other=24
-}
-
-
 class UsageError(Exception):
     """A usage error: exit code 2 with the message on stderr."""
 
@@ -64,8 +44,20 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of `csm` (options after the sub-command)."""
+_TYPES = {"int": int, "float": float}
+
+
+def settings_options() -> list:
+    """Return the SettingSpecs of every metric setting (each is a `csm metric` flag)."""
+    from metrics import registry
+
+    return list(registry.setting_specs().values())
+
+
+def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
+    """Return the argument parser of `csm` (options after the sub-command). The settings
+    flags of `csm metric` come from the metric specs (`metric_settings=False` leaves them out,
+    sparing other commands the import of every metric module)."""
     p = _Parser(prog="csm", description="Customer success metrics: dashboard, import, metrics.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -107,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["json", "csv"], default="json")
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
                     help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
-    for opt, (_name, typ, choices) in SETTINGS.items():
-        sp.add_argument(opt, type=typ, choices=choices)
+    for st in settings_options() if metric_settings else []:
+        sp.add_argument(st.flag, type=_TYPES.get(st.type, str), help=st.help,
+                        choices=list(st.choices) if st.choices else None)
 
     sp = cmd("metrics", "list the metrics")
     sp.add_argument("--format", choices=["json", "text"], default="text")
@@ -186,10 +179,10 @@ def cmd_metric(args) -> int:
                 f"{', '.join(sorted(registry.REGISTRY))}")
         return EXIT_USAGE
     settings = {}
-    for opt, (name, _t, _c) in SETTINGS.items():
-        v = getattr(args, opt.lstrip("-").replace("-", "_"))
+    for st in settings_options():
+        v = getattr(args, st.name)
         if v is not None:
-            settings[name] = v
+            settings[st.name] = v
     filters: dict[str, list[str]] = {}
     for f in args.filter or []:
         if "=" not in f:
@@ -365,7 +358,8 @@ def cmd_bench(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `csm` with `argv` and return the exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(metric_settings=argv[:1] == ["metric"]).parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
                "metrics": cmd_metrics, "bench": cmd_bench, "report": cmd_report}[args.command]
     try:

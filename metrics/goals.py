@@ -12,6 +12,7 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -20,65 +21,67 @@ from metrics import registry
 from metrics.kpis import run_sql
 from metrics.periods import floor_period, next_period, resolve_as_of
 from metrics.query import Query
+from metrics.spec import UNITS, ColumnSpec
 from metrics.store import bump_data_version
 
 COLUMNS = ["metric", "segment", "period_start", "period_end", "target", "note"]
-# Metrics whose targets are monthly rates (the demo's "monthly logo churn at most 2%"): their
-# quarterly history is the mean of the quarter's three monthly rates, not a quarter's rate.
-MONTHLY_RATES = {"logo_churn", "churn_rate"}
-# Output columns that are fractions although their metric's unit is something else
-# (support is in hours but its fcr_rate is a share).
-_FRACTION_HINTS = ("_rate", "share", "coverage", "attainment", "csat")
 
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """What a target name means: the registry metric, the column compared, unit, direction."""
+    """What a target name means: the registry metric, the column compared and that column's
+    spec (unit, valid range, direction and the grain its targets are stated in)."""
 
     key: str
     metric: str
     column: str
-    unit: str
-    direction: str
     label: str
+    col: ColumnSpec
+
+    @property
+    def unit(self) -> str:
+        """Return the unit of the targeted column."""
+        return self.col.unit
+
+    @property
+    def direction(self) -> str:
+        """Return which way is good for the targeted column ("up" or "down")."""
+        return self.col.direction or "up"
 
     @property
     def is_fraction(self) -> bool:
-        return self.unit == "fraction"
+        """Return whether the target is a rate between 0 and 1."""
+        return self.col.kind == "rate" and self.col.bounds == (0.0, 1.0)
+
+    def problem(self, value: float) -> str | None:
+        """Return why `value` cannot be a target of this column (its unit's range), or None."""
+        return self.col.out_of_range(value)
+
+    def applies_at(self, grain: str) -> bool:
+        """Return whether a target may be compared with a value at `grain`: a target stated
+        for a grain (a monthly churn rate) only at that grain — a quarter's churn rate is
+        about three months' worth and would always look missed."""
+        return self.col.target_grain is None or self.col.target_grain == grain
 
 
-def _unit_of(d: registry.MetricDef, column: str) -> str:
-    if column == d.headline:
-        return d.unit
-    if any(h in column for h in _FRACTION_HINTS):
-        return "fraction"
-    if column.endswith("_h"):
-        return "hours"
-    return d.unit
-
-
+@cache
 def target_specs() -> dict[str, TargetSpec]:
-    """Return {name: TargetSpec} of every targetable name: each registry metric (its headline)
-    and each output column of a metric with periods (the first metric naming it wins)."""
+    """Return {name: TargetSpec} of every targetable name: each registry metric (its headline
+    column) and each targetable output column of a metric with periods (the first metric in
+    name order that declares the column wins). Units, ranges and directions are the columns'
+    own specs."""
     out: dict[str, TargetSpec] = {}
     for name in sorted(registry.REGISTRY):
         d = registry.REGISTRY[name]
-        out[name] = TargetSpec(name, name, d.headline, d.unit, d.direction, d.label)
+        out[name] = TargetSpec(name, name, d.headline, d.label, d.head)
     for name in sorted(registry.REGISTRY):
         d = registry.REGISTRY[name]
         if not d.periods:
             continue
-        for col in d.columns:
-            if col in out or col in ("responses", "ci_low", "ci_high", "small_n"):
+        for c in d.cols:
+            if c.name in out or not c.targetable:
                 continue
-            unit = _unit_of(d, col)
-            direction = d.direction
-            if col == "churn_rate" or col.startswith("churned"):
-                direction = "down"
-            elif "retention" in col or col in ("fcr_rate", "sla_attainment"):
-                direction = "up"
-            out[col] = TargetSpec(col, name, col, unit, direction,
-                                  f"{d.label}: {col.replace('_', ' ')}")
+            out[c.name] = TargetSpec(c.name, name, c.name, f"{d.label}: {c.label}", c)
     return out
 
 
@@ -152,9 +155,8 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                             "(the end is exclusive)")
         if target is None:
             problems.append(f"{where}, target: {raw_target!r} is not a number")
-        elif metric in specs and specs[metric].is_fraction and not 0 <= target <= 1:
-            problems.append(f"{where}, target: {target:g} is outside 0–1; {metric} is a "
-                            f"fraction (write 85% as 0.85)")
+        elif metric in specs and (why := specs[metric].problem(target)):
+            problems.append(f"{where}, target: {why}")
         rows.append({"metric": metric, "segment": _text(r.get("segment")),
                      "period_start": start, "period_end": end, "target": target,
                      "note": _text(r.get("note"))})
@@ -236,8 +238,8 @@ def propose_from_history(values, direction: str, unit: str) -> dict:
     level = the mean of the values; trend = the least-squares slope per quarter; projected =
     the fitted line one quarter after the last; proposed = projected when the trend goes the
     good way (up for `direction` "up"), else the last fitted level (hold the line rather than
-    aim lower). A fraction is kept inside 0–1. With fewer than 2 values there is no trend and
-    the proposal is the single value (None with none)."""
+    aim lower), kept inside the unit's range (a fraction inside 0–1). With fewer than 2 values
+    there is no trend and the proposal is the single value (None with none)."""
     ys = [float(v) for v in values if v is not None and not pd.isna(v)]
     n = len(ys)
     if n == 0:
@@ -252,8 +254,9 @@ def propose_from_history(values, direction: str, unit: str) -> dict:
     last_fit = intercept + slope * (n - 1)
     good = slope >= 0 if direction == "up" else slope <= 0
     proposed = projected if good else last_fit
-    if unit == "fraction":
-        proposed = min(1.0, max(0.0, proposed))
+    lo, hi = UNITS.get(unit, ("number", None, None))[1:]  # kept inside the unit's range
+    proposed = max(lo, proposed) if lo is not None else proposed
+    proposed = min(hi, proposed) if hi is not None else proposed
     return {"level": float(np.mean(ys)), "trend": float(slope), "projected": float(projected),
             "proposed": float(proposed), "quarters": n}
 
@@ -276,7 +279,7 @@ def baseline_proposal(cur, name: str, segment: str | None = None,
     start = this_q
     for _ in range(4):
         start = floor_period(start - timedelta(days=1), "quarter")
-    monthly = name in MONTHLY_RATES
+    monthly = s.col.target_grain == "month"
     qq = base.with_(start=start, end=this_q, grain="month" if monthly else "quarter",
                     as_of=as_of, by=None, segment=(segment,) if segment else base.segment)
     frame = registry.compute(cur, s.metric, qq)
@@ -315,10 +318,10 @@ def proposals(cur, targets: pd.DataFrame, as_of: date | None = None) -> pd.DataF
 
 
 def target_applies(name: str, grain: str) -> bool:
-    """Return whether a target of `name` may be compared with its value at `grain`: a monthly
-    rate (MONTHLY_RATES: the demo's "monthly logo churn at most 2%") only at month grain — a
-    quarter's churn rate is about three months' worth and would always look missed."""
-    return name not in MONTHLY_RATES or grain == "month"
+    """Return whether a target of `name` may be compared with its value at `grain`
+    (`TargetSpec.applies_at`: the demo's "monthly logo churn at most 2%" only at month grain)."""
+    s = spec(name)
+    return s is None or s.applies_at(grain)
 
 
 def target_on(targets: pd.DataFrame | None, name: str, period, grain: str) -> float | None:

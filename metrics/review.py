@@ -26,16 +26,10 @@ RENEWAL_HORIZONS = (30, 60, 90)
 # KPIs shown first, in this order; any other registered metric with periods follows (so a new
 # metric appears in the review by being added to the registry). (metric, column) pairs.
 KPI_ORDER = [("nps", "nps"), ("csat", "csat"), ("ces", "ces"), ("logo_churn", "churn_rate"),
-             ("mrr", "mrr"), ("arpa", "arpa"), ("support", "first_response_median_h"),
-             ("support", "fcr_rate"), ("usage", "active_users")]
+             ("logo_churn", "new_customers"), ("mrr", "mrr"), ("arpa", "arpa"),
+             ("support", "first_response_median_h"), ("support", "fcr_rate"),
+             ("support", "tickets"), ("usage", "active_users")]
 SURVEY = ("nps", "csat", "ces")
-# Clearer names for KPIs whose registry label names a whole area.
-LABELS = {("logo_churn", "churn_rate"): "Logo churn rate",
-          ("support", "first_response_median_h"): "Median first response",
-          ("support", "fcr_rate"): "First contact resolution",
-          ("usage", "active_users"): "Weekly active users"}
-# Flow rates whose targets are set per month: a week's rate is not compared with them.
-MONTHLY_TARGETS = {("logo_churn", "churn_rate")}
 
 
 def parse_week(text: str) -> date:
@@ -71,9 +65,8 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     """Return one KPI line: metric, column, label, unit, direction, value, previous, change,
     p_value, significant (None when no test applies), target, vs_target, target_met."""
     d = registry.REGISTRY[metric]
-    s = goals.spec(column) if column != d.headline else goals.spec(metric)
-    unit = s.unit if s else d.unit
-    direction = s.direction if s else d.direction
+    c = d.column(column)
+    unit, direction = c.unit, c.direction or "up"
     value = fmt.number(cur[column]) if cur is not None else None
     previous = fmt.number(prev[column]) if prev is not None else None
     change = value - previous if value is not None and previous is not None else None
@@ -85,8 +78,8 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     met = None
     if target is not None and value is not None:
         met = value >= target if direction == "up" else value <= target
-    label = LABELS.get((metric, column)) or (
-        d.label if column == d.headline else (s.label if s else column))
+    # a metric's own name for its headline (the area: "Net Promoter Score"), else the column's
+    label = d.label if column == d.headline and column == metric else c.label
     return {"metric": metric, "column": column, "label": label, "unit": unit,
             "direction": direction, "value": value, "previous": previous, "change": change,
             "p_value": p_value, "significant": significant, "target": target,
@@ -266,15 +259,17 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
         f = f.sort_values("period")
         cur_row = f[f["period"] == start]
         prev_row = f[f["period"] == start - timedelta(days=7)]
-        target = (goals.target_for(cur, metric, seg, start) if show_targets
-                  and (metric, column) not in MONTHLY_TARGETS else None)
-        if target is None and show_targets and column != registry.REGISTRY[metric].headline:
-            target = goals.target_for(cur, column, seg, start)
+        key = metric if column == registry.REGISTRY[metric].headline else column
+        target = (goals.target_for(cur, key, seg, start)
+                  if show_targets and goals.target_applies(key, "week") else None)
         rows.append(kpi_row(metric, column, prev_row.iloc[0] if len(prev_row) else None,
                             cur_row.iloc[0] if len(cur_row) else None, target))
-    if show_targets and any((r["metric"], r["column"]) in MONTHLY_TARGETS for r in rows):
-        notes.append("Logo churn targets are monthly rates: a week's churn is not compared "
-                     "with them (see the Overview page).")
+    monthly = [r["label"] for r in rows if not goals.target_applies(
+        r["metric"] if r["column"] == registry.REGISTRY[r["metric"]].headline else r["column"],
+        "week")]
+    if show_targets and monthly:
+        notes.append(f"{', '.join(monthly)}: targets are monthly rates; a week's value is not "
+                     "compared with them (see the Overview page).")
     return pd.DataFrame(rows), notes
 
 

@@ -61,6 +61,7 @@ class ColumnSpec:
     explain: str = ""
     target_grain: str | None = None
     range: tuple[float | None, float | None] | None = None
+    short: str = ""  # a shorter label where space is tight (a page's own cards)
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -69,6 +70,11 @@ class ColumnSpec:
             raise ValueError(f"column {self.name}: direction must be up, down or None")
         if self.target_grain not in (None, *GRAINS):
             raise ValueError(f"column {self.name}: unknown target grain {self.target_grain!r}")
+
+    @property
+    def short_label(self) -> str:
+        """Return the short label, or the label when the column has none."""
+        return self.short or self.label
 
     @property
     def kind(self) -> str:
@@ -89,11 +95,10 @@ class ColumnSpec:
         """Return why `value` cannot be a value of this column, or None when it can."""
         lo, hi = self.bounds
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            if self.kind == "rate":
-                return (f"{self.label} is a rate between 0 and 1 (write 25% as 0.25), "
-                        f"not {value:g}")
             span = f"{'−∞' if lo is None else f'{lo:g}'}–{'∞' if hi is None else f'{hi:g}'}"
-            return f"{self.label} is in {self.unit} within {span}, not {value:g}"
+            if self.kind == "rate" and (lo, hi) == (0.0, 1.0):
+                return f"{value:g} is outside 0–1; {self.label} is a fraction (write 85% as 0.85)"
+            return f"{value:g} is outside {span}; {self.label} is in {self.unit}"
         return None
 
 

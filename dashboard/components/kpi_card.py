@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import fmt, registry
+from metrics.kpis import load_sql
 
 
 def kpi_card(
@@ -24,15 +25,18 @@ def kpi_card(
     sparkline; `significance` is (significant, p_value) of the change when a test applies."""
     spec = registry.REGISTRY[name]
     col = column or spec.headline
-    unit = unit or spec.unit
+    cs = spec.column(col)  # the column's own spec: unit, direction, label, explanation
+    unit = unit or cs.unit
+    if explain is None and col != spec.headline:
+        explain = cs.explain or None
     value = current[col] if current is not None else None
     prev = previous[col] if previous is not None else None
     delta = fmt.delta(value, prev, unit)
-    good_when_up = (direction or spec.direction) == "up"
+    good_when_up = (direction or cs.direction or "up") == "up"
     unchanged = fmt.number(value) is not None and fmt.number(value) == fmt.number(prev)
     with st.container(border=True):
         st.metric(
-            label or spec.label, fmt.value(value, unit),
+            label or cs.label, fmt.value(value, unit),
             "no change" if unchanged else delta,
             delta_color="off" if unchanged else ("normal" if good_when_up else "inverse"),
             delta_arrow="off" if unchanged else "auto",
@@ -55,7 +59,23 @@ def kpi_card(
             st.caption(" · ".join(notes))
         if st.button("Show the math", key=f"math_{name}_{col}", icon=":material/functions:",
                      type="tertiary"):
-            math_dialog(name, current, col, label or spec.label, explain)
+            math_dialog(name, current, col, label or cs.label, explain)
+
+
+def card_target(q, name: str, column: str, row: pd.Series | None, grain: str) -> float | None:
+    """Return the team's target for a card of metric `name`, column `column`, in the period of
+    `row` (None without a row): the target named after the metric when the column is its
+    headline, else after the column; the single selected segment's (everyone's without a
+    segment filter; none for several segments); only where it applies at `grain`."""
+    from dashboard import context
+    from metrics import goals
+
+    key = name if column == registry.get(name).headline else column
+    if row is None or len(q.segment) > 1 or goals.spec(key) is None:
+        return None
+    t = context.named_query("targets_for_metric", metric=key,
+                            segment=q.segment[0] if q.segment else None)
+    return goals.target_on(t, key, row["period"], grain)
 
 
 @st.dialog("Show the math", width="large")
@@ -82,8 +102,7 @@ def show_math(name: str, row: pd.Series | None, col: str) -> None:
         shown = {k: row[k] for k in row.index if k not in ("partial",)}
         st.dataframe(pd.DataFrame([shown]).T.rename(columns={0: "value"}).astype(str),
                      width="stretch")
-    for sql_name in spec.sql:
-        from metrics.kpis import load_sql
-
-        st.caption(f"SQL: metrics/sql/{sql_name}.sql")
-        st.code(load_sql(sql_name), language="sql")
+    # Each query once, with its fragments expanded in place; the caption names the files.
+    st.caption("SQL: " + ", ".join(f"metrics/sql/{f}.sql" for f in spec.sql))
+    for query in (spec.query, *spec.extra_queries):
+        st.code(load_sql(query), language="sql")

@@ -3,31 +3,15 @@
 import streamlit as st
 
 from dashboard import charts, context, filters
-from dashboard.components.kpi_card import kpi_card
-from metrics import goals, registry, stats
+from dashboard.components.kpi_card import card_target, kpi_card
+from metrics import goals, registry
+from metrics.kpis.satisfaction import change_test
 
-# (metric, column shown, label, unit of that column, is up good?)
-CARDS = [
-    ("logo_churn", "customers_end", "Active accounts", "accounts", "up"),
-    ("mrr", "mrr", "MRR", "USD", "up"),
-    ("logo_churn", "churn_rate", "Logo churn rate", "fraction", "down"),
-    ("nps", "nps", "NPS", "points", "up"),
-    ("csat", "csat", "CSAT", "fraction", "up"),
-    ("support", "first_response_median_h", "Median first response", "hours", "down"),
-    ("support", "fcr_rate", "First contact resolution", "fraction", "up"),
-    ("nrr", "nrr", "NRR (12 months)", "fraction", "up"),
-    ("grr", "grr", "GRR (12 months)", "fraction", "up"),
-]
-
-# What a card shows when it is not its metric's headline column.
-EXPLAIN = {
-    "customers_end": "accounts that are customers on the period's last day (or as-of): "
-                     "signup_date ≤ day and churn_date empty or after it. It is the E of the "
-                     "logo churn identity S + N − C = E below.",
-    "fcr_rate": "resolved tickets created in the period with at most one contact and not "
-                "reopened ÷ resolved tickets; tickets with no contacts or reopened value are "
-                "left out (fcr_excluded).",
-}
+# The cards, as (metric, column): label, unit, direction and explanation are the column's spec.
+CARDS = [("logo_churn", "customers_end"), ("mrr", "mrr"), ("logo_churn", "churn_rate"),
+         ("nps", "nps"), ("csat", "csat"), ("support", "first_response_median_h"),
+         ("support", "fcr_rate"), ("nrr", "nrr"), ("grr", "grr"),
+         ("logo_churn", "new_customers"), ("support", "tickets")]
 
 st.title("Overview")
 grain = st.segmented_control("Period", ["week", "month", "quarter"], default="month",
@@ -40,36 +24,13 @@ if context.as_of_default() is None:
     st.stop()
 
 
-def significance(name, cur, prev):
-    """Return (significant, p) of the change for survey metrics, else None."""
-    if cur is None or prev is None:
-        return None
-    if name == "nps":
-        _z, p, sig = stats.nps_change_test(prev.promoters, prev.passives, prev.detractors,
-                                           cur.promoters, cur.passives, cur.detractors)
-        return bool(sig), float(p)
-    if name == "csat":
-        _z, p, sig = stats.two_proportion_test(prev.satisfied, prev.responses,
-                                               cur.satisfied, cur.responses)
-        return bool(sig), float(p)
-    return None
-
-
-def target_of(name, column, period):
-    """Return the team's target for the period holding `period`, or None."""
-    if column != registry.REGISTRY[name].headline or not show_targets:
-        return None
-    t = context.named_query("targets_for_metric", metric=name, segment=target_segment)
-    return goals.target_on(t, name, period, grain)
-
-
 # Targets are per segment: the company-wide one without a segment filter, the segment's own
 # with exactly one segment selected, none for a mix of segments.
 target_segment = q.segment[0] if len(q.segment) == 1 else None
 show_targets = len(q.segment) <= 1
 
 partial_note = None
-for i, (name, column, label, unit, direction) in enumerate(CARDS):
+for i, (name, column) in enumerate(CARDS):
     if i % 3 == 0:
         cols = st.columns(3)  # one row of three, so cards of a row line up
     frame = context.metric(name, q)
@@ -83,12 +44,13 @@ for i, (name, column, label, unit, direction) in enumerate(CARDS):
         conv = f"basis: {q.setting('nps_basis', 'all')} responses"
     elif name == "csat":
         conv = "satisfied = 4–5 of 5 (8–10 of 10)"
+    test = change_test(name, prev, cur)
+    label = registry.column(name, column).label
     with cols[i % 3]:
         kpi_card(name, cur, prev, complete[column] if len(complete) else complete,
-                 period_label=grain, significance=significance(name, cur, prev),
-                 target=target_of(name, column, cur["period"]) if cur is not None else None,
-                 convention=conv, column=column, unit=unit, direction=direction,
-                 explain=EXPLAIN.get(column),
+                 period_label=grain, significance=test and (test[2], test[1]),
+                 target=card_target(q, name, column, cur, grain),
+                 convention=conv, column=column,
                  label=f"{label} · {cur['period']:%Y-%m-%d}" if cur is not None else label)
 
 if partial_note is not None:
@@ -129,16 +91,17 @@ with st.columns(3)[0]:
     health_mix_card()
 
 st.subheader("Trend")
-choice = st.selectbox("Metric", [c[2] for c in CARDS], key="ov_trend")
-name, column, label, unit, _direction = next(c for c in CARDS if c[2] == choice)
+name, column = st.selectbox("Metric", CARDS, key="ov_trend",
+                            format_func=lambda c: registry.column(*c).label)
+spec = registry.column(name, column)
+key = name if column == registry.get(name).headline else column
 frame = context.metric(name, q)
 if frame.empty:
     st.info("No data in the selected window.")
 else:
     ci = ("ci_low", "ci_high") if name in ("nps", "csat") else None
-    targets = (context.named_query("targets_for_metric", metric=name, segment=target_segment)
-               if show_targets and goals.target_applies(name, grain) else None)
-    fig = charts.plot_trend(frame, column, title=f"{label} by {grain}", unit=unit, ci=ci,
-                            targets=targets if column == registry.REGISTRY[name].headline
-                            else None)
+    targets = (context.named_query("targets_for_metric", metric=key, segment=target_segment)
+               if show_targets and goals.target_applies(key, grain) else None)
+    fig = charts.plot_trend(frame, column, title=f"{spec.label} by {grain}", unit=spec.unit,
+                            ci=ci, targets=targets)
     st.plotly_chart(fig, key="ov_trend_chart")

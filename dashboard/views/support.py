@@ -5,21 +5,17 @@ from datetime import date
 import streamlit as st
 
 from dashboard import charts, context, filters
-from dashboard.components.kpi_card import kpi_card
-from metrics import pages
+from dashboard.components.kpi_card import card_target, kpi_card
+from metrics import pages, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
 from metrics.periods import next_period
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
-MEASURES = {"fcr_rate": ("FCR", "fraction"), "first_response_median_h": (
-    "Median first response", "hours"), "resolution_median_h": ("Median resolution", "hours"),
-    "sla_attainment": ("SLA attainment", "fraction"), "tickets": ("Tickets", "count")}
-CARDS = [("tickets", "Tickets", "count", "down"), ("fcr_rate", "FCR", "fraction", "up"),
-         ("first_response_median_h", "Median first response", "hours", "down"),
-         ("first_response_p90_h", "p90 first response", "hours", "down"),
-         ("resolution_median_h", "Median resolution", "hours", "down"),
-         ("sla_attainment", "SLA attainment", "fraction", "up")]
+MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",
+            "tickets"]  # the breakdown's choices; labels and units are the columns' specs
+CARDS = ["tickets", "fcr_rate", "first_response_median_h", "first_response_p90_h",
+         "resolution_median_h", "sla_attainment"]
 
 st.title("Support")
 c1, c2 = st.columns(2)
@@ -44,10 +40,11 @@ complete = frame[~frame["partial"]]
 cur = complete.iloc[-1] if len(complete) else None
 prev = complete.iloc[-2] if len(complete) > 1 else None
 cols = st.columns(4) + st.columns(4)
-for col, (column, label, unit, direction) in zip(cols, CARDS, strict=False):
+for col, column in zip(cols, CARDS, strict=False):
     with col:
         kpi_card("support", cur, prev, complete[column], period_label=grain, column=column,
-                 label=label, unit=unit, direction=direction)
+                 label=registry.column("support", column).short_label,
+                 target=card_target(q, "support", column, cur, grain))
 cols[len(CARDS)].metric("Open backlog", f"{int(frame['open_tickets'].sum()):,}", border=True,
                         help="Tickets created in the window and not resolved by as-of.")
 targets, other = support.sla_targets(q)
@@ -98,11 +95,12 @@ if points:
                  q.with_(start=start, end=next_period(start, grain)))
 
 st.subheader(f"By {BY[by].lower()}")
-measure = st.selectbox("Measure", list(MEASURES), format_func=lambda m: MEASURES[m][0],
-                       key="sp_measure")
+measure = st.selectbox("Measure", MEASURES, key="sp_measure",
+                       format_func=lambda m: registry.column("support", m).short_label)
 q_by = pages.page_query(q, {"grain": "all", "by": by})
 groups = context.metric("support", q_by)
-label, unit = MEASURES[measure]
+label, unit = (registry.column("support", measure).short_label,
+               registry.column("support", measure).unit)
 sel = st.plotly_chart(charts.plot_category_bars(
     groups, by, measure, title=f"{label} by {BY[by].lower()} (whole window)", unit=unit,
     x_title=BY[by], bands=fcr_bands if measure == "fcr_rate" else None),

@@ -48,9 +48,10 @@ NRR_COLS = (
     col("base_mrr", "float64", "Base MRR", "USD", None,
         "MRR on the base day of the accounts paying then"),
     col("current_mrr", "float64", "Current MRR", "USD", "up", "MRR now of the base accounts"),
-    col("nrr", "float64", "NRR", "rate", "up",
+    col("nrr", "float64", "NRR (12 months)", "rate", "up",
         "Σ current MRR ÷ Σ base MRR of the base accounts", range=(0.0, 3.0)),
-    col("grr", "float64", "GRR", "fraction", "up", "Σ min(current, base MRR) ÷ Σ base MRR"),
+    col("grr", "float64", "GRR (12 months)", "fraction", "up",
+        "Σ min(current, base MRR) ÷ Σ base MRR"),
 )
 NRR_COLUMNS = dtypes(NRR_COLS)
 LTV_COLS = (

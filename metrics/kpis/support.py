@@ -25,7 +25,9 @@ SUPPORT_COLS = (
     col("resolution_p90_h", "float64", "P90 resolution", "hours", "down"),
     col("resolution_mean_h", "float64", "Mean resolution", "hours", "down"),
     col("fcr_rate", "float64", "First contact resolution", "fraction", "up",
-        "resolved with contacts ≤ 1 and not reopened ÷ resolved"),
+        "resolved tickets created in the period with at most one contact and not reopened ÷ "
+        "resolved tickets; tickets with no contacts or reopened value are left out "
+        "(fcr_excluded)", short="FCR"),
     col("fcr_excluded", "int64", "FCR, left out", "tickets", None,
         "resolved tickets with unknown contacts or reopened"),
     col("open_tickets", "int64", "Open tickets", "tickets", "down",
