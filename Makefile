@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast lint bench demo clean
+.PHONY: run test test-fast lint bench demo docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/csm bench --out data/bench/bench.json
+
+# The metric reference, generated from the metric specs (a test checks it is current).
+docs: $(STAMP)
+	$(PY) -m metrics.reference
 
 demo: $(STAMP)
 	$(VENV)/bin/csm demo --size small
