@@ -9,26 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, context
-from dashboard.components.kpi_card import kpi_card
-from metrics import fmt, goals, pages
+from dashboard.components.kpi_card import card_target, kpi_card
+from metrics import fmt, pages, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
 from metrics.query import Query
 
-# (metric, column, label, unit, is up good?)
-CARDS = [
-    ("mrr", "mrr", "MRR", "USD", "up"),
-    ("mrr", "arpa", "ARPA", "USD", "up"),
-    ("nrr", "nrr", "NRR (12 months)", "fraction", "up"),
-    ("grr", "grr", "GRR (12 months)", "fraction", "up"),
-    ("quick_ratio", "quick_ratio", "Quick ratio", "ratio", "up"),
-    ("logo_churn", "churn_rate", "Logo churn", "fraction", "down"),
-    ("revenue_churn", "gross_mrr_churn_rate", "Gross MRR churn", "fraction", "down"),
-    ("revenue_churn", "net_mrr_churn_rate", "Net MRR churn", "fraction", "down"),
-    ("ltv", "ltv", "LTV", "USD", "up"),
-]
-BY_MEASURES = {c[1]: c for c in CARDS}
-BY_MEASURES["retention_rate"] = ("logo_churn", "retention_rate", "Retention", "fraction", "up")
+# (metric, column): label, unit and direction are the column's spec
+CARDS = [("mrr", "mrr"), ("mrr", "arpa"), ("nrr", "nrr"), ("grr", "grr"),
+         ("quick_ratio", "quick_ratio"), ("logo_churn", "churn_rate"),
+         ("revenue_churn", "gross_mrr_churn_rate"), ("revenue_churn", "net_mrr_churn_rate"),
+         ("ltv", "ltv")]
+BY_MEASURES = {c[1]: c for c in CARDS} | {"retention_rate": ("logo_churn", "retention_rate")}
 
 
 def targets(name: str, q: Query) -> pd.DataFrame | None:
@@ -42,21 +34,18 @@ def targets(name: str, q: Query) -> pd.DataFrame | None:
 
 def cards(q: Query, grain: str) -> None:
     """Draw the KPI cards: the last complete period against the one before."""
-    for i, (name, column, label, unit, direction) in enumerate(CARDS):
+    for i, (name, column) in enumerate(CARDS):
         if i % 5 == 0:
             cols = st.columns(5)
         frame = context.metric(name, q)
         done = frame[~frame["partial"]] if len(frame) else frame
         cur = done.iloc[-1] if len(done) else None
         prev = done.iloc[-2] if len(done) > 1 else None
-        target = goals.target_on(targets(name, q), name,
-                                 cur["period"] if cur is not None else None, grain)
         conv = {"ltv": f"gross margin {q.setting('gross_margin', 1.0):.0%}",
                 "nrr": f"reactivation: {q.setting('nrr_reactivation', 'include')}d"}.get(name, "")
         with cols[i % 5]:
             kpi_card(name, cur, prev, done[column] if len(done) else done, period_label=grain,
-                     column=column, label=label, unit=unit, direction=direction,
-                     target=target if column in ("mrr", "churn_rate") else None,
+                     column=column, target=card_target(q, name, column, cur, grain),
                      convention=conv)
 
 
@@ -136,8 +125,9 @@ def by_group(q: Query, grain: str, dims: dict[str, str]) -> None:
     c1, c2 = st.columns(2)
     dim = c1.selectbox("Break down by", list(dims), format_func=dims.get, key="rr_by")
     measure = c2.selectbox("Measure", list(BY_MEASURES), key="rr_by_measure",
-                           format_func=lambda m: BY_MEASURES[m][2])
-    name, column, label, unit, _d = BY_MEASURES[measure]
+                           format_func=lambda m: registry.column(*BY_MEASURES[m]).label)
+    name, column = BY_MEASURES[measure]
+    label, unit = registry.column(name, column).label, registry.column(name, column).unit
     frame = context.metric(name, pages.page_query(q, {"by": dim}))
     if frame.empty:
         st.info("No data for this breakdown in the selected window.")

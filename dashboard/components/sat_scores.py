@@ -12,14 +12,12 @@ from dashboard import charts, context
 from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.text import md_escape
-from metrics import benchmarks, fmt, pages
+from metrics import benchmarks, fmt, pages, registry
 from metrics.kpis import satisfaction
 from metrics.query import Query
 
 METRICS = {"NPS": "nps", "CSAT": "csat", "CES": "ces"}
-UNITS = {"nps": "points", "csat": "fraction", "ces": "score"}
-LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES (1–7)"}
-METRICS_COL = {"nps": "nps", "csat": "csat", "ces": "ces"}  # the headline column
+# label, unit and headline column of each: the metric specs (registry.column)
 NPS_BAND_KEYS = ("nps_band_good", "nps_band_excellent", "nps_band_world_class")
 
 
@@ -38,7 +36,7 @@ def counts_text(name: str, row: pd.Series) -> str:
 
 
 def interval_text(name: str, row: pd.Series) -> str:
-    unit = UNITS[name]
+    unit = registry.column(name).unit
     if fmt.number(row["ci_low"]) is None:
         return "95% CI: not enough responses"
     return (f"95% CI {fmt.value(row['ci_low'], unit)} – "
@@ -91,7 +89,7 @@ def headline(q: Query) -> None:
         with col:
             if cur is None or int(cur["responses"]) == 0:
                 kpi_card(name, None, None, pd.Series([], dtype=float), period_label="window",
-                         label=LABELS[name], unit=UNITS[name])
+                         label=registry.column(name).label)
                 st.caption("No responses in the window.")
                 continue
             prev_frame = context.metric(name, pages.previous_window(qa))
@@ -110,11 +108,11 @@ def headline(q: Query) -> None:
             test = satisfaction.change_test(name, prev, cur) if prev is not None else None
             complete = trend[~trend["partial"]] if len(trend) else trend
             days = (qa.end - qa.start).days if qa.start and qa.end else None
-            kpi_card(name, cur, prev, complete[METRICS_COL[name]] if len(complete) else
+            kpi_card(name, cur, prev, complete[registry.get(name).headline] if len(complete) else
                      pd.Series([], dtype=float),
                      period_label=f"{days} days" if days else "window",
                      significance=(test[2], test[1]) if test else None,
-                     convention=" · ".join(notes), label=LABELS[name], unit=UNITS[name])
+                     convention=" · ".join(notes), label=registry.column(name).label)
 
 
 
@@ -137,8 +135,9 @@ def trend(q: Query, grain: str) -> None:
     changes = satisfaction.with_changes(frame, name)
     refs, note = nps_refs(changes) if name == "nps" else ([], "")
     bands = benchmark_bands(name)
-    fig = charts.plot_survey_trend(changes, METRICS_COL[name], title=f"{LABELS[name]} by {grain}",
-                                   unit=UNITS[name], targets=_targets(name, q), bands=bands,
+    col = registry.column(name)
+    fig = charts.plot_survey_trend(changes, col.name, title=f"{col.label} by {grain}",
+                                   unit=col.unit, targets=_targets(name, q), bands=bands,
                                    refs=refs)
     st.plotly_chart(fig, key="sat_trend_chart")
     conv = {"nps": sat_state.basis_text(q), "csat": sat_state.threshold_text(q)}.get(name, "")
@@ -151,10 +150,10 @@ def trend(q: Query, grain: str) -> None:
             f"{b['label']} — {benchmarks.cite(b)}" for b in benchmark_entries(name)) + "."
         if bands else "",
     ] if x))
-    unit = UNITS[name]
+    unit = registry.column(name).unit
     table = pd.DataFrame({
         "period": changes["period"],
-        choice: [fmt.value(v, unit) for v in changes[METRICS_COL[name]]],
+        choice: [fmt.value(v, unit) for v in changes[registry.get(name).headline]],
         "95% CI": [("—" if pd.isna(lo) else f"{fmt.value(lo, unit)} – "
                     f"{fmt.value(hi, unit)}")
                    for lo, hi in zip(changes["ci_low"], changes["ci_high"], strict=True)],
@@ -212,14 +211,15 @@ def league(q: Query, dims: list[str]) -> None:
         st.info(f"No {choice} responses to compare by {md_escape(by)} in the selected window.")
         return
     table = satisfaction.league_table(frame, name, by)
-    st.plotly_chart(charts.plot_forest(table, by, METRICS_COL[name],
-                                       title=f"{LABELS[name]} by {by}", unit=UNITS[name]),
+    col = registry.column(name)
+    st.plotly_chart(charts.plot_forest(table, by, col.name, title=f"{col.label} by {by}",
+                                       unit=col.unit),
                     key="sat_league_chart")
-    unit = UNITS[name]
+    unit = registry.column(name).unit
     shown = pd.DataFrame({
         by: table[by].astype(object).where(table[by].notna(), "(none)"),
         "rank": table["rank"],
-        choice: [fmt.value(v, unit) for v in table[METRICS_COL[name]]],
+        choice: [fmt.value(v, unit) for v in table[registry.get(name).headline]],
         "95% CI": [("—" if pd.isna(lo) else f"{fmt.value(lo, unit)} – "
                     f"{fmt.value(hi, unit)}")
                    for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],

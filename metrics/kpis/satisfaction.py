@@ -45,7 +45,7 @@ CSAT_COLS = (
 CSAT_COLUMNS = dtypes(CSAT_COLS)
 CES_COLS = (
     col("responses", "int64", "Responses", "responses", "up"),
-    col("ces", "float64", "CES", "score", "up", "mean effort score, 1–7, higher is easier",
+    col("ces", "float64", "CES (1–7)", "score", "up", "mean effort score, 1–7, higher is easier",
         range=(1.0, 7.0)),
     col("ci_low", "float64", "95% interval, low", "score", None, "t interval"),
     col("ci_high", "float64", "95% interval, high", "score", None, "t interval"),
