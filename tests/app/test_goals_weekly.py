@@ -146,3 +146,32 @@ def test_an_uploaded_targets_csv_replaces_the_targets(demo_db, run_app):
     after = _stored_targets(demo_db)
     assert after[["metric", "segment", "target"]].values.tolist() == [
         ["nps", "Enterprise", 55.0]]
+
+
+def test_count_targets_are_shown_on_their_cards(demo_db, run_app):
+    from datetime import date
+
+    import pandas as pd
+
+    from metrics import goals
+
+    store = Store(demo_db)
+    try:
+        cur = store.cursor()
+        targets = pd.concat([goals.read_targets(cur), pd.DataFrame([
+            {"metric": "new_customers", "segment": None, "period_start": date(2026, 6, 1),
+             "period_end": date(2026, 7, 1), "target": 25, "note": "25 a month"},
+            {"metric": "tickets", "segment": None, "period_start": date(2026, 6, 22),
+             "period_end": date(2026, 6, 29), "target": 200, "note": "200 a week"}])])
+        assert goals.save_targets(cur, targets) == []
+    finally:
+        store.close()
+    at = run_app(demo_db, "views/overview.py")
+    assert not at.exception
+    assert any(c.value.startswith("target 25: ") for c in at.caption), \
+        [c.value for c in at.caption]
+    at = run_app(demo_db, "views/support.py")
+    at.segmented_control(key="sp_grain").set_value("week").run()
+    assert not at.exception
+    assert any(c.value.startswith("target 200: ") for c in at.caption), \
+        [c.value for c in at.caption]

@@ -174,3 +174,32 @@ def test_a_monthly_churn_target_is_compared_only_with_monthly_values():
     assert goals.target_on(t, "nps", date(2026, 1, 1), "quarter") == 0.02
     assert goals.target_on(t, "nps", date(2026, 7, 1), "month") is None
     assert goals.target_on(None, "nps", date(2026, 5, 1), "month") is None
+
+
+def test_count_targets_are_checked_by_their_own_unit_not_their_metrics():
+    # new_customers belongs to logo_churn (a rate) and tickets to support (hours): each is a
+    # count of its own, so 25 new customers a month and 200 tickets a week are fine targets
+    ok, problems = goals.normalise(pd.DataFrame([
+        _row(metric="new_customers", target=25, period_start="2026-06-01",
+             period_end="2026-07-01"),
+        _row(metric="tickets", target=200, period_start="2026-06-22", period_end="2026-06-29"),
+    ]))
+    assert problems == []
+    assert goals.spec("new_customers").unit == "customers"
+    assert goals.spec("tickets").unit == "tickets"
+    assert goals.spec("tickets").direction == "down"
+
+
+def test_a_rate_target_outside_0_1_and_a_negative_count_are_refused():
+    _df, problems = goals.normalise(pd.DataFrame([
+        _row(metric="logo_churn", target=1.5), _row(metric="new_customers", target=-3)]))
+    assert len(problems) == 2, problems
+    assert "row 1" in problems[0] and "outside 0–1" in problems[0]
+    assert "row 2" in problems[1] and "outside 0–∞" in problems[1]
+
+
+def test_only_comparable_columns_can_be_targeted():
+    specs = goals.target_specs()
+    assert "ci_low" not in specs and "small_n" not in specs and "partial" not in specs
+    assert specs["logo_churn"].applies_at("month") and not specs["logo_churn"].applies_at("week")
+    assert specs["tickets"].applies_at("week")
