@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from metrics import fmt, goals, registry
+from metrics import fmt, goals, health, registry
 from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.periods import resolve_as_of
@@ -202,7 +202,7 @@ def health_bands(cur, day: date) -> pd.DataFrame:
     (empty without one)."""
     if not health_available():
         return pd.DataFrame(columns=["account_id", "band"])
-    df = registry.compute(cur, "health", Query(as_of=day))
+    df = health.health(cur, Query(as_of=day))
     return df[["account_id", "band"]] if len(df) else pd.DataFrame(columns=["account_id",
                                                                            "band"])
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics import accounts, health_specs
+from metrics import accounts
+from metrics.health import spec as health_specs
 from metrics.kpis import (
     clv,
     cohorts,

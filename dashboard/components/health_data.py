@@ -1,6 +1,9 @@
 """Health data for the Health and Accounts pages: raw inputs cached per as-of date under the
 model's input settings only (so editing weights or bands re-scores in pandas without reading
-the data again), scored with the model being shown (saved or previewed)."""
+the data again), scored with the model being shown (saved or previewed).
+
+The model is passed as the object itself (the validated dict, `_model`: Streamlit does not hash
+it); each cache keys on `health.model_key` of it, a hash of its canonical JSON."""
 
 from __future__ import annotations
 
@@ -14,22 +17,33 @@ from metrics import health
 from metrics.query import Query
 
 
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _raw(q: Query, model_key: str, version: int, _model: dict) -> pd.DataFrame:
+    """Return `health_inputs` of `q` under `_model` (cached on its key and the data version)."""
+    cur = context.get_store().cursor()
+    try:
+        return health.health_inputs(cur, q, model=_model)
+    finally:
+        cur.close()
+
+
 def raw_at(q: Query, model: dict, as_of: date) -> pd.DataFrame:
-    """Return the raw inputs of every account active on `as_of` (cached per data version)."""
-    key = health.dump_model(health.inputs_model(model))
-    return context.metric("health_inputs", q.with_(as_of=as_of).with_setting(
-        "health_model_yaml", key))
+    """Return the raw inputs of every account active on `as_of` (cached per data version under
+    the model's input settings), masked in presentation-safe mode."""
+    inputs = health.inputs_model(model)
+    return context.shown(_raw(q.with_(as_of=as_of), health.model_key(inputs),
+                              context.data_version(), inputs))
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _scored(raw: pd.DataFrame, model_yaml: str) -> pd.DataFrame:
-    return health.score_accounts(raw, health.parse_model(model_yaml))
+def _scored(raw: pd.DataFrame, model_key: str, _model: dict) -> pd.DataFrame:
+    return health.score_accounts(raw, _model)
 
 
 def scored_at(q: Query, model: dict, as_of: date, in_scope: bool = True) -> pd.DataFrame:
     """Return the scored accounts on `as_of` (score_accounts), the filtered ones only unless
     `in_scope` is False."""
-    s = _scored(raw_at(q, model, as_of), health.dump_model(model))
+    s = _scored(raw_at(q, model, as_of), health.model_key(model), model)
     if in_scope and len(s):
         s = s[s["in_scope"].astype(bool)].reset_index(drop=True)
     return s
@@ -42,22 +56,21 @@ _OVER_DATES_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "mode
 
 # a "scores" entry holds every account on 13 dates (tens of MB on 50k accounts): few entries
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
-                ) -> pd.DataFrame:
+def _over_dates(kind: str, q: Query, model_key: str, dates: tuple, version: int,
+                _model: dict) -> pd.DataFrame:
     """Return, for the as-of `dates` read in one query (`raw_inputs_many`) and scored per date
     without the path search: per date the band mix and the backtest row (kind "summary":
     health_mix columns, then the backtest's with its `accounts` as `accounts_scored`), or every
-    active account's scores per date ("scores", `_OVER_DATES_COLUMNS`)."""
-    model = health.parse_model(model_yaml)
+    active account's scores per date ("scores", `_OVER_DATES_COLUMNS`), under `_model`."""
     cur = context.get_store().cursor()
     try:
-        raw = health.raw_inputs_many(cur, q, model, dates)
+        raw = health.raw_inputs_many(cur, q, _model, dates)
     finally:
         cur.close()
-    scored = health.scored_by_date(raw, model, dates)
+    scored = health.scored_by_date(raw, _model, dates)
     if kind == "summary":  # the band mix and the backtest row of every date
         bt = health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])
-        return health.mix_frame(scored, model).merge(
+        return health.mix_frame(scored, _model).merge(
             bt.rename(columns={"accounts": "accounts_scored"}), on="as_of", how="left")
     frames = [s.assign(as_of=d)[_OVER_DATES_COLUMNS] for d, s in scored.items() if len(s)]
     return (pd.concat(frames, ignore_index=True) if frames
@@ -67,8 +80,8 @@ def _over_dates(kind: str, q: Query, model_yaml: str, dates: tuple, version: int
 def _over(kind: str, q: Query, model: dict, dates: list[date]) -> pd.DataFrame:
     # the window and as-of do not change the raw inputs of given dates: one cache entry
     key_q = q.with_(start=None, end=None, as_of=None)
-    return _over_dates(kind, key_q, health.dump_model(model), tuple(dates),
-                       context.data_version())
+    return _over_dates(kind, key_q, health.model_key(model), tuple(dates),
+                       context.data_version(), model)
 
 
 def _summary(q: Query, model: dict, as_of: date, latest: date, dates: list[date]

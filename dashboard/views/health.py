@@ -33,7 +33,7 @@ with st.expander(f"Health model v{saved['version']}: edit weights, thresholds an
     draft, error = editor(saved, sorted(raw_now["segment"].dropna().unique()) if len(raw_now)
                           else [], sorted(raw_now["lifecycle_stage"].dropna().unique())
                           if len(raw_now) else [])
-    changed = draft is not None and health.dump_model(draft) != health.dump_model(saved)
+    changed = draft is not None and health.model_key(draft) != health.model_key(saved)
     preview = st.toggle("Preview the edited model on this page", key="hm_preview",
                         disabled=not changed)
     save_button(draft, changed)

@@ -238,13 +238,13 @@ def advocates(cur, q: Query) -> pd.DataFrame:
 def _bands_on_eval_day(cur, q: Query, account_ids: pd.Series) -> pd.Series:
     """Return each account's health band on the window's evaluation day (its last day, or
     as-of), from the registered `health` metric (null when unscored)."""
-    from metrics import health, registry
+    from metrics import health
 
     _start, end, as_of = _periods.resolve_window(
         cur, q.with_(grain="all"), ("accounts", "subscriptions", "survey_responses"))
     day = min(end - timedelta(days=1), as_of)
     try:
-        scored = registry.compute(cur, "health", q.with_(as_of=day, by=None, grain="all"))
+        scored = health.health(cur, q.with_(as_of=day, by=None, grain="all"))
     except health.ModelError as e:  # say why rather than silently listing no advocates
         raise ValueError(f"advocates need health scores: {e}") from e
     band = account_ids.map(scored.set_index("account_id")["band"]).astype(object)

@@ -75,12 +75,12 @@ def upcoming_renewals(cur, q: Query, days: int = 365) -> pd.DataFrame:
 
 def _bands(cur, q: Query, account_ids: pd.Series) -> pd.Series:
     """Return the health band on q.as_of of each account (null when unscored)."""
-    from metrics import health, registry
+    from metrics import health
 
     if account_ids.empty:
         return pd.Series([], dtype=object)
     try:
-        scored = registry.compute(cur, "health", q)
+        scored = health.health(cur, q)
     except health.ModelError:  # an unusable model file: every renewal is unscored
         return pd.Series([None] * len(account_ids), index=account_ids.index, dtype=object)
     band = scored.set_index("account_id")["band"]

@@ -1,5 +1,5 @@
 """The health metrics described once (metrics.spec): columns, settings and formulas of the
-metrics computed in metrics.health; the registry collects `SPECS`."""
+metrics computed in this package; the registry collects `SPECS`."""
 
 from __future__ import annotations
 
