@@ -8,18 +8,12 @@
 WITH
 -- @include account_scope
 ,
--- subscriptions with MRR, of accounts in scope (orphans only when no filter is active)
-subs AS (
-    SELECT
-        s.account_id,
-        s.start_date,
-        s.end_date,
-        s.mrr,
-        CASE $dim WHEN 'account_id' THEN s.account_id ELSE sc.grp END AS grp
-    FROM subscriptions AS s
-    LEFT JOIN scope AS sc ON sc.account_id = s.account_id
-    WHERE $basis = 'subscriptions' AND s.mrr > 0 AND s.start_date <= CAST($as_of AS DATE)
-      AND (sc.account_id IS NOT NULL OR NOT $filtered)
+-- @include scoped_subscriptions
+,
+-- the subscriptions that make an account active: with MRR, started by as-of (subscriptions basis)
+paid AS (
+    SELECT * FROM subs
+    WHERE $basis = 'subscriptions' AND mrr > 0 AND start_date <= CAST($as_of AS DATE)
 ),
 -- months with activity per account, on the chosen basis
 active AS (
@@ -30,7 +24,7 @@ active AS (
             CAST(date_trunc('month', least(coalesce(end_date - 1, DATE '9999-12-31'),
                                            CAST($as_of AS DATE))) AS TIMESTAMP),
             INTERVAL 1 MONTH)) AS m
-        FROM subs
+        FROM paid
         UNION ALL
         SELECT o.account_id, CASE $dim WHEN 'account_id' THEN o.account_id ELSE sc.grp END,
                date_trunc('month', o.ordered_at)
@@ -97,7 +91,7 @@ evals AS (
 cohort_mrr AS (
     SELECT c.cohort, c.grp, e.month, sum(s.mrr) AS mrr
     FROM cohorts AS c
-    JOIN subs AS s ON s.account_id = c.account_id
+    JOIN paid AS s ON s.account_id = c.account_id
     JOIN evals AS e ON s.start_date <= e.day
         AND coalesce(s.end_date, DATE '9999-12-31') > e.day AND e.month >= c.cohort
     GROUP BY ALL

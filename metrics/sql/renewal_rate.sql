@@ -9,17 +9,8 @@ WITH
 ,
 -- @include period_grid
 ,
-subs AS (
-    SELECT
-        s.account_id,
-        s.start_date,
-        s.end_date,
-        s.mrr,
-        CASE $dim WHEN 'account_id' THEN s.account_id ELSE sc.grp END AS grp
-    FROM subscriptions AS s
-    LEFT JOIN scope AS sc ON sc.account_id = s.account_id
-    WHERE sc.account_id IS NOT NULL OR NOT $filtered
-),
+-- @include scoped_subscriptions
+,
 dues AS (
     SELECT account_id, any_value(grp) AS grp, due
     FROM (

@@ -1,4 +1,5 @@
--- scoped_subscriptions: a CTE fragment (after account_scope) shared by mrr, mrr_movements and nrr:
+-- scoped_subscriptions: a CTE fragment (after account_scope) shared by mrr, mrr_movements, nrr,
+-- renewal_rate and cohort_retention:
 -- subscriptions of accounts in scope; orphans (account missing) only when no filter is active
 subs AS (
     SELECT
