@@ -108,6 +108,8 @@ def _subscriptions_frame(w: _World) -> pd.DataFrame:
             "billing_period": "month",
         }
     )
+
+
 def _orders_frame(w: _World) -> pd.DataFrame:
     """Return one-off purchases: implementation services when larger customers sign up, repeat
     add-on purchases by about a fifth of accounts while they are customers, a few refunds
@@ -151,6 +153,8 @@ def _orders_frame(w: _World) -> pd.DataFrame:
             "amount": np.round(amount[order], 2),
         }
     )
+
+
 def _mrr_on(w: _World, day: int) -> float:
     """Return the total MRR on a day (subscriptions start <= day < end)."""
     inside = w.alive & (w.cell_start[:, :-1] <= day) & (day < w.cell_start[:, 1:])

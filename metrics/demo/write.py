@@ -113,6 +113,8 @@ def generate(
         cur.close()
     report(1.0, "done")
     return counts
+
+
 def _table_frames(w: _World) -> Iterator[tuple[str, pd.DataFrame, float]]:
     """Yield (table, frame, share of the work done) for every table, one frame at a time so
     that only one is held in memory; usage events come in batches of accounts."""
@@ -127,6 +129,8 @@ def _table_frames(w: _World) -> Iterator[tuple[str, pd.DataFrame, float]]:
     yield "targets", _targets_frame(w), 0.13
     for done, frame in _usage_batches(w):
         yield "usage_events", frame, 0.13 + 0.87 * done
+
+
 def _demo_load(size: str, counts: dict[str, int]) -> LoadResult:
     """Return the demo's load as the import reports one: every table, replaced, all loaded."""
     rows = sum(counts.values())

@@ -16,6 +16,8 @@ from metrics.schema import TABLES
 
 @dataclass
 class _Plan:
+    """What a load reads: the table, the opened file, and how its columns map."""
+
     table: str
     src: read.SourceFile
     mapping: dict[str, str]  # canonical -> header
@@ -27,6 +29,9 @@ def _prepare(
     table: str, path: Path, mapping: dict | None, delimiter: str | None, max_bytes: int | None,
     work_dir: Path,
 ) -> _Plan:
+    """Open the file and check its header against the table; return the load's plan.
+
+    Raises LoadRefused (the file's cleanup done) for duplicate or missing columns."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir)
@@ -74,6 +79,7 @@ def _prepare(
 
 
 def _read_csv_sql(plan: _Plan, limit: int | None = None) -> str:
+    """Return the strict read_csv() of the file, every column text, rejects collected."""
     n = len(plan.src.headers)
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
     sql = (
@@ -167,6 +173,7 @@ def _post(table: str, col: str, plan: _Plan) -> str:
 
 
 def _params(date_format: str | None, csat_scale: int, sql: str, plan: _Plan) -> dict:
+    """Return the bound parameters `sql` uses (path, delimiter, date format, CSAT scale)."""
     p = {"path": str(plan.src.path), "delim": plan.src.delimiter}
     if "$date_format" in sql:
         p["date_format"] = date_format

@@ -22,6 +22,8 @@ Progress = Callable[[float, str], None]
 
 @dataclass
 class LoadResult:
+    """The outcome of one load, its counts and row-level report (DATA.md's JSON summary)."""
+
     table: str
     file: str
     sha256: str | None = None
@@ -43,6 +45,7 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
+        """True when the load wrote its rows (loaded, or loaded with rejects)."""
         return self.outcome in ("loaded", "loaded_with_rejects")
 
     def to_dict(self) -> dict:
