@@ -27,6 +27,7 @@ from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.periods import resolve_as_of
 from metrics.query import Query
+from metrics.store import transaction
 
 KINDS = {
     "threshold": "metric below or above a value",
@@ -152,8 +153,7 @@ def save_rules(cur, df: pd.DataFrame) -> list[str]:
         rows.append(rule)
     if problems:
         return problems
-    cur.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(cur):
         cur.execute("DELETE FROM alert_rules")
         for rule in rows:
             rid = fmt.number(rule["rule_id"])
@@ -167,10 +167,6 @@ def save_rules(cur, df: pd.DataFrame) -> list[str]:
                  fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
                  rule["cooldown_hours"], rule["enabled"], created],
             )
-        cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
     return []
 
 
@@ -288,8 +284,7 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
             "message": out.message + (" (within the cooldown: not repeated)" if suppressed
                                       else ""),
         })
-    cur.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(cur):
         for e in events:
             e["event_id"] = int(cur.execute("SELECT nextval('alert_event_seq')").fetchone()[0])
             cur.execute(
@@ -298,10 +293,6 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
                  e["trigger"], e["load_id"], e["fired"], e["suppressed"], e["value"],
                  e["threshold"], e["accounts"], e["message"]],
             )
-        cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
     return pd.DataFrame(events)
 
 

@@ -272,6 +272,7 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_load(args) -> int:
+    from metrics import alerts
     from metrics.ingest import load_file
     from metrics.schema import TABLES
 
@@ -290,7 +291,7 @@ def cmd_load(args) -> int:
         store, args.table, path, mapping=mapping, mode=args.mode, date_format=args.date_format,
         csat_scale=args.csat_scale, allow_rejects=args.allow_rejects,
         allow_same_file=args.allow_same_file, delimiter=delim,
-        progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
+        progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"), after_load=alerts.after_load,
     )
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)

@@ -22,7 +22,7 @@ from metrics.kpis import run_sql
 from metrics.periods import floor_period, next_period, resolve_as_of
 from metrics.query import Query
 from metrics.spec import UNITS, ColumnSpec
-from metrics.store import bump_data_version
+from metrics.store import bump_data_version, transaction
 
 COLUMNS = ["metric", "segment", "period_start", "period_end", "target", "note"]
 
@@ -183,8 +183,7 @@ def save_targets(cur, df: pd.DataFrame) -> list[str]:
     clean, problems = normalise(df)
     if problems:
         return problems
-    cur.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(cur):
         cur.execute("DELETE FROM targets")
         if len(clean):
             cur.executemany(
@@ -194,10 +193,6 @@ def save_targets(cur, df: pd.DataFrame) -> list[str]:
                  for r in clean.itertuples(index=False)],
             )
         bump_data_version(cur)
-        cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
     return []
 
 

@@ -242,29 +242,22 @@ def migrate(cur) -> int:
             f"the database has schema version {version}, newer than this program's "
             f"{SCHEMA_VERSION}; upgrade the program"
         )
+    # Imported here: metrics.store imports this module to migrate at connect.
+    from metrics.store import transaction
+
     for v in sorted(k for k in MIGRATIONS if k > version):
         desc, fn = MIGRATIONS[v]
-        cur.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(cur):
             fn(cur)
             cur.execute(
                 "INSERT INTO schema_migrations VALUES (?, current_timestamp, ?)", [v, desc]
             )
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
     if version >= 2:
         # v2 is unreleased: a database made by an earlier build of it has the rollups' first
         # layout (text ids in usage_daily); rebuild them in the current one.
         from metrics import rollup
 
         if rollup.stale(cur):
-            cur.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(cur):
                 rollup.refresh(cur)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
     return max(version, SCHEMA_VERSION)

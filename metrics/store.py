@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,12 @@ import duckdb
 from metrics import schema
 
 DEFAULT_DB = Path("data") / "csm.duckdb"
+
+
+class NestedTransactionError(RuntimeError):
+    """`transaction(cur)` was entered on a cursor that already has a transaction open.
+
+    DuckDB has no nested transactions: the inner block belongs inside the outer one."""
 
 
 class StoreError(RuntimeError):
@@ -120,3 +128,38 @@ class Store:
 def bump_data_version(cur) -> None:
     """Advance the data version inside the caller's transaction."""
     cur.execute("UPDATE data_version SET version = version + 1")
+
+
+@contextmanager
+def transaction(cur) -> Iterator:
+    """Run the `with` block in one transaction on `cur`; yields `cur`.
+
+    BEGIN on entry; COMMIT when the block ends normally; ROLLBACK in `finally` on any other
+    exit, BaseException included (Streamlit stops a script with exceptions that are not
+    Exception subclasses), and after a failed COMMIT. Every write of the program goes through
+    here so that this is the one place that handles a transaction's end.
+
+    Raises NestedTransactionError, without touching the open transaction, when `cur` is
+    already inside one (DuckDB cannot nest them)."""
+    try:
+        cur.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException as e:
+        if "within a transaction" not in str(e):
+            raise
+        raise NestedTransactionError(
+            "transaction() was entered on a cursor that already has an open transaction; "
+            "DuckDB cannot nest transactions, so run this work inside the outer one"
+        ) from e
+    committed = False
+    try:
+        yield cur
+        cur.execute("COMMIT")
+        committed = True
+    finally:
+        if not committed:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                # A failed COMMIT has already ended the transaction; the error that brought
+                # us here is the one worth raising.
+                pass

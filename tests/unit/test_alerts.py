@@ -35,14 +35,16 @@ def _csv(tmp_path, name, text):
 
 @pytest.fixture
 def loaded(store, tmp_path):
-    res = load_file(store, "accounts", _csv(tmp_path, "accounts.csv", ACCOUNTS))
+    res = load_file(store, "accounts", _csv(tmp_path, "accounts.csv", ACCOUNTS),
+                    after_load=alerts.after_load)
     assert res.ok, res.message
     return store
 
 
 def _load(store, tmp_path, name, text, notes=None):
     res = load_file(store, "survey_responses", _csv(tmp_path, name, text),
-                    progress=(lambda f, m: notes.append(m)) if notes is not None else None)
+                    progress=(lambda f, m: notes.append(m)) if notes is not None else None,
+                    after_load=alerts.after_load)
     assert res.ok, res.message
     return res
 

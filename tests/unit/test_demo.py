@@ -611,13 +611,13 @@ def test_a_failure_midway_leaves_the_previous_data_untouched(tmp_path, monkeypat
     try:
         demo.generate(store, "small", end=END)
         before, version = digests(store), store.data_version()
-        real_batches = demo._usage_batches
+        real_batches = demo.write._usage_batches  # generate's own reference to it
 
         def broken(w):
             yield next(real_batches(w))
             raise KeyboardInterrupt  # not an Exception: rollback must still happen
 
-        monkeypatch.setattr(demo, "_usage_batches", broken)
+        monkeypatch.setattr(demo.write, "_usage_batches", broken)
         with pytest.raises(KeyboardInterrupt):
             demo.generate(store, "small", end=END - timedelta(days=10))
         assert digests(store) == before

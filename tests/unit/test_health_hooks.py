@@ -56,7 +56,7 @@ def test_a_turned_red_rule_fires_after_an_import_for_accounts_above_the_mrr(
     assert problems == [] and rid
     f = tmp_path / "r.csv"
     f.write_text("account_id,survey_type,score,responded_at\ny,nps,9,2026-06-20\n")
-    assert load_file(store, "survey_responses", f).ok
+    assert load_file(store, "survey_responses", f, after_load=alerts.after_load).ok
     row = alerts.history(cur).iloc[0]
     assert row.fired and row.accounts == "r" and row.value == 1.0
     assert row.rule_name == "account turned red with MRR above 1,000"
