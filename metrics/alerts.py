@@ -329,10 +329,7 @@ def after_load(store, load_id: int | None) -> str | None:
         return (f"alerts: {len(ev)} rule(s) checked, {new} fired"
                 + (f", {held} still firing within the cooldown" if held else ""))
     except Exception as e:  # noqa: BLE001 - the load is committed; say why alerts did not run
-        try:
-            cur.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001
-            pass
+        # (evaluate's writes run in store.transaction, which has rolled back already)
         return f"alerts could not be evaluated: {e}"
     finally:
         cur.close()
