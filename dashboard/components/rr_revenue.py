@@ -10,10 +10,10 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components.kpi_card import kpi_card
-from metrics import goals, pages
+from metrics import goals
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
-from metrics.query import Query
+from metrics.query import Query, page_query
 
 # (metric, column, label, unit, is up good?)
 CARDS = [
@@ -138,7 +138,7 @@ def by_group(q: Query, grain: str, dims: dict[str, str]) -> None:
     measure = c2.selectbox("Measure", list(BY_MEASURES), key="rr_by_measure",
                            format_func=lambda m: BY_MEASURES[m][2])
     name, column, label, unit, _d = BY_MEASURES[measure]
-    frame = context.metric(name, pages.page_query(q, {"by": dim}))
+    frame = context.metric(name, page_query(q, {"by": dim}))
     if frame.empty:
         st.info("No data for this breakdown in the selected window.")
         return

@@ -14,9 +14,9 @@ from dashboard import charts, context
 from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.text import md_escape
-from metrics import benchmarks, pages
+from metrics import benchmarks
 from metrics.kpis import satisfaction
-from metrics.query import Query
+from metrics.query import Query, previous_window
 
 METRICS = {"NPS": "nps", "CSAT": "csat", "CES": "ces"}
 UNITS = {"nps": "points", "csat": "fraction", "ces": "score"}
@@ -102,7 +102,7 @@ def headline(q: Query) -> None:
                          label=LABELS[name], unit=UNITS[name])
                 st.caption("No responses in the window.")
                 continue
-            prev_frame = context.metric(name, pages.previous_window(qa))
+            prev_frame = context.metric(name, previous_window(qa))
             prev = prev_frame.iloc[0] if len(prev_frame) else None
             notes = [interval_text(name, cur), counts_text(name, cur)]
             if bool(cur["partial"]):
