@@ -200,6 +200,31 @@ def test_a_page_whose_queries_fail_is_reported_with_the_error_and_the_others_are
     assert [g["met"] for g in doc["goals"] if g["goal"].startswith("nope")] == [None, None]
 
 
+def test_csm_bench_finds_the_benchmark_in_the_checkout():
+    from metrics import cli
+
+    assert cli._bench_module() is bench
+
+
+def test_csm_bench_outside_a_checkout_says_it_needs_one(monkeypatch, capsys):
+    from metrics import cli
+
+    monkeypatch.setattr(cli, "_bench_module", lambda: None)  # an installed copy: no tools/
+    assert cli.main(["bench", "--sizes", "small"]) == cli.EXIT_USAGE
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "csm bench runs from a checkout of the project (tools/bench)" in out.err
+
+
+def test_the_product_package_leaves_the_tools_out():
+    import tomllib
+
+    pyproject = tomllib.loads((bench.common.REPO / "pyproject.toml").read_text())
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert include == ["metrics*", "dashboard*"]
+    assert (bench.common.REPO / "tools" / "bench" / "__init__.py").is_file()
+
+
 def test_unknown_size_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown size"):
         bench.run(["huge"], browser=False, db_dir=tmp_path)
