@@ -338,7 +338,7 @@ def _bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
 
     from metrics import demo
 
-    dims = [("Segment", s) for s in demo.SEGMENTS] + [("Region", r) for r in demo.REGIONS]
+    dims = [("Segment", s) for s in demo.SEGMENTS] + [("Region", g) for g in demo.REGIONS]
     trivial_opts = [f"{label}: {opt}" for label, opt in dims]
     trivial = bench_dir / "trivial_app.py"
     trivial.write_text(TRIVIAL_APP.format(options=trivial_opts))

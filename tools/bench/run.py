@@ -64,7 +64,7 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     doc: dict = {
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "sizes": sizes,
-        "rows": {s: sum(r.values()) for s, r in rows.items()},
+        "rows": {s: sum(n.values()) for s, n in rows.items()},
         "rows_by_table": rows,
         "data_end": END.isoformat(),
         "machine": report.machine(),
