@@ -1,6 +1,7 @@
 """The page catalogue (dashboard/catalogue.py) as data: one entry per page file, every item
 names a registered metric, a named SQL file or a drill-down list, and the benchmark's keys of a
-page's items are distinct. (tests/app/test_catalogue_pages.py checks the items against the pages.)"""
+page's items are distinct. (tests/app/test_catalogue_pages.py checks the items against the
+pages.)"""
 
 from __future__ import annotations
 
