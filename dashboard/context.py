@@ -5,12 +5,33 @@ Caches are keyed on the data version, so a new upload invalidates them (STYLE.md
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from metrics import registry
 from metrics.query import Query
 from metrics.store import Store, StoreError
+
+# Called with (kind, name) each time the dashboard does real DuckDB work, i.e. on a cache miss:
+# kind "metric" (a registry metric), "sql" (a named query) or "detail" (a drill-down list).
+# The benchmark and the tests count a page's queries with it.
+_observers: list[Callable[[str, str], None]] = []
+
+
+def on_query(callback: Callable[[str, str], None]) -> Callable[[], None]:
+    """Register `callback(kind, name)`, called on every cache miss of `metric`, `named_query`
+    and `detail`; return the function that unregisters it."""
+    _observers.append(callback)
+    return lambda: _observers.remove(callback) if callback in _observers else None
+
+
+def notify(kind: str, name: str) -> None:
+    """Tell the observers that `name` ran for real (a cache miss). The wrappers here call it;
+    so does a cached wrapper elsewhere that computes a metric itself (the health draft)."""
+    for callback in list(_observers):
+        callback(kind, name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,6 +57,7 @@ def data_version() -> int:
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
+    notify("metric", name)
     cur = get_store().cursor()
     try:
         return registry.compute(cur, name, q)
@@ -62,6 +84,7 @@ def metric(name: str, q: Query) -> pd.DataFrame:
 def _sql(name: str, params: tuple, version: int) -> pd.DataFrame:
     from metrics.kpis import load_sql
 
+    notify("sql", name)
     cur = get_store().cursor()
     try:
         return cur.execute(load_sql(name), dict(params)).df()
@@ -96,8 +119,9 @@ def _as_of(version: int):
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
 def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
-    from metrics.pages import details
+    from dashboard.catalogue import details
 
+    notify("detail", name)
     cur = get_store().cursor()
     try:
         return details()[name](cur, q, **dict(args))
@@ -106,6 +130,6 @@ def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
 
 
 def detail(name: str, q: Query, **kw) -> pd.DataFrame:
-    """Return the rows behind a clicked bar or cell (`metrics.pages.details`), cached, masked
+    """Return the rows behind a clicked bar or cell (`dashboard.catalogue.details`), cached, masked
     in presentation-safe mode."""
     return shown(_detail(name, q, tuple(sorted(kw.items())), data_version()))

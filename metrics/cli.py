@@ -345,9 +345,24 @@ def cmd_serve(args) -> int:
     return EXIT_OK  # pragma: no cover
 
 
-def cmd_bench(args) -> int:
-    from metrics import bench
+def _bench_module():
+    """Return the benchmark package (tools/bench of the project's checkout), or None when this
+    is an installed copy without it: the benchmark is a tool, not part of the package."""
+    import importlib
 
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "tools" / "bench" / "__init__.py").is_file():
+        return None
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module("tools.bench")
+
+
+def cmd_bench(args) -> int:
+    bench = _bench_module()
+    if bench is None:
+        _eprint("csm bench runs from a checkout of the project (tools/bench)")
+        return EXIT_USAGE
     doc = bench.run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()],
                     db=args.db, browser=not args.no_browser)
     text = json.dumps(doc, default=jsonable, indent=2)

@@ -7,7 +7,7 @@ A `Query` is frozen and hashable so the dashboard can cache on it. Metric functi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 GRAINS = ("day", "week", "month", "quarter", "year", "all")
@@ -43,3 +43,36 @@ class Query:
         s = dict(self.settings)
         s[name] = value
         return replace(self, settings=tuple(sorted(s.items())))
+
+
+# Windows of a query: the shapes the dashboard's pages ask for beside their main window.
+
+
+def previous_window(q: Query) -> Query:
+    """Return `q` on the window of equal length that ends where q's starts (unchanged when q
+    has no explicit start and end)."""
+    if q.start is None or q.end is None:
+        return q
+    length = q.end - q.start
+    return q.with_(start=q.start - length, end=q.start)
+
+
+def last_days(q: Query, days: int) -> Query:
+    """Return `q` cut to the last `days` days of its window (end kept; never before its
+    start). Unchanged without an explicit end."""
+    if q.end is None:
+        return q
+    start = q.end - timedelta(days=days)
+    return q.with_(start=max(start, q.start) if q.start else start)
+
+
+def page_query(q: Query, changes: dict | None = None) -> Query:
+    """Return the query of one page item: `q` with `changes` (Query fields, "window":
+    "previous" for `previous_window`, and "days": N for `last_days`)."""
+    changes = dict(changes or {})
+    window = changes.pop("window", None)
+    days = changes.pop("days", None)
+    out = q.with_(**changes) if changes else q
+    if days:  # the last `days` days of the window, its end kept
+        out = last_days(out, int(days))
+    return previous_window(out) if window == "previous" else out

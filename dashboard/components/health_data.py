@@ -20,6 +20,7 @@ from metrics.query import Query
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def _raw(q: Query, model_key: str, version: int, _model: dict) -> pd.DataFrame:
     """Return `health_inputs` of `q` under `_model` (cached on its key and the data version)."""
+    context.notify("metric", "health_inputs")
     cur = context.get_store().cursor()
     try:
         return health.health_inputs(cur, q, model=_model)

@@ -10,10 +10,10 @@ import streamlit as st
 
 from dashboard import charts, context
 from dashboard.components.kpi_card import card_target, kpi_card
-from metrics import fmt, pages, registry
+from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
-from metrics.query import Query
+from metrics.query import Query, page_query
 
 # (metric, column): label, unit and direction are the column's spec
 CARDS = [("mrr", "mrr"), ("mrr", "arpa"), ("nrr", "nrr"), ("grr", "grr"),
@@ -128,7 +128,7 @@ def by_group(q: Query, grain: str, dims: dict[str, str]) -> None:
                            format_func=lambda m: registry.column(*BY_MEASURES[m]).label)
     name, column = BY_MEASURES[measure]
     label, unit = registry.column(name, column).label, registry.column(name, column).unit
-    frame = context.metric(name, pages.page_query(q, {"by": dim}))
+    frame = context.metric(name, page_query(q, {"by": dim}))
     if frame.empty:
         st.info("No data for this breakdown in the selected window.")
         return

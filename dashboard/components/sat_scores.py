@@ -12,9 +12,9 @@ from dashboard import charts, context
 from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.text import md_escape
-from metrics import benchmarks, fmt, pages, registry
+from metrics import benchmarks, fmt, registry
 from metrics.kpis import satisfaction
-from metrics.query import Query
+from metrics.query import Query, previous_window
 
 METRICS = {"NPS": "nps", "CSAT": "csat", "CES": "ces"}
 # label, unit and headline column of each: the metric specs (registry.column)
@@ -92,7 +92,7 @@ def headline(q: Query) -> None:
                          label=registry.column(name).label)
                 st.caption("No responses in the window.")
                 continue
-            prev_frame = context.metric(name, pages.previous_window(qa))
+            prev_frame = context.metric(name, previous_window(qa))
             prev = prev_frame.iloc[0] if len(prev_frame) else None
             notes = [interval_text(name, cur), counts_text(name, cur)]
             if bool(cur["partial"]):

@@ -6,10 +6,11 @@ import streamlit as st
 
 from dashboard import charts, context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
-from metrics import pages, registry
+from metrics import registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
 from metrics.periods import next_period
+from metrics.query import page_query
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",
@@ -69,7 +70,7 @@ left.plotly_chart(charts.plot_lines(
 right.plotly_chart(charts.plot_lines(frame, {"sla_attainment": "SLA attainment"},
                    title=f"SLA attainment by {grain}", unit="fraction"), key="sp_sla")
 
-dist = context.metric("support_distribution", pages.page_query(q, {"grain": "all"}))
+dist = context.metric("support_distribution", page_query(q, {"grain": "all"}))
 left.plotly_chart(charts.plot_distribution(dist[dist.measure == "first_response"],
                   title="First response times (tickets in the window)",
                   ref=(email["value"], "email ≈ 12 h")), key="sp_dist_frt")
@@ -97,7 +98,7 @@ if points:
 st.subheader(f"By {BY[by].lower()}")
 measure = st.selectbox("Measure", MEASURES, key="sp_measure",
                        format_func=lambda m: registry.column("support", m).short_label)
-q_by = pages.page_query(q, {"grain": "all", "by": by})
+q_by = page_query(q, {"grain": "all", "by": by})
 groups = context.metric("support", q_by)
 label, unit = (registry.column("support", measure).short_label,
                registry.column("support", measure).unit)
@@ -110,7 +111,7 @@ if sel and sel.selection.points:
     show_tickets(f"{BY[by]} = {value or '(none)'}", q_by, group=value, any_group=False)
 
 st.subheader("Do heavy support users churn more?")
-accounts = context.metric("support_accounts", pages.page_query(q, {"grain": "all"}))
+accounts = context.metric("support_accounts", page_query(q, {"grain": "all"}))
 load = support.churn_by_ticket_load(accounts)
 churn = st.plotly_chart(charts.plot_category_bars(
     load, "ticket_load", "churn_rate", title="Churn rate in the window by tickets per "

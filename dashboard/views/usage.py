@@ -4,8 +4,8 @@ import streamlit as st
 
 from dashboard import charts, context, filters
 from dashboard.components.kpi_card import kpi_card
-from metrics import pages
 from metrics.kpis import usage
+from metrics.query import page_query
 
 ACTIVE = {"day": "DAU", "week": "WAU", "month": "MAU"}
 MEASURES = {"active_users": ("Active users", "users"),
@@ -50,15 +50,15 @@ left.plotly_chart(charts.plot_lines(
     title=f"Active users by {grain}", unit="users"), key="us_users")
 measure = right.selectbox("By segment", list(MEASURES), format_func=lambda m: MEASURES[m][0],
                           key="us_measure")
-seg = context.metric("usage", pages.page_query(q, {"by": "segment"}))
+seg = context.metric("usage", page_query(q, {"by": "segment"}))
 right.plotly_chart(charts.plot_group_lines(
     seg, measure, "segment", title=f"{MEASURES[measure][0]} by segment and {grain}",
     unit=MEASURES[measure][1]), key="us_segments")
 
 st.subheader(f"Feature adoption — {WINDOWS[days]} vs the {days} days before")
-q_win = pages.page_query(q, {"days": days})
+q_win = page_query(q, {"days": days})
 adoption = context.metric("feature_adoption", q_win)
-q_seg = pages.page_query(q, {"days": days, "by": "segment"})
+q_seg = page_query(q, {"days": days, "by": "segment"})
 by_seg = context.metric("feature_adoption", q_seg)
 if adoption.empty:
     st.info("No feature was used in this window.")

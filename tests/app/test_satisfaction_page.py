@@ -8,9 +8,8 @@ from datetime import date
 
 import pytest
 
-from metrics import pages
 from metrics.kpis import feedback, loyalty, satisfaction
-from metrics.query import Query
+from metrics.query import Query, previous_window
 from metrics.store import Store
 
 PAGE = "views/satisfaction.py"
@@ -73,7 +72,7 @@ def test_the_cards_show_the_windows_scores_with_interval_counts_and_convention(p
 def test_the_nps_delta_is_against_the_previous_window_with_its_significance(page, demo_db):
     q = Q
     cur = compute(demo_db, satisfaction.nps, q).iloc[0]
-    prev = compute(demo_db, satisfaction.nps, pages.previous_window(q)).iloc[0]
+    prev = compute(demo_db, satisfaction.nps, previous_window(q)).iloc[0]
     nps_card = next(m for m in page.metric if m.label == "NPS")
     assert nps_card.delta == f"{cur.nps - prev.nps:+.1f} pts"
     _z, p, sig = satisfaction.change_test("nps", prev, cur)

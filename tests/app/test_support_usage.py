@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
+from dashboard import catalogue
 from metrics import registry
 from metrics.query import Query
 from metrics.store import Store
 
-PAGES = ["views/support.py", "views/usage.py"]
+PAGES = [catalogue.page("support").view, catalogue.page("usage").view]
 
 
 def _no_failure(at):

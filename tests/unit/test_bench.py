@@ -1,4 +1,4 @@
-"""`csm bench` (metrics.bench): the document has every figure QUALITY.md asks for.
+"""`csm bench` (tools/bench): the document has every figure QUALITY.md asks for.
 
 The benchmark's numbers are not checked against goals here (QUALITY.md: speed is measured by
 `csm bench`, never by timed unit tests); these tests run its pieces on the small demo set in a
@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from metrics import bench, demo
-from metrics import pages as pages_mod
+from dashboard import catalogue
+from metrics import demo
+from tools import bench
+from tools.bench import common
 
 
 def _positive(x) -> bool:
@@ -60,10 +62,10 @@ def test_a_failed_child_is_reported_by_its_exception_even_when_the_message_spans
     tail = ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
             '_duckdb.BinderException: Binder Error: column "users" not found', "",
             "LINE 97:     SELECT users", "              ^^^^^"]
-    text = bench._exception_text(tail)
+    text = common.exception_text(tail)
     assert text.startswith('_duckdb.BinderException: Binder Error: column "users" not found')
     assert "LINE 97" in text
-    assert bench._exception_text(["KeyError: 'nope'"]) == "KeyError: 'nope'"
+    assert common.exception_text(["KeyError: 'nope'"]) == "KeyError: 'nope'"
 
 
 def test_bench_dir_is_beside_the_database(tmp_path):
@@ -140,14 +142,14 @@ def test_import_loads_every_row_of_the_exported_csv_and_times_both_paths(small_r
 def test_every_page_has_cold_and_warm_times_and_the_warm_pass_is_served_from_the_cache(
         small_run):
     doc, _d, _ = small_run
-    assert set(doc["pages"]) == set(pages_mod.PAGES)
+    assert set(doc["pages"]) == set(catalogue.CALLS)
     for page, by_size in doc["pages"].items():
         m = by_size["small"]
         assert _positive(m["cold_s"]), page
         assert _positive(m["warm_s"]), page
         assert m["computations_cached_passes"] == 0, page
         # The per-query breakdown names the page's queries and adds up to the page's time.
-        assert len(m["cold_by_query_s"]) == len(pages_mod.PAGES[page])
+        assert len(m["cold_by_query_s"]) == len(catalogue.CALLS[page])
         assert sum(m["cold_by_query_s"].values()) == pytest.approx(m["cold_s"], rel=0.05)
         assert _positive(m["ratio_to_raw_scan"])
         assert m["ratio_to_raw_scan"] == pytest.approx(
@@ -158,7 +160,7 @@ def test_every_page_has_cold_and_warm_times_and_the_warm_pass_is_served_from_the
 @pytest.mark.slow
 def test_growth_is_one_with_a_single_size_and_tables_read_are_known(small_run):
     doc, _d, _ = small_run
-    for page in pages_mod.PAGES:
+    for page in catalogue.CALLS:
         g = doc["growth"][page]
         assert g["time_ratio"] == 1.0 and g["row_ratio"] == 1.0
     assert {"subscriptions", "survey_responses", "tickets"} <= set(doc["tables_read"]["overview"])
@@ -196,6 +198,31 @@ def test_a_page_whose_queries_fail_is_reported_with_the_error_and_the_others_are
     assert doc["growth"]["nope"]["time_ratio"] is None
     assert any("nope (small)" in n for n in doc["notes"])
     assert [g["met"] for g in doc["goals"] if g["goal"].startswith("nope")] == [None, None]
+
+
+def test_csm_bench_finds_the_benchmark_in_the_checkout():
+    from metrics import cli
+
+    assert cli._bench_module() is bench
+
+
+def test_csm_bench_outside_a_checkout_says_it_needs_one(monkeypatch, capsys):
+    from metrics import cli
+
+    monkeypatch.setattr(cli, "_bench_module", lambda: None)  # an installed copy: no tools/
+    assert cli.main(["bench", "--sizes", "small"]) == cli.EXIT_USAGE
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "csm bench runs from a checkout of the project (tools/bench)" in out.err
+
+
+def test_the_product_package_leaves_the_tools_out():
+    import tomllib
+
+    pyproject = tomllib.loads((bench.common.REPO / "pyproject.toml").read_text())
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert include == ["metrics*", "dashboard*"]
+    assert (bench.common.REPO / "tools" / "bench" / "__init__.py").is_file()
 
 
 def test_unknown_size_is_refused(tmp_path):

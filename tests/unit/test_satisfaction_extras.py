@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import benchmarks, export, pages, registry, stats
+from dashboard import catalogue
+from metrics import benchmarks, export, registry, stats
 from metrics.kpis import feedback, loyalty, satisfaction
-from metrics.query import Query
+from metrics.query import Query, previous_window
 
 DAY = date(2024, 6, 30)  # the evaluation day: the window's last day
 WINDOW = Query(start=date(2024, 1, 1), end=date(2024, 7, 1), as_of=DAY, grain="all")
@@ -331,16 +332,16 @@ def test_ces_changes_use_welch_t_with_the_sd_behind_the_interval():
 
 def test_the_previous_window_has_the_same_length_and_ends_where_the_window_starts():
     q = Query(start=date(2026, 1, 1), end=date(2026, 7, 1))
-    prev = pages.previous_window(q)
+    prev = previous_window(q)
     assert (prev.start, prev.end) == (date(2025, 7, 4), date(2026, 1, 1))  # 181 days each
-    assert pages.previous_window(Query()) == Query()
+    assert previous_window(Query()) == Query()
 
 
 def test_every_satisfaction_page_item_names_a_registered_metric_or_sql_file():
     from metrics.kpis import SQL_DIR
 
-    items = pages.PAGES["satisfaction"]
-    keys = [pages.item_key(i) for i in items]
+    items = catalogue.CALLS["satisfaction"]
+    keys = [catalogue.item_key(i) for i in items]
     assert len(set(keys)) == len(keys)
     for item in items:
         if item[0] == "metric":
@@ -351,7 +352,7 @@ def test_every_satisfaction_page_item_names_a_registered_metric_or_sql_file():
 
 
 def test_compute_page_runs_the_satisfaction_queries_on_the_window(store, book):
-    out = pages.compute_page(store.cursor(), "satisfaction", WINDOW.with_(grain="month"))
+    out = catalogue.compute_page(store.cursor(), "satisfaction", WINDOW.with_(grain="month"))
     assert out["nps_revenue[grain=all]"].iloc[0].nps_mrr_weighted == pytest.approx(-50.0)
     assert len(out["nps"]) == 6 and len(out["nps[grain=all]"]) == 1
     prev = out["nps[grain=all,window=previous]"]

@@ -1,11 +1,12 @@
 """Where the time of `csm load usage_events FILE --mode replace` goes, statement by statement,
 beside DuckDB's own `CREATE TABLE AS SELECT * FROM read_csv(FILE)` + CHECKPOINT on the same file.
 
-A measuring aid, not a test: `python -m metrics.ingest.profile [CSV] [--only csm|duckdb]`. The CSV
-defaults to the benchmark's large usage file (data/bench/usage_events_large.csv, written by
-`csm bench`); databases go to a temporary folder. Both sides run with the Store's limits (2
-threads, 2GB). Wall and CPU seconds are printed for every statement of the load that took 20 ms
-or more: on a shared machine the CPU seconds are the steadier figure.
+A measuring aid, not a test, run from a checkout: `python -m tools.profile_import [CSV]
+[--only csm|duckdb]`. The CSV defaults to the benchmark's large usage file
+(data/bench/usage_events_large.csv, written by `csm bench`); databases go to a temporary
+folder. Both sides run with the Store's limits (2 threads, 2GB). Wall and CPU seconds are
+printed for every statement of the load that took 20 ms or more: on a shared machine the CPU
+seconds are the steadier figure.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _cpu() -> float:
