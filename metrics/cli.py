@@ -287,11 +287,17 @@ def cmd_load(args) -> int:
     path = args.file
     store = _open_store(args.db, allow=(path,) if path.exists() else ())
     delim = "\t" if args.delimiter == "tab" else args.delimiter
+    row_check = None
+    if args.table == "targets":  # a target is checked by its column's unit (metrics.goals)
+        from metrics import goals
+
+        row_check = goals.check_rows
     res = load_file(
         store, args.table, path, mapping=mapping, mode=args.mode, date_format=args.date_format,
         csat_scale=args.csat_scale, allow_rejects=args.allow_rejects,
         allow_same_file=args.allow_same_file, delimiter=delim,
         progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"), after_load=alerts.after_load,
+        row_check=row_check,
     )
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)

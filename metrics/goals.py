@@ -90,6 +90,33 @@ def spec(name: str) -> TargetSpec | None:
     return target_specs().get(name)
 
 
+def target_problems(metric: str | None, target: float | None) -> list[tuple[str, str]]:
+    """Return the (column, reason) problems of one target row's metric and value: an empty or
+    unknown name, or a value outside the range of the targeted column's unit. The one check of
+    every path a target takes (Goals page, its CSV upload, `csm load targets`)."""
+    specs = target_specs()
+    if metric is None:
+        return [("metric", "empty; choose one of the metrics")]
+    if metric not in specs:
+        return [("metric", f"unknown metric {metric!r}; known: "
+                           f"{', '.join(sorted(registry.REGISTRY))} or one of their columns")]
+    why = specs[metric].problem(target) if target is not None else None
+    return [("target", why)] if why else []
+
+
+def check_rows(table: str, rows: pd.DataFrame) -> list[tuple[int, str, object, str]]:
+    """Return the problems of typed `targets` rows as the import reports them (row id from
+    `_row`, column, value, reason); nothing for other tables (metrics.ingest's RowCheck)."""
+    if table != "targets":
+        return []
+    out = []
+    for r in rows.to_dict("records"):
+        target = None if pd.isna(r.get("target")) else float(r["target"])
+        for column, reason in target_problems(_text(r.get("metric")), target):
+            out.append((int(r["_row"]), column, r.get(column), f"{column}: {reason}"))
+    return out
+
+
 def _as_date(v) -> date | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -120,7 +147,6 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     that is no metric, a missing or unreadable date, end not after start, a target that is
     not a number, or a fraction metric's target outside 0–1. Wholly empty rows are dropped."""
     problems: list[str] = []
-    specs = target_specs()
     rows = []
     missing = [c for c in ("metric", "period_start", "period_end", "target") if c not in df]
     if missing:
@@ -139,11 +165,6 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if target is not None and not math.isfinite(target):
             target = None
         where = f"row {i}"
-        if metric is None:
-            problems.append(f"{where}, metric: empty; choose one of the metrics")
-        elif metric not in specs:
-            problems.append(f"{where}, metric: unknown metric {metric!r}; known: "
-                            f"{', '.join(sorted(registry.REGISTRY))} or one of their columns")
         if start is None:
             problems.append(f"{where}, period_start: {r.get('period_start')!r} is not a date "
                             "(YYYY-MM-DD)")
@@ -155,8 +176,7 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                             "(the end is exclusive)")
         if target is None:
             problems.append(f"{where}, target: {raw_target!r} is not a number")
-        elif metric in specs and (why := specs[metric].problem(target)):
-            problems.append(f"{where}, target: {why}")
+        problems += [f"{where}, {column}: {why}" for column, why in target_problems(metric, target)]
         rows.append({"metric": metric, "segment": _text(r.get("segment")),
                      "period_start": start, "period_end": end, "target": target,
                      "note": _text(r.get("note"))})

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.text import md_escape
-from metrics import alerts, demo, export, templates
+from metrics import alerts, demo, export, goals, templates
 from metrics.ingest import LoadRefused, load_file, preview
 from metrics.schema import TABLES
 
@@ -156,7 +156,7 @@ with upload_tab:
                                 date_format=date_format, csat_scale=csat_scale,
                                 allow_rejects=allow, file_name=up.name,
                                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                                after_load=alerts.after_load)
+                                after_load=alerts.after_load, row_check=goals.check_rows)
                 bar.empty()
                 st.session_state["last_load"] = res.to_dict()
                 if res.ok:

@@ -21,13 +21,18 @@ from metrics.ingest.write import _clean_path_applies, _load_clean, _write
 from metrics.schema import TABLES
 from metrics.store import Store
 
-__all__ = ["AfterLoad", "LoadResult", "MAX_REJECTS_REPORTED", "Progress", "load_file",
+__all__ = ["AfterLoad", "LoadResult", "RowCheck", "MAX_REJECTS_REPORTED", "Progress", "load_file",
            "preview"]
 
 # Called after a load committed, with the store and the load's id; returns a note for the
 # progress messages (or None). The CLI and the Data page pass the alert evaluation: the
 # import itself knows nothing of what runs on top of it.
 AfterLoad = Callable[[Store, int], "str | None"]
+# Checks the import cannot make from the schema alone, e.g. a target by its metric's unit: given
+# the table and its typed rows (column `_row` = the row's id), returns (row id, column, value,
+# reason) per problem. The CLI and the Data page pass `goals.check_rows`; its problems reject
+# rows exactly like the schema's own checks.
+RowCheck = Callable[[str, pd.DataFrame], "list[tuple[int, str, object, str]]"]
 
 MAX_REJECTS_REPORTED = 10_000
 
@@ -120,11 +125,13 @@ def load_file(
     allow_rejects: bool = False, allow_same_file: bool = False, max_bytes: int | None = None,
     delimiter: str | None = None, file_name: str | None = None, loaded_by: str | None = None,
     progress: Progress | None = None, after_load: AfterLoad | None = None,
+    row_check: RowCheck | None = None,
 ) -> LoadResult:
     """Load a CSV into a canonical table, all or nothing, and record the load.
 
     `after_load(store, load_id)`, when given, runs after a successful load has committed (the
     CLI and the Data page pass `alerts.after_load`); the note it returns goes to `progress`.
+    `row_check`, when given, adds its problems to the rows' own (`RowCheck`).
     Returns a LoadResult whose outcome is loaded, loaded_with_rejects, rejected (row-level
     problems; nothing written) or refused (file-level problem; nothing written)."""
     progress = progress or _noop
@@ -148,7 +155,8 @@ def load_file(
         res.custom_attributes = [h for _, h in plan.extra]
         progress(0.1, "reading and checking rows")
         _run(cur, plan, res, date_format, csat_scale or 5, allow_rejects, progress,
-             (started, user), lambda: _same_file_check(cur, res, mode, allow_same_file, _sha_job))
+             (started, user), lambda: _same_file_check(cur, res, mode, allow_same_file, _sha_job),
+             row_check)
     except LoadRefused as e:
         res.outcome, res.message = "refused", str(e)
     except duckdb.TransactionException as e:
@@ -205,12 +213,12 @@ def _same_file_check(cur, res: LoadResult, mode: str, allow_same_file: bool, job
 
 
 def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejects, progress,
-         who: tuple, same_file_check) -> None:
+         who: tuple, same_file_check, row_check: RowCheck | None = None) -> None:
     """Check every row and write the load, setting its counts, report and outcome on `res`:
     the one-pass path when it applies and the file is clean, else staged into `typed`."""
     t = plan.table
     spec = TABLES[t]
-    if _clean_path_applies(plan, res.mode) and _load_clean(
+    if row_check is None and _clean_path_applies(plan, res.mode) and _load_clean(
         cur, plan, res, date_format, csat_scale, progress, who, same_file_check
     ):
         return
@@ -233,6 +241,13 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
                 WHERE typed.rowid = d.r AND d.r <> d.first_row"""
         )
     key_sql = key if key and key in plan.mapping else "NULL"
+    checked: dict[int, list[dict]] = {}
+    if row_check is not None:
+        rows = cur.execute("SELECT rowid AS _row, * EXCLUDE (_err, _dupfile) FROM typed "
+                           "WHERE _err IS NULL").df()
+        for row, column, value, reason in row_check(t, rows):
+            checked.setdefault(int(row), []).append(
+                {"c": column, "v": None if value is None else str(value), "r": reason})
     err_rows = []
     for row, errs, dupfile, kval in cur.execute(
         f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE _err IS NOT NULL OR _dupfile "
@@ -242,6 +257,11 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             errs = [*(errs or []), {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
                             "earlier in this file (the first occurrence is kept)"}]
         err_rows.append((row, errs))
+    if checked:
+        merged = dict(err_rows)
+        for row, problems in checked.items():
+            merged[row] = [*(merged.get(row) or []), *problems]
+        err_rows = sorted(merged.items())
     res.rows_in_file = n_ok + len(structural)
     rejected_rows = len(err_rows) + len(structural)
     if rejected_rows:
@@ -265,5 +285,7 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
                 "option)."
             )
             return
+    if checked:  # the rows the caller's check refused are not written (ids stay in place)
+        cur.execute("DELETE FROM typed WHERE list_contains($rows, rowid)", {"rows": list(checked)})
     progress(0.6, "writing")
     _write(cur, plan, res, rejected_rows > 0, who)

@@ -144,3 +144,35 @@ def test_a_db_path_that_does_not_exist_gets_an_empty_database(tmp_path):
     assert r.returncode == 0
     assert json.loads(r.stdout) == []
     assert db.exists()
+
+
+def test_csm_load_targets_checks_each_target_by_its_columns_unit(demo_db, tmp_path):
+    def targets():
+        import duckdb
+
+        con = duckdb.connect(str(demo_db), read_only=True)
+        try:
+            return con.execute("SELECT metric, target FROM targets ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    before = targets()
+    bad = tmp_path / "bad_targets.csv"
+    bad.write_text("metric,segment,period_start,period_end,target,note\n"
+                   "new_customers,,2026-06-01,2026-07-01,25,\n"
+                   "logo_churn,,2026-06-01,2026-07-01,1.5,a rate above 100%\n")
+    r = csm("load", "targets", str(bad), "--db", str(demo_db))
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["outcome"] == "rejected"
+    assert [(x["line"], x["column"]) for x in doc["rejects"]] == [(3, "target")]
+    assert "outside 0–1" in doc["rejects"][0]["reason"]
+    assert targets() == before
+    good = tmp_path / "targets.csv"
+    good.write_text("metric,segment,period_start,period_end,target,note\n"
+                    "new_customers,,2026-06-01,2026-07-01,25,a month\n"
+                    "tickets,,2026-06-22,2026-06-29,200,a week\n")
+    r = csm("load", "targets", str(good), "--db", str(demo_db))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows_loaded"] == 2
+    assert targets() == [("new_customers", 25.0), ("tickets", 200.0)]
