@@ -8,12 +8,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components.kpi_card import kpi_card
 from metrics import fmt, goals, pages
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
 from metrics.query import Query
+from render import charts
 
 # (metric, column, label, unit, is up good?)
 CARDS = [

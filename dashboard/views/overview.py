@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
 from metrics import goals, registry, stats
+from render import charts
 
 # (metric, column shown, label, unit of that column, is up good?)
 CARDS = [

@@ -4,12 +4,13 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
 from metrics import pages
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
 from metrics.periods import next_period
+from render import charts
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = {"fcr_rate": ("FCR", "fraction"), "first_response_median_h": (
