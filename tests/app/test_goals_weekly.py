@@ -146,3 +146,19 @@ def test_an_uploaded_targets_csv_replaces_the_targets(demo_db, run_app):
     after = _stored_targets(demo_db)
     assert after[["metric", "segment", "target"]].values.tolist() == [
         ["nps", "Enterprise", 55.0]]
+
+
+def test_the_page_and_the_meeting_pack_draw_the_same_movers_chart(demo_db, run_app):
+    import json
+
+    from render.report import sections
+
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    store = Store(demo_db)
+    r = review.build(store.cursor(), Query(), "2026-W26")
+    store.close()
+    pack_fig = next(s for s in sections.build(r) if s.title == "Largest MRR movers").chart
+    assert pack_fig is not None
+    page = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert json.loads(pack_fig.to_json())["data"] in [p["data"] for p in page]
