@@ -24,7 +24,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check metrics dashboard tests tools
+	$(VENV)/bin/ruff check metrics dashboard render csm tests tools
 
 bench: $(STAMP)
 	$(VENV)/bin/csm bench --out data/bench/bench.json

@@ -1,5 +1,5 @@
 """The weekly review (PRODUCT.md page 2): what changed in one ISO week, as plain frames that the
-page and the meeting pack (metrics/report.py) both show.
+page and the meeting pack (render/report/) both show.
 
 The "what changed" lists are pure functions of frames (tested on hand-built weeks); `build`
 reads the database once for a week and returns every section.

@@ -7,12 +7,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components import health_data as hd
 from dashboard.components.health_explain import explain
 from dashboard.components.text import md_escape
 from metrics import health
 from metrics.periods import day_start
+from render import charts
 
 
 def show(account_id: str, q, model: dict, as_of) -> None:

@@ -9,8 +9,8 @@ import hashlib
 
 import streamlit as st
 
-from dashboard import charts
 from metrics import health
+from render import charts
 
 BASE = "All accounts (base model)"
 

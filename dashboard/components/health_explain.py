@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts
 from dashboard.components.text import md_escape
 from metrics import health
+from render import charts
 
 
 def path_text(path) -> str:

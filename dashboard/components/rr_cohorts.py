@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from metrics.query import Query
+from render import charts
 
 BASES = {"subscriptions": "subscriptions (MRR > 0)", "orders": "orders", "usage": "usage"}
 

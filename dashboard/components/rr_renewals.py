@@ -6,9 +6,10 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
+from render import charts
 
 SPLITS = {"band": "health band", "segment": "segment"}  # the first is the default
 

@@ -8,12 +8,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components.kpi_card import card_target, kpi_card
 from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
 from metrics.query import Query, page_query
+from render import charts
 
 # (metric, column): label, unit and direction are the column's spec
 CARDS = [("mrr", "mrr"), ("mrr", "arpa"), ("nrr", "nrr"), ("grr", "grr"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from metrics.query import Query
+from render import charts
 
 
 def survival(q: Query, dims: dict[str, str]) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from metrics import fmt
 from metrics.query import Query
+from render import charts
 
 UNITS = {"week": "weeks", "month": "months", "day": "days"}
 

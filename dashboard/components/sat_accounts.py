@@ -9,11 +9,12 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components import sat_state
 from metrics import export, fmt
 from metrics.kpis import loyalty
 from metrics.query import Query
+from render import charts
 
 
 def _day(q: Query) -> str:

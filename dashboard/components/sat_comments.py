@@ -7,11 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components.text import md_escape
 from metrics import export, fmt, themes
 from metrics.periods import next_period
 from metrics.query import Query
+from render import charts
 
 CATEGORIES = {"Promoters": "promoter", "Passives": "passive", "Detractors": "detractor"}
 

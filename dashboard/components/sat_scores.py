@@ -8,13 +8,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import context
 from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.text import md_escape
 from metrics import benchmarks, fmt, registry
 from metrics.kpis import satisfaction
 from metrics.query import Query, previous_window
+from render import charts
 
 METRICS = {"NPS": "nps", "CSAT": "csat", "CES": "ces"}
 # label, unit and headline column of each: the metric specs (registry.column)

@@ -1,6 +1,6 @@
 """Pieces of the Weekly review page: the week picker (in the URL), the cached review, KPI cards,
 section tables and the meeting pack download. The lists come from metrics/review.py and the
-pack from metrics/report.py; no SQL here."""
+pack from render/report/; no SQL here."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
-from metrics import export, fmt, report, review
+from metrics import export, fmt, review
 from metrics.periods import floor_period
 from metrics.query import Query
+from render import report
 
 WEEK_KEY, WEEK_URL = "wk_week", "week"
 WEEKS_SHOWN = 52

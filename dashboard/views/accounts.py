@@ -6,10 +6,11 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components import account_360
 from dashboard.components import health_data as hd
 from metrics import accounts, health
+from render import charts
 
 ALL = "All owners"
 st.title("Accounts")

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
 from metrics import goals, registry
 from metrics.kpis.satisfaction import change_test
+from render import charts
 
 # The cards, as (metric, column): label, unit, direction and explanation are the column's spec.
 CARDS = [("logo_churn", "customers_end"), ("mrr", "mrr"), ("logo_churn", "churn_rate"),

@@ -4,13 +4,14 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
 from metrics import registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
 from metrics.periods import next_period
 from metrics.query import page_query
+from render import charts
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",

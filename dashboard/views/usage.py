@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
 from metrics.kpis import usage
 from metrics.query import page_query
+from render import charts
 
 ACTIVE = {"day": "DAU", "week": "WAU", "month": "MAU"}
 MEASURES = {"active_users": ("Active users", "users"),

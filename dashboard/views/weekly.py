@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import charts, context, filters
+from dashboard import context, filters
 from dashboard.components import weekly_parts as wp
+from render import charts
 
 st.title("Weekly review")
 as_of = context.as_of_default()

@@ -175,3 +175,19 @@ def test_count_targets_are_shown_on_their_cards(demo_db, run_app):
     assert not at.exception
     assert any(c.value.startswith("target 200: ") for c in at.caption), \
         [c.value for c in at.caption]
+
+
+def test_the_page_and_the_meeting_pack_draw_the_same_movers_chart(demo_db, run_app):
+    import json
+
+    from render.report import sections
+
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    store = Store(demo_db)
+    r = review.build(store.cursor(), Query(), "2026-W26")
+    store.close()
+    pack_fig = next(s for s in sections.build(r) if s.title == "Largest MRR movers").chart
+    assert pack_fig is not None
+    page = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert json.loads(pack_fig.to_json())["data"] in [p["data"] for p in page]

@@ -158,7 +158,7 @@ def base_url(demo_facts, tmp_path_factory):
     """Start `csm serve` on the demo database (127.0.0.1, a free port); yield its base URL."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("e2e_server") / "server.log"
-    cmd = [sys.executable, "-m", "metrics.cli", "serve", "--port", str(port),
+    cmd = [sys.executable, "-m", "csm.cli", "serve", "--port", str(port),
            "--address", HOST, "--db", str(demo_facts.db)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as log:

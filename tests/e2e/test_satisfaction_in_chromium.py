@@ -85,7 +85,7 @@ def sat_url(sat_db, tmp_path_factory):
     log = tmp_path_factory.mktemp("e2e_sat_server") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "metrics.cli", "serve", "--port", str(port), "--address",
+            [sys.executable, "-m", "csm.cli", "serve", "--port", str(port), "--address",
              HOST, "--db", str(sat_db)], cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"),
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)

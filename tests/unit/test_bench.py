@@ -201,13 +201,13 @@ def test_a_page_whose_queries_fail_is_reported_with_the_error_and_the_others_are
 
 
 def test_csm_bench_finds_the_benchmark_in_the_checkout():
-    from metrics import cli
+    from csm import cli
 
     assert cli._bench_module() is bench
 
 
 def test_csm_bench_outside_a_checkout_says_it_needs_one(monkeypatch, capsys):
-    from metrics import cli
+    from csm import cli
 
     monkeypatch.setattr(cli, "_bench_module", lambda: None)  # an installed copy: no tools/
     assert cli.main(["bench", "--sizes", "small"]) == cli.EXIT_USAGE
@@ -221,7 +221,7 @@ def test_the_product_package_leaves_the_tools_out():
 
     pyproject = tomllib.loads((bench.common.REPO / "pyproject.toml").read_text())
     include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert include == ["metrics*", "dashboard*"]
+    assert sorted(include) == ["csm*", "dashboard*", "metrics*", "render*"]  # no tools*
     assert (bench.common.REPO / "tools" / "bench" / "__init__.py").is_file()
 
 

@@ -16,7 +16,7 @@ LOAD_KEYS = {"table", "file", "sha256", "mode", "rows_in_file", "rows_loaded", "
 
 
 def csm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "csm.cli", *args], capture_output=True,
                           text=True, timeout=300, cwd=cwd)
 
 

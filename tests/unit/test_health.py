@@ -360,7 +360,7 @@ def test_account_book_lists_mrr_last_nps_and_open_tickets(book, insert):
 
 def test_csm_metric_health_prints_the_page_numbers_and_refuses_a_bad_model(
         book, store, tmp_path, capsys):
-    from metrics import cli
+    from csm import cli
 
     book.close()
     store.close()
@@ -380,7 +380,7 @@ def test_csm_metric_health_prints_the_page_numbers_and_refuses_a_bad_model(
 
 
 def test_a_save_logs_the_day_of_the_version_and_charts_mark_it(tmp_path, monkeypatch):
-    from dashboard import charts
+    from render import charts
 
     monkeypatch.setattr(health.periods, "today", lambda: date(2026, 3, 10))
     path = tmp_path / "model.yaml"

@@ -273,7 +273,7 @@ def test_nps_themes_is_registered_with_its_columns_and_sql():
 
 def test_csm_metric_nps_themes_prints_the_page_numbers_as_json(tmp_path):
     db = tmp_path / "csm.duckdb"
-    run = [sys.executable, "-m", "metrics.cli"]
+    run = [sys.executable, "-m", "csm.cli"]
     made = subprocess.run([*run, "demo", "--end", "2026-06-30", "--db", str(db)],
                           capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr

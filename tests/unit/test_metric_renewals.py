@@ -130,7 +130,7 @@ def test_at_risk_arr_is_red_and_yellow_due_within_30_60_90_days(store, health_bo
 
 
 def test_the_calendar_stacks_arr_by_band_in_band_colours(store, health_book):
-    from dashboard import charts
+    from render import charts
 
     up = renewals.upcoming_renewals(store.cursor(), Query(as_of=AS_OF))
     fig = charts.plot_renewal_calendar(up, title="t", by="band")

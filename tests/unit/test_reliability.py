@@ -42,7 +42,7 @@ def test_killing_a_load_leaves_the_old_or_the_new_state_never_a_mix(tmp_path, de
     _usage_csv(csv_path)
     Store(db).close()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "metrics.cli", "load", "usage_events", str(csv_path), "--db",
+        [sys.executable, "-m", "csm.cli", "load", "usage_events", str(csv_path), "--db",
          str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     try:

@@ -1,5 +1,5 @@
 """The meeting pack: valid PDF, PPTX and self-contained HTML; masked mode leaves no real name;
-exports neutralise formulas (metrics/report.py, metrics/export.py, `csm report`)."""
+exports neutralise formulas (render/report/, metrics/export.py, `csm report`)."""
 
 import io
 import json
@@ -9,8 +9,10 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from metrics import cli, export, report, review
+from csm import cli
+from metrics import export, review
 from metrics.query import Query
+from render import report
 
 NAMES = ("Alpha Widgets", "Beta Logistics")
 
@@ -158,3 +160,19 @@ def test_a_workbook_of_several_sheets_keeps_formulas_inert():
     wb = load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["a", "b"]
     assert wb["a"]["A2"].value == "'@SUM(1)" and wb["a"]["A2"].data_type == "s"
+
+
+def test_the_packs_movers_chart_is_the_builder_the_weekly_page_uses(week):
+    from render import charts
+    from render.report import sections
+
+    secs = {s.title: s for s in sections.build(week)}
+    fig = secs["Largest MRR movers"].chart
+    expected = charts.plot_mrr_movers(week.mrr_movers, title=sections.movers_title(week))
+    assert fig is not None and len(week.mrr_movers)
+    assert fig.to_dict()["data"] == expected.to_dict()["data"]
+    assert fig.layout.title.text == expected.layout.title.text
+    kpi = secs["Key figures"].chart
+    assert kpi is not None
+    assert kpi.to_dict()["data"] == charts.plot_kpi_changes(
+        week.kpis, title=sections.KPI_TITLE).to_dict()["data"]

@@ -5,7 +5,7 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import charts
+from render import charts
 
 
 def test_movement_bars_carry_period_and_movement_and_losses_point_down():

@@ -197,7 +197,7 @@ def test_advocates_are_promoters_whose_health_is_green_unless_any_band_is_asked(
     with pytest.raises(ValueError, match="advocates_health"):
         loyalty.advocates(cur, WINDOW.with_setting("advocates_health", "yellow"))
     # the command line passes the setting through
-    from metrics import cli
+    from csm import cli
 
     args = ["metric", "advocates", "--from", "2024-01-01", "--to", "2024-07-01", "--as-of",
             "2024-06-30", "--db", str(store.path)]

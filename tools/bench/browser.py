@@ -352,7 +352,7 @@ def _bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
             port = _free_port()
             log(f"browser: serving {db.name} on 127.0.0.1:{port}")
             server = _start_server(
-                [sys.executable, "-m", "metrics.cli", "serve", "--port", str(port), "--db",
+                [sys.executable, "-m", "csm.cli", "serve", "--port", str(port), "--db",
                  str(db), "--address", "127.0.0.1"], bench_dir / "server-dashboard.log")
             t0 = time.perf_counter()
             _wait_health(port, server)

@@ -220,8 +220,9 @@ def cmd_metric(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from metrics import report, review
+    from metrics import review
     from metrics.query import Query
+    from render import report
 
     try:
         report.format_of(args.out)

@@ -1,0 +1,92 @@
+"""The weekly meeting pack (`csm report`, and the button on the Weekly review page): the same
+sections as the page, as self-contained HTML, PDF or PowerPoint.
+
+- sections.py: the sections, built from a `metrics.review.Review`; their charts are drawn by the
+  same `render.charts` builders as the dashboard's.
+- html.py, pdf.py, pptx.py: one renderer per format.
+- images.py: the charts drawn to PNG by kaleido, which needs Chromium (`BROWSER_PATH`, else
+  /usr/bin/chromium). Without it the pack is still written, without chart images, and a note
+  says so (the CLI prints it on stderr).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from metrics import mask, review
+from render.report import sections
+from render.report.html import to_html
+from render.report.images import browser_path, draw
+from render.report.pack import FORMATS, MAX_ROWS, Pack, Section
+from render.report.pdf import to_pdf
+from render.report.pptx import to_pptx
+
+__all__ = ["FORMATS", "MAX_ROWS", "Pack", "Section", "browser_path", "build_pack",
+           "filters_text", "format_of", "render", "sections", "to_html", "to_pdf", "to_pptx",
+           "write"]
+
+
+def build_pack(r: review.Review, masked: bool = False, filters_text: str = "",
+               images: bool = True) -> Pack:
+    """Return the pack of review `r` with chart images drawn when `images` and Chromium is
+    there (otherwise a note says the pack has no chart images)."""
+    secs = sections.build(r, masked)
+    notes = []
+    charts = [s for s in secs if s.chart is not None]
+    if images and charts:
+        notes += draw(charts)
+    elif charts:
+        notes.append("Chart images were not drawn (asked for none).")
+    subtitle = [f"{r.start:%d %B} to {(r.end - pd.Timedelta(days=1)):%d %B %Y}; data as of "
+                f"{r.as_of:%d %B %Y}",
+                f"Accounts: {filters_text or 'all'}"
+                + ("; presentation-safe mode: names, people and emails are pseudonyms"
+                   if masked else ""),
+                f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by csm"]
+    return Pack(f"Weekly review {r.week}", subtitle, secs, notes)
+
+
+def render(pack: Pack, fmt: str) -> bytes:
+    """Return the pack in format `fmt` (html, pdf or pptx)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return {"html": to_html, "pdf": to_pdf, "pptx": to_pptx}[fmt](pack)
+
+
+def format_of(path: Path | str) -> str:
+    """Return the pack format named by a file's extension; ValueError otherwise."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise ValueError(
+            f"the output file must end in .html, .pdf or .pptx, not {Path(path).name!r}")
+    return ext
+
+
+def filters_text(q, masked: bool = False) -> str:
+    """Return the global filters of a Query in words ('' when none); CSM owners by pseudonym
+    when `masked`."""
+    def show(f, v):
+        return mask.person(v) if masked and f == "csm_owner" else v
+
+    parts = [f"{f} = {', '.join(show(f, v) for v in getattr(q, f))}"
+             for f in ("segment", "region", "csm_owner", "plan") if getattr(q, f)]
+    parts += [f"{k} = {', '.join(v)}" for k, v in q.attributes]
+    return "; ".join(parts)
+
+
+def write(cur, q, week: str | None, out: Path | str, masked: bool = False,
+          images: bool = True) -> dict:
+    """Build the pack of `week` ('YYYY-Www'; None = the last complete week) for the accounts in
+    query `q`'s filters and write it to `out` (format from its extension). Returns {week,
+    notes} (notes e.g. no chart images); ValueError for a bad week or extension, LookupError
+    without data."""
+    fmt = format_of(out)
+    r = review.build(cur, q, week)
+    if r is None:
+        raise LookupError("the database has no data: nothing to review")
+    pack = build_pack(r, masked, filters_text(q, masked), images)
+    Path(out).write_bytes(render(pack, fmt))
+    return {"week": r.week, "notes": pack.notes}

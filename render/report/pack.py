@@ -1,0 +1,36 @@
+"""What a meeting pack is, whatever its format: sections of text, a table and a chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+FORMATS = ("html", "pdf", "pptx")
+MAX_ROWS = {"html": 40, "pdf": 30, "pptx": 12}
+ACCENT = "#2E5EAA"
+
+
+@dataclass
+class Section:
+    """One section of the pack: a title, lines of text, a table of text cells, a chart."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    chart: object | None = None  # a plotly Figure
+    page: str = ""  # the dashboard page with the detail
+    image: bytes | None = None  # the chart as PNG, when it could be drawn
+    # On a slide beside its chart only these columns fit; None: the slide shows the full-width
+    # table and leaves the chart to the HTML and PDF.
+    slide_columns: list[str] | None = None
+
+
+@dataclass
+class Pack:
+    """A whole pack: its title, the subtitle lines, the sections and notes (e.g. no images)."""
+
+    title: str
+    subtitle: list[str]
+    sections: list[Section]
+    notes: list[str] = field(default_factory=list)
