@@ -73,7 +73,7 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     p_value = significant = None
     if metric in SURVEY and column == d.headline and change is not None:
         test = change_test(metric, prev, cur)
-        if test is not None:
+        if test is not None and fmt.number(test[1]) is not None:  # no p without responses
             p_value, significant = fmt.number(test[1]), bool(test[2])
     met = None
     if target is not None and value is not None:
@@ -226,13 +226,14 @@ class Review:
 
 def kpi_specs() -> list[tuple[str, str]]:
     """Return the (metric, column) pairs of the review's KPI table: KPI_ORDER's registered ones,
-    then every other registered metric with periods (its headline)."""
+    then every other registered metric with periods that belongs in the review (its
+    headline; `MetricSpec.in_review`)."""
     out = [(m, c) for m, c in KPI_ORDER if m in registry.REGISTRY
            and c in registry.REGISTRY[m].columns]
     seen = {m for m, _ in out}
     for name in sorted(registry.REGISTRY):
         d = registry.REGISTRY[name]
-        if name not in seen and d.periods and name not in ("support_distribution",):
+        if name not in seen and d.periods and d.in_review:
             out.append((name, d.headline))
     return out
 

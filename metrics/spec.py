@@ -145,6 +145,9 @@ class MetricSpec:
     # {"retention_formula": {"standard": "retention_rate", "classic": "retention_rate_classic"}}
     setting_columns: dict[str, dict[str, str]] = field(default_factory=dict)
     periods: bool = True  # has `period`/`partial` and honours --grain
+    # In the weekly review's KPI table. False for a metric with several rows a period (a
+    # distribution, themes) or whose headline repeats another KPI (mrr_movements' mrr_end).
+    in_review: bool = True
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.cols]

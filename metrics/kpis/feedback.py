@@ -205,6 +205,7 @@ SPECS = (
                         "all responses, or the latest answer per respondent in the window",
                         ("all", "latest")),
         ),
+        in_review=False,
     ),
     MetricSpec(
         name="nps_distribution",
@@ -224,6 +225,7 @@ SPECS = (
                         "all responses, or the latest answer per respondent in the window",
                         ("all", "latest")),
         ),
+        in_review=False,
     ),
     MetricSpec(
         name="nps_comments",

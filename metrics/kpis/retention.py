@@ -269,6 +269,7 @@ SPECS = (
         cols=MOVEMENT_COLS,
         headline="mrr_end",
         query="mrr_movements",
+        in_review=False,
     ),
     MetricSpec(
         name="revenue_churn",

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -134,3 +135,19 @@ def test_build_reads_one_week_from_the_database(store, insert):
     assert (mrr.previous, mrr.value) == (180.0, 250.0)
     # as-of is 2026-06-23: the default week is the last complete one, W25
     assert review.build(store.cursor(), Query()).week == "2026-W25"
+
+
+def test_a_change_without_a_test_statistic_is_not_called_noise():
+    # one CES answer has no spread: Welch's t is undefined, so there is no verdict, not "p = nan"
+    prev = pd.Series({"responses": 1, "ces": 5.0, "ci_low": np.nan, "ci_high": np.nan})
+    cur = pd.Series({"responses": 6, "ces": 6.0, "ci_low": 5.2, "ci_high": 6.8})
+    row = review.kpi_row("ces", "ces", prev, cur, None)
+    assert row["change"] == 1.0
+    assert row["p_value"] is None and row["significant"] is None
+    assert review.kpi_display(pd.DataFrame([row]))["real or noise"].iloc[0] == "—"
+
+
+def test_the_review_leaves_out_kpis_that_repeat_another_or_have_many_rows_a_period():
+    pairs = review.kpi_specs()
+    assert ("mrr", "mrr") in pairs and ("logo_churn", "new_customers") in pairs
+    assert not {m for m, _ in pairs} & {"mrr_movements", "nps_distribution", "nps_themes"}
