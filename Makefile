@@ -23,8 +23,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow"
 
+# ruff on the code (render/ and tools/ once they exist), then mypy on metrics/ (pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check metrics dashboard render csm tests tools
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(VENV)/bin/csm bench --out data/bench/bench.json

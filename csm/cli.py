@@ -13,6 +13,7 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -239,7 +240,8 @@ def cmd_report(args) -> int:
         k, v = f.split("=", 1)
         filters.setdefault(k.strip(), []).append(v)
     canonical = {"segment", "region", "csm_owner", "plan"}
-    q = Query(**{k: tuple(v) for k, v in filters.items() if k in canonical},
+    dims: dict[str, Any] = {k: tuple(v) for k, v in filters.items() if k in canonical}
+    q = Query(**dims,
               attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical))
     store = _open_store(args.db)
     cur = store.cursor()

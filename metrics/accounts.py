@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
@@ -58,8 +59,12 @@ def account_book(cur, q: Query) -> pd.DataFrame:
                 col = col.map(lambda v: v.date() if isinstance(v, datetime) else v)
             out[c] = col
         else:
-            out[c] = pd.to_numeric(col, errors="coerce").astype(t)
+            out[c] = pd.to_numeric(col, errors="coerce").astype(pandas_dtype(t))
     return out.reset_index(drop=True)
+
+
+def _count_of(x: pd.Series, band: str) -> int:
+    return int((x == band).sum())
 
 
 def team_view(book: pd.DataFrame, scored: pd.DataFrame, nrr: pd.DataFrame,
@@ -83,11 +88,13 @@ def team_view(book: pd.DataFrame, scored: pd.DataFrame, nrr: pd.DataFrame,
     g = b.groupby("csm_owner")
     out = pd.DataFrame({
         "accounts": g.size(), "mrr": g["mrr"].sum(),
-        **{band: g["band"].apply(lambda x, band=band: int((x == band).sum()))
+        **{band: g["band"].apply(_count_of, band=band)
            for band in ("green", "yellow", "red")},
         "mean_score": g["score"].mean(),
         "at_risk_renewals": g["at_risk"].sum().astype(int),
-        "at_risk_mrr": g.apply(lambda x: x.loc[x["at_risk"], "mrr"].sum(), include_groups=False),
+        # pandas 2.3 (what we run) needs include_groups=False; pandas-stubs 3 dropped it
+        "at_risk_mrr": g.apply(  # type: ignore[call-overload]
+            lambda x: x.loc[x["at_risk"], "mrr"].sum(), include_groups=False),
     })
     def by_owner(frame: pd.DataFrame, col: str) -> pd.Series:
         if frame is None or frame.empty:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -72,7 +73,7 @@ def default_name(r: dict) -> str:
 
 def normalise_rule(r: dict) -> tuple[dict, list[str]]:
     """Return (the rule with defaults filled in, problems). Problems name the field."""
-    out = {c: r.get(c) for c in RULE_COLUMNS}
+    out: dict[str, Any] = {c: r.get(c) for c in RULE_COLUMNS}
     problems = []
     kind = _text(out["kind"])
     out["kind"] = kind
@@ -92,9 +93,10 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
         if kind == "threshold":
             if out["op"] not in OPS:
                 problems.append("op: choose below or above")
-            if fmt.number(out["threshold"]) is None:
+            threshold = fmt.number(out["threshold"])
+            if threshold is None:
                 problems.append("threshold: a number is needed")
-            elif s is not None and (why := s.problem(fmt.number(out["threshold"]))):
+            elif s is not None and (why := s.problem(threshold)):
                 problems.append(f"threshold: {why}")
         else:
             out["op"] = "below" if s is None or s.direction == "up" else "above"
@@ -102,7 +104,8 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
     else:
         if not health_available():
             problems.append("kind: health scores are not available yet")
-        if fmt.number(out["mrr_min"]) is None or fmt.number(out["mrr_min"]) < 0:
+        mrr_min = fmt.number(out["mrr_min"])
+        if mrr_min is None or mrr_min < 0:
             problems.append("mrr_min: an MRR of 0 or more is needed")
         out["metric"], out["op"], out["threshold"] = "health", None, None
     window = fmt.number(out["window_days"])
@@ -185,6 +188,8 @@ def metric_value(cur, name: str, segment: str | None, as_of: date, days: int) ->
     """Return target name `name` of `segment` (None = everyone) over the `days` days up to
     as-of (one period, grain all); None when undefined (no data)."""
     s = goals.spec(name)
+    if s is None:
+        raise KeyError(f"unknown metric {name!r}")
     q = Query(start=as_of - timedelta(days=days - 1), end=as_of + timedelta(days=1),
               as_of=as_of, grain="all", segment=(segment,) if segment else ())
     frame = registry.compute(cur, s.metric, q)
@@ -242,6 +247,8 @@ def evaluate_rule(cur, rule: dict, as_of: date) -> Outcome:
         threshold = fmt.number(rule["threshold"])
     if value is None:
         return Outcome(False, None, threshold, [], f"no value in the {days} days to {as_of}")
+    if threshold is None:  # a saved threshold rule always has one (normalise_rule)
+        raise ValueError("the rule has no threshold")
     op = rule["op"]
     fired = value < threshold if op == "below" else value > threshold
     msg = (f"{rule['metric']} = {value:.4g} over the {days} days to {as_of}: "
@@ -285,13 +292,13 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
                                       else ""),
         })
     with transaction(cur):
-        for e in events:
-            e["event_id"] = int(cur.execute("SELECT nextval('alert_event_seq')").fetchone()[0])
+        for ev in events:
+            ev["event_id"] = int(cur.execute("SELECT nextval('alert_event_seq')").fetchone()[0])
             cur.execute(
                 "INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [e["event_id"], e["rule_id"], e["rule_name"], e["evaluated_at"], e["as_of"],
-                 e["trigger"], e["load_id"], e["fired"], e["suppressed"], e["value"],
-                 e["threshold"], e["accounts"], e["message"]],
+                [ev["event_id"], ev["rule_id"], ev["rule_name"], ev["evaluated_at"], ev["as_of"],
+                 ev["trigger"], ev["load_id"], ev["fired"], ev["suppressed"], ev["value"],
+                 ev["threshold"], ev["accounts"], ev["message"]],
             )
     return pd.DataFrame(events)
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -159,7 +160,7 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         start, end = _as_date(r.get("period_start")), _as_date(r.get("period_end"))
         raw_target = r.get("target")
         try:
-            target = float(raw_target) if _text(raw_target) is not None else None
+            target = float(raw_target) if raw_target is not None and _text(raw_target) else None
         except (TypeError, ValueError):
             target = None
         if target is not None and not math.isfinite(target):
@@ -209,7 +210,8 @@ def save_targets(cur, df: pd.DataFrame) -> list[str]:
             cur.executemany(
                 "INSERT INTO targets (metric, segment, period_start, period_end, target, note) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [[r.metric, r.segment, r.period_start, r.period_end, float(r.target), r.note]
+                [[r.metric, r.segment, r.period_start, r.period_end, float(cast(float, r.target)),
+                  r.note]
                  for r in clean.itertuples(index=False)],
             )
         bump_data_version(cur)
@@ -282,8 +284,8 @@ def baseline_proposal(cur, name: str, segment: str | None = None,
     last 4 complete quarters up to as-of, plus `history` (list of (quarter start, value)) and
     `next_start` / `next_end` (the quarter the proposal is for). Empty when no data."""
     s = spec(name)
-    empty = {"level": None, "trend": None, "projected": None, "proposed": None, "quarters": 0,
-             "history": [], "next_start": None, "next_end": None}
+    empty: dict[str, Any] = {"level": None, "trend": None, "projected": None, "proposed": None,
+                             "quarters": 0, "history": [], "next_start": None, "next_end": None}
     if s is None or not registry.REGISTRY[s.metric].periods:
         return empty
     base = q or Query()
@@ -301,7 +303,7 @@ def baseline_proposal(cur, name: str, segment: str | None = None,
     frame = frame[~frame["partial"]] if len(frame) else frame
     if monthly and len(frame):
         frame = frame.assign(period=[floor_period(p, "quarter") for p in frame["period"]])
-        frame = frame.groupby("period", as_index=False)[s.column].mean()
+        frame = frame.groupby("period", as_index=False)[[s.column]].mean()
     history = [(p, float(v) if pd.notna(v) else None)
                for p, v in zip(frame["period"], frame[s.column], strict=True)] if len(frame) \
         else []

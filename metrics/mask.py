@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ FREE_TEXT_COLUMNS = ("comment", "comments", "message", "note", "text", "body")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def pseudonym(value, kind: str = "Account") -> str | None:
+def pseudonym(value: Any, kind: str = "Account") -> Any:
     """Return '<kind> XXXXXX' (6 hex digits of sha256 of kind and value), stable for the same
     input; None and empty values stay as they are."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
@@ -34,7 +35,7 @@ def pseudonym(value, kind: str = "Account") -> str | None:
     return f"{kind} {digest}"
 
 
-def person(value) -> str | None:
+def person(value: Any) -> Any:
     """Return the pseudonym of a person (an email address is a person too)."""
     return pseudonym(value, "Person")
 
@@ -69,9 +70,9 @@ def mask_frame(df: pd.DataFrame, names: dict[str, str] | None = None) -> pd.Data
     # the frame's own account names are hidden inside its free text too (a comment naming
     # the customer's company)
     own = {v for c in out.columns if _kind(str(c)) == "Account" for v in out[c].dropna()}
-    names = {**dict.fromkeys(own), **(names or {})}
-    if names:
-        real = sorted((n for n in names if isinstance(n, str) and len(n) > 2), key=len,
+    known = {**dict.fromkeys(own), **(names or {})}
+    if known:
+        real = sorted((n for n in known if isinstance(n, str) and len(n) > 2), key=len,
                       reverse=True)
         if real:
             pattern = re.compile("|".join(re.escape(n) for n in real))

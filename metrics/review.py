@@ -83,7 +83,8 @@ def kpi_row(metric: str, column: str, prev: pd.Series | None, cur: pd.Series | N
     return {"metric": metric, "column": column, "label": label, "unit": unit,
             "direction": direction, "value": value, "previous": previous, "change": change,
             "p_value": p_value, "significant": significant, "target": target,
-            "vs_target": value - target if met is not None else None, "target_met": met}
+            "vs_target": value - target if value is not None and target is not None else None,
+            "target_met": met}
 
 
 def band_moves(before: pd.DataFrame, after: pd.DataFrame, accounts: pd.DataFrame

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,6 +25,13 @@ class NestedTransactionError(RuntimeError):
     """`transaction(cur)` was entered on a cursor that already has a transaction open.
 
     DuckDB has no nested transactions: the inner block belongs inside the outer one."""
+
+
+def _one(cur, sql: str) -> Any:
+    """Return the first value of the first row of `sql` (an aggregate: there is always one)."""
+    row = cur.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
 
 
 class StoreError(RuntimeError):
@@ -65,7 +73,7 @@ class Store:
             raise StoreError(str(e)) from e
 
     def _connect(self, allow_paths: tuple) -> duckdb.DuckDBPyConnection:
-        config = {
+        config: dict[str, Any] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": os.environ.get("CSM_MEMORY_LIMIT", "2GB"),
@@ -91,7 +99,7 @@ class Store:
             raise StoreError(
                 f"The database {self.path} cannot be opened ({e}). The file was left untouched."
             ) from e
-        locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]
+        locked = _one(con, "SELECT current_setting('lock_configuration')")
         if str(locked).lower() == "true":
             # This process already opened the file (DuckDB shares one instance per file and
             # process), and that instance is locked down already.
@@ -117,7 +125,7 @@ class Store:
         """Return the counter bumped by every successful load (cache key for the UI)."""
         cur = self.cursor()
         try:
-            return int(cur.execute("SELECT max(version) FROM data_version").fetchone()[0] or 0)
+            return int(_one(cur, "SELECT max(version) FROM data_version") or 0)
         finally:
             cur.close()
 

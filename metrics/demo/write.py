@@ -184,7 +184,8 @@ def _accounts_csv(cur: duckdb.DuckDBPyConnection, select: str) -> str:
 
 def _non_empty_tables(cur: duckdb.DuckDBPyConnection) -> list[str]:
     """Return the canonical tables that hold rows, in schema order."""
-    return [t for t in schema.TABLES if cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0]
+    return [t for t in schema.TABLES
+            if (cur.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0] > 0]
 
 
 def write_csvs(cur: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:

@@ -18,6 +18,7 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -127,7 +128,7 @@ def validate_model(doc) -> dict:
             c.setdefault(key, default)
         out_comps[name] = c
     _check_weights({k: v["weight"] for k, v in out_comps.items()}, "components", False)
-    out = {
+    out: dict[str, Any] = {
         "version": version,
         "window_days": window,
         "bands": _check_bands(doc.get("bands", {"green": 70, "yellow": 40}), "bands"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def mix_frame(scored: dict[date, pd.DataFrame], model: dict) -> pd.DataFrame:
     rows = []
     for d, s in scored.items():
         s = s[s["in_scope"].astype(bool)] if len(s) else s
-        counts = s["band"].value_counts() if len(s) else {}
+        counts: Any = s["band"].value_counts() if len(s) else {}
         rows.append({"as_of": d, "accounts": len(s),
                      **{b: int(counts.get(b, 0)) for b in ("green", "yellow", "red")},
                      "unscored": int(s["score"].isna().sum()) if len(s) else 0,

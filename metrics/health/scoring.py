@@ -93,11 +93,11 @@ def account_models(raw: pd.DataFrame, model: dict) -> tuple[pd.DataFrame, pd.Dat
     pos = keys.merge(pairs.reset_index(names="_pos"), on=["segment", "stage"], how="left")[
         "_pos"].to_numpy()
     per_pair = [combos[k] for k in map(tuple, pairs.to_numpy())]
-    w = np.array([[c[0][k] for k in COMPONENTS] for c in per_pair], dtype=float).reshape(-1, 5)
-    b = np.array([[c[1]["green"], c[1]["yellow"]] for c in per_pair], dtype=float).reshape(-1, 2)
+    wm = np.array([[c[0][k] for k in COMPONENTS] for c in per_pair], dtype=float).reshape(-1, 5)
+    bm = np.array([[c[1]["green"], c[1]["yellow"]] for c in per_pair], dtype=float).reshape(-1, 2)
     lab = np.array([c[2] for c in per_pair] or [""], dtype=object)
-    weights = pd.DataFrame(w[pos], index=raw.index, columns=list(COMPONENTS))
-    bands = pd.DataFrame(b[pos], index=raw.index, columns=["green", "yellow"])
+    weights = pd.DataFrame(wm[pos], index=raw.index, columns=list(COMPONENTS))
+    bands = pd.DataFrame(bm[pos], index=raw.index, columns=["green", "yellow"])
     labels = pd.Series(lab[pos] if len(pos) else [], index=raw.index, dtype=object)
     return weights, bands, labels
 

@@ -81,7 +81,7 @@ def propose_mapping(table: str, headers: list[str]) -> dict[str, str]:
     Exact names (after `norm`) win over synonyms; each header is used at most once."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    by_norm = {}
+    by_norm: dict[str, str] = {}
     for h in headers:
         by_norm.setdefault(norm(h), h)
     mapping: dict[str, str] = {}
@@ -95,10 +95,10 @@ def propose_mapping(table: str, headers: list[str]) -> dict[str, str]:
         if t in mapping:
             continue
         for syn in SYNONYMS.get(t, ()):
-            h = by_norm.get(syn)
-            if h is not None and h not in used:
-                mapping[t] = h
-                used.add(h)
+            found = by_norm.get(syn)
+            if found is not None and found not in used:
+                mapping[t] = found
+                used.add(found)
                 break
     return mapping
 

@@ -27,7 +27,7 @@ __all__ = ["AfterLoad", "LoadResult", "RowCheck", "MAX_REJECTS_REPORTED", "Progr
 # Called after a load committed, with the store and the load's id; returns a note for the
 # progress messages (or None). The CLI and the Data page pass the alert evaluation: the
 # import itself knows nothing of what runs on top of it.
-AfterLoad = Callable[[Store, int], "str | None"]
+AfterLoad = Callable[[Store, "int | None"], "str | None"]
 # Checks the import cannot make from the schema alone, e.g. a target by its metric's unit: given
 # the table and its typed rows (column `_row` = the row's id), returns (row id, column, value,
 # reason) per problem. The CLI and the Data page pass `goals.check_rows`; its problems reject

@@ -174,7 +174,7 @@ def _post(table: str, col: str, plan: _Plan) -> str:
 
 def _params(date_format: str | None, csat_scale: int, sql: str, plan: _Plan) -> dict:
     """Return the bound parameters `sql` uses (path, delimiter, date format, CSAT scale)."""
-    p = {"path": str(plan.src.path), "delim": plan.src.delimiter}
+    p: dict[str, object] = {"path": str(plan.src.path), "delim": plan.src.delimiter}
     if "$date_format" in sql:
         p["date_format"] = date_format
     if "$csat_scale" in sql:

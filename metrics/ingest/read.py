@@ -85,7 +85,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
         return "cp1252"
 
 
-def _latin1_fallback(err: UnicodeDecodeError):
+def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):  # registered for decoding only
+        raise err
     # cp1252 leaves five bytes undefined; Latin-1 maps them to C1 controls, so nothing is lost.
     return err.object[err.start : err.end].decode("latin-1"), err.end
 

@@ -27,7 +27,7 @@ class LoadResult:
     table: str
     file: str
     sha256: str | None = None
-    mode: str | None = None
+    mode: str = "append"
     rows_in_file: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0

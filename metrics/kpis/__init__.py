@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from metrics import dimensions, periods
 from metrics.query import Query
@@ -146,7 +147,7 @@ def finish(raw: pd.DataFrame, columns: dict[str, str], dim: dimensions.Dimension
         if dtype == "float64":
             out[name] = pd.to_numeric(col, errors="coerce").astype("float64")
         else:
-            out[name] = col.astype(dtype)
+            out[name] = col.astype(pandas_dtype(dtype))
     return out.reset_index(drop=True)[_lead(dim) + list(columns)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
@@ -78,8 +79,8 @@ def cohort_retention(cur, q: Query) -> pd.DataFrame:
     for c, dtype in COHORT_COLUMNS.items():
         if c == "cohort":
             continue
-        out[c] = (pd.to_numeric(raw[c], errors="coerce").astype(dtype) if dtype == "float64"
-                  else raw[c].astype(dtype))
+        out[c] = (pd.to_numeric(raw[c], errors="coerce").astype(pandas_dtype(dtype))
+                  if dtype == "float64" else raw[c].astype(pandas_dtype(dtype)))
     return out.reset_index(drop=True)
 
 

@@ -242,6 +242,7 @@ def _bands_on_eval_day(cur, q: Query, account_ids: pd.Series) -> pd.Series:
 
     _start, end, as_of = _periods.resolve_window(
         cur, q.with_(grain="all"), ("accounts", "subscriptions", "survey_responses"))
+    assert end is not None and as_of is not None  # called with survey answers in the window
     day = min(end - timedelta(days=1), as_of)
     try:
         scored = health.health(cur, q.with_(as_of=day, by=None, grain="all"))

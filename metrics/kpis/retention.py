@@ -195,6 +195,7 @@ def ltv(cur, q: Query) -> pd.DataFrame:
             out[c] = pd.Series([], dtype="float64")
         return out
     as_of = _periods.resolve_as_of(cur, q)
+    assert as_of is not None  # `a` has rows, so there is data to take as-of from
     by = [c for c in lead if c not in ("period", "partial")]
     # last complete month (exclusive end) for each period
     ends = []

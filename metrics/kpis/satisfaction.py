@@ -208,7 +208,7 @@ def with_changes(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
         ok = (prev is not None and not bool(cur["partial"]) and not bool(prev["partial"])
               and pd.notna(cur[col]) and pd.notna(prev[col]))
         test = change_test(metric, prev, cur) if ok else None
-        change.append(float(cur[col] - prev[col]) if ok else np.nan)
+        change.append(float(cur[col] - prev[col]) if ok and prev is not None else np.nan)
         pval.append(test[1] if test else np.nan)
         sig.append(bool(test[2]) if test else False)
         compared.append(bool(ok))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from metrics.kpis import empty_frame, finish, prepare, run_sql
 from metrics.query import Query
@@ -168,7 +169,7 @@ def support_distribution(cur, q: Query) -> pd.DataFrame:
     raw = run_sql(cur, "support_distribution",
                   {**win.params, "bin_edges": [float(e) for e in DISTRIBUTION_EDGES_H]})
     return pd.DataFrame({c: (raw[c].astype(object) if t == "object"
-                             else pd.to_numeric(raw[c], errors="coerce").astype(t))
+                             else pd.to_numeric(raw[c], errors="coerce").astype(pandas_dtype(t)))
                          for c, t in SUPPORT_DISTRIBUTION_COLUMNS.items()})
 
 
@@ -207,7 +208,7 @@ def support_accounts(cur, q: Query) -> pd.DataFrame:
         elif t == "bool":
             out[c] = raw[c].fillna(False).astype(bool)
         else:
-            out[c] = pd.to_numeric(raw[c], errors="coerce").astype(t)
+            out[c] = pd.to_numeric(raw[c], errors="coerce").astype(pandas_dtype(t))
     return out.reset_index(drop=True)
 
 

@@ -7,6 +7,7 @@ A user is the pair (account_id, user_id). Every query reads the usage rollups of
 from __future__ import annotations
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from metrics.kpis import empty_frame, finish, prepare, prepare_window, run_sql
 from metrics.query import Query
@@ -113,7 +114,7 @@ def feature_adoption(cur, q: Query) -> pd.DataFrame:
         out[dim.name] = raw["grp"].astype(object).where(raw["grp"].notna(), None)
     for name, dtype in cols.items():
         if name != "feature":
-            out[name] = pd.to_numeric(raw[name], errors="coerce").astype(dtype)
+            out[name] = pd.to_numeric(raw[name], errors="coerce").astype(pandas_dtype(dtype))
     return out.reset_index(drop=True)
 
 
@@ -145,7 +146,7 @@ def account_usage(cur, q: Query) -> pd.DataFrame:
         elif dtype == "bool":
             out[name] = col.fillna(False).astype(bool)
         else:
-            out[name] = pd.to_numeric(col, errors="coerce").astype(dtype)
+            out[name] = pd.to_numeric(col, errors="coerce").astype(pandas_dtype(dtype))
     return out.reset_index(drop=True)
 
 

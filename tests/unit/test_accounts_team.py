@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from metrics import accounts, cli, registry
+from csm import cli
+from metrics import accounts, registry
 from metrics.query import Query
 
 AS_OF = date(2026, 6, 21)  # base day of the trailing 12 months: 2025-06-21
