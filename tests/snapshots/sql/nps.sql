@@ -1,0 +1,153 @@
+-- nps.sql (rendered)
+-- nps: promoters (9-10), passives (7-8) and detractors (0-6) per period and group.
+-- $nps_basis 'all' counts every response; 'latest' keeps each respondent's latest answer within
+-- the period (and group); a response without respondent counts as its own respondent.
+-- NPS and its adjusted-Wald interval are computed from these counts by metrics.stats.
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+,
+-- period_grid: shared CTE fragment, included with `-- @include period_grid`.
+-- The periods of the window as computed by metrics.periods, bound as parallel lists:
+-- $p_start (first day), $p_end (exclusive end), $p_partial (extends past as-of).
+periods AS (
+    SELECT
+        unnest(CAST($p_start AS DATE[])) AS period,
+        unnest(CAST($p_end AS DATE[])) AS period_end,
+        unnest(CAST($p_partial AS BOOLEAN[])) AS partial
+)
+,
+-- survey_scope: shared CTE fragment (after account_scope), included with `-- @include survey_scope`.
+-- Responses of survey type $survey_type in the window's periods, as-of applied
+-- ($range_start <= responded_at < $range_end), of accounts in scope (orphans only when no filter
+-- is active), each with its period and --by group (`touchpoint` is a column of the responses).
+responses AS (
+    SELECT
+        CASE WHEN $grain = 'all' THEN CAST($range_start AS DATE)
+             ELSE CAST(date_trunc($trunc, r.responded_at) AS DATE) END AS period,
+        CASE $dim
+            WHEN 'touchpoint' THEN r.touchpoint
+            WHEN 'account_id' THEN r.account_id
+            ELSE sc.grp
+        END AS grp,
+        r.account_id,
+        r.respondent,
+        r.response_id,
+        r.rowid AS rid,
+        r.responded_at,
+        r.score,
+        r.scale,
+        r.comment,
+        r.touchpoint
+    FROM survey_responses AS r
+    LEFT JOIN scope AS sc ON sc.account_id = r.account_id
+    WHERE lower(r.survey_type) = $survey_type
+      AND r.responded_at >= $range_start
+      AND r.responded_at < $range_end
+      AND (sc.account_id IS NOT NULL OR NOT $filtered)
+),
+-- the groups: every group with a response in the window (one NULL group without --by)
+groups AS (
+    SELECT DISTINCT grp FROM responses
+    UNION
+    SELECT NULL WHERE $dim = ''
+)
+,
+-- nps_counted: shared CTE fragment (after survey_scope, with $survey_type 'nps'), included with
+-- `-- @include nps_counted`. The responses that count under $nps_basis: 'all' keeps every
+-- response; 'latest' keeps each respondent's latest answer within the period (and group); a
+-- response without respondent counts as its own respondent.
+counted AS (
+    SELECT *
+    FROM responses
+    QUALIFY $nps_basis = 'all'
+        OR row_number() OVER (
+               PARTITION BY period, grp, account_id, respondent IS NULL,
+                            coalesce(respondent, CAST(rid AS VARCHAR))
+               ORDER BY responded_at DESC, response_id DESC NULLS LAST, rid DESC
+           ) = 1
+)
+,
+-- counts per period and group
+counts AS (
+    SELECT
+        period,
+        grp,
+        count(*) AS responses,
+        count(*) FILTER (WHERE score >= 9) AS promoters,
+        count(*) FILTER (WHERE score BETWEEN 7 AND 8) AS passives,
+        count(*) FILTER (WHERE score <= 6) AS detractors
+    FROM counted
+    GROUP BY ALL
+)
+-- every period for every group, 0 when nothing was answered
+SELECT
+    p.period,
+    p.partial,
+    g.grp,
+    CAST(coalesce(c.responses, 0) AS BIGINT) AS responses,
+    CAST(coalesce(c.promoters, 0) AS BIGINT) AS promoters,
+    CAST(coalesce(c.passives, 0) AS BIGINT) AS passives,
+    CAST(coalesce(c.detractors, 0) AS BIGINT) AS detractors
+FROM periods AS p
+CROSS JOIN groups AS g
+LEFT JOIN counts AS c ON c.period = p.period AND c.grp IS NOT DISTINCT FROM g.grp
+ORDER BY p.period, g.grp NULLS LAST

@@ -1,0 +1,236 @@
+-- nps_themes.sql (rendered)
+-- nps_themes: per period, group and theme (metrics/themes.yaml, display order), the counted NPS
+-- responses (under $nps_basis) whose comment matches the theme, with their promoters, passives
+-- and detractors, beside the period's totals. share, nps and impact (NPS of all - NPS without
+-- the theme's responses) are computed from these counts by metrics.kpis.feedback.
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+,
+-- period_grid: shared CTE fragment, included with `-- @include period_grid`.
+-- The periods of the window as computed by metrics.periods, bound as parallel lists:
+-- $p_start (first day), $p_end (exclusive end), $p_partial (extends past as-of).
+periods AS (
+    SELECT
+        unnest(CAST($p_start AS DATE[])) AS period,
+        unnest(CAST($p_end AS DATE[])) AS period_end,
+        unnest(CAST($p_partial AS BOOLEAN[])) AS partial
+)
+,
+-- survey_scope: shared CTE fragment (after account_scope), included with `-- @include survey_scope`.
+-- Responses of survey type $survey_type in the window's periods, as-of applied
+-- ($range_start <= responded_at < $range_end), of accounts in scope (orphans only when no filter
+-- is active), each with its period and --by group (`touchpoint` is a column of the responses).
+responses AS (
+    SELECT
+        CASE WHEN $grain = 'all' THEN CAST($range_start AS DATE)
+             ELSE CAST(date_trunc($trunc, r.responded_at) AS DATE) END AS period,
+        CASE $dim
+            WHEN 'touchpoint' THEN r.touchpoint
+            WHEN 'account_id' THEN r.account_id
+            ELSE sc.grp
+        END AS grp,
+        r.account_id,
+        r.respondent,
+        r.response_id,
+        r.rowid AS rid,
+        r.responded_at,
+        r.score,
+        r.scale,
+        r.comment,
+        r.touchpoint
+    FROM survey_responses AS r
+    LEFT JOIN scope AS sc ON sc.account_id = r.account_id
+    WHERE lower(r.survey_type) = $survey_type
+      AND r.responded_at >= $range_start
+      AND r.responded_at < $range_end
+      AND (sc.account_id IS NOT NULL OR NOT $filtered)
+),
+-- the groups: every group with a response in the window (one NULL group without --by)
+groups AS (
+    SELECT DISTINCT grp FROM responses
+    UNION
+    SELECT NULL WHERE $dim = ''
+)
+,
+-- nps_counted: shared CTE fragment (after survey_scope, with $survey_type 'nps'), included with
+-- `-- @include nps_counted`. The responses that count under $nps_basis: 'all' keeps every
+-- response; 'latest' keeps each respondent's latest answer within the period (and group); a
+-- response without respondent counts as its own respondent.
+counted AS (
+    SELECT *
+    FROM responses
+    QUALIFY $nps_basis = 'all'
+        OR row_number() OVER (
+               PARTITION BY period, grp, account_id, respondent IS NULL,
+                            coalesce(respondent, CAST(rid AS VARCHAR))
+               ORDER BY responded_at DESC, response_id DESC NULLS LAST, rid DESC
+           ) = 1
+)
+,
+-- theme_match: shared CTE fragment (after nps_counted), included with `-- @include theme_match`.
+-- The themes of each counted response's comment, by the rules of metrics/themes.yaml, bound by
+-- metrics.themes.ThemeSet.params(): $theme_regex is every rule as one case-insensitive
+-- alternation (one bound, constant expression: compiled once per query); $rule_theme,
+-- $rule_kind, $rule_text, $rule_rank list the rules in precedence order.
+
+-- each distinct comment text once (comments repeat: templates, "great product")
+theme_texts AS (
+    SELECT DISTINCT comment FROM counted WHERE comment IS NOT NULL
+),
+-- the pieces of each comment that some rule matches, lower-cased, white space collapsed
+theme_hits AS (
+    SELECT comment, regexp_replace(lower(snippet), '\s+', ' ', 'g') AS snippet
+    FROM (
+        SELECT comment, unnest(regexp_extract_all(comment, $theme_regex)) AS snippet
+        FROM theme_texts
+    )
+),
+-- the rules, with their precedence (lower rank wins)
+theme_rules AS (
+    SELECT
+        unnest(CAST($rule_theme AS VARCHAR[])) AS theme,
+        unnest(CAST($rule_kind AS VARCHAR[])) AS kind,
+        unnest(CAST($rule_text AS VARCHAR[])) AS rule,
+        unnest(CAST($rule_rank AS INTEGER[])) AS rank
+),
+theme_snippets AS (
+    SELECT DISTINCT snippet FROM theme_hits
+),
+-- the theme of each distinct snippet: the first rule it satisfies. Keywords by equality (a hash
+-- join); patterns, few, by a full match (only snippet x pattern pairs are compiled)
+snippet_theme AS (
+    SELECT snippet, arg_min(theme, rank) AS theme
+    FROM (
+        SELECT s.snippet, r.theme, r.rank
+        FROM theme_snippets AS s
+        JOIN theme_rules AS r ON r.kind = 'keyword' AND r.rule = s.snippet
+        UNION ALL
+        SELECT s.snippet, r.theme, r.rank
+        FROM theme_snippets AS s
+        JOIN (SELECT * FROM theme_rules WHERE kind = 'pattern') AS r
+          ON regexp_full_match(s.snippet, r.rule)
+    )
+    GROUP BY snippet
+),
+-- one row per (comment text, theme), then per (response, theme)
+text_themes AS (
+    SELECT DISTINCT h.comment, st.theme
+    FROM theme_hits AS h
+    JOIN snippet_theme AS st ON st.snippet = h.snippet
+),
+response_themes AS (
+    SELECT c.rid, t.theme
+    FROM counted AS c
+    JOIN text_themes AS t ON t.comment = c.comment
+)
+,
+-- every theme, in the file's order
+theme_list AS (
+    SELECT theme, list_position(CAST($theme_names AS VARCHAR[]), theme) AS theme_order
+    FROM (SELECT unnest(CAST($theme_names AS VARCHAR[])) AS theme)
+),
+-- all counted responses per period and group
+totals AS (
+    SELECT
+        period,
+        grp,
+        count(*) AS n,
+        count(*) FILTER (WHERE score >= 9) AS p,
+        count(*) FILTER (WHERE score <= 6) AS d
+    FROM counted
+    GROUP BY ALL
+),
+-- the theme's responses per period and group
+theme_counts AS (
+    SELECT
+        c.period,
+        c.grp,
+        t.theme,
+        count(*) AS n,
+        count(*) FILTER (WHERE c.score >= 9) AS p,
+        count(*) FILTER (WHERE c.score BETWEEN 7 AND 8) AS m,
+        count(*) FILTER (WHERE c.score <= 6) AS d
+    FROM counted AS c
+    JOIN response_themes AS t ON t.rid = c.rid
+    GROUP BY ALL
+)
+-- every period x group x theme, 0 when nothing was said
+SELECT
+    p.period,
+    p.partial,
+    g.grp,
+    tl.theme,
+    tl.theme_order,
+    CAST(coalesce(tc.n, 0) AS BIGINT) AS responses,
+    CAST(coalesce(tc.p, 0) AS BIGINT) AS promoters,
+    CAST(coalesce(tc.m, 0) AS BIGINT) AS passives,
+    CAST(coalesce(tc.d, 0) AS BIGINT) AS detractors,
+    CAST(coalesce(tt.n, 0) AS BIGINT) AS total_responses,
+    CAST(coalesce(tt.p, 0) AS BIGINT) AS total_promoters,
+    CAST(coalesce(tt.d, 0) AS BIGINT) AS total_detractors
+FROM periods AS p
+CROSS JOIN groups AS g
+CROSS JOIN theme_list AS tl
+LEFT JOIN totals AS tt ON tt.period = p.period AND tt.grp IS NOT DISTINCT FROM g.grp
+LEFT JOIN theme_counts AS tc
+    ON tc.period = p.period AND tc.grp IS NOT DISTINCT FROM g.grp AND tc.theme = tl.theme
+ORDER BY p.period, g.grp NULLS LAST, tl.theme_order

@@ -1,0 +1,88 @@
+-- support_accounts.sql (rendered)
+-- support_accounts: per account in scope that was a customer on some day of the window
+-- [$cur_start, $cur_end): tickets created in the window, the days it was a customer in it, and
+-- whether it churned in it (churn_date in the window).
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+,
+tk AS (
+    SELECT t.account_id, count(*) AS tickets
+    FROM tickets AS t
+    JOIN scope AS sc ON sc.account_id = t.account_id
+    WHERE t.created_at >= $cur_start AND t.created_at < $cur_end
+    GROUP BY ALL
+)
+SELECT
+    sc.account_id,
+    a.name,
+    a.segment,
+    CAST(coalesce(tk.tickets, 0) AS BIGINT) AS tickets,
+    CAST(datediff('day', greatest(a.signup_date, CAST($cur_start AS DATE)),
+                  least(coalesce(a.churn_date, CAST($cur_end AS DATE)), CAST($cur_end AS DATE)))
+         AS BIGINT) AS customer_days,
+    coalesce(a.churn_date >= $cur_start AND a.churn_date < $cur_end, false) AS churned
+FROM scope AS sc
+JOIN accounts AS a ON a.account_id = sc.account_id
+LEFT JOIN tk ON tk.account_id = sc.account_id
+WHERE a.signup_date < $cur_end
+  AND (a.churn_date IS NULL OR a.churn_date > $cur_start)
+ORDER BY sc.account_id

@@ -1,0 +1,106 @@
+-- support_distribution.sql (rendered)
+-- support_distribution: how first response and resolution times are spread. Tickets of accounts
+-- in scope created in [$cur_start, $cur_end) (orphans only without a filter); a response or
+-- resolution after as-of ($as_of_end) is not known yet. Each time in hours falls in the bin
+-- [edge_i, edge_i+1) of the bound edges $bin_edges (the last bin is open-ended).
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+,
+tk AS (
+    SELECT t.created_at,
+           CASE WHEN t.first_response_at < $as_of_end THEN t.first_response_at END AS fr,
+           CASE WHEN t.resolved_at < $as_of_end THEN t.resolved_at END AS rs
+    FROM tickets AS t
+    LEFT JOIN scope AS sc ON sc.account_id = t.account_id
+    WHERE t.created_at >= $cur_start AND t.created_at < $cur_end
+      AND (sc.account_id IS NOT NULL OR NOT $filtered)
+),
+hours AS (
+    SELECT 'first_response' AS measure,
+           (epoch_us(fr) - epoch_us(created_at)) / 3600e6 AS h
+    FROM tk WHERE fr IS NOT NULL
+    UNION ALL
+    SELECT 'resolution' AS measure,
+           (epoch_us(rs) - epoch_us(created_at)) / 3600e6 AS h
+    FROM tk WHERE rs IS NOT NULL
+),
+binned AS (
+    SELECT measure,
+           len(list_filter(CAST($bin_edges AS DOUBLE[]), lambda e: e <= h)) AS bin,
+           count(*) AS tickets
+    FROM hours
+    GROUP BY ALL
+),
+bins AS (
+    SELECT m.measure, b.i AS bin
+    FROM (VALUES ('first_response'), ('resolution')) AS m(measure)
+    CROSS JOIN range(1, len(CAST($bin_edges AS DOUBLE[])) + 1) AS b(i)
+)
+SELECT
+    b.measure,
+    CAST(b.bin AS BIGINT) AS bin,
+    CAST($bin_edges AS DOUBLE[])[b.bin] AS bin_lo_h,
+    CAST($bin_edges AS DOUBLE[])[b.bin + 1] AS bin_hi_h,
+    CAST(coalesce(x.tickets, 0) AS BIGINT) AS tickets
+FROM bins AS b
+LEFT JOIN binned AS x ON x.measure = b.measure AND x.bin = b.bin
+ORDER BY b.measure, b.bin

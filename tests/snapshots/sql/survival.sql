@@ -1,0 +1,76 @@
+-- survival_accounts.sql (rendered)
+-- survival_accounts: one row per account in scope that signed up on or before as-of, with its
+-- time under observation and whether it churned (METRICS.md "survival"): time_days = (churn_date
+-- when on or before as-of, else as-of) - signup_date; event = churned on or before as-of (a
+-- later churn_date is censored at as-of; churn on the signup day is an event at time 0).
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+SELECT
+    account_id,
+    grp,
+    CAST(CASE WHEN churn_date IS NOT NULL AND churn_date <= CAST($as_of AS DATE)
+              THEN churn_date ELSE CAST($as_of AS DATE) END - signup_date AS BIGINT)
+        AS time_days,
+    churn_date IS NOT NULL AND churn_date <= CAST($as_of AS DATE) AS event
+FROM scope
+WHERE signup_date <= CAST($as_of AS DATE)
+ORDER BY account_id

@@ -1,0 +1,141 @@
+-- unheard_accounts.sql (rendered)
+-- unheard_accounts: the active customers (on the evaluation day of the window: its last day, or
+-- as-of) without a survey answer of any type in the $coverage_days days up to that day, largest
+-- MRR first, with their latest answer ever (up to that day) when they have one.
+WITH
+-- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
+-- Accounts passing the global filters, each with its --by group value `grp`.
+-- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
+-- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
+-- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
+-- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+
+-- one row per custom-attribute filter: its position, the attribute and its allowed values
+scope_attr_filter AS (
+    SELECT
+        i,
+        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
+        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
+    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
+),
+-- accounts meeting every custom-attribute filter
+scope_attr_pass AS (
+    SELECT aa.account_id
+    FROM account_attributes AS aa
+    JOIN scope_attr_filter AS f
+      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
+    GROUP BY aa.account_id
+    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+),
+-- the --by custom attribute's value per account (one value per account)
+scope_dim_attr AS (
+    SELECT account_id, min(value) AS value
+    FROM account_attributes
+    WHERE $dim = 'attribute' AND attribute = $dim_attribute
+    GROUP BY account_id
+),
+-- accounts in scope with their group value (NULL when there is no --by)
+scope AS (
+    SELECT
+        a.account_id,
+        a.signup_date,
+        a.churn_date,
+        CASE $dim
+            WHEN 'segment' THEN a.segment
+            WHEN 'region' THEN a.region
+            WHEN 'plan' THEN a.plan
+            WHEN 'csm_owner' THEN a.csm_owner
+            WHEN 'lifecycle_stage' THEN a.lifecycle_stage
+            WHEN 'industry' THEN a.industry
+            WHEN 'account_id' THEN a.account_id
+            WHEN 'attribute' THEN d.value
+        END AS grp
+    FROM accounts AS a
+    LEFT JOIN scope_dim_attr AS d ON d.account_id = a.account_id
+    WHERE (len(CAST($f_segment AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_segment AS VARCHAR[]), a.segment))
+      AND (len(CAST($f_region AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_region AS VARCHAR[]), a.region))
+      AND (len(CAST($f_csm_owner AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
+      AND (len(CAST($f_plan AS VARCHAR[])) = 0
+           OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
+      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+           OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
+)
+,
+-- period_grid: shared CTE fragment, included with `-- @include period_grid`.
+-- The periods of the window as computed by metrics.periods, bound as parallel lists:
+-- $p_start (first day), $p_end (exclusive end), $p_partial (extends past as-of).
+periods AS (
+    SELECT
+        unnest(CAST($p_start AS DATE[])) AS period,
+        unnest(CAST($p_end AS DATE[])) AS period_end,
+        unnest(CAST($p_partial AS BOOLEAN[])) AS partial
+)
+,
+-- eval_days: shared CTE fragment (after period_grid), included with `-- @include eval_days`.
+-- Each period's evaluation day (METRICS.md): its last day, or as-of for a partial period (a
+-- period starting after as-of is evaluated on as-of too); day_end = the next midnight, the
+-- exclusive bound for timestamps dated on that day.
+evals AS (
+    SELECT
+        period,
+        partial,
+        day,
+        CAST(day + 1 AS TIMESTAMP) AS day_end
+    FROM (
+        SELECT
+            period,
+            partial,
+            least(CAST(period_end AS DATE) - 1, CAST($as_of_end AS DATE) - 1) AS day
+        FROM periods
+    )
+)
+,
+-- account_mrr: shared CTE fragment (after account_scope and eval_days), included with
+-- `-- @include account_mrr`. The MRR of each account on each evaluation day: the sum of mrr of
+-- its subscriptions with start_date <= day < end_date (end_date NULL = open). Accounts paying
+-- nothing that day are absent. Accounts in scope; orphans only when no filter is active.
+account_mrr AS (
+    SELECT e.period, s.account_id, sum(s.mrr) AS mrr
+    FROM evals AS e
+    JOIN subscriptions AS s
+      ON s.start_date <= e.day AND coalesce(s.end_date, DATE '9999-12-31') > e.day
+    WHERE NOT $filtered OR s.account_id IN (SELECT account_id FROM scope)
+    GROUP BY ALL
+    HAVING sum(s.mrr) > 0
+)
+,
+active AS (
+    SELECT e.period, e.partial, e.day, e.day_end, sc.account_id, sc.grp
+    FROM evals AS e
+    JOIN scope AS sc
+      ON sc.signup_date <= e.day AND coalesce(sc.churn_date, DATE '9999-12-31') > e.day
+),
+-- each active account's latest answer of any type up to the evaluation day
+last_answer AS (
+    SELECT a.period, a.account_id, max(r.responded_at) AS last_response_at
+    FROM active AS a
+    JOIN survey_responses AS r ON r.account_id = a.account_id AND r.responded_at < a.day_end
+    GROUP BY ALL
+)
+SELECT
+    a.period,
+    a.partial,
+    a.grp,
+    a.account_id,
+    acc.name AS account_name,
+    acc.segment,
+    acc.csm_owner,
+    CAST(coalesce(m.mrr, 0) AS DOUBLE) AS mrr,
+    l.last_response_at,
+    CAST(date_diff('day', CAST(l.last_response_at AS DATE), a.day) AS BIGINT)
+        AS days_since_response
+FROM active AS a
+JOIN accounts AS acc ON acc.account_id = a.account_id
+LEFT JOIN account_mrr AS m ON m.period = a.period AND m.account_id = a.account_id
+LEFT JOIN last_answer AS l ON l.period = a.period AND l.account_id = a.account_id
+WHERE l.last_response_at IS NULL
+   OR l.last_response_at < a.day_end - to_days(CAST($coverage_days AS INTEGER))
+ORDER BY a.period, mrr DESC, a.account_id
