@@ -31,9 +31,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/csm bench --out data/bench/bench.json
 
-# The metric reference, generated from the metric specs (a test checks it is current).
+# docs/metrics.md and docs/data.md, generated from the specs, the schema and the CLI (tests
+# check they are current).
 docs: $(STAMP)
 	$(PY) -m metrics.reference
+	$(PY) -m csm.docs
 
 demo: $(STAMP)
 	$(VENV)/bin/csm demo --size small

@@ -69,35 +69,41 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
         return sp
 
     sp = cmd("serve", "start the dashboard, headless")
-    sp.add_argument("--port", type=int, default=8501)
+    sp.add_argument("--port", type=int, default=8501, help="port to serve on")
     sp.add_argument("--address", default=None, help="address to listen on (default: all)")
 
     sp = cmd("demo", "(re)create the demo data set")
-    sp.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    sp.add_argument("--size", choices=["small", "medium", "large"], default="small",
+                    help="small ≈ 500 accounts, large ≈ 50,000 accounts and 10M usage events")
     sp.add_argument("--end", type=_date, default=None,
                     help="last day of the data (default: yesterday)")
-    sp.add_argument("--seed", type=int, default=42)
+    sp.add_argument("--seed", type=int, default=42, help="the same seed and end give the same data")
 
     sp = cmd("load", "import a CSV into a canonical table")
-    sp.add_argument("table")
-    sp.add_argument("file", type=Path)
-    sp.add_argument("--map", action="append", metavar="TARGET=SOURCE")
-    sp.add_argument("--mode", choices=["replace", "append"])
+    sp.add_argument("table", help="the canonical table to load into (see Tables)")
+    sp.add_argument("file", type=Path, help="the CSV file")
+    sp.add_argument("--map", action="append", metavar="TARGET=SOURCE",
+                    help="read canonical column TARGET from header SOURCE (repeatable)")
+    sp.add_argument("--mode", choices=["replace", "append"],
+                    help="replace the table, or append to it (default: the table's own)")
     sp.add_argument("--date-format", help="strptime codes, e.g. %%m/%%d/%%Y")
-    sp.add_argument("--csat-scale", type=int, choices=[5, 10])
-    sp.add_argument("--delimiter", choices=[",", ";", "tab", "|"])
+    sp.add_argument("--csat-scale", type=int, choices=[5, 10],
+                    help="the scale of CSAT answers without their own scale")
+    sp.add_argument("--delimiter", choices=[",", ";", "tab", "|"],
+                    help="the field delimiter (default: detected)")
     sp.add_argument("--allow-rejects", action="store_true", help="load the valid rows")
-    sp.add_argument("--allow-same-file", action="store_true")
+    sp.add_argument("--allow-same-file", action="store_true",
+                    help="append a file already loaded into the table")
 
     sp = cmd("metric", "print a metric")
-    sp.add_argument("name")
-    sp.add_argument("--by")
+    sp.add_argument("name", help="the metric (csm metrics lists them)")
+    sp.add_argument("--by", help="a dimension or custom attribute: one row per group")
     sp.add_argument("--grain", choices=["day", "week", "month", "quarter", "year", "all"],
-                    default="month")
-    sp.add_argument("--from", dest="start", type=_date)
-    sp.add_argument("--to", dest="end", type=_date)
-    sp.add_argument("--as-of", type=_date)
-    sp.add_argument("--format", choices=["json", "csv"], default="json")
+                    default="month", help="the length of the periods")
+    sp.add_argument("--from", dest="start", type=_date, help="first day of the window")
+    sp.add_argument("--to", dest="end", type=_date, help="day after the window (exclusive)")
+    sp.add_argument("--as-of", type=_date, help="the day the data is read as of")
+    sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
                     help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
     for st in settings_options() if metric_settings else []:
@@ -105,7 +111,7 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                         choices=list(st.choices) if st.choices else None)
 
     sp = cmd("metrics", "list the metrics")
-    sp.add_argument("--format", choices=["json", "text"], default="text")
+    sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
 
     sp = cmd("report", "write the weekly review meeting pack (HTML, PDF or PowerPoint)")
     sp.add_argument("--week", help="ISO week YYYY-Www (default: the last complete week)")
@@ -115,7 +121,7 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
                     help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
 
-    sp = cmd("bench", "run the performance benchmark (QUALITY.md)")
+    sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
     sp.add_argument("--sizes", default="small,medium,large")
     sp.add_argument("--out", type=Path)
     sp.add_argument("--no-browser", action="store_true", help="skip the browser measurements")
