@@ -121,7 +121,7 @@ PAGES: tuple[Page, ...] = (
                 ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
                 ("metric", "account_usage", {"days": 30}))),
     # today's raw inputs (scored in pandas), then the band mix and the backtest, whose dates
-    # dashboard/components/health_data.py reads in one health_inputs_many query
+    # dashboard/components/health/data.py reads in one health_inputs_many query
     Page("health", "Health", "health.py", ":material/monitor_heart:", "Metrics",
          calls=(FILTERS, ("metric", "health_inputs")),
          other_calls=(("metric", "health_mix"), ("metric", "health_backtest"))),
@@ -143,7 +143,7 @@ PAGES: tuple[Page, ...] = (
                          "nps_revenue", "feedback_coverage")],
              ("sql", "alert_history", {"limit": 1000, "from_day": None, "to_day": None}))),
     # stored targets, rules and history, and the proposals (each targeted metric by quarter;
-    # the demo's targets name these), through dashboard/components/goals_parts.py
+    # the demo's targets name these), through dashboard/components/goals/parts.py
     Page("goals", "Goals", "goals.py", ":material/flag:", "Team",
          calls=(FILTERS,),
          other_calls=(("sql", "targets_all", {}),

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import account_360
-from dashboard.components import health_data as hd
+from dashboard.components.accounts import account_360
+from dashboard.components.health import data as hd
 from metrics import accounts, health
 from render import charts
 

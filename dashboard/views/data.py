@@ -1,18 +1,12 @@
-"""Data: the upload wizard (mapping, preview, validation report, load), past loads,
-templates and the demo data."""
-
-import hashlib
-import re
+"""Data: table counts, the upload wizard (mapping, preview, validation report, load), past
+loads, templates and the demo data."""
 
 import streamlit as st
 
 from dashboard import context
-from dashboard.components.text import md_escape
-from metrics import alerts, demo, export, goals, templates
-from metrics.ingest import LoadRefused, load_file, preview
-from metrics.schema import TABLES
+from dashboard.components.data.files import downloads
+from dashboard.components.data.wizard import wizard
 
-NONE = "— not in file —"
 store = context.store_or_stop()
 
 st.title("Data")
@@ -22,148 +16,8 @@ st.dataframe(counts.set_index("table").T, width="stretch")
 upload_tab, history_tab, files_tab = st.tabs(["Upload a CSV", "Past loads",
                                               "Templates & demo data"])
 
-
-@st.cache_data(ttl=24 * 3600, max_entries=1, show_spinner=False)
-def demo_zip() -> bytes:
-    """Return the small demo set as a zip of CSVs, generated in a scratch database."""
-    import tempfile
-    from pathlib import Path
-
-    from metrics.store import Store
-
-    with tempfile.TemporaryDirectory(dir=store.uploads) as tmp:
-        scratch = Store(Path(tmp) / "demo.duckdb")
-        try:
-            demo.generate(scratch, size="small")
-            cur = scratch.cursor()
-            try:
-                return demo.demo_zip_bytes(cur)
-            finally:
-                cur.close()
-        finally:
-            scratch.close()
-
-
-def save_upload(up) -> tuple:
-    """Write the uploaded bytes into the upload folder; return (path, sha256)."""
-    data = up.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", up.name)[-80:] or "upload.csv"
-    path = store.uploads / f"{sha[:12]}_{safe}"
-    if not path.exists():
-        path.write_bytes(data)
-    return path, sha
-
-
-def show_result(res: dict) -> None:
-    """Draw the outcome of a load: counts, message, row-level report with a download."""
-    c = st.columns(5)
-    c[0].metric("Rows in file", f"{res['rows_in_file']:,}")
-    c[1].metric("Loaded", f"{res['rows_loaded']:,}")
-    c[2].metric("Rejected", f"{res['rows_rejected']:,}")
-    c[3].metric("Skipped as duplicates", f"{res['rows_skipped_duplicate']:,}")
-    c[4].metric("Rows with problems", f"{res.get('rows_with_problems', 0):,}")
-    msg = md_escape(res["message"])
-    if res["outcome"] == "loaded":
-        st.success(msg)
-    elif res["outcome"] == "loaded_with_rejects":
-        st.warning(msg)
-    else:
-        st.error(f"**Nothing was changed.** {msg}")
-    if res.get("orphans"):
-        st.warning(f"{res['orphans']} account ids are not in the accounts table (kept, reported "
-                   f"as orphans): {md_escape(', '.join(res['orphan_account_ids'][:20]))}")
-    if res["rejects"]:
-        import pandas as pd
-
-        rej = pd.DataFrame(res["rejects"], columns=["line", "column", "value", "reason"])
-        st.dataframe(rej, width="stretch", hide_index=True, column_config={
-            "line": st.column_config.NumberColumn(width="small"),
-            "reason": st.column_config.TextColumn(width="large")})
-        st.download_button("Download the reject report (CSV)", export.csv_bytes(rej),
-                           file_name=f"rejects_{res['table']}.csv", mime="text/csv",
-                           key="dl_rejects")
-
-
 with upload_tab:
-    table = st.selectbox("Table", list(TABLES), key="up_table",
-                         format_func=lambda t: f"{t} — {TABLES[t].description}")
-    up = st.file_uploader("CSV file — UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
-                          "pipe delimited",
-                          type=["csv", "txt", "tsv"], key="up_file")
-    if up is not None:
-        path, sha = save_upload(up)
-        fid = sha[:12]
-        try:
-            _df, info = preview(store, table, path)
-        except LoadRefused as e:
-            st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
-            info = None
-        except KeyError as e:
-            st.error(md_escape(e))
-            info = None
-        if info is not None:
-            st.markdown("**1. Column mapping** — proposed from the headers; change any of them.")
-            headers = info["headers"]
-            targets = TABLES[table].column_names + (["month"] if table == "subscriptions" else [])
-            mapping = {}
-            grid = st.columns(3)
-            for i, col in enumerate(targets):
-                req = col in TABLES[table].required
-                proposed = info["mapping"].get(col)
-                opts = [NONE] + headers
-                mapping[col] = grid[i % 3].selectbox(
-                    f"{col}{' *' if req else ''}", opts,
-                    index=opts.index(proposed) if proposed in opts else 0,
-                    key=f"map_{table}_{fid}_{col}")
-            user_map = {k: ("" if v == NONE else v) for k, v in mapping.items()}
-            st.markdown("**2. Options**")
-            o = st.columns(3)
-            date_format = o[0].text_input(
-                "Date format (optional)", key=f"datefmt_{fid}", placeholder="%m/%d/%Y",
-                help="strptime codes for non-ISO dates; ISO 8601 always works.") or None
-            modes = ["replace", "append"]
-            mode = o[1].radio("Mode", modes, key=f"mode_{table}_{fid}", horizontal=True,
-                              index=modes.index(TABLES[table].default_mode),
-                              help="append skips rows whose id is already stored")
-            csat_scale = None
-            if table == "survey_responses":
-                csat_scale = o[2].radio("CSAT scale", [5, 10], key=f"csat_{fid}",
-                                        horizontal=True)
-            allow = st.checkbox("Load the valid rows and skip the rejected ones",
-                                  key=f"allow_{fid}", value=False,
-                                  help="By default any rejected row fails the whole load.")
-            st.markdown("**3. Preview** — the first rows as they will be stored")
-            try:
-                shown, pinfo = preview(store, table, path, mapping=user_map,
-                                       date_format=date_format, csat_scale=csat_scale)
-                st.dataframe(shown, width="stretch", hide_index=True)
-                if pinfo["custom_attributes"]:
-                    st.caption("Kept as custom attributes: "
-                               + md_escape(", ".join(pinfo["custom_attributes"])))
-                if pinfo["problems"]:
-                    n = len(pinfo["problems"])
-                    st.warning(f"{n} problem{'s' if n != 1 else ''} in the previewed rows "
-                               "(the load reports every row of the file):")
-                    st.dataframe(pinfo["problems"], width="stretch", hide_index=True)
-                ready = True
-            except LoadRefused as e:
-                st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
-                ready = False
-            if st.button("Load", type="primary", key="load_btn", disabled=not ready):
-                bar = st.progress(0.0, text="starting")
-                res = load_file(store, table, path, mapping=user_map, mode=mode,
-                                date_format=date_format, csat_scale=csat_scale,
-                                allow_rejects=allow, file_name=up.name,
-                                progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                                after_load=alerts.after_load, row_check=goals.check_rows)
-                bar.empty()
-                st.session_state["last_load"] = res.to_dict()
-                if res.ok:
-                    st.rerun()  # redraw the counts, history and every page on the new data
-    if "last_load" in st.session_state:
-        st.markdown("**Result of the last load**")
-        show_result(st.session_state["last_load"])
+    wizard(store)
 
 with history_tab:
     hist = context.named_query("loads_history")
@@ -177,19 +31,4 @@ with history_tab:
                      column_config={"sha256": st.column_config.TextColumn(width="small")})
 
 with files_tab:
-    st.markdown("One template per table: the canonical header and an example row. Extra "
-                "columns in an accounts file are kept as custom attributes.")
-    cols = st.columns(4)
-    for i, t in enumerate(TABLES):
-        cols[i % 4].download_button(f"{t}.csv", templates.template_csv(t),
-                                    file_name=f"template_{t}.csv", mime="text/csv",
-                                    key=f"tpl_{t}")
-    st.markdown("The small demo data set (generated fresh, not your data), as CSV files in a "
-                "zip:")
-    if st.button("Prepare the demo data download", key="demo_prep"):
-        with st.spinner("Generating the demo data…"):
-            st.session_state["demo_zip"] = demo_zip()
-    if "demo_zip" in st.session_state:
-        st.download_button("Download demo data (zip)", st.session_state["demo_zip"],
-                           file_name="csm_demo_data.zip", mime="application/zip",
-                           key="dl_demo")
+    downloads()

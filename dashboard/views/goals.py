@@ -4,7 +4,7 @@ references with their sources, and alert rules checked at every import with thei
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import goals_parts
+from dashboard.components.goals import parts as goals_parts
 
 st.title("Goals")
 options = filters.options_from(context.named_query("filter_values"))

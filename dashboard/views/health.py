@@ -6,9 +6,9 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import health_data as hd
-from dashboard.components.health_editor import editor, save_button
-from dashboard.components.health_explain import explain, path_text
+from dashboard.components.health import data as hd
+from dashboard.components.health.editor import editor, save_button
+from dashboard.components.health.explain import explain, path_text
 from metrics import health
 from render import charts
 

@@ -4,7 +4,11 @@ quick ratio, by period and by any group; cohorts, survival, renewals and custome
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import rr_cohorts, rr_renewals, rr_revenue, rr_survival, rr_value
+from dashboard.components.retention import cohorts as rr_cohorts
+from dashboard.components.retention import renewals as rr_renewals
+from dashboard.components.retention import revenue as rr_revenue
+from dashboard.components.retention import survival as rr_survival
+from dashboard.components.retention import value as rr_value
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)

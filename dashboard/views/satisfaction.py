@@ -4,7 +4,10 @@
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import sat_accounts, sat_comments, sat_scores, sat_state
+from dashboard.components.satisfaction import accounts as sat_accounts
+from dashboard.components.satisfaction import comments as sat_comments
+from dashboard.components.satisfaction import scores as sat_scores
+from dashboard.components.satisfaction import state as sat_state
 
 st.title("Satisfaction")
 

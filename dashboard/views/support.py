@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
+from dashboard.components.support.tickets import churn_by_load, show_tickets
 from metrics import registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
@@ -79,13 +80,6 @@ right.plotly_chart(charts.plot_distribution(dist[dist.measure == "resolution"],
                    title="Resolution times (tickets in the window)"), key="sp_dist_res")
 
 
-def show_tickets(selection, q_sel, group=None, any_group=True):
-    """List the tickets behind the clicked bar."""
-    rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
-    st.caption(f"{len(rows):,} tickets behind **{selection}** (newest first, at most 500)")
-    st.dataframe(rows, hide_index=True, width="stretch")
-
-
 st.subheader("Volume and backlog")
 st.caption("Click a bar to list its tickets.")
 vol = st.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and still open, by "
@@ -111,16 +105,4 @@ if sel and sel.selection.points:
     value = sel.selection.points[0].get("customdata") or None
     show_tickets(f"{BY[by]} = {value or '(none)'}", q_by, group=value, any_group=False)
 
-st.subheader("Do heavy support users churn more?")
-accounts = context.metric("support_accounts", page_query(q, {"grain": "all"}))
-load = support.churn_by_ticket_load(accounts)
-churn = st.plotly_chart(charts.plot_category_bars(
-    load, "ticket_load", "churn_rate", title="Churn rate in the window by tickets per "
-    "customer-month", unit="fraction", x_title="tickets per customer-month",
-    text=[f"{r:.0%} of {n:,}" if n else "no accounts" for r, n in
-          zip(load["churn_rate"].fillna(0), load["accounts"], strict=True)]),
-    key="sp_churn", on_select="rerun", selection_mode="points")
-if churn and churn.selection.points:
-    bucket = churn.selection.points[0].get("customdata")
-    st.dataframe(accounts[accounts["ticket_load"] == bucket].sort_values(
-        "tickets_per_month", ascending=False), hide_index=True, width="stretch")
+churn_by_load(q)

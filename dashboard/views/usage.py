@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
+from dashboard.components.usage.nps import usage_by_nps
 from metrics.kpis import usage
 from metrics.query import page_query
 from render import charts
@@ -101,19 +102,4 @@ else:
                  hide_index=True, width="stretch",
                  column_config={"events_change": st.column_config.NumberColumn(format="percent")})
 
-st.subheader("Usage of promoters, passives and detractors")
-nps = usage.by_nps_category(accounts)
-st.caption("Active customers grouped by their latest NPS answer up to as-of; usage "
-           f"{WINDOWS[days]}. Click a bar to list the accounts.")
-pick = st.plotly_chart(charts.plot_category_bars(
-    nps, "nps_category", "hours_per_active_user", title="Hours per active user by latest NPS "
-    "answer", unit="hours", x_title="latest NPS answer",
-    text=[f"{h:.2f} h · {n:,} accounts · {a:.0%} active" if n else "no accounts"
-          for h, n, a in zip(nps["hours_per_active_user"].fillna(0), nps["accounts"],
-                             nps["active_share"].fillna(0), strict=True)]),
-    key="us_nps", on_select="rerun", selection_mode="points")
-if pick and pick.selection.points:
-    category = pick.selection.points[0].get("customdata")
-    rows = accounts[accounts["active_customer"]]
-    rows = rows[rows["nps_category"].fillna("no answer") == category]
-    st.dataframe(rows, hide_index=True, width="stretch")
+usage_by_nps(accounts, WINDOWS[days])

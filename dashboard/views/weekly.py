@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components import weekly_parts as wp
+from dashboard.components.weekly import parts as wp
 from render import charts
 
 st.title("Weekly review")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
-from dashboard.components import health_data as hd
+from dashboard.components.health import data as hd
 from metrics import health
 from metrics.query import Query
 

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
-from dashboard.components import sat_state
 from dashboard.components.kpi_card import kpi_card
+from dashboard.components.satisfaction import state as sat_state
 from dashboard.components.text import md_escape
 from metrics import benchmarks, fmt, registry
 from metrics.kpis import satisfaction

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
-from dashboard.components import health_data as hd
-from dashboard.components.health_explain import explain
+from dashboard.components.health import data as hd
+from dashboard.components.health.explain import explain
 from dashboard.components.text import md_escape
 from metrics import health
 from metrics.periods import day_start

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
-from dashboard.components import sat_state
+from dashboard.components.satisfaction import state as sat_state
 from metrics import export, fmt
 from metrics.kpis import loyalty
 from metrics.query import Query
