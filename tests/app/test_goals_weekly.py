@@ -191,3 +191,11 @@ def test_the_page_and_the_meeting_pack_draw_the_same_movers_chart(demo_db, run_a
     assert pack_fig is not None
     page = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert json.loads(pack_fig.to_json())["data"] in [p["data"] for p in page]
+
+
+def test_a_weekly_card_without_a_value_shows_no_change_arrow(demo_db, run_app):
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception
+    empty = [m for m in at.metric if m.value == "—"]
+    assert empty, "the demo week has a KPI without a value (renewals still pending)"
+    assert all(m.delta in (None, "") for m in empty), [(m.label, m.delta) for m in empty]

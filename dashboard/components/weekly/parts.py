@@ -68,7 +68,7 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
         if i % 4 == 0:
             cols = st.columns(4)
         with cols[i % 4], st.container(border=True):
-            change = r["change"]
+            change = fmt.number(r["change"])  # None when either week has no value (NaN)
             st.metric(r["label"], fmt.value(r["value"], r["unit"]),
                       None if change is None else (
                           "no change" if change == 0 else fmt.change(change, r["unit"])),
@@ -77,7 +77,7 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
                       delta_arrow="off" if not change else "auto",
                       delta_description="vs previous week")
             notes = []
-            if r["significant"] is not None:
+            if r["significant"] is not None and fmt.number(r["p_value"]) is not None:
                 notes.append(f"**real change** (p = {r['p_value']:.3f})" if r["significant"]
                              else f"noise (p = {r['p_value']:.2f})")
             if r["target_met"] is not None:
