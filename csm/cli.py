@@ -178,6 +178,7 @@ def frame_records(df) -> list[dict]:
 
 
 def cmd_metric(args) -> int:
+    """Print a metric as JSON or CSV; return the exit code."""
     from metrics import registry
     from metrics.query import Query
 
@@ -227,6 +228,7 @@ def cmd_metric(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """Write the weekly review meeting pack; return the exit code."""
     from metrics import review
     from metrics.query import Query
     from render import report
@@ -267,6 +269,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_metrics(args) -> int:
+    """List the metrics (name, unit, direction, label, definition); return 0."""
     from metrics import registry
 
     rows = registry.list_metrics()
@@ -281,6 +284,7 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_load(args) -> int:
+    """Load a CSV into a table and print its summary as JSON; return the exit code."""
     from metrics import alerts
     from metrics.ingest import load_file
     from metrics.schema import TABLES
@@ -316,6 +320,7 @@ def cmd_load(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """(Re)create the demo data set and print its row counts; return 0."""
     from metrics import demo
 
     store = _open_store(args.db)
@@ -341,6 +346,7 @@ def seed_demo_if_absent(db: Path) -> None:
 
 
 def cmd_serve(args) -> int:
+    """Serve the dashboard (replaces this process with Streamlit)."""
     from metrics.store import default_db_path
 
     db = args.db or default_db_path()
@@ -374,6 +380,7 @@ def _bench_module():
 
 
 def cmd_bench(args) -> int:
+    """Run the benchmark from a checkout's tools/bench and print its JSON; return the exit code."""
     bench = _bench_module()
     if bench is None:
         _eprint("csm bench runs from a checkout of the project (tools/bench)")

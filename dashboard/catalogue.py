@@ -34,6 +34,7 @@ SECTIONS = ("Metrics", "Team", "Data")
 
 @dataclass(frozen=True)
 class Page:
+    """One page of the app: where it is, how navigation shows it and what it computes."""
     key: str  # the benchmark's name for the page, and its url_path
     title: str
     file: str  # under dashboard/views

@@ -52,6 +52,7 @@ class Dimension:
 
     @property
     def active(self) -> bool:
+        """Return whether the query groups by this dimension."""
         return bool(self.key)
 
 

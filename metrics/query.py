@@ -15,6 +15,7 @@ GRAINS = ("day", "week", "month", "quarter", "year", "all")
 
 @dataclass(frozen=True)
 class Query:
+    """What a page or command asks of a metric: window, as-of, grain, --by, filters, settings."""
     start: date | None = None  # --from, inclusive
     end: date | None = None  # --to, exclusive
     as_of: date | None = None  # a whole UTC day; None = latest data day capped at today

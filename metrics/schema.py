@@ -13,6 +13,7 @@ SCHEMA_VERSION = 3
 
 @dataclass(frozen=True)
 class Column:
+    """A canonical column: name, DuckDB type, whether it is required, what it means."""
     name: str
     type: str  # DuckDB type
     required: bool = False
@@ -21,6 +22,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """A canonical table: its columns, default load mode, natural key and description."""
     name: str
     columns: tuple[Column, ...]
     default_mode: str = "append"
@@ -34,13 +36,16 @@ class Table:
 
     @property
     def column_names(self) -> list[str]:
+        """Return the column names, in order."""
         return [c.name for c in self.columns]
 
     @property
     def required(self) -> list[str]:
+        """Return the names of the required columns."""
         return [c.name for c in self.columns if c.required]
 
     def column(self, name: str) -> Column:
+        """Return the column called `name`."""
         return next(c for c in self.columns if c.name == name)
 
 

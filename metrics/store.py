@@ -130,6 +130,7 @@ class Store:
             cur.close()
 
     def close(self) -> None:
+        """Close the connection (checkpointing first)."""
         self.con.close()
 
 

@@ -53,6 +53,7 @@ def keyword_regex(keyword: str) -> str:
 
 @dataclass(frozen=True)
 class Theme:
+    """A comment theme: its name and the keyword rules that match it."""
     name: str
     keywords: tuple[str, ...]
     patterns: tuple[str, ...] = ()
@@ -81,6 +82,7 @@ class ThemeSet:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Return the theme names, in file order."""
         return tuple(t.name for t in self.themes)
 
     @property

@@ -1,0 +1,1 @@
+"""Pieces of the pages: shared ones here (KPI card, text), page-private ones per page."""

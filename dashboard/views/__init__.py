@@ -1,0 +1,1 @@
+"""One thin file per page, run by st.navigation (not a legacy pages/ folder)."""

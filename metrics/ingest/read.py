@@ -23,6 +23,7 @@ _CHUNK = 1 << 20
 
 @dataclass
 class SourceFile:
+    """A file as read for an import: its path, encoding, delimiter, headers and checksum."""
     path: Path  # the file DuckDB reads (UTF-8; maybe a transcoded copy)
     original: Path
     encoding: str  # the encoding the original was read as

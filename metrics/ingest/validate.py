@@ -14,6 +14,7 @@ from metrics.schema import TABLES
 
 @dataclass
 class ColumnPlan:
+    """How one canonical column is read from the raw text: its typed value and checks."""
     name: str
     raw: str  # SQL: the trimmed raw text (NULL when empty), or a constant NULL
     value: str  # SQL: the typed value

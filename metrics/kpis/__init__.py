@@ -168,6 +168,7 @@ class Window:
 
     @property
     def days(self) -> int:
+        """Return the window's length in days."""
         return (self.end - self.start).days
 
 

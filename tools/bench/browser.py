@@ -139,6 +139,7 @@ class RssSampler:
 
     @property
     def peak_mb(self) -> float:
+        """Return the peak RSS seen, in MiB."""
         return self.peak / 2**20
 
 
@@ -174,9 +175,11 @@ class RunWatch:
             self.page_not_found = True
 
     def arm(self) -> int:
+        """Return a mark: the number of script runs started so far."""
         return self.started
 
     def done_since(self, mark: int) -> bool:
+        """Return whether a run started after `mark` finished (not cut short by a rerun)."""
         early = self._msg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
         return any(n > mark and status != early for n, status in self.finished)
 

@@ -160,6 +160,7 @@ def ensure_db(size: str, bench_dir: Path) -> dict:
 
 
 def bench_import(bench_dir: Path, size: str, rows_expected: int) -> dict:
+    """Return the import measurement: csm load against DuckDB's own load of the same file."""
     csv = bench_dir / f"usage_events_{size}.csv"
     db = bench_dir / f"{size}.duckdb"
     if not csv.exists() or _csv_rows_quick(csv) != rows_expected:

@@ -37,6 +37,7 @@ def counts_text(name: str, row: pd.Series) -> str:
 
 
 def interval_text(name: str, row: pd.Series) -> str:
+    """Return the 95% interval of a survey score as text ('not enough responses' without one)."""
     unit = registry.column(name).unit
     if fmt.number(row["ci_low"]) is None:
         return "95% CI: not enough responses"
