@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import spec_columns
 from metrics.kpis import support
 from metrics.query import Query, page_query
 from render import charts
@@ -30,5 +31,7 @@ def churn_by_load(q: Query) -> None:
         key="sp_churn", on_select="rerun", selection_mode="points")
     if churn and churn.selection.points:
         bucket = churn.selection.points[0].get("customdata")
-        st.dataframe(accounts[accounts["ticket_load"] == bucket].sort_values(
-            "tickets_per_month", ascending=False), hide_index=True, width="stretch")
+        rows = accounts[accounts["ticket_load"] == bucket].sort_values(
+            "tickets_per_month", ascending=False)
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config=spec_columns("support_accounts", rows))

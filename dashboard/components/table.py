@@ -1,0 +1,31 @@
+"""Column labels and number formats of a metric's table, read from its column specs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics import registry
+
+_FORMATS = {"rate": "percent", "rate_change": "percent", "money": "dollar", "hours": "%.1f h",
+            "days": "%d d", "count": "localized", "points": "%.1f", "ratio": "%.2f"}
+
+
+def spec_columns(metric: str, frame: pd.DataFrame, **overrides) -> dict:
+    """Return `st.dataframe` column_config for the columns of `frame` that metric `metric`
+    outputs: each column's label from its spec and a number format by its unit (percent for
+    rates, dollars, hours, whole counts); `overrides` replace entries by column name. Values
+    stay as they are: only their display changes."""
+    out: dict = {}
+    for c in registry.get(metric).cols:
+        if c.name not in frame.columns:
+            continue
+        fmt = _FORMATS.get(c.kind)
+        if c.kind == "date":
+            out[c.name] = st.column_config.DateColumn(c.label, format="YYYY-MM-DD")
+        elif fmt:
+            out[c.name] = st.column_config.NumberColumn(c.label, format=fmt, help=c.explain or None)
+        else:
+            out[c.name] = st.column_config.Column(c.label, help=c.explain or None)
+    out.update(overrides)
+    return out

@@ -1,0 +1,18 @@
+"""A metric's table takes its column labels and number formats from the column specs."""
+
+import pandas as pd
+
+from dashboard.components.table import spec_columns
+from metrics import registry
+
+
+def test_table_columns_are_labelled_and_formatted_by_their_specs():
+    frame = pd.DataFrame(columns=["account_id", "name", "users", "events_change", "hours",
+                                  "not_a_metric_column"])
+    cfg = spec_columns("account_usage", frame, name="company")
+    assert cfg["users"]["label"] == registry.column("account_usage", "users").label == "Users"
+    assert cfg["users"]["type_config"]["format"] == "localized"
+    assert cfg["events_change"]["type_config"]["format"] == "percent"
+    assert cfg["hours"]["type_config"]["format"] == "%.1f h"
+    assert cfg["name"] == "company"  # an override wins
+    assert "not_a_metric_column" not in cfg
