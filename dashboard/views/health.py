@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.health import data as hd
+from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
 from dashboard.components.health.explain import explain, path_text
 from metrics import health
@@ -98,18 +99,4 @@ acc = st.selectbox("Account", list(names), format_func=lambda a: f"{names[a]} ({
                    key="hl_account", help="At-risk accounts first, then by MRR.")
 explain(scored[scored["account_id"] == acc].iloc[0], model, "hl")
 
-st.subheader("Backtest: did the score predict churn?")
-bt = hd.backtest(q, model, latest)
-compare = hd.backtest(q, saved, latest) if model is not saved else None
-if bt["accounts"].sum() == 0:
-    st.info("Not enough history: the backtest needs accounts scored at least 90 days before "
-            "the latest data.")
-else:
-    st.plotly_chart(charts.plot_backtest(bt, title="AUC and churned MRR flagged, by as-of date",
-                                         compare=compare), key="hl_backtest")
-    mean = bt[["auc", "red_lift", "churned_mrr_flagged"]].mean()
-    st.caption(f"Mean over {len(bt)} dates: AUC {mean['auc']:.2f}, red lift "
-               f"{mean['red_lift']:.1f}×, churned MRR flagged red/yellow "
-               f"{mean['churned_mrr_flagged']:.0%}"
-               + (f" (saved model: AUC {compare['auc'].mean():.2f})" if compare is not None
-                  else "") + ". AUC = chance a churner scored below a non-churner.")
+backtest_section(q, model, saved, latest)
