@@ -127,6 +127,9 @@ def grid(frame: Locator) -> tuple[list[str], list[list[str]]]:
     """(headers, rows) of an st.dataframe, read from the grid's accessible table (the grid
     itself is drawn on a canvas). Only the rendered (visible) cells are present."""
     table = frame.locator('table[role="grid"]')
+    # wait for the grid's accessible table to be drawn (a state, not a delay): on a busy
+    # machine the frame is attached before its header cells
+    table.locator('th[role="columnheader"]').first.wait_for(state="attached", timeout=60_000)
     headers = [t.strip() for t in table.locator('th[role="columnheader"]').all_text_contents()]
     rows = [[t.strip() for t in row.locator('td[role="gridcell"]').all_text_contents()]
             for row in table.locator('tbody tr[role="row"]').all()]
