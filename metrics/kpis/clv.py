@@ -10,16 +10,28 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 from metrics import dimensions, periods
 from metrics.kpis import run_sql
+from metrics.kpis.clv_fit import (  # noqa: F401  (the models, re-exported for callers)
+    bgnbd_loglik,
+    expected_avg_value,
+    expected_purchases,
+    fit_bgnbd,
+    fit_bgnbd_full,
+    fit_gamma_gamma,
+    gg_loglik,
+    p_alive,
+)
 from metrics.query import Query
 from metrics.spec import MetricSpec, SettingSpec, col, dtypes
 
 TIME_UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375}
 HORIZON_DEFAULT = 52.0  # time units (a year of weeks)
 ANNUAL_DISCOUNT_DEFAULT = 0.10  # when --discount-rate is not given: 10% a year, per unit
+WARNING = col("warning", "object", "Warning", "text", None,
+              "why the BG/NBD fit needs care (the no-dropout boundary, parameters outside "
+              "their plausible range); null when the fit is fine")
 CLV_MODEL_COLS = (
     col("r", "float64", "r", "number", None, "BG/NBD purchase-rate shape"),
     col("alpha", "float64", "α", "number", None, "BG/NBD purchase-rate scale"),
@@ -32,6 +44,9 @@ CLV_MODEL_COLS = (
     col("v", "float64", "v", "number", None, "Gamma-Gamma scale v"),
     col("customers", "int64", "Customers", "accounts", None, "accounts in the fit"),
     col("repeat_customers", "int64", "Repeat customers", "accounts", "up"),
+    col("converged", "bool", "Converged", "flag", None,
+        "the BG/NBD optimiser reached its tolerance"),
+    WARNING,
 )
 CLV_MODEL_COLUMNS = dtypes(CLV_MODEL_COLS)
 CLV_COLS = (
@@ -48,6 +63,7 @@ CLV_COLS = (
     col("expected_avg_value", "float64", "Expected order value", "USD", "up",
         "Gamma-Gamma conditional mean spend"),
     col("clv", "float64", "CLV", "USD", "up"),
+    WARNING,
 )
 CLV_COLUMNS = dtypes(CLV_COLS)
 
@@ -81,108 +97,6 @@ def summary(cur, q: Query) -> pd.DataFrame:
     })
 
 
-# ---------------------------------------------------------------------------- BG/NBD
-
-
-def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
-    """Return each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
-    r, alpha, a, b = params
-    x = np.asarray(x, dtype=float)
-    A1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    A2 = special.betaln(a, b + x) - special.betaln(a, b)
-    A3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        A4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                      - (r + x) * np.log(alpha + t_x), -np.inf)
-    return A1 + A2 + np.logaddexp(A3, A4)
-
-
-def _fit(negll, k: int) -> np.ndarray:
-    """Minimise a negative log-likelihood over k positive parameters (fitted on their logs):
-    BFGS from 1, 1, ...; when it stops short of its tolerance (e.g. "precision loss" near a
-    flat ridge), a bounded Nelder-Mead polish from there, keeping the better of the two."""
-    f = lambda z: negll(np.exp(z))  # noqa: E731
-    best = optimize.minimize(f, np.zeros(k), method="BFGS")
-    if best.success and np.isfinite(best.fun) and best.fun < 1e299:
-        return np.exp(best.x)
-    start = best.x if np.all(np.isfinite(best.x)) and best.fun < 1e299 else np.zeros(k)
-    polish = optimize.minimize(f, start, method="Nelder-Mead",
-                               options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000,
-                                        "maxfev": 8000})
-    return np.exp(polish.x if polish.fun < best.fun else best.x)
-
-
-def fit_bgnbd(x, t_x, T) -> tuple[np.ndarray, float]:
-    """Return the maximum-likelihood (r, alpha, a, b) and the total log-likelihood."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-
-    def negll(p):
-        v = -np.sum(bgnbd_loglik(p, x, t_x, T))
-        return v if np.isfinite(v) else 1e300
-
-    params = _fit(negll, 4)
-    return params, float(np.sum(bgnbd_loglik(params, x, t_x, T)))
-
-
-def p_alive(params, x, t_x, T) -> np.ndarray:
-    """Return P(alive | x, t_x, T) under BG/NBD (1 for customers without repeat purchases)."""
-    r, alpha, a, b = params
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
-    return 1.0 / (1.0 + ratio)
-
-
-def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
-    """Return E[Y(t) | x, t_x, T]: expected purchases in the next t units (BG/NBD eq. 10)."""
-    r, alpha, a, b = params
-    x = np.asarray(x, dtype=float)
-    if np.isscalar(t) and t == 0:
-        return np.zeros_like(x)
-    z = t / (alpha + T + t)
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
-    num = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        den = 1 + np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x),
-                           0.0)
-    return num / den
-
-
-# ----------------------------------------------------------------------- Gamma-Gamma
-
-
-def gg_loglik(params, x, m) -> np.ndarray:
-    """Return each customer's Gamma-Gamma log-likelihood of mean spend m over x repeats
-    (Fader & Hardie 2013)."""
-    p, q, v = params
-    x = np.asarray(x, dtype=float)
-    m = np.asarray(m, dtype=float)
-    return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
-            + q * np.log(v) + (p * x - 1) * np.log(m) + p * x * np.log(x)
-            - (p * x + q) * np.log(v + m * x))
-
-
-def fit_gamma_gamma(x, m) -> np.ndarray:
-    """Return the maximum-likelihood (p, q, v) on customers with x > 0 and m > 0."""
-    x = np.asarray(x, dtype=float)
-    m = np.asarray(m, dtype=float)
-
-    def negll(par):
-        val = -np.sum(gg_loglik(par, x, m))
-        return val if np.isfinite(val) else 1e300
-
-    return _fit(negll, 3)
-
-
-def expected_avg_value(params, x, m) -> np.ndarray:
-    """Return E[M | x, m]: the Gamma-Gamma conditional expected order value (the population
-    mean p·v/(q − 1) for customers without repeat purchases)."""
-    p, q, v = params
-    x = np.asarray(x, dtype=float)
-    m = np.nan_to_num(np.asarray(m, dtype=float))
-    return (p * (v + x * m)) / (p * x + q - 1)
-
-
 # --------------------------------------------------------------------------- metrics
 
 
@@ -203,10 +117,11 @@ def _fit_all(s: pd.DataFrame) -> dict:
 
 
 def _fit_uncached(s: pd.DataFrame) -> dict:
-    bg, ll = fit_bgnbd(s["frequency"], s["recency"], s["T"])
+    bg = fit_bgnbd_full(s["frequency"], s["recency"], s["T"])
     rep = s[(s["frequency"] > 0) & (s["monetary"] > 0)]
     gg = fit_gamma_gamma(rep["frequency"], rep["monetary"]) if len(rep) >= 3 else None
-    return {"bg": bg, "loglik": ll, "gg": gg, "customers": len(s), "repeat": len(rep)}
+    return {"bg": bg.params, "loglik": bg.loglik, "converged": bg.converged,
+            "warning": bg.warning, "gg": gg, "customers": len(s), "repeat": len(rep)}
 
 
 def clv_model(cur, q: Query) -> pd.DataFrame:
@@ -218,7 +133,13 @@ def clv_model(cur, q: Query) -> pd.DataFrame:
     accounts; Gamma-Gamma (p, q, v) on those with frequency > 0 and monetary > 0 (null with
     fewer than 3). --grain, --by and the window are ignored.
 
-    Columns: r, alpha, a, b, loglik, p, q, v, customers, repeat_customers.
+    The fit scales times by the mean customer age and keeps the best of several starting
+    points (clv_fit). When the dropout parameters add nothing to the likelihood, the model is
+    its no-dropout limit: a = 0, b null (b → ∞), with a `warning`; `warning` also names
+    parameters outside their plausible range. converged: the optimiser reached its tolerance.
+
+    Columns: r, alpha, a, b, loglik, p, q, v, customers, repeat_customers, converged,
+    warning.
     """
     s = summary(cur, q)
     fit = _fit_all(s)
@@ -228,7 +149,8 @@ def clv_model(cur, q: Query) -> pd.DataFrame:
     p, qq, v = fit["gg"] if fit["gg"] is not None else (np.nan,) * 3
     return pd.DataFrame([{"r": r, "alpha": alpha, "a": a, "b": b, "loglik": fit["loglik"],
                           "p": p, "q": qq, "v": v, "customers": fit["customers"],
-                          "repeat_customers": fit["repeat"]}]).astype(CLV_MODEL_COLUMNS)
+                          "repeat_customers": fit["repeat"], "converged": fit["converged"],
+                          "warning": fit["warning"]}]).astype(CLV_MODEL_COLUMNS)
 
 
 def discount_rate(q: Query, unit_days: float) -> float:
@@ -249,10 +171,11 @@ def clv(cur, q: Query) -> pd.DataFrame:
 
     clv = Σ_{t=1..H} (E[Y(t)] − E[Y(t−1)]) × expected_avg_value ÷ (1 + discount)^t, with H =
     `horizon` units (default 52) and discount per unit (`discount_rate`; default 10% a year
-    converted to the unit). Sorted by clv, largest first.
+    converted to the unit). Sorted by clv, largest first. `warning`: clv_model's, on every
+    row (at the no-dropout boundary P(alive) = 1 and expected purchases are the NBD limit's).
 
     Columns: account_id, frequency, recency, T, monetary, p_alive, expected_purchases,
-    expected_avg_value, clv.
+    expected_avg_value, clv, warning.
     """
     _unit, days = time_unit(q)
     horizon = int(round(float(q.setting("horizon", HORIZON_DEFAULT))))
@@ -281,6 +204,7 @@ def clv(cur, q: Query) -> pd.DataFrame:
             total += (cum - prev) * value / (1 + rate) ** t
             prev = cum
         out["clv"] = total
+    out["warning"] = fit["warning"]
     out = out.sort_values("clv", ascending=False, na_position="last")
     return out[list(CLV_COLUMNS)].astype(CLV_COLUMNS).reset_index(drop=True)
 
