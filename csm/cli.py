@@ -219,6 +219,9 @@ def cmd_metric(args) -> int:
         json.dump(doc, sys.stdout, default=jsonable, allow_nan=False)
         sys.stdout.write("\n")
         return EXIT_OK
+    if "warning" in result.columns:  # e.g. clv_model at its no-dropout boundary: say it once
+        for text in dict.fromkeys(result["warning"].dropna()):
+            _eprint(f"csm: warning: {text}")
     if args.format == "csv":
         result.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     else:

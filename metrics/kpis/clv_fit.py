@@ -160,11 +160,11 @@ def fit_bgnbd_full(x, t_x, T) -> BGFit:
                    "purchases are the NBD limit's (r + x)/(α + T)·t")
         limit = (r0, alpha0, 0.0, float("nan"))
         return BGFit(limit, ll_nbd, ok_nbd, _with_plausibility(warning, limit, scale))
-    warning = None
+    note = None
     if edge[2] and edge[3]:
-        warning = (f"a and b ran to the bound {np.exp(LOG_BOUND):.0e} (every customer has "
-                   f"nearly the same dropout probability a/(a+b) = {a / (a + b):.3g})")
-    return BGFit(params, ll, ok, _with_plausibility(warning, params, scale))
+        note = (f"a and b ran to the bound {np.exp(LOG_BOUND):.0e} (every customer has "
+                f"nearly the same dropout probability a/(a+b) = {a / (a + b):.3g})")
+    return BGFit(params, ll, ok, _with_plausibility(note, params, scale))
 
 
 def _with_plausibility(warning: str | None, params, scale: float) -> str | None:

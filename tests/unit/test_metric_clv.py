@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from metrics import registry
-from metrics.kpis import clv
+from metrics.kpis import clv, clv_fit
 from metrics.query import Query
 
 CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow" / "CDNOW_sample.txt"
@@ -130,3 +130,111 @@ def test_simple_clv_is_order_value_times_yearly_orders_times_lifespan(store, ins
     two = registry.compute(store.cursor(), "clv_simple",
                            q.with_setting("lifespan_years", 2)).set_index("segment")
     assert two.loc["Ent", "clv"] == pytest.approx(90 * 365.25 / 366 * 2)
+
+
+# ------------------------------------------------- robust fits (issue 11, item 9)
+
+
+@pytest.mark.parametrize("unit", ["day", "week", "month"])
+def test_cdnow_reaches_the_published_optimum_in_days_weeks_and_months(cdnow, unit):
+    # the same model in another unit: r, a, b unchanged, alpha scales with the unit, and the
+    # log-likelihood moves by the constant Σx·log(unit length) (each repeat purchase time is a
+    # density in the unit)
+    days = clv.TIME_UNITS[unit]
+    q = AS_OF.with_setting("time_unit", unit)
+    row = registry.compute(cdnow.cursor(), "clv_model", q).iloc[0]
+    for name, value in {"r": 0.243, "a": 0.793, "b": 2.426}.items():
+        assert row[name] == pytest.approx(value, rel=0.005), name
+    assert row.alpha == pytest.approx(4.414 * 7 / days, rel=0.005)
+    repeats = clv.summary(cdnow.cursor(), q)["frequency"].sum()
+    assert repeats == 2457
+    assert row.loglik == pytest.approx(-9582.4 + repeats * np.log(days / 7), abs=0.1)
+    assert bool(row.converged) and row.warning is None
+
+
+def _steady_orders(n: int = 60, seed: int = 7) -> tuple[list[dict], date]:
+    """Orders of customers who keep buying at their own steady Poisson pace, each with a
+    purchase on the as-of day: nobody is seen to stop (the no-dropout boundary)."""
+    rng = np.random.default_rng(seed)
+    as_of = date(2025, 6, 30)
+    rows = []
+    for i in range(n):
+        age = int(rng.integers(60, 360))
+        gap = float(rng.choice([3, 7, 10, 14]))
+        days = {int(round(d)) for d in np.cumsum(rng.exponential(gap, 200)) if d < age}
+        for d in sorted(days | {0, age}):
+            rows.append({"order_id": f"{i}-{d}", "account_id": f"c{i:02d}", "amount": 20.0 + i,
+                         "ordered_at": datetime.combine(as_of, datetime.min.time())
+                         - pd.Timedelta(days=age - d)})
+    return rows, as_of
+
+
+def test_a_no_dropout_optimum_gives_the_nbd_limit_with_a_warning_not_absurd_numbers(
+        store, insert):
+    rows, as_of = _steady_orders()
+    insert("orders", rows)
+    q = Query(as_of=as_of).with_setting("time_unit", "week").with_setting("horizon", 52)
+    m = registry.compute(store.cursor(), "clv_model", q).iloc[0]
+    assert "no-dropout boundary" in m.warning
+    assert m.a == 0 and np.isnan(m.b) and bool(m.converged)
+    assert 0.01 < m.r < 100 and 0.01 < m.alpha < 1000
+    df = registry.compute(store.cursor(), "clv", q)
+    assert (df.warning == m.warning).all()
+    assert (df.p_alive == 1).all()
+    limit = (m.r + df.frequency) / (m.alpha + df["T"]) * 52
+    assert np.isfinite(df.expected_purchases).all() and np.isfinite(df.clv).all()
+    assert np.allclose(df.expected_purchases, limit, rtol=0.01)
+    # the fit a plain optimiser stops at on such data (b huge, a/b tiny) predicts the same
+    # finite numbers: the closed form's cancellation is avoided
+    x, tx, T = (df[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    near = clv.expected_purchases((m.r, m.alpha, 0.5, 1e12), 52.0, x, tx, T)
+    assert np.allclose(near, limit, rtol=0.01)
+    assert np.allclose(clv.expected_purchases((m.r, m.alpha, 1.0, 3.0), 52.0, x, tx, T),
+                       clv.expected_purchases((m.r, m.alpha, 1.0001, 3.0), 52.0, x, tx, T),
+                       rtol=1e-3)  # a = 1, where the closed form divides by a − 1
+
+
+def test_the_small_demo_gives_a_plausible_fit_or_a_warning(store):
+    from metrics import demo
+
+    demo.generate(store, size="small", end=date(2026, 6, 30))
+    for unit in ("day", "week", "month"):
+        q = Query(as_of=date(2026, 6, 30)).with_setting("time_unit", unit)
+        m = registry.compute(store.cursor(), "clv_model", q).iloc[0]
+        if m.warning is None:
+            assert bool(m.converged)
+            for name in ("r", "a", "b"):
+                lo, hi = clv_fit.PLAUSIBLE[name]
+                assert lo <= m[name] <= hi, (unit, name)
+        assert not ((m.a > 1e6 or m.b > 1e6) and m.warning is None)
+        df = registry.compute(store.cursor(), "clv", q)
+        assert np.isfinite(df.expected_purchases).all() and (df.p_alive <= 1).all()
+
+
+def test_csm_metric_prints_the_fits_warning_once_on_stderr(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from metrics.store import Store
+
+    rows, as_of = _steady_orders()
+    db = tmp_path / "csm.duckdb"
+    s = Store(db)
+    cur = s.cursor()
+    frame = pd.DataFrame(rows)
+    cur.register("src", frame)
+    cur.execute("INSERT INTO orders (order_id, account_id, ordered_at, amount) "
+                "SELECT order_id, account_id, ordered_at, amount FROM src")
+    cur.close()
+    s.close()
+    for name in ("clv_model", "clv"):
+        r = subprocess.run([sys.executable, "-m", "csm.cli", "metric", name, "--db", str(db),
+                            "--as-of", as_of.isoformat()], capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert all("no-dropout boundary" in row["warning"] for row in out)
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("csm: warning: ")]
+        assert len(lines) == 1 and "no-dropout boundary" in lines[0], r.stderr
+    assert out[0]["p_alive"] == 1
