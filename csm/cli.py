@@ -7,10 +7,12 @@ notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -133,10 +135,35 @@ def _eprint(*a) -> None:
 
 
 def _open_store(db: Path | None, allow: tuple = ()):
+    """Return the database opened read-write (this command alone; a running dashboard's reads
+    finish first and it waits meanwhile), or exit 1 with the reason."""
     from metrics.store import Store, StoreError
 
     try:
-        return Store(db, allow_paths=allow)
+        store = Store(db, allow_paths=allow, on_wait=lambda m: _eprint(f"csm: {m}…"))
+    except StoreError as e:
+        _eprint(f"csm: {e}")
+        sys.exit(EXIT_REFUSED)
+    # Closed at exit at the latest, so the lock files say nobody writes any more.
+    atexit.register(store.close)
+    return store
+
+
+@contextmanager
+def _reading(db: Path | None):
+    """Yield a cursor of the database opened read-only beside other readers (a running
+    dashboard), created first when it does not exist; exit 1 with the reason if unusable."""
+    from metrics.shared import SharedStore
+    from metrics.store import StoreError
+
+    try:
+        shared = SharedStore(db, linger=0, on_wait=lambda m: _eprint(f"csm: {m}…"))
+        with shared.read() as store:
+            cur = store.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
     except StoreError as e:
         _eprint(f"csm: {e}")
         sys.exit(EXIT_REFUSED)
@@ -205,15 +232,12 @@ def cmd_metric(args) -> int:
         **{k: tuple(v) for k, v in filters.items() if k in canonical},
         attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical),
     )
-    store = _open_store(args.db)
-    cur = store.cursor()
-    try:
-        result = registry.compute(cur, args.name, q)
-    except (ValueError, KeyError) as e:
-        _eprint(f"csm: {e.args[0] if e.args else e}")
-        return EXIT_USAGE
-    finally:
-        cur.close()
+    with _reading(args.db) as cur:
+        try:
+            result = registry.compute(cur, args.name, q)
+        except (ValueError, KeyError) as e:
+            _eprint(f"csm: {e.args[0] if e.args else e}")
+            return EXIT_USAGE
     if isinstance(result, dict):  # metrics that also return objects (survival --by)
         doc = {k: (frame_records(v) if hasattr(v, "columns") else v) for k, v in result.items()}
         json.dump(doc, sys.stdout, default=jsonable, allow_nan=False)
@@ -254,15 +278,12 @@ def cmd_report(args) -> int:
     dims: dict[str, Any] = {k: tuple(v) for k, v in filters.items() if k in canonical}
     q = Query(**dims,
               attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical))
-    store = _open_store(args.db)
-    cur = store.cursor()
-    try:
-        done = report.write(cur, q, args.week, args.out, masked=args.mask)
-    except LookupError as e:
-        _eprint(f"csm: {e}")
-        return EXIT_REFUSED
-    finally:
-        cur.close()
+    with _reading(args.db) as cur:
+        try:
+            done = report.write(cur, q, args.week, args.out, masked=args.mask)
+        except LookupError as e:
+            _eprint(f"csm: {e}")
+            return EXIT_REFUSED
     for n in done["notes"]:
         _eprint(f"csm report: {n}")
     json.dump({"out": str(args.out), "week": done["week"], "format": report.format_of(args.out),

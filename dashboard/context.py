@@ -1,18 +1,22 @@
-"""The dashboard's access to the store: one connection per process, cached metric frames.
+"""The dashboard's access to the store: one SharedStore per process, cached metric frames.
 
-Caches are keyed on the data version, so a new upload invalidates them (STYLE.md, habit 4).
+The store opens the database only while a read or a write runs (metrics/shared.py), so the
+command line can load and read while the dashboard runs. Caches are keyed on the data version,
+so a new load, from a page or from `csm load`, invalidates them (STYLE.md, habit 4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
 from metrics import registry
 from metrics.query import Query
-from metrics.store import Store, StoreError
+from metrics.shared import SharedStore
+from metrics.store import StoreError
 
 # Called with (kind, name) each time the dashboard does real DuckDB work, i.e. on a cache miss:
 # kind "metric" (a registry metric), "sql" (a named query) or "detail" (a drill-down list).
@@ -35,12 +39,12 @@ def notify(kind: str, name: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def get_store() -> Store:
-    """Return the process-wide Store (opened once; CSM_DB or data/csm.duckdb)."""
-    return Store()
+def get_store() -> SharedStore:
+    """Return the process-wide SharedStore (CSM_DB or data/csm.duckdb)."""
+    return SharedStore()
 
 
-def store_or_stop() -> Store:
+def store_or_stop() -> SharedStore:
     """Return the Store, or show why the database cannot be used and stop the script."""
     try:
         return get_store()
@@ -48,6 +52,29 @@ def store_or_stop() -> Store:
         st.error(f"**The database cannot be opened.** {e}")
         st.stop()
         raise  # unreachable: st.stop raises
+
+
+@contextmanager
+def read_cursor() -> Iterator:
+    """Yield a cursor of the read-only open for direct queries; closed when the block ends."""
+    with get_store().read() as store:
+        cur = store.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+
+@contextmanager
+def write_cursor() -> Iterator:
+    """Yield a cursor of the read-write open for one write (a saved target, rule or model);
+    other processes wait while the block runs, and its end lets them in."""
+    with get_store().write() as store:
+        cur = store.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
 
 
 def data_version() -> int:
@@ -58,11 +85,8 @@ def data_version() -> int:
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
     notify("metric", name)
-    cur = get_store().cursor()
-    try:
+    with read_cursor() as cur:
         return registry.compute(cur, name, q)
-    finally:
-        cur.close()
 
 
 def shown(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,11 +109,8 @@ def _sql(name: str, params: tuple, version: int) -> pd.DataFrame:
     from metrics.kpis import load_sql
 
     notify("sql", name)
-    cur = get_store().cursor()
-    try:
+    with read_cursor() as cur:
         return cur.execute(load_sql(name), dict(params)).df()
-    finally:
-        cur.close()
 
 
 def named_query(name: str, **params) -> pd.DataFrame:
@@ -110,11 +131,8 @@ def as_of_default() -> object:
 def _as_of(version: int):
     from metrics.periods import resolve_as_of
 
-    cur = get_store().cursor()
-    try:
+    with read_cursor() as cur:
         return resolve_as_of(cur, Query())
-    finally:
-        cur.close()
 
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
@@ -122,11 +140,8 @@ def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
     from dashboard.catalogue import details
 
     notify("detail", name)
-    cur = get_store().cursor()
-    try:
+    with read_cursor() as cur:
         return details()[name](cur, q, **dict(args))
-    finally:
-        cur.close()
 
 
 def detail(name: str, q: Query, **kw) -> pd.DataFrame:

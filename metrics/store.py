@@ -1,4 +1,9 @@
-"""The DuckDB store: one read-write connection per process, a cursor per thread or session.
+"""The DuckDB store: a connection per open, a cursor per thread or session.
+
+A `Store` holds the file open for as long as it lives: read-write and alone (the default), or
+read-only beside other readers. `SharedStore` (metrics/shared.py) opens one only for as long as
+a read or a write takes, so the dashboard and the command line can use one file in turn
+(metrics/locks.py says who waits for whom).
 
 The connection is locked down at connect: file access only inside the data folder, the upload
 folder and paths the caller names (the CLI's input file); no extension auto-install or
@@ -17,6 +22,7 @@ from typing import Any
 import duckdb
 
 from metrics import schema
+from metrics.locks import DEFAULT_WAIT, LockTimeout, file_lock
 
 DEFAULT_DB = Path("data") / "csm.duckdb"
 
@@ -54,23 +60,45 @@ def _dir(p: Path) -> str:
     return str(p.resolve()).rstrip("/") + "/"
 
 
-class Store:
-    """A process-wide DuckDB connection. Use `cursor()` in each thread or Streamlit session."""
+class SchemaBehind(StoreError):
+    """A read-only open found a database that needs a migration (a write must open it first)."""
 
-    def __init__(self, path: Path | str | None = None, *, allow_paths: tuple = ()) -> None:
+
+class Store:
+    """An open DuckDB database. Use `cursor()` in each thread or Streamlit session; `close()`
+    when done, which lets other processes in."""
+
+    def __init__(self, path: Path | str | None = None, *, allow_paths: tuple = (),
+                 read_only: bool = False, wait: float = DEFAULT_WAIT, on_wait=None) -> None:
         self.path = Path(path) if path else default_db_path()
+        self.read_only = read_only
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.uploads = upload_dir(self.path)
         self.uploads.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.con = self._connect(allow_paths)
+        self._file_lock = file_lock(self.path)
+        try:
+            self._file_lock.acquire("shared" if read_only else "exclusive", wait=wait,
+                                    on_wait=on_wait)
+        except LockTimeout as e:
+            raise StoreError(str(e)) from e
+        self._closed = False
+        try:
+            self.con = self._connect(allow_paths)
+        except BaseException:
+            self._file_lock.release()
+            raise
         try:
             cur = self.con.cursor()
-            schema.migrate(cur)
+            if read_only:
+                if schema.current_version(cur) < schema.SCHEMA_VERSION:
+                    raise SchemaBehind(f"The database {self.path} needs a migration first.")
+            else:
+                schema.migrate(cur)
             cur.close()
         except RuntimeError as e:
-            self.con.close()
-            raise StoreError(str(e)) from e
+            self.close()
+            raise e if isinstance(e, StoreError) else StoreError(str(e)) from e
 
     def _connect(self, allow_paths: tuple) -> duckdb.DuckDBPyConnection:
         config: dict[str, Any] = {
@@ -80,7 +108,7 @@ class Store:
             "threads": int(os.environ.get("CSM_THREADS", "2")),
         }
         try:
-            con = duckdb.connect(str(self.path), config=config)
+            con = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" in msg.lower():
@@ -130,8 +158,15 @@ class Store:
             cur.close()
 
     def close(self) -> None:
-        """Close the connection (checkpointing first)."""
-        self.con.close()
+        """Close the connection (checkpointing first) and let other processes in; a second
+        call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.con.close()
+        finally:
+            self._file_lock.release()
 
 
 def bump_data_version(cur) -> None:

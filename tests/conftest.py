@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from metrics import schema
-from metrics.store import Store
+# A test that leaves a store open fails within a minute instead of waiting the default 10.
+os.environ.setdefault("CSM_LOCK_WAIT", "60")
+
+import pytest  # noqa: E402
+
+from metrics import schema  # noqa: E402
+from metrics.store import Store  # noqa: E402
 
 _EXTRA_TABLES = {"account_attributes": ("account_id", "attribute", "value")}
 

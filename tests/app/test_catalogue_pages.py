@@ -57,9 +57,8 @@ def test_the_hook_counts_the_queries_of_a_page_compute_and_none_once_cached(
     seen: list[tuple[str, str]] = []
     stop = context.on_query(lambda kind, name: seen.append((kind, name)))
     try:
-        cur = context.get_store().cursor()
-        q = catalogue.default_query(cur)
-        cur.close()
+        with context.read_cursor() as cur:
+            q = catalogue.default_query(cur)
 
         def compute_page():
             for item in catalogue.CALLS["support"]:

@@ -61,6 +61,7 @@ def test_overview_cards_show_the_last_complete_month_computed_from_the_database(
     assert not math.isnan(last.nps)
     sup = registry.compute(cur, "support", q)
     lasts = sup[~sup.partial].iloc[-1]
+    store.close()
     assert cards["First contact resolution"] == f"{lasts.fcr_rate:.1%}"
 
 

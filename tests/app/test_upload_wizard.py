@@ -15,21 +15,19 @@ BAD = GOOD + "ZT3,{acc},not a date,,,1,false,email,P3\n"
 
 
 def _count(db, table):
-    store = Store(db)
-    cur = store.cursor()
+    store = Store(db, read_only=True)
     try:
-        return cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
-        cur.close()
+        store.close()
 
 
 def _first_account(db):
-    store = Store(db)
-    cur = store.cursor()
+    store = Store(db, read_only=True)
     try:
-        return cur.execute("SELECT min(account_id) FROM accounts").fetchone()[0]
+        return store.cursor().execute("SELECT min(account_id) FROM accounts").fetchone()[0]
     finally:
-        cur.close()
+        store.close()
 
 
 def _upload(at, table, name, text):

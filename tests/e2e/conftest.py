@@ -18,6 +18,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -153,19 +155,18 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
-@pytest.fixture(scope="session")
-def base_url(demo_facts, tmp_path_factory):
-    """Start `csm serve` on the demo database (127.0.0.1, a free port); yield its base URL."""
+@contextmanager
+def serving(db: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `csm serve` on `db` (127.0.0.1, a free port, output to `log_path`) until the block
+    ends; yield (its base URL, the process). Fails the test if it does not start."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e_server") / "server.log"
     cmd = [sys.executable, "-m", "csm.cli", "serve", "--port", str(port),
-           "--address", HOST, "--db", str(demo_facts.db)]
+           "--address", HOST, "--db", str(db)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://{HOST}:{port}"
-    _SERVER_LOG[:] = [log_path]
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while _health(f"{url}/_stcore/health") != "ok":
@@ -177,9 +178,34 @@ def base_url(demo_facts, tmp_path_factory):
                             f"{SERVER_START_TIMEOUT_S} s:\n"
                             f"{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def base_url(demo_facts, tmp_path_factory):
+    """Start `csm serve` on the demo database (127.0.0.1, a free port); yield its base URL."""
+    log_path = tmp_path_factory.mktemp("e2e_server") / "server.log"
+    _SERVER_LOG[:] = [log_path]
+    with serving(demo_facts.db, log_path) as (url, _proc):
+        yield url
+
+
+def new_page(browser, base_url: str, dialogs: list[str]):
+    """Return a new page (1400×900) of a new browser context: every JavaScript dialog is
+    recorded in `dialogs` and dismissed; requests to anything but `base_url` are aborted."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route(lambda u: not u.startswith(base_url + "/"), lambda route: route.abort())
+    pg = context.new_page()
+
+    def on_dialog(d) -> None:
+        dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.set_default_timeout(30_000)
+    return pg
 
 
 @pytest.fixture(scope="session")
@@ -204,22 +230,12 @@ def dialogs() -> list[str]:
 
 @pytest.fixture
 def page(browser, base_url, dialogs):
-    """A new browser context and page (1400×900). Every JavaScript dialog is recorded in
-    `dialogs` and dismissed; requests to anything but the test server are aborted."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route(lambda u: not u.startswith(base_url + "/"), lambda route: route.abort())
-    pg = context.new_page()
-
-    def on_dialog(d) -> None:
-        dialogs.append(f"{d.type}: {d.message}")
-        d.dismiss()
-
-    pg.on("dialog", on_dialog)
-    pg.set_default_timeout(30_000)
+    """A page on the demo server (see new_page); its context is closed after the test."""
+    pg = new_page(browser, base_url, dialogs)
     try:
         yield pg
     finally:
-        context.close()
+        pg.context.close()
 
 
 @pytest.fixture(scope="session")

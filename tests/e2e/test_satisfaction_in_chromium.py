@@ -8,25 +8,13 @@ Screenshots (full page) go to tests/e2e/screenshots/ — look at them.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from datetime import datetime
 
 import pytest
 
 from metrics import themes
-from tests.e2e.conftest import (  # the shared server plumbing
-    DEMO_END,
-    HOST,
-    REPO,
-    SERVER_START_TIMEOUT_S,
-    _free_port,
-    _health,
-    _stop,
-)
+from tests.e2e.conftest import DEMO_END, new_page, serving  # the shared server plumbing
 from tests.e2e.test_dashboard_in_chromium import (
     IMG,
     SCRIPT,
@@ -81,44 +69,19 @@ def sat_db(tmp_path_factory, chromium_executable):
 @pytest.fixture(scope="module")
 def sat_url(sat_db, tmp_path_factory):
     """`csm serve` on the database above (127.0.0.1, a free port)."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("e2e_sat_server") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "csm.cli", "serve", "--port", str(port), "--address",
-             HOST, "--db", str(sat_db)], cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-    url = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while _health(f"{url}/_stcore/health") != "ok":
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`csm serve` did not start:\n{log.read_text(errors='replace')}",
-                            pytrace=False)
-            time.sleep(0.25)
+    with serving(sat_db, log) as (url, _proc):
         yield url
-    finally:
-        _stop(proc)
 
 
 @pytest.fixture
 def sat_page(browser, sat_url, dialogs):
     """A page (1400×900) on the satisfaction server; dialogs recorded, other hosts blocked."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route(lambda u: not u.startswith(sat_url + "/"), lambda route: route.abort())
-    pg = context.new_page()
-
-    def on_dialog(d) -> None:
-        dialogs.append(f"{d.type}: {d.message}")
-        d.dismiss()
-
-    pg.on("dialog", on_dialog)
-    pg.set_default_timeout(30_000)
+    pg = new_page(browser, sat_url, dialogs)
     try:
         yield pg
     finally:
-        context.close()
+        pg.context.close()
 
 
 def chart(page, title: str):

@@ -137,10 +137,8 @@ def _c_warm(path: str, pages_: list[str], repeats: int) -> dict:
     stop_counting = context.on_query(count)
     out = {}
     try:
-        store = context.get_store()
-        cur = store.cursor()
-        q = catalogue.default_query(cur)
-        cur.close()
+        with context.read_cursor() as cur:
+            q = catalogue.default_query(cur)
 
         def one_pass(page: str) -> None:
             for item in catalogue.CALLS[page]:

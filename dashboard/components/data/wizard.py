@@ -68,7 +68,8 @@ def wizard(store) -> None:
         path, sha = save_upload(store, up)
         fid = sha[:12]
         try:
-            _df, info = preview(store, table, path)
+            with store.read() as ro:
+                _df, info = preview(ro, table, path)
         except LoadRefused as e:
             st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
             info = None
@@ -108,8 +109,9 @@ def wizard(store) -> None:
                                   help="By default any rejected row fails the whole load.")
             st.markdown("**3. Preview** — the first rows as they will be stored")
             try:
-                shown, pinfo = preview(store, table, path, mapping=user_map,
-                                       date_format=date_format, csat_scale=csat_scale)
+                with store.read() as ro:
+                    shown, pinfo = preview(ro, table, path, mapping=user_map,
+                                           date_format=date_format, csat_scale=csat_scale)
                 st.dataframe(shown, width="stretch", hide_index=True)
                 if pinfo["custom_attributes"]:
                     st.caption("Kept as custom attributes: "
@@ -125,11 +127,14 @@ def wizard(store) -> None:
                 ready = False
             if st.button("Load", type="primary", key="load_btn", disabled=not ready):
                 bar = st.progress(0.0, text="starting")
-                res = load_file(store, table, path, mapping=user_map, mode=mode,
-                                date_format=date_format, csat_scale=csat_scale,
-                                allow_rejects=allow, file_name=up.name,
-                                progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                                after_load=alerts.after_load, row_check=goals.check_rows)
+                # The load opens the file read-write alone: other sessions' reads and a `csm`
+                # command wait for it (and it for them), never see half of it.
+                with store.write() as rw:
+                    res = load_file(rw, table, path, mapping=user_map, mode=mode,
+                                    date_format=date_format, csat_scale=csat_scale,
+                                    allow_rejects=allow, file_name=up.name,
+                                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                                    after_load=alerts.after_load, row_check=goals.check_rows)
                 bar.empty()
                 st.session_state["last_load"] = res.to_dict()
                 if res.ok:

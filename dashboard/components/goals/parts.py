@@ -12,10 +12,6 @@ from metrics import alerts, goals
 from metrics.benchmarks import load_benchmarks
 
 
-def _cursor():
-    return context.get_store().cursor()
-
-
 def _problems(title: str, problems: list[str]) -> None:
     st.warning(f"**{title}** Nothing was changed.\n\n" + "\n".join(f"- {p}" for p in
                                                                      problems[:20]))
@@ -23,20 +19,14 @@ def _problems(title: str, problems: list[str]) -> None:
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _targets(version: int) -> pd.DataFrame:
-    cur = _cursor()
-    try:
+    with context.read_cursor() as cur:
         return goals.read_targets(cur)
-    finally:
-        cur.close()
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner="Computing proposals…")
 def _proposals(version: int) -> pd.DataFrame:
-    cur = _cursor()
-    try:
+    with context.read_cursor() as cur:
         return goals.proposals(cur, goals.read_targets(cur))
-    finally:
-        cur.close()
 
 
 def targets_editor(segments: list[str]) -> None:
@@ -64,7 +54,8 @@ def targets_editor(segments: list[str]) -> None:
                                                               problems[:20]))
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Save targets", type="primary", key="goal_save"):
-        problems = goals.save_targets(_cursor(), edited)
+        with context.write_cursor() as cur:
+            problems = goals.save_targets(cur, edited)
         if problems:
             _problems("The targets were not saved.", problems)
         else:
@@ -81,7 +72,8 @@ def targets_editor(segments: list[str]) -> None:
         else:
             st.caption(f"{len(frame)} targets in {up.name}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
-                problems = goals.save_targets(_cursor(), frame)
+                with context.write_cursor() as cur:
+                    problems = goals.save_targets(cur, frame)
                 if problems:
                     _problems("The targets were not saved.", problems)
                 else:
@@ -122,11 +114,8 @@ def benchmarks() -> None:
 
 def rules_editor(segments: list[str]) -> None:
     """The alert rules table, saved all or nothing, and the on-demand check."""
-    cur = _cursor()
-    try:
+    with context.read_cursor() as cur:
         rules = alerts.read_rules(cur)
-    finally:
-        cur.close()
     kinds = [k for k in alerts.KINDS if k != "health_red" or alerts.health_available()]
     if not alerts.health_available():
         st.info("Health scores are not available yet: \"account turned red\" rules can be "
@@ -161,25 +150,24 @@ def rules_editor(segments: list[str]) -> None:
         st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in live[:20]))
     c1, c2 = st.columns([1, 3])
     if c1.button("Save rules", type="primary", key="rule_save"):
-        problems = alerts.save_rules(_cursor(), edited)
+        with context.write_cursor() as cur:
+            problems = alerts.save_rules(cur, edited)
         if problems:
             _problems("The rules were not saved.", problems)
         else:
             st.toast("Rules saved.")
             st.rerun()
     if c2.button("Check the rules now", key="rule_check", icon=":material/notifications:"):
-        ev = alerts.evaluate(_cursor(), trigger="manual")
+        with context.write_cursor() as cur:
+            ev = alerts.evaluate(cur, trigger="manual")
         fired = int((ev["fired"] & ~ev["suppressed"]).sum()) if len(ev) else 0
         st.toast(f"{len(ev)} rule(s) checked, {fired} fired." if len(ev) else "No rules.")
 
 
 def rules_history() -> None:
     """The evaluations of the rules, newest first."""
-    cur = _cursor()
-    try:
+    with context.read_cursor() as cur:
         h = alerts.history(cur, limit=200)
-    finally:
-        cur.close()
     if h.empty:
         st.info("No evaluations yet: the rules are checked after every import, or with "
                 "\"Check the rules now\".")

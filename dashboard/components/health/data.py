@@ -21,11 +21,8 @@ from metrics.query import Query
 def _raw(q: Query, model_key: str, version: int, _model: dict) -> pd.DataFrame:
     """Return `health_inputs` of `q` under `_model` (cached on its key and the data version)."""
     context.notify("metric", "health_inputs")
-    cur = context.get_store().cursor()
-    try:
+    with context.read_cursor() as cur:
         return health.health_inputs(cur, q, model=_model)
-    finally:
-        cur.close()
 
 
 def raw_at(q: Query, model: dict, as_of: date) -> pd.DataFrame:
@@ -63,11 +60,8 @@ def _over_dates(kind: str, q: Query, model_key: str, dates: tuple, version: int,
     without the path search: per date the band mix and the backtest row (kind "summary":
     health_mix columns, then the backtest's with its `accounts` as `accounts_scored`), or every
     active account's scores per date ("scores", `_OVER_DATES_COLUMNS`), under `_model`."""
-    cur = context.get_store().cursor()
-    try:
+    with context.read_cursor() as cur:
         raw = health.raw_inputs_many(cur, q, _model, dates)
-    finally:
-        cur.close()
     scored = health.scored_by_date(raw, _model, dates)
     if kind == "summary":  # the band mix and the backtest row of every date
         bt = health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])

@@ -49,11 +49,8 @@ def week_picker(as_of: date) -> date:
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Reviewing the week…")
 def _review(q: Query, monday: date, version: int) -> review.Review | None:
-    cur = context.get_store().cursor()
-    try:
+    with context.read_cursor() as cur:
         return review.build(cur, q, monday)
-    finally:
-        cur.close()
 
 
 def get_review(q: Query, monday: date) -> review.Review | None:
