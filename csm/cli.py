@@ -329,13 +329,16 @@ def cmd_load(args) -> int:
         from metrics import goals
 
         row_check = goals.check_rows
-    res = load_file(
-        store, args.table, path, mapping=mapping, mode=args.mode, date_format=args.date_format,
-        csat_scale=args.csat_scale, allow_rejects=args.allow_rejects,
-        allow_same_file=args.allow_same_file, delimiter=delim,
-        progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"), after_load=alerts.after_load,
-        row_check=row_check,
-    )
+    try:
+        res = load_file(
+            store, args.table, path, mapping=mapping, mode=args.mode,
+            date_format=args.date_format, csat_scale=args.csat_scale,
+            allow_rejects=args.allow_rejects, allow_same_file=args.allow_same_file,
+            delimiter=delim, progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
+            after_load=alerts.after_load, row_check=row_check,
+        )
+    finally:
+        store.close()  # let a waiting dashboard or command in at once
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)
     sys.stdout.write("\n")
@@ -348,8 +351,11 @@ def cmd_demo(args) -> int:
     from metrics import demo
 
     store = _open_store(args.db)
-    counts = demo.generate(store, size=args.size, end=args.end, seed=args.seed,
-                           progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"))
+    try:
+        counts = demo.generate(store, size=args.size, end=args.end, seed=args.seed,
+                               progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"))
+    finally:
+        store.close()
     json.dump({"size": args.size, "rows": counts, "db": str(store.path)}, sys.stdout)
     sys.stdout.write("\n")
     return EXIT_OK
