@@ -96,6 +96,18 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--allow-rejects", action="store_true", help="load the valid rows")
     sp.add_argument("--allow-same-file", action="store_true",
                     help="append a file already loaded into the table")
+    sp.add_argument("--confirm-replace", action="store_true",
+                    help="go ahead with a replace that removes stored accounts (and leaves "
+                         "rows that point at them without one)")
+
+    sp = cmd("undo", "undo a load: its table back to the exact state before it")
+    sp.add_argument("load_id", type=int, help="the load (its load_id; csm audit lists them)")
+
+    sp = cmd("audit", "print the audit trail: who loaded, undid or changed what, when")
+    sp.add_argument("--limit", type=int, default=200, help="the newest N events")
+    sp.add_argument("--action", choices=["load", "undo", "targets", "alert_rule",
+                                         "health_model"], help="only events of this kind")
+    sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
 
     sp = cmd("metric", "print a metric")
     sp.add_argument("name", help="the metric (csm metrics lists them)")
@@ -336,6 +348,7 @@ def cmd_load(args) -> int:
             allow_rejects=args.allow_rejects, allow_same_file=args.allow_same_file,
             delimiter=delim, progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
             after_load=alerts.after_load, row_check=row_check,
+            confirm_replace=args.confirm_replace,
         )
     finally:
         store.close()  # let a waiting dashboard or command in at once
@@ -344,6 +357,39 @@ def cmd_load(args) -> int:
     sys.stdout.write("\n")
     _eprint(res.message)
     return EXIT_OK if res.ok else EXIT_REFUSED
+
+
+def cmd_undo(args) -> int:
+    """Undo one load and print what was put back as JSON; return the exit code."""
+    from metrics.ingest.record import _whoami
+    from metrics.ingest.undo import UndoRefused, undo
+
+    store = _open_store(args.db)
+    try:
+        done = undo(store.cursor(), args.load_id, _whoami())
+    except UndoRefused as e:
+        _eprint(f"csm: {e}")
+        return EXIT_REFUSED
+    finally:
+        store.close()
+    json.dump(done, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    _eprint(done["message"])
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    """Print the newest audit events (JSON or CSV); return 0."""
+    from metrics import audit
+
+    with _reading(args.db) as cur:
+        df = audit.events(cur, limit=args.limit, action=args.action)
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        json.dump(frame_records(df), sys.stdout, default=jsonable, allow_nan=False)
+        sys.stdout.write("\n")
+    return EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -429,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(metric_settings=argv[:1] == ["metric"]).parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
-               "metrics": cmd_metrics, "bench": cmd_bench, "report": cmd_report}[args.command]
+               "metrics": cmd_metrics, "bench": cmd_bench, "report": cmd_report,
+               "undo": cmd_undo, "audit": cmd_audit}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:

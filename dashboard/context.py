@@ -77,6 +77,19 @@ def write_cursor() -> Iterator:
             cur.close()
 
 
+def who() -> str:
+    """Return who uses this session, for the loads log and the audit trail: the signed-in
+    user's email when sign-in is configured, else the server's OS user (local mode)."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("sub") or "signed-in user")
+    except Exception:  # noqa: BLE001 - no sign-in configured: local mode
+        pass
+    from metrics.ingest.record import _whoami
+
+    return f"{_whoami()} (local)"
+
+
 def data_version() -> int:
     """Return the current data version (cheap: one row)."""
     return get_store().data_version()

@@ -142,10 +142,11 @@ def add_rule(cur, **fields) -> tuple[int | None, list[str]]:
     return rid, []
 
 
-def save_rules(cur, df: pd.DataFrame) -> list[str]:
+def save_rules(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
     """Replace the rules with the rows of `df` (an edited `read_rules` frame) when all are
     valid; return the problems ("rule N, field: ...") and change nothing when there are any.
-    A row keeps its rule_id (and so its history); a new row gets a new one."""
+    A row keeps its rule_id (and so its history); a new row gets a new one. A save is recorded
+    in the audit trail as done by `who` (default: the OS user)."""
     rows, problems = [], []
     for i, r in enumerate(df.to_dict("records"), start=1):
         if all(_text(r.get(c)) is None for c in ("kind", "metric", "threshold", "mrr_min")):
@@ -170,6 +171,12 @@ def save_rules(cur, df: pd.DataFrame) -> list[str]:
                  fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
                  rule["cooldown_hours"], rule["enabled"], created],
             )
+        from metrics import audit
+        from metrics.ingest.record import _whoami
+
+        names = "; ".join(str(r["name"]) for r in rows)[:1000]
+        audit.record(cur, who or _whoami(), "alert_rule", "alert_rules",
+                     f"saved {len(rows)} rules: {names}")
     return []
 
 

@@ -196,15 +196,19 @@ def read_targets(cur) -> pd.DataFrame:
     return df
 
 
-def save_targets(cur, df: pd.DataFrame) -> list[str]:
+def save_targets(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
     """Replace the stored targets with `df` when every row is valid; return the problems.
 
     Nothing is changed when there is any problem (the list is then non-empty). A successful
-    save bumps the data version, so cached pages show the new targets."""
+    save bumps the data version, so cached pages show the new targets, and is recorded in the
+    audit trail as done by `who`."""
+    from metrics import audit
+
     clean, problems = normalise(df)
     if problems:
         return problems
     with transaction(cur):
+        before = cur.execute("SELECT count(*) FROM targets").fetchone()[0]
         cur.execute("DELETE FROM targets")
         if len(clean):
             cur.executemany(
@@ -215,7 +219,15 @@ def save_targets(cur, df: pd.DataFrame) -> list[str]:
                  for r in clean.itertuples(index=False)],
             )
         bump_data_version(cur)
+        audit.record(cur, who or _os_user(), "targets", "targets",
+                     f"saved {len(clean)} targets (there were {before})")
     return []
+
+
+def _os_user() -> str:
+    from metrics.ingest.record import _whoami
+
+    return _whoami()
 
 
 def targets_csv(df: pd.DataFrame) -> bytes:

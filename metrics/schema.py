@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -218,11 +218,38 @@ def _v3(cur) -> None:
     cur.execute("CREATE SEQUENCE IF NOT EXISTS alert_event_seq START 1")
 
 
+def _v4(cur) -> None:
+    # Undo of loads (metrics/ingest/undo.py): what each load keeps to put the table back, and
+    # who undid a load when; the audit trail of who changed what (metrics/audit.py).
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS load_snapshots (
+            load_id INTEGER, table_name VARCHAR, kind VARCHAR, snapshot VARCHAR)"""
+    )
+    cur.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS undone_at TIMESTAMP")
+    cur.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS undone_by VARCHAR")
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS audit (
+            event_id INTEGER PRIMARY KEY, happened_at TIMESTAMP, who VARCHAR,
+            action VARCHAR, subject VARCHAR, detail VARCHAR)"""
+    )
+    cur.execute("CREATE SEQUENCE IF NOT EXISTS audit_seq START 1")
+
+
+def create_sql(name: str) -> str:
+    """Return the CREATE TABLE statement of a canonical table or of account_attributes."""
+    if name in TABLES:
+        return table_ddl(TABLES[name])
+    if name == "account_attributes":
+        return INTERNAL_DDL[0]
+    raise KeyError(name)
+
+
 # Forward migrations: version -> (description, function). Append only; never edit a shipped one.
 MIGRATIONS = {
     1: ("canonical tables of DATA.md, loads log, custom attributes", _v1),
     2: ("usage rollups usage_daily and usage_monthly", _v2),
     3: ("alert rules and their history", _v3),
+    4: ("load snapshots for undo, who undid a load, the audit trail", _v4),
 }
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.data.files import downloads
+from dashboard.components.data.history import audit_trail, past_loads
 from dashboard.components.data.wizard import wizard
 
 store = context.store_or_stop()
@@ -13,22 +14,17 @@ st.title("Data")
 counts = context.named_query("table_counts")
 counts["rows"] = counts["rows"].map("{:,}".format)
 st.dataframe(counts.set_index("table").T, width="stretch")
-upload_tab, history_tab, files_tab = st.tabs(["Upload a CSV", "Past loads",
-                                              "Templates & demo data"])
+upload_tab, history_tab, audit_tab, files_tab = st.tabs(
+    ["Upload a CSV", "Past loads", "Audit trail", "Templates & demo data"])
 
 with upload_tab:
     wizard(store)
 
 with history_tab:
-    hist = context.named_query("loads_history")
-    if hist.empty:
-        st.info("No loads yet.")
-    else:
-        order = ["time", "table", "file", "mode", "outcome", "rows_in_file", "rows_loaded",
-                 "rows_rejected", "rows_skipped_duplicate", "orphans", "message", "loaded_by",
-                 "sha256", "load_id"]
-        st.dataframe(hist, width="stretch", hide_index=True, column_order=order,
-                     column_config={"sha256": st.column_config.TextColumn(width="small")})
+    past_loads(store, who=context.who())
+
+with audit_tab:
+    audit_trail()
 
 with files_tab:
     downloads()

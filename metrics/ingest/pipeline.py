@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.ingest import read
+from metrics.ingest import read, undo
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -125,9 +125,13 @@ def load_file(
     allow_rejects: bool = False, allow_same_file: bool = False, max_bytes: int | None = None,
     delimiter: str | None = None, file_name: str | None = None, loaded_by: str | None = None,
     progress: Progress | None = None, after_load: AfterLoad | None = None,
-    row_check: RowCheck | None = None,
+    row_check: RowCheck | None = None, confirm_replace: bool = False,
 ) -> LoadResult:
     """Load a CSV into a canonical table, all or nothing, and record the load.
+
+    A replace of a table other tables refer to (accounts) that would remove stored rows is
+    refused, with what it would remove in `replace_removes`, unless `confirm_replace`. Every
+    load keeps what undoing it needs (metrics/ingest/undo.py).
 
     `after_load(store, load_id)`, when given, runs after a successful load has committed (the
     CLI and the Data page pass `alerts.after_load`); the note it returns goes to `progress`.
@@ -149,6 +153,7 @@ def load_file(
     try:
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads)
+        plan.confirm_replace = confirm_replace
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
         _sha_job = _POOL.submit(read.sha256_of, path)
         res.mapping = dict(plan.mapping)
@@ -159,6 +164,11 @@ def load_file(
              row_check)
     except LoadRefused as e:
         res.outcome, res.message = "refused", str(e)
+    except undo.ReplaceNotConfirmed as e:
+        res.outcome, res.message, res.replace_removes = "refused", str(e), e.impact
+        # Refused as a whole, like a file-level refusal: no row counts as read, loaded or
+        # skipped (rows_in_file = loaded + rejected + skipped holds).
+        res.rows_in_file = res.rows_loaded = res.rows_skipped_duplicate = 0
     except duckdb.TransactionException as e:
         res.outcome = "refused"
         res.message = (f"Another load was writing at the same time; nothing was changed. "
@@ -268,7 +278,9 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
         skip = {r["line"] for r in structural}
         rej = structural + _reject_lines(plan, err_rows[:MAX_REJECTS_REPORTED], skip)
         rej.sort(key=lambda r: (r["line"], r["column"] or ""))
-        res.rejects_truncated = len(rej) > MAX_REJECTS_REPORTED
+        # Cut when the problems outnumber the list: rows beyond the cap were never listed.
+        res.rejects_truncated = (len(rej) > MAX_REJECTS_REPORTED
+                                 or len(err_rows) > MAX_REJECTS_REPORTED)
         res.rejects = rej[:MAX_REJECTS_REPORTED]
         res.rows_rejected = rejected_rows
         res.rows_with_problems = rejected_rows

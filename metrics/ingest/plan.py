@@ -23,6 +23,8 @@ class _Plan:
     mapping: dict[str, str]  # canonical -> header
     extra: list[tuple[str, str]]  # (stage column, header) kept as custom attributes
     monthly: bool = False
+    # a replace that removes rows other tables refer to goes ahead only when confirmed
+    confirm_replace: bool = False
 
 
 def _prepare(

@@ -42,6 +42,8 @@ class LoadResult:
     mapping: dict[str, str] = field(default_factory=dict)
     custom_attributes: list[str] = field(default_factory=list)
     rejects_truncated: bool = False
+    # what a replace of a table others refer to removes (metrics/ingest/undo.replace_impact)
+    replace_removes: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -82,7 +84,10 @@ def record_load(cur, res: LoadResult, started: datetime | None, user: str | None
         if res.load_id is None:
             res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])
         cur.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO loads (load_id, table_name, file_name, sha256, mode, rows_in_file, "
+            "rows_loaded, rows_rejected, rows_skipped_duplicate, orphans, outcome, message, "
+            "loaded_by, started_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [res.load_id, res.table, res.file, res.sha256, res.mode, res.rows_in_file,
              res.rows_loaded, res.rows_rejected, res.rows_skipped_duplicate, res.orphans,
              res.outcome, res.message[:2000], user or _whoami(), started or now, now],

@@ -106,7 +106,9 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
         checks.append((f"{s} IS NOT NULL AND {value} IS NULL", _q("expected true/false")))
     else:  # pragma: no cover - the schema has no other types
         raise AssertionError(t)
-    if spec.required and not (table in ("survey_responses", "orders") and col.endswith("_id")):
+    # Every required column, ids included: an order or answer without its account would
+    # otherwise load silently and count in no account's numbers but in cohort sizes.
+    if spec.required:
         checks.insert(0, (f"{s} IS NULL", _q(f"required value is empty ({label})")))
     return ColumnPlan(col, s, value, checks)
 

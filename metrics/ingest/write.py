@@ -7,7 +7,8 @@ import threading
 
 import duckdb
 
-from metrics import rollup
+from metrics import audit, rollup
+from metrics.ingest import undo
 from metrics.ingest.plan import _params, _Plan, _typed_sql
 from metrics.ingest.record import LoadResult, finish_load
 from metrics.schema import TABLES
@@ -48,8 +49,10 @@ def _load_clean(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, prog
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
         try:
             with transaction(cur):
+                res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])
+                # The stored rows are set aside (renamed, not copied) for undo.
+                undo.set_aside(cur, res.load_id, [t])
                 try:
-                    cur.execute(f"DELETE FROM {t}")
                     n = cur.execute(insert, _params(date_format, csat_scale, sql, plan)
                                     ).fetchone()[0]
                     structural = cur.execute("SELECT count(*) FROM csm_rejects").fetchone()[0]
@@ -60,7 +63,6 @@ def _load_clean(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, prog
                 same_file_check()
                 progress(0.6, "writing")
                 res.rows_in_file = res.rows_loaded = int(n)
-                res.load_id = int(cur.execute("SELECT nextval('load_id_seq')").fetchone()[0])
                 _commit_load(cur, res, t, t, who, clean=True)
         except BaseException as e:
             # Rolled back: the result must not claim rows or a load id of this attempt.
@@ -125,9 +127,15 @@ def _write_rows(cur, plan: _Plan, res: LoadResult, has_errors: bool) -> None:
             {"lid": res.load_id},
         )
     if res.mode == "replace":
-        cur.execute(f"DELETE FROM {t}")
-        if spec.keeps_custom_attributes:
-            cur.execute("DELETE FROM account_attributes")
+        if t in undo.REFERENCED:
+            impact = undo.replace_impact(
+                cur, t, f"SELECT {spec.key} FROM typed WHERE {valid} AND {spec.key} IS NOT NULL")
+            res.replace_removes = impact
+            if impact["removed"] and not plan.confirm_replace:
+                raise undo.ReplaceNotConfirmed(impact)
+        # The stored rows are set aside (renamed, not copied) so that the load can be undone.
+        undo.set_aside(cur, res.load_id, [t] + (["account_attributes"]
+                                                if spec.keeps_custom_attributes else []))
         dup = "FALSE"
     elif spec.key:
         dup = f"EXISTS (SELECT 1 FROM {t} x WHERE x.{spec.key} = typed.{spec.key})"
@@ -142,12 +150,17 @@ def _write_rows(cur, plan: _Plan, res: LoadResult, has_errors: bool) -> None:
     sel = f"SELECT {', '.join(cols)} FROM typed WHERE {keep}"
     cur.execute(f"INSERT INTO {t} ({', '.join(cols)}) {sel}")
     res.rows_loaded = res.rows_in_file - res.rows_rejected - res.rows_skipped_duplicate
-    for stage_col, header in plan.extra:
-        cur.execute(
-            f"INSERT INTO account_attributes SELECT account_id, $h, "
-            f"NULLIF(trim(_x_{stage_col}), '') FROM typed WHERE {keep}",
-            {"h": header},
-        )
+    if res.mode == "append":  # kept so that undo removes exactly these rows
+        undo.keep_added(cur, res.load_id, t, sel)
+    attrs = [(f"SELECT account_id, $h{i} AS attribute, NULLIF(trim(_x_{stage_col}), '') AS value "
+              f"FROM typed WHERE {keep}", {f"h{i}": header})
+             for i, (stage_col, header) in enumerate(plan.extra)]
+    if attrs:
+        union = " UNION ALL ".join(q for q, _ in attrs)
+        params = {k: v for _, p in attrs for k, v in p.items()}
+        cur.execute(f"INSERT INTO account_attributes {union}", params)
+        if res.mode == "append":
+            undo.keep_added(cur, res.load_id, "account_attributes", union, params)
 
 
 def _commit_load(cur, res: LoadResult, t: str, rows_table: str, who: tuple,
@@ -158,8 +171,13 @@ def _commit_load(cur, res: LoadResult, t: str, rows_table: str, who: tuple,
     _orphans(cur, res, t, clean=clean)
     res.outcome = "loaded_with_rejects" if res.rows_rejected else "loaded"
     res.message = _summary(res)
+    assert res.load_id is not None  # set by the caller before the rows were written
+    undo.keep_rollups(cur, res.load_id, t, res.mode, rows_table)
     finish_load(cur, res, who[0], who[1],
                 lambda c: rollup.refresh_after_load(c, t, res.mode, rows_table))
+    undo.prune(cur, t)
+    audit.record(cur, who[1], "load", t, f"load {res.load_id}: {res.mode} {res.file}: "
+                 f"{res.message}")
 
 
 def _orphans(cur, res: LoadResult, t: str, clean: bool = False) -> None:

@@ -100,3 +100,48 @@ def test_a_gzip_file_renamed_csv_is_refused_with_a_clear_message(demo_db, run_ap
         ("t.csv", gzip.compress(b"ticket_id\n1\n"), "text/csv")).run()
     assert not at.exception
     assert any("gzip" in e.value for e in at.error)
+
+
+ACCOUNTS3 = ("account_id,name,segment,region,signup_date\nA00001,One,SMB,EMEA,2025-01-01\n"
+             "A00002,Two,SMB,EMEA,2025-01-01\nA00003,Three,SMB,EMEA,2025-01-01\n")
+
+
+def _radio(at, prefix):
+    return next(r for r in at.radio if r.key and r.key.startswith(prefix))
+
+
+def test_accounts_never_preselect_replace_and_a_wiping_replace_needs_confirmation_then_undo(
+        demo_db, run_app):
+    before = _count(demo_db, "accounts")
+    at = _upload(run_app(demo_db, "views/data.py"), "accounts", "three.csv", ACCOUNTS3)
+    mode = _radio(at, "mode_accounts_")
+    assert mode.value is None  # nothing chosen for the user on a table others refer to
+    assert at.button(key="load_btn").disabled
+    mode.set_value("replace").run()
+    at.button(key="load_btn").click().run()
+    assert not at.exception
+    # Nothing changed yet: what the replace removes is shown, and it waits for a confirmation.
+    assert _count(demo_db, "accounts") == before
+    warning = next(w.value for w in at.warning if "Nothing was changed yet" in w.value)
+    assert f"removes {before - 3:,} of the {before:,} stored accounts" in warning
+    orphans = next(d.value for d in at.dataframe if "table" in d.value.columns
+                   and "rows left without their account" in d.value.columns)
+    assert "subscriptions" in set(orphans["table"])
+    assert at.button(key="load_confirm_btn").disabled
+    next(c for c in at.checkbox if c.key and c.key.startswith("confirm_replace_")).check().run()
+    at.button(key="load_confirm_btn").click().run()
+    assert not at.exception
+    assert _count(demo_db, "accounts") == 3
+
+    # Past loads: the load can be undone, after a confirmation, back to every account.
+    load = at.selectbox(key="undo_load")
+    assert "replace of three.csv into accounts" in load.format_func(load.value)
+    assert at.button(key="undo_btn").disabled
+    next(c for c in at.checkbox if c.key and c.key.startswith("undo_sure_")).check().run()
+    at.button(key="undo_btn").click().run()
+    assert not at.exception
+    assert _count(demo_db, "accounts") == before
+    assert any(f"accounts has {before:,} rows again" in s.value for s in at.success)
+    trail = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert trail["action"].tolist()[:2] == ["undo", "load"]
+    assert trail["who"].iloc[0].endswith("(local)")

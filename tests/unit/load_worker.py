@@ -132,7 +132,11 @@ def _reader(db: str, stop: Path, out: dict) -> None:
 def main(argv: list[str]) -> int:
     db, name, rounds, kind, sessions, out_path = argv
     out: dict = {"errors": [], "rounds": 0, "load_s": [], "told_to_wait": 0, "reads": 0}
-    folder = Path(out_path).parent / f"csv-{name}"
+    # Inside the database's upload folder, which every open of it may read: DuckDB shares one
+    # instance per file and process, so a path allowed to one open is not always to the next.
+    from metrics.store import upload_dir
+
+    folder = upload_dir(Path(db)) / f"csv-{name}"
     folder.mkdir(parents=True, exist_ok=True)
     try:
         if kind == "reader":

@@ -449,7 +449,8 @@ def test_accounts_are_replaced_by_default_together_with_their_custom_attributes(
     store = accounts_store
     assert count(store, "account_attributes") == 24
 
-    res = load(store, "accounts", GOOD / "accounts_intl.csv")
+    # Other ids than the stored ones: the replace removes those accounts, so it is confirmed.
+    res = load(store, "accounts", GOOD / "accounts_intl.csv", confirm_replace=True)
 
     assert (res.outcome, res.mode, res.rows_loaded) == ("loaded", "replace", 5)
     assert [a for (a,) in q(store, "SELECT account_id FROM accounts ORDER BY 1")] == [

@@ -8,9 +8,10 @@ import re
 
 import streamlit as st
 
+from dashboard import context
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
-from metrics.ingest import LoadRefused, load_file, preview
+from metrics.ingest import LoadRefused, load_file, preview, undo
 from metrics.schema import TABLES
 
 NONE = "— not in file —"
@@ -57,6 +58,45 @@ def show_result(res: dict) -> None:
                            key="dl_rejects")
 
 
+def _load(store, table: str, path, args: dict, *, confirm: bool, fid: str) -> None:
+    """Run the load (read-write, alone: other sessions' reads and a `csm` command wait for it
+    and never see half of it); keep its result, or the replace awaiting confirmation."""
+    bar = st.progress(0.0, text="starting")
+    with store.write() as rw:
+        res = load_file(rw, table, path, **args, confirm_replace=confirm,
+                        progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                        after_load=alerts.after_load, row_check=goals.check_rows)
+    bar.empty()
+    st.session_state.pop("replace_pending", None)
+    impact = res.replace_removes
+    if not res.ok and impact and impact["removed"] and not confirm:
+        st.session_state["replace_pending"] = {"fid": fid, "table": table, "impact": impact}
+        st.session_state.pop("last_load", None)
+        st.rerun()
+    st.session_state["last_load"] = res.to_dict()
+    if res.ok:
+        st.rerun()  # redraw the counts, history and every page on the new data
+
+
+def _confirm_replace(store, table: str, path, args: dict, pending: dict) -> None:
+    """Show what the replace would remove and go ahead only on an explicit confirmation."""
+    impact = pending["impact"]
+    n = impact["removed"]
+    st.warning(f"**Nothing was changed yet.** Replacing {table} with this file removes "
+               f"{n:,} of the {impact['stored']:,} stored {table} (for example "
+               f"{md_escape(', '.join(impact['sample']))}).")
+    if impact["orphaned"]:
+        st.dataframe({"table": list(impact["orphaned"]),
+                      "rows left without their account": [
+                          f"{v:,}" for v in impact["orphaned"].values()]},
+                     hide_index=True)
+    sure = st.checkbox(f"Remove these {n:,} {table} (the load can be undone in Past loads)",
+                       key=f"confirm_replace_{pending['fid']}")
+    if st.button(f"Replace and remove {n:,} {table}", key="load_confirm_btn", disabled=not sure,
+                 type="primary"):
+        _load(store, table, path, args, confirm=True, fid=pending["fid"])
+
+
 def wizard(store) -> None:
     """Draw the wizard for one upload into a chosen table (nothing is written before Load)."""
     table = st.selectbox("Table", list(TABLES), key="up_table",
@@ -97,9 +137,16 @@ def wizard(store) -> None:
                 "Date format (optional)", key=f"datefmt_{fid}", placeholder="%m/%d/%Y",
                 help="strptime codes for non-ISO dates; ISO 8601 always works.") or None
             modes = ["replace", "append"]
-            mode = o[1].radio("Mode", modes, key=f"mode_{table}_{fid}", horizontal=True,
-                              index=modes.index(TABLES[table].default_mode),
-                              help="append skips rows whose id is already stored")
+            # Replace is never chosen for the user on a table others refer to: a partial
+            # accounts file would remove the rest of the accounts.
+            referenced = table in undo.REFERENCED
+            mode = o[1].radio(
+                "Mode", modes, key=f"mode_{table}_{fid}", horizontal=True,
+                index=None if referenced else modes.index(TABLES[table].default_mode),
+                help="append adds the rows and skips ids already stored; replace removes "
+                     "what is stored first. Either can be undone in Past loads.")
+            if mode is None:
+                o[1].caption(f"Choose one: other tables refer to {table}.")
             csat_scale = None
             if table == "survey_responses":
                 csat_scale = o[2].radio("CSAT scale", [5, 10], key=f"csat_{fid}",
@@ -125,20 +172,16 @@ def wizard(store) -> None:
             except LoadRefused as e:
                 st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
                 ready = False
-            if st.button("Load", type="primary", key="load_btn", disabled=not ready):
-                bar = st.progress(0.0, text="starting")
-                # The load opens the file read-write alone: other sessions' reads and a `csm`
-                # command wait for it (and it for them), never see half of it.
-                with store.write() as rw:
-                    res = load_file(rw, table, path, mapping=user_map, mode=mode,
-                                    date_format=date_format, csat_scale=csat_scale,
-                                    allow_rejects=allow, file_name=up.name,
-                                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                                    after_load=alerts.after_load, row_check=goals.check_rows)
-                bar.empty()
-                st.session_state["last_load"] = res.to_dict()
-                if res.ok:
-                    st.rerun()  # redraw the counts, history and every page on the new data
+            args = dict(mapping=user_map, mode=mode, date_format=date_format,
+                        csat_scale=csat_scale, allow_rejects=allow, file_name=up.name,
+                        loaded_by=context.who())
+            if st.button("Load", type="primary", key="load_btn",
+                         disabled=not ready or mode is None):
+                _load(store, table, path, args, confirm=False, fid=fid)
+            pending = st.session_state.get("replace_pending")
+            if pending and pending["fid"] == fid and pending["table"] == table and (
+                    mode == "replace"):
+                _confirm_replace(store, table, path, args, pending)
     if "last_load" in st.session_state:
         st.markdown("**Result of the last load**")
         show_result(st.session_state["last_load"])

@@ -55,7 +55,7 @@ def targets_editor(segments: list[str]) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Save targets", type="primary", key="goal_save"):
         with context.write_cursor() as cur:
-            problems = goals.save_targets(cur, edited)
+            problems = goals.save_targets(cur, edited, who=context.who())
         if problems:
             _problems("The targets were not saved.", problems)
         else:
@@ -73,7 +73,7 @@ def targets_editor(segments: list[str]) -> None:
             st.caption(f"{len(frame)} targets in {up.name}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
                 with context.write_cursor() as cur:
-                    problems = goals.save_targets(cur, frame)
+                    problems = goals.save_targets(cur, frame, who=context.who())
                 if problems:
                     _problems("The targets were not saved.", problems)
                 else:
@@ -151,7 +151,7 @@ def rules_editor(segments: list[str]) -> None:
     c1, c2 = st.columns([1, 3])
     if c1.button("Save rules", type="primary", key="rule_save"):
         with context.write_cursor() as cur:
-            problems = alerts.save_rules(cur, edited)
+            problems = alerts.save_rules(cur, edited, who=context.who())
         if problems:
             _problems("The rules were not saved.", problems)
         else:

@@ -9,7 +9,8 @@ import hashlib
 
 import streamlit as st
 
-from metrics import health
+from dashboard import context
+from metrics import audit, health
 from render import charts
 
 BASE = "All accounts (base model)"
@@ -91,6 +92,9 @@ def save_button(model: dict | None, changed: bool) -> None:
     if st.button("Save the model", key="hm_save", disabled=model is None or not changed,
                  help=f"Writes {health.model_path().name} with the version increased by one."):
         new = health.save_model(model, health.model_path())
+        with context.write_cursor() as cur:
+            audit.record(cur, context.who(), "health_model", health.model_path().name,
+                         f"saved version {new['version']}")
         for k in [k for k in st.session_state if str(k).startswith("hm_") and k != "hm_scope"]:
             del st.session_state[k]
         st.session_state["hm_saved_msg"] = f"Saved model version {new['version']}."

@@ -1,0 +1,65 @@
+"""The Data page's past loads (with undo) and audit trail."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import context
+from dashboard.components.text import md_escape
+from metrics import audit
+from metrics.ingest import undo
+
+ORDER = ["load_id", "time", "table", "file", "mode", "outcome", "undo", "rows_in_file",
+         "rows_loaded", "rows_rejected", "rows_skipped_duplicate", "orphans", "message",
+         "loaded_by", "undone_at", "undone_by", "sha256"]
+
+
+def past_loads(store, who: str) -> None:
+    """Draw the loads log with whether each load can be undone, and the undo of one load
+    (confirmed, then done read-write alone); `who` is recorded as the one who undid it."""
+    if "last_undo" in st.session_state:
+        st.success(md_escape(st.session_state.pop("last_undo")))
+    hist = context.named_query("loads_history")
+    if hist.empty:
+        st.info("No loads yet.")
+        return
+    with context.read_cursor() as cur:
+        why_not = undo.undoable(cur)
+    hist = hist.assign(undo=[why_not.get(int(i), "can be undone") for i in hist["load_id"]])
+    st.dataframe(hist, width="stretch", hide_index=True, column_order=ORDER,
+                 column_config={"sha256": st.column_config.TextColumn(width="small"),
+                                "message": st.column_config.TextColumn(width="large")})
+    can = hist[hist["undo"] == "can be undone"]
+    if can.empty:
+        st.caption("No load can be undone now.")
+        return
+    st.markdown("**Undo a load** — its table goes back to exactly what it was before it.")
+    labels = {int(r.load_id): f"load {r.load_id}: {r.mode} of {r.file} into {r.table} "
+              f"({r.rows_loaded:,} rows, {pd.Timestamp(r.time):%Y-%m-%d %H:%M} UTC)"
+              for r in can.itertuples()}
+    load_id = st.selectbox("Load", list(labels), format_func=labels.get, key="undo_load")
+    sure = st.checkbox(f"Undo load {load_id}", key=f"undo_sure_{load_id}")
+    if st.button("Undo", key="undo_btn", disabled=not sure):
+        try:
+            with store.write() as rw:
+                done = undo.undo(rw.cursor(), int(load_id), who)
+        except undo.UndoRefused as e:
+            st.error(f"**Nothing was changed.** {md_escape(e)}")
+            return
+        st.session_state["last_undo"] = done["message"]
+        st.rerun()
+
+
+def audit_trail() -> None:
+    """Draw the newest audit events: who loaded, undid or changed what, when."""
+    with context.read_cursor() as cur:
+        ev = audit.events(cur, limit=500)
+    if ev.empty:
+        st.info("Nothing recorded yet: loads, undos and changes to targets, alert rules and "
+                "the health model appear here.")
+        return
+    st.dataframe(ev.rename(columns={"happened_at": "time (UTC)"}), width="stretch",
+                 hide_index=True, column_config={
+                     "detail": st.column_config.TextColumn(width="large")})
+    st.caption("Also `csm audit`.")

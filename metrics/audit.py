@@ -1,0 +1,30 @@
+"""The audit trail: who changed what, when — every load, undo, target change, alert-rule change
+and health-model save, from the dashboard (the signed-in user) or the command line (the OS
+user). `csm audit` prints it; the Data page shows it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+ACTIONS = ("load", "undo", "targets", "alert_rule", "health_model")
+
+
+def record(cur, who: str, action: str, subject: str, detail: str) -> None:
+    """Add one event (inside the caller's transaction when there is one); returns nothing.
+    `subject` is what changed (a table, a rule, a model file), `detail` says how."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; one of {', '.join(ACTIONS)}")
+    cur.execute("INSERT INTO audit VALUES (nextval('audit_seq'), ?, ?, ?, ?, ?)",
+                [datetime.now(UTC).replace(tzinfo=None), who or "unknown", action, subject,
+                 detail[:4000]])
+
+
+def events(cur, limit: int = 1000, action: str | None = None) -> pd.DataFrame:
+    """Return the newest `limit` events (optionally of one action), newest first: event_id,
+    happened_at (UTC), who, action, subject, detail."""
+    return cur.execute(
+        "SELECT event_id, happened_at, who, action, subject, detail FROM audit "
+        "WHERE $action IS NULL OR action = $action ORDER BY event_id DESC LIMIT $limit",
+        {"action": action, "limit": int(limit)}).df()
