@@ -3,7 +3,7 @@ loads, templates and the demo data."""
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from dashboard.components.data.files import downloads
 from dashboard.components.data.wizard import wizard
 
@@ -17,7 +17,10 @@ upload_tab, history_tab, files_tab = st.tabs(["Upload a CSV", "Past loads",
                                               "Templates & demo data"])
 
 with upload_tab:
-    wizard(store)
+    if auth.can("load_data"):
+        wizard(store)
+    else:  # the wizard itself refuses too (a forged upload): this says so up front
+        st.info(auth.refusal("load_data"), icon=":material/lock:")
 
 with history_tab:
     hist = context.named_query("loads_history")

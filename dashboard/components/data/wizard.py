@@ -8,6 +8,7 @@ import re
 
 import streamlit as st
 
+from dashboard import auth
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
 from metrics.ingest import LoadRefused, load_file, preview
@@ -17,7 +18,9 @@ NONE = "— not in file —"
 
 
 def save_upload(store, up) -> tuple:
-    """Write the uploaded bytes into the upload folder; return (path, sha256)."""
+    """Write the uploaded bytes into the upload folder; return (path, sha256). Stops the run
+    unless the user may load data (nothing is written)."""
+    auth.require("load_data")
     data = up.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", up.name)[-80:] or "upload.csv"
@@ -58,7 +61,9 @@ def show_result(res: dict) -> None:
 
 
 def wizard(store) -> None:
-    """Draw the wizard for one upload into a chosen table (nothing is written before Load)."""
+    """Draw the wizard for one upload into a chosen table (nothing is written before Load).
+    Stops the run with the role needed unless the user may load data."""
+    auth.require("load_data")
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
     up = st.file_uploader("CSV file — UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
@@ -126,6 +131,7 @@ def wizard(store) -> None:
                 st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
                 ready = False
             if st.button("Load", type="primary", key="load_btn", disabled=not ready):
+                auth.require("load_data")  # checked again where it writes
                 bar = st.progress(0.0, text="starting")
                 # The load opens the file read-write alone: other sessions' reads and a `csm`
                 # command wait for it (and it for them), never see half of it.
