@@ -10,12 +10,20 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts dashboard/ on the path, not the project: add it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import catalogue, context, filters  # noqa: E402
+from dashboard import auth, catalogue, context, filters  # noqa: E402
+from metrics.roles import RolesError  # noqa: E402
 
 st.set_page_config(page_title="Customer success metrics", page_icon=":material/monitoring:",
                    layout="wide")
 
+# Sign-in first: with [auth] in the secrets nothing of the data is read or drawn before it.
+auth.gate()
 context.store_or_stop()
+try:
+    auth.sidebar(auth.current_user())
+except RolesError as e:
+    st.error(f"**The roles file cannot be used.** {e}")
+    st.stop()
 options = filters.options_from(context.named_query("filter_values"))
 filters.init_state(options, context.as_of_default())
 filters.sidebar(options)

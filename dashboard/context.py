@@ -79,12 +79,13 @@ def write_cursor() -> Iterator:
 
 def who() -> str:
     """Return who uses this session, for the loads log and the audit trail: the signed-in
-    user's email when sign-in is configured, else the server's OS user (local mode)."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("sub") or "signed-in user")
-    except Exception:  # noqa: BLE001 - no sign-in configured: local mode
-        pass
+    user's email (or name) when sign-in is configured, else the server's OS user (local
+    mode)."""
+    from dashboard import auth
+
+    user = auth.current_user(owners=())
+    if not user.local:
+        return user.email or user.name or "signed-in user"
     from metrics.ingest.record import _whoami
 
     return f"{_whoami()} (local)"

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import context, filters
+from dashboard import auth, context, filters
 from dashboard.components.accounts import account_360
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
@@ -31,9 +31,12 @@ if book.empty:
     st.info("No active accounts on the as-of day in the selected filters.")
     st.stop()
 owners = sorted(book["csm_owner"].dropna().unique())
-if "ac_owner" not in st.session_state:  # "my accounts" comes from the URL the first time
+if "ac_owner" not in st.session_state:
+    # "My accounts" comes from the URL the first time; else a csm opens on their own book.
+    user = auth.current_user(owners)
+    mine_default = user.owner if user.role == "csm" and user.owner in owners else ALL
     st.session_state["ac_owner"] = st.query_params.get("csm") if st.query_params.get(
-        "csm") in owners else ALL
+        "csm") in owners else mine_default
 
 scored = hd.scored_at(q, model, as_of)
 trend = hd.scores_over(q, model, as_of)[["account_id", "score", "as_of"]]

@@ -3,7 +3,7 @@ loads, templates and the demo data."""
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from dashboard.components.data.files import downloads
 from dashboard.components.data.history import audit_trail, past_loads
 from dashboard.components.data.wizard import wizard
@@ -18,7 +18,10 @@ upload_tab, history_tab, audit_tab, files_tab = st.tabs(
     ["Upload a CSV", "Past loads", "Audit trail", "Templates & demo data"])
 
 with upload_tab:
-    wizard(store)
+    if auth.can("load_data"):
+        wizard(store)
+    else:  # the wizard itself refuses too (a forged upload): this says so up front
+        st.info(auth.refusal("load_data"), icon=":material/lock:")
 
 with history_tab:
     past_loads(store, who=context.who())

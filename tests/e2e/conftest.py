@@ -156,13 +156,19 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serving(db: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+def serving(db: Path, log_path: Path, *, secrets: Path | None = None,
+            env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run `csm serve` on `db` (127.0.0.1, a free port, output to `log_path`) until the block
-    ends; yield (its base URL, the process). Fails the test if it does not start."""
+    ends; yield (its base URL, the process). Fails the test if it does not start.
+
+    `secrets` is the server's secrets file (its [auth] turns sign-in on); by default a file
+    that does not exist, so a developer's own .streamlit/secrets.toml never applies: local
+    mode. `env` adds environment variables."""
     port = _free_port()
+    secrets = secrets or log_path.parent / "no-secrets.toml"
     cmd = [sys.executable, "-m", "csm.cli", "serve", "--port", str(port),
-           "--address", HOST, "--db", str(db)]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+           "--address", HOST, "--db", str(db), "--secrets", str(secrets)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)

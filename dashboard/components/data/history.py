@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from dashboard.components.text import md_escape
 from metrics import audit
 from metrics.ingest import undo
@@ -30,6 +30,9 @@ def past_loads(store, who: str) -> None:
     st.dataframe(hist, width="stretch", hide_index=True, column_order=ORDER,
                  column_config={"sha256": st.column_config.TextColumn(width="small"),
                                 "message": st.column_config.TextColumn(width="large")})
+    if not auth.can("undo_load"):
+        st.caption(auth.refusal("undo_load"))
+        return
     can = hist[hist["undo"] == "can be undone"]
     if can.empty:
         st.caption("No load can be undone now.")
@@ -42,13 +45,25 @@ def past_loads(store, who: str) -> None:
     sure = st.checkbox(f"Undo load {load_id}", key=f"undo_sure_{load_id}")
     if st.button("Undo", key="undo_btn", disabled=not sure):
         try:
-            with store.write() as rw:
-                done = undo.undo(rw.cursor(), int(load_id), who)
+            done = undo_load(store, int(load_id), who)
         except undo.UndoRefused as e:
             st.error(f"**Nothing was changed.** {md_escape(e)}")
             return
         st.session_state["last_undo"] = done["message"]
         st.rerun()
+
+
+def undo_load(store, load_id: int, who: str) -> dict:
+    """Undo load `load_id` (read-write, alone) and return what was put back; raises
+    UndoRefused. Stops the run unless the user may undo loads (checked where it writes,
+    whatever the widgets showed)."""
+    auth.require("undo_load")
+    with store.write() as rw:
+        cur = rw.cursor()
+        try:
+            return undo.undo(cur, load_id, who)
+        finally:
+            cur.close()
 
 
 def audit_trail() -> None:

@@ -8,7 +8,7 @@ import re
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
 from metrics.ingest import LoadRefused, load_file, preview, undo
@@ -18,7 +18,9 @@ NONE = "— not in file —"
 
 
 def save_upload(store, up) -> tuple:
-    """Write the uploaded bytes into the upload folder; return (path, sha256)."""
+    """Write the uploaded bytes into the upload folder; return (path, sha256). Stops the run
+    unless the user may load data (nothing is written)."""
+    auth.require("load_data")
     data = up.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", up.name)[-80:] or "upload.csv"
@@ -60,7 +62,9 @@ def show_result(res: dict) -> None:
 
 def _load(store, table: str, path, args: dict, *, confirm: bool, fid: str) -> None:
     """Run the load (read-write, alone: other sessions' reads and a `csm` command wait for it
-    and never see half of it); keep its result, or the replace awaiting confirmation."""
+    and never see half of it); keep its result, or the replace awaiting confirmation. Stops
+    the run with the role needed unless the user may load data (checked where it writes)."""
+    auth.require("load_data")
     bar = st.progress(0.0, text="starting")
     with store.write() as rw:
         res = load_file(rw, table, path, **args, confirm_replace=confirm,
@@ -98,7 +102,9 @@ def _confirm_replace(store, table: str, path, args: dict, pending: dict) -> None
 
 
 def wizard(store) -> None:
-    """Draw the wizard for one upload into a chosen table (nothing is written before Load)."""
+    """Draw the wizard for one upload into a chosen table (nothing is written before Load).
+    Stops the run with the role needed unless the user may load data."""
+    auth.require("load_data")
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
     up = st.file_uploader("CSV file — UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "

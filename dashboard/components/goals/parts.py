@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from metrics import alerts, goals
 from metrics.benchmarks import load_benchmarks
 
@@ -29,9 +29,40 @@ def _proposals(version: int) -> pd.DataFrame:
         return goals.proposals(cur, goals.read_targets(cur))
 
 
+def save_targets(frame: pd.DataFrame) -> list[str]:
+    """Save `frame` as the targets (all or nothing); return the problems (empty: saved).
+    Stops the run unless the user may save targets (nothing is written)."""
+    auth.require("save_targets")
+    with context.write_cursor() as cur:
+        return goals.save_targets(cur, frame, who=context.who())
+
+
+def save_rules(frame: pd.DataFrame) -> list[str]:
+    """Save `frame` as the alert rules (all or nothing); return the problems (empty: saved).
+    Stops the run unless the user may save rules (nothing is written)."""
+    auth.require("save_rules")
+    with context.write_cursor() as cur:
+        return alerts.save_rules(cur, frame, who=context.who())
+
+
+def evaluate_rules() -> pd.DataFrame:
+    """Check every rule now (the evaluations are stored); return them. Stops the run unless
+    the user may check the rules (nothing is written)."""
+    auth.require("check_rules")
+    with context.write_cursor() as cur:
+        return alerts.evaluate(cur, trigger="manual")
+
+
 def targets_editor(segments: list[str]) -> None:
-    """The editable targets table, saved all or nothing, with CSV download and upload."""
+    """The editable targets table, saved all or nothing, with CSV download and upload; read
+    only (table and download) for a user who may not save targets."""
     stored = _targets(context.data_version())
+    if not auth.can("save_targets"):
+        st.dataframe(stored, hide_index=True, width="stretch", key="goal_table")
+        st.download_button("Download CSV", goals.targets_csv(stored), "targets.csv",
+                           "text/csv", key="goal_download")
+        st.caption(auth.refusal("save_targets"))
+        return
     names = sorted(goals.target_specs())
     edited = st.data_editor(
         stored, num_rows="dynamic", hide_index=True, width="stretch", key="goal_editor",
@@ -54,8 +85,7 @@ def targets_editor(segments: list[str]) -> None:
                                                               problems[:20]))
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Save targets", type="primary", key="goal_save"):
-        with context.write_cursor() as cur:
-            problems = goals.save_targets(cur, edited, who=context.who())
+        problems = save_targets(edited)
         if problems:
             _problems("The targets were not saved.", problems)
         else:
@@ -72,8 +102,7 @@ def targets_editor(segments: list[str]) -> None:
         else:
             st.caption(f"{len(frame)} targets in {up.name}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
-                with context.write_cursor() as cur:
-                    problems = goals.save_targets(cur, frame, who=context.who())
+                problems = save_targets(frame)
                 if problems:
                     _problems("The targets were not saved.", problems)
                 else:
@@ -113,9 +142,15 @@ def benchmarks() -> None:
 
 
 def rules_editor(segments: list[str]) -> None:
-    """The alert rules table, saved all or nothing, and the on-demand check."""
+    """The alert rules table, saved all or nothing, and the on-demand check; read only for a
+    user who may not save rules."""
     with context.read_cursor() as cur:
         rules = alerts.read_rules(cur)
+    if not auth.can("save_rules"):
+        st.dataframe(rules.drop(columns=["created_at"]), hide_index=True, width="stretch",
+                     key="rule_table")
+        st.caption(auth.refusal("save_rules"))
+        return
     kinds = [k for k in alerts.KINDS if k != "health_red" or alerts.health_available()]
     if not alerts.health_available():
         st.info("Health scores are not available yet: \"account turned red\" rules can be "
@@ -150,16 +185,15 @@ def rules_editor(segments: list[str]) -> None:
         st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in live[:20]))
     c1, c2 = st.columns([1, 3])
     if c1.button("Save rules", type="primary", key="rule_save"):
-        with context.write_cursor() as cur:
-            problems = alerts.save_rules(cur, edited, who=context.who())
+        problems = save_rules(edited)
         if problems:
             _problems("The rules were not saved.", problems)
         else:
             st.toast("Rules saved.")
             st.rerun()
-    if c2.button("Check the rules now", key="rule_check", icon=":material/notifications:"):
-        with context.write_cursor() as cur:
-            ev = alerts.evaluate(cur, trigger="manual")
+    if auth.can("check_rules") and c2.button("Check the rules now", key="rule_check",
+                                             icon=":material/notifications:"):
+        ev = evaluate_rules()
         fired = int((ev["fired"] & ~ev["suppressed"]).sum()) if len(ev) else 0
         st.toast(f"{len(ev)} rule(s) checked, {fired} fired." if len(ev) else "No rules.")
 

@@ -9,7 +9,7 @@ import hashlib
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from metrics import audit, health
 from render import charts
 
@@ -88,14 +88,29 @@ def editor(saved: dict, segments: list[str], stages: list[str]) -> tuple[dict | 
 
 
 def save_button(model: dict | None, changed: bool) -> None:
-    """Draw the save button: writes the model file (version + 1) when the draft is valid."""
+    """Draw the save button: writes the model file (version + 1) when the draft is valid;
+    for a user who may not save, the role needed instead."""
+    if not auth.can("save_health_model"):
+        st.caption(auth.refusal("save_health_model"))
+        return
     if st.button("Save the model", key="hm_save", disabled=model is None or not changed,
                  help=f"Writes {health.model_path().name} with the version increased by one."):
-        new = health.save_model(model, health.model_path())
-        with context.write_cursor() as cur:
-            audit.record(cur, context.who(), "health_model", health.model_path().name,
-                         f"saved version {new['version']}")
+        new = save(model)
         for k in [k for k in st.session_state if str(k).startswith("hm_") and k != "hm_scope"]:
             del st.session_state[k]
         st.session_state["hm_saved_msg"] = f"Saved model version {new['version']}."
         st.rerun()
+
+
+def save(model: dict | None) -> dict:
+    """Write `model` to the model file (version + 1), record it in the audit trail, and return
+    what was saved; stops the run
+    unless the user may save the health model (nothing is written)."""
+    auth.require("save_health_model")
+    if model is None:
+        raise ValueError("no valid model to save")
+    new = health.save_model(model, health.model_path())
+    with context.write_cursor() as cur:
+        audit.record(cur, context.who(), "health_model", health.model_path().name,
+                     f"saved version {new['version']}")
+    return new

@@ -1,0 +1,225 @@
+"""Sign-in and roles in a real browser: `csm serve` with an [auth] section pointing at a real
+OpenID Connect provider on loopback (oidc-provider-mock, started here), Chromium signing in
+through the provider's authorization form as a viewer, an analyst and a csm.
+
+The roles come from the ID token's `groups` claim and from a roles file (the analyst by email),
+as in production; nothing of Streamlit's sign-in is mocked. Screenshots: tests/e2e/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import _SERVER_LOG, DEMO_END, HOST, serving
+from tests.e2e.test_dashboard_in_chromium import (
+    GOOD_TICKETS,
+    assert_no_exception,
+    choose,
+    screenshot,
+    table_counts,
+    upload,
+    wait_for_app,
+    wait_idle,
+)
+
+try:
+    from playwright.sync_api import Page, expect
+except ImportError:  # the `browser` fixture then skips these tests (fails them when CI=true)
+    expect = None
+
+pytestmark = pytest.mark.e2e
+
+VIEWER = ("viewer@example.com", "Vera Viewer", ["viewer"])
+# Only the roles file makes her an analyst: the claim alone would give the default, viewer.
+ANALYST = ("ana@example.com", "Ana Analyst", ["staff"])
+CSM = ("ava.thompson@example.com", "Ava Thompson", ["customer-success"])
+ROLES_YAML = """claim: groups
+default_role: viewer
+groups:
+  customer-success: csm
+users:
+  ana@example.com: analyst
+"""
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """A real OpenID Connect provider on loopback, with the three people as predefined users
+    (one click each on its authorization form); yield its base URL."""
+    import oidc_provider_mock
+
+    users = [oidc_provider_mock.User(sub=email, claims={"email": email, "name": name,
+                                                         "groups": groups})
+             for email, name, groups in (VIEWER, ANALYST, CSM)]
+    with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
+        # The provider names itself after the Host it is asked by: always ask "localhost".
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def auth_db(tmp_path_factory, chromium_executable) -> tuple[Path, str]:
+    """A private small demo database (the analyst's load must not change other tests' data);
+    return it and an account id in it."""
+    from metrics import demo
+    from metrics.store import Store
+
+    db = tmp_path_factory.mktemp("e2e_auth") / "data" / "csm.duckdb"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(db)
+    try:
+        demo.generate(store, size="small", end=DEMO_END)
+        cur = store.cursor()
+        try:
+            account = cur.execute("SELECT min(account_id) FROM accounts").fetchone()[0]
+        finally:
+            cur.close()
+    finally:
+        store.close()  # the server opens the file next
+    return db, account
+
+
+@pytest.fixture(scope="module")
+def auth_url(provider, auth_db, tmp_path_factory) -> Iterator[str]:
+    """`csm serve` with sign-in through `provider` and the test roles file; yield its URL."""
+    folder = tmp_path_factory.mktemp("e2e_auth_server")
+    secrets_file = folder / "secrets.toml"
+    # {port} is filled in by Streamlit with the port it serves on.
+    secrets_file.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://{HOST}:{{port}}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
+        'client_id = "csm-dashboard-e2e"\n'
+        'client_secret = "e2e-client-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
+    roles_file = folder / "roles.yaml"
+    roles_file.write_text(ROLES_YAML)
+    log_path = folder / "server.log"
+    previous = list(_SERVER_LOG)
+    _SERVER_LOG[:] = [log_path]
+    try:
+        with serving(auth_db[0], log_path, secrets=secrets_file,
+                     env={"CSM_ROLES_FILE": str(roles_file)}) as (url, _proc):
+            yield url
+    finally:
+        _SERVER_LOG[:] = previous
+
+
+@pytest.fixture
+def auth_page(browser, auth_url, provider, dialogs) -> Iterator[Page]:
+    """A page of a fresh browser context (no cookies) that may reach only the app and the
+    provider."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    allowed = (auth_url + "/", provider + "/")
+    context.route(lambda u: not u.startswith(allowed), lambda route: route.abort())
+    pg = context.new_page()
+    pg.on("dialog", lambda d: (dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
+    pg.set_default_timeout(30_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, base_url: str, provider: str, who: tuple) -> None:
+    """Open the app signed out, press Sign in, choose `who` on the provider's form, and wait
+    for the app to come back signed in."""
+    email, name, _groups = who
+    page.goto(f"{base_url}/")
+    expect(page.get_by_text("Sign in to see the dashboard.")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name=re.compile("Sign in")).click()
+    page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize"))
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
+    page.get_by_role("button", name=email, exact=True).click()
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/?(\?.*)?$"), timeout=60_000)
+    wait_for_app(page, "Overview")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
+
+
+def test_signed_out_the_app_shows_only_the_sign_in_page(auth_page, auth_url, screenshot_dir):
+    auth_page.goto(f"{auth_url}/data")
+    expect(auth_page.get_by_text("Sign in to see the dashboard.")).to_be_visible(
+        timeout=60_000)
+    wait_idle(auth_page)
+    expect(auth_page.get_by_role("button", name=re.compile("Sign in"))).to_be_visible()
+    # Nothing of the data: no page heading, no table, no uploader, no navigation.
+    expect(auth_page.get_by_role("heading", name="Data", exact=True)).to_have_count(0)
+    expect(auth_page.get_by_test_id("stDataFrame")).to_have_count(0)
+    expect(auth_page.get_by_test_id("stFileUploader")).to_have_count(0)
+    expect(auth_page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_01_signed_out")
+
+
+def test_a_viewer_reads_but_sees_no_upload_and_is_told_the_role_needed(
+        auth_page, auth_url, provider, screenshot_dir):
+    sign_in(auth_page, auth_url, provider, VIEWER)
+    sidebar = auth_page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("role viewer")
+    expect(sidebar).not_to_contain_text("Local mode")
+    auth_page.goto(f"{auth_url}/data")
+    wait_for_app(auth_page, "Data")
+    expect(auth_page.get_by_text(
+        "Loading data needs the analyst or admin role; you are signed in as viewer.")
+    ).to_be_visible()
+    expect(auth_page.get_by_test_id("stFileUploader")).to_have_count(0)
+    expect(auth_page.get_by_role("combobox", name="Table", exact=True)).to_have_count(0)
+    assert table_counts(auth_page)["tickets"] > 0  # reading still works
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_02_viewer_data_page")
+    auth_page.goto(f"{auth_url}/goals")
+    wait_for_app(auth_page, "Goals")
+    for button in ("Save targets", "Save rules", "Check the rules now"):
+        expect(auth_page.get_by_role("button", name=button)).to_have_count(0)
+    expect(auth_page.get_by_text(
+        "Saving targets needs the analyst or admin role; you are signed in as viewer.")
+    ).to_be_visible()
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_03_viewer_goals_page")
+
+
+def test_an_analyst_loads_a_tickets_csv_through_the_wizard(
+        auth_page, auth_url, provider, auth_db, screenshot_dir):
+    sign_in(auth_page, auth_url, provider, ANALYST)
+    expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("role analyst")
+    auth_page.goto(f"{auth_url}/data")
+    wait_for_app(auth_page, "Data")
+    before = table_counts(auth_page)["tickets"]
+    table = auth_page.get_by_role("combobox", name="Table", exact=True)
+    choose(auth_page, table, "tickets — Support conversations.")
+    expect(table).to_have_value("tickets — Support conversations.")
+    wait_idle(auth_page)
+    upload(auth_page, {"name": "auth_tickets.csv", "mimeType": "text/csv",
+                       "buffer": GOOD_TICKETS.format(acc=auth_db[1]).encode()})
+    expect(auth_page.get_by_text("1. Column mapping")).to_be_visible(timeout=60_000)
+    wait_idle(auth_page)
+    auth_page.get_by_role("button", name="Load", exact=True).click()
+    expect(auth_page.get_by_text("Result of the last load")).to_be_visible(timeout=60_000)
+    wait_idle(auth_page)
+    expect(auth_page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
+    assert table_counts(auth_page)["tickets"] == before + 2
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_04_analyst_loaded_tickets")
+
+
+def test_a_csm_opens_the_accounts_page_on_their_own_book(
+        auth_page, auth_url, provider, screenshot_dir):
+    sign_in(auth_page, auth_url, provider, CSM)
+    expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("role csm")
+    auth_page.goto(f"{auth_url}/accounts")
+    wait_for_app(auth_page, "Accounts")
+    owner = auth_page.get_by_role("combobox", name="My accounts (CSM owner)", exact=True)
+    expect(owner).to_have_value("Ava Thompson")
+    expect(auth_page).to_have_url(re.compile(r"[?&]csm=Ava(\+|%20)Thompson"))
+    # A csm reads only: the Data page refuses the upload.
+    auth_page.goto(f"{auth_url}/data")
+    wait_for_app(auth_page, "Data")
+    expect(auth_page.get_by_text(
+        "Loading data needs the analyst or admin role; you are signed in as csm.")
+    ).to_be_visible()
+    screenshot(auth_page, screenshot_dir, "auth_05_csm_data_page")
+
