@@ -78,6 +78,21 @@ def current_user(owners: Iterable[str] | None = None) -> User:
                 owner=owner)
 
 
+# The owner a restricted csm without a matching csm_owner value is limited to: no account has it,
+# so they see nothing rather than everything.
+NO_BOOK = "\x00no book"
+
+
+def book_owner() -> str | None:
+    """Return the csm_owner value this session is restricted to — a csm when the roles file
+    sets `csm_own_book_only` (NO_BOOK when no account's owner is them) — or None (no
+    restriction: local mode, other roles, or the setting off)."""
+    user = current_user()
+    if user.local or user.role != "csm" or not _config().csm_own_book_only:
+        return None
+    return user.owner or NO_BOOK
+
+
 def can(action: str) -> bool:
     """Return whether this session's user may do `action` (metrics.roles.ACTIONS)."""
     return roles.allowed(current_user(owners=()).role, action)

@@ -77,6 +77,15 @@ def write_cursor() -> Iterator:
             cur.close()
 
 
+def restricted(q: Query) -> Query:
+    """Return `q` limited to this session's book when the user is a csm restricted to their
+    own accounts (row-level: every account filter the queries apply), else `q` unchanged."""
+    from dashboard import auth
+
+    owner = auth.book_owner()
+    return q if owner is None else q.with_(csm_owner=(owner,))
+
+
 def who() -> str:
     """Return who uses this session, for the loads log and the audit trail: the signed-in
     user's email (or name) when sign-in is configured, else the server's OS user (local
@@ -114,8 +123,8 @@ def shown(df: pd.DataFrame) -> pd.DataFrame:
 
 def metric(name: str, q: Query) -> pd.DataFrame:
     """Return the frame of metric `name` for query `q` (cached per data version), masked in
-    presentation-safe mode."""
-    return shown(_metric(name, q, data_version()))
+    presentation-safe mode; limited to the session's book for a restricted csm."""
+    return shown(_metric(name, restricted(q), data_version()))
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -160,5 +169,5 @@ def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
 
 def detail(name: str, q: Query, **kw) -> pd.DataFrame:
     """Return the rows behind a clicked bar or cell (`dashboard.catalogue.details`), cached, masked
-    in presentation-safe mode."""
-    return shown(_detail(name, q, tuple(sorted(kw.items())), data_version()))
+    in presentation-safe mode; limited to the session's book for a restricted csm."""
+    return shown(_detail(name, restricted(q), tuple(sorted(kw.items())), data_version()))

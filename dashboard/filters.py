@@ -83,6 +83,9 @@ def sidebar(options: dict[str, list[str]]) -> None:
     with st.sidebar:
         st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
         for dim, (key, _url, label) in DIMENSIONS.items():
+            if dim == "csm_owner" and _book() is not None:
+                st.caption(f"CSM owner: your book only ({person_label(_book() or '')})")
+                continue
             if options.get(dim):
                 # People are shown by pseudonym in presentation-safe mode; values stay real.
                 fmt = person_label if dim == "csm_owner" else str
@@ -94,6 +97,12 @@ def sidebar(options: dict[str, list[str]]) -> None:
                   help="Shows account names, people and emails as stable pseudonyms "
                   "(same account, same pseudonym) for screen sharing and exported packs. "
                   "The data itself is not changed.")
+
+
+def _book() -> str | None:
+    from dashboard import auth
+
+    return auth.book_owner()
 
 
 def person_label(value: str) -> str:
@@ -139,4 +148,7 @@ def current_query(**changes) -> Query:
         attributes=tuple((k, tuple(v)) for k, v in sorted(attrs.items())),
         **{dim: tuple(st.session_state.get(key, [])) for dim, (key, _u, _l) in DIMENSIONS.items()},
     )
-    return q.with_(**changes) if changes else q
+    q = q.with_(**changes) if changes else q
+    from dashboard import context
+
+    return context.restricted(q)  # a csm limited to their book: whatever the widgets say

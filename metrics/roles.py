@@ -42,7 +42,7 @@ class RoleConfig:
     default_role: str = "viewer"
     groups: Mapping[str, str] = field(default_factory=dict)
     users: Mapping[str, str] = field(default_factory=dict)  # lower-cased email -> role
-    # Hook for row-level restriction of a csm to their own book (not implemented yet).
+    # A csm sees only the accounts whose csm_owner is them, on every page and export.
     csm_own_book_only: bool = False
 
 
@@ -70,10 +70,10 @@ def parse_config(doc: Mapping[str, Any] | None) -> RoleConfig:
     groups = {str(g): _role(r, f"groups.{g}") for g, r in groups_raw.items()}
     users = {str(e).strip().lower(): _role(r, f"users.{e}") for e, r in users_raw.items()}
     own_book = doc.get("csm_own_book_only", False)
-    if own_book is not False:
-        raise RolesError("csm_own_book_only: restricting a csm to their own accounts is not "
-                         "implemented yet; leave it false")
-    return RoleConfig(claim=claim, default_role=default, groups=groups, users=users)
+    if not isinstance(own_book, bool):
+        raise RolesError(f"csm_own_book_only must be true or false, not {own_book!r}")
+    return RoleConfig(claim=claim, default_role=default, groups=groups, users=users,
+                      csm_own_book_only=own_book)
 
 
 def load_config(path: Path | str | None = None) -> RoleConfig:

@@ -206,3 +206,86 @@ def test_the_same_writes_as_an_analyst_do_write(env, tmp_path):
     assert model.read_text() != version
     assert any(p.name.endswith("forged.csv") for p in (env.parent / "uploads").iterdir())
     assert _loads(env)[-1][1] == "undone"
+
+
+OWN_BOOK_ROLES = """claim: groups
+default_role: viewer
+groups:
+  csm: csm
+csm_own_book_only: true
+"""
+PAGES = ["views/overview.py", "views/satisfaction.py", "views/retention.py", "views/support.py",
+         "views/usage.py", "views/health.py", "views/accounts.py", "views/weekly.py"]
+
+
+def _book(db: Path, owner: str) -> tuple[set[str], set[str]]:
+    """(the owner's account ids and names, every other account's ids and names)."""
+    store = Store(db, read_only=True)
+    try:
+        rows = store.cursor().execute("SELECT account_id, name, csm_owner FROM accounts"
+                                      ).fetchall()
+    finally:
+        store.close()
+    mine = {v for a, n, o in rows if o == owner for v in (a, n) if v}
+    others = {v for a, n, o in rows if o != owner for v in (a, n) if v}
+    return mine, others - mine
+
+
+def test_a_csm_restricted_to_their_book_sees_only_their_accounts_on_every_page(
+        env, tmp_path, monkeypatch):
+    roles_file = tmp_path / "roles.yaml"
+    roles_file.write_text(OWN_BOOK_ROLES)
+    monkeypatch.setenv("CSM_ROLES_FILE", str(roles_file))
+    owner = "Ava Thompson"
+    mine, others = _book(env, owner)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets = dict(AUTH)
+    at.user = {"is_logged_in": True, "email": "ava.thompson@example.com", "name": owner,
+               "groups": ["csm"]}
+    at.run()
+    assert any("your book only" in c.value for c in at.sidebar.caption)
+    # A forged filter (another owner chosen in the session) does not widen the book.
+    at.session_state["f_csm_owner"] = ["Emma Schmidt"]
+    seen_accounts = 0
+    for page in PAGES:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, page
+        for frame in (d.value for d in at.dataframe):
+            for col in ("account_id", "account", "name"):
+                if col in getattr(frame, "columns", []):
+                    values = {str(v) for v in frame[col].dropna()}
+                    assert not values & others, (page, col, sorted(values & others)[:5])
+                    seen_accounts += len(values & mine)
+        if page == "views/overview.py":
+            cards = {m.label.split(" · ")[0]: m.value for m in at.metric}
+            store = Store(env, read_only=True)
+            try:
+                active = store.cursor().execute(
+                    "SELECT count(*) FROM accounts WHERE csm_owner = ? AND churn_date IS NULL",
+                    [owner]).fetchone()[0]
+            finally:
+                store.close()
+            assert int(cards["Active accounts"].replace(",", "")) <= active
+    assert seen_accounts > 0  # the pages did list accounts: the book's own
+    # An account of another book, asked for by URL, is not opened...
+    other_id = sorted(v for v in others if v.startswith("A0"))[0]
+    at.query_params["account"] = other_id
+    at.switch_page("views/accounts.py")
+    at.run()
+    assert at.selectbox(key="ac_account").value in mine
+    # ... nor shown when the 360 is asked for it directly (a forged call).
+    script = tmp_path / "forge_360.py"
+    script.write_text(
+        "from datetime import date\n"
+        "from dashboard.components.accounts import account_360\n"
+        "from metrics import health\nfrom metrics.query import Query\n"
+        f"account_360.show({other_id!r}, Query(), health.load_model(health.model_path()), "
+        "date(2026, 6, 30))\n")
+    forged = AppTest.from_file(str(script), default_timeout=120)
+    forged.secrets = dict(AUTH)
+    forged.user = at.user.to_dict() if hasattr(at.user, "to_dict") else dict(at.user)
+    forged.run()
+    assert not forged.exception
+    assert [i.value for i in forged.info] == ["This account is not in your book."]
+    assert not forged.subheader

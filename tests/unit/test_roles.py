@@ -61,7 +61,7 @@ def test_an_unverified_email_does_not_get_its_entry():
     ({"groups": {"x": "superuser"}}, "groups.x"),
     ({"users": {"a@b.c": "root"}}, "users.a@b.c"),
     ({"colour": "blue"}, "unknown keys"),
-    ({"csm_own_book_only": True}, "not implemented"),
+    ({"csm_own_book_only": "yes"}, "true or false"),
     (["admin"], "mapping"),
 ])
 def test_a_bad_roles_file_is_refused_naming_the_entry(doc, words):
@@ -107,3 +107,10 @@ def test_owner_is_matched_by_name_email_or_the_emails_local_part():
 
 def test_an_ambiguous_owner_match_gives_none():
     assert roles.owner_for("ava.thompson@x.example", "Liam Patel", OWNERS) is None
+
+
+def test_own_book_only_is_read_from_the_roles_file():
+    from metrics.roles import parse_config
+
+    assert parse_config({"csm_own_book_only": True}).csm_own_book_only is True
+    assert parse_config({}).csm_own_book_only is False

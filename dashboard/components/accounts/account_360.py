@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import explain
 from dashboard.components.text import md_escape
@@ -17,7 +17,17 @@ from render import charts
 
 
 def show(account_id: str, q, model: dict, as_of) -> None:
-    """Draw the 360 of one account as of `as_of`."""
+    """Draw the 360 of one account as of `as_of` (for a csm restricted to their book, only of
+    an account in it: the id may come from a URL)."""
+    owner = auth.book_owner()
+    if owner is not None:
+        from metrics.kpis import load_sql
+
+        with context.read_cursor() as cur:
+            row = cur.execute(load_sql("account_owner"), {"account_id": account_id}).fetchone()
+        if row is None or row[0] != owner:
+            st.info("This account is not in your book.")
+            return
     prof = context.named_query("account_profile", account_id=account_id)
     if prof.empty:
         st.info("This account is not in the data.")
