@@ -60,8 +60,13 @@ NO_DIMENSION = Dimension(name="", key="")
 
 
 def snake_case(name: str) -> str:
-    """Return the snake_case form of a header: "Contract Type" -> "contract_type"."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    """Return the snake_case form of a header: "Contract Type" -> "contract_type",
+    "PaymentMethod" -> "payment_method", "customerID" -> "customer_id"."""
+    # Word boundaries inside camel case first (a lower letter or digit before an upper one, and
+    # an acronym before a capitalised word: "HTTPServer" -> "HTTP_Server"), then lower case.
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced)
+    return re.sub(r"[^0-9a-z]+", "_", spaced.lower()).strip("_")
 
 
 def attribute_names(cur) -> list[str]:

@@ -55,12 +55,26 @@ def _number(s: str) -> str:
     return f"COALESCE(TRY_CAST({s} AS DOUBLE), TRY_CAST({cleaned} AS DOUBLE))"
 
 
+# Texts that exports write for "no value" (R's NA, spreadsheets' N/A and -, databases' NULL),
+# compared case-insensitively after trimming: read as empty in every column. A required column
+# with one is a rejected row that says so.
+NULL_MARKERS = ("NA", "N/A", "NULL", "-")
+_MARKERS_SQL = ", ".join(_q(m) for m in NULL_MARKERS)
+
+
+def null_marker_sql(raw: str) -> str:
+    """Return SQL that is TRUE when the text `raw` is a null marker (NULL_MARKERS)."""
+    return f"upper(trim({raw})) IN ({_MARKERS_SQL})"
+
+
 def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> ColumnPlan:
     """Return the typed expression and checks of one canonical column.
 
-    `raw` is the stage column holding its text, or None when the file does not have it."""
+    `raw` is the stage column holding its text, or None when the file does not have it. Empty
+    text and the null markers are read as no value."""
     spec = TABLES[table].column(col)
-    s = f"NULLIF(trim({raw}), '')" if raw else "CAST(NULL AS VARCHAR)"
+    s = (f"CASE WHEN {null_marker_sql(raw)} THEN NULL ELSE NULLIF(trim({raw}), '') END"
+         if raw else "CAST(NULL AS VARCHAR)")
     checks: list[tuple[str, str]] = []
     label = col
     t = spec.type
@@ -109,7 +123,11 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
     # Every required column, ids included: an order or answer without its account would
     # otherwise load silently and count in no account's numbers but in cohort sizes.
     if spec.required:
-        checks.insert(0, (f"{s} IS NULL", _q(f"required value is empty ({label})")))
+        empty = _q(f"required value is empty ({label})")
+        reason = (f"CASE WHEN {null_marker_sql(raw)} THEN {_q('required value is ')} || "
+                  f"trim({raw}) || {_q(f', which stands for no value ({label})')} "
+                  f"ELSE {empty} END") if raw else empty
+        checks.insert(0, (f"{s} IS NULL", reason))
     return ColumnPlan(col, s, value, checks)
 
 

@@ -11,6 +11,7 @@ from metrics import audit, rollup
 from metrics.ingest import undo
 from metrics.ingest.plan import _params, _Plan, _typed_sql
 from metrics.ingest.record import LoadResult, finish_load
+from metrics.ingest.validate import null_marker_sql
 from metrics.schema import TABLES
 from metrics.store import transaction
 
@@ -152,8 +153,10 @@ def _write_rows(cur, plan: _Plan, res: LoadResult, has_errors: bool) -> None:
     res.rows_loaded = res.rows_in_file - res.rows_rejected - res.rows_skipped_duplicate
     if res.mode == "append":  # kept so that undo removes exactly these rows
         undo.keep_added(cur, res.load_id, t, sel)
-    attrs = [(f"SELECT account_id, $h{i} AS attribute, NULLIF(trim(_x_{stage_col}), '') AS value "
-              f"FROM typed WHERE {keep}", {f"h{i}": header})
+    attrs = [(f"SELECT account_id, $h{i} AS attribute, CASE WHEN "
+              f"{null_marker_sql(f'_x_{stage_col}')} THEN NULL ELSE "
+              f"NULLIF(trim(_x_{stage_col}), '') END AS value FROM typed WHERE {keep}",
+              {f"h{i}": header})
              for i, (stage_col, header) in enumerate(plan.extra)]
     if attrs:
         union = " UNION ALL ".join(q for q, _ in attrs)

@@ -180,3 +180,8 @@ def test_responses_of_accounts_missing_from_accounts_count_only_without_filters(
 def test_snake_case_form_of_headers():
     assert dimensions.snake_case(" Contract Type ") == "contract_type"
     assert dimensions.snake_case("ARR (USD)") == "arr_usd"
+    # Camel case as in the IBM Telco export: "PaymentMethod" is --by payment_method.
+    assert dimensions.snake_case("PaymentMethod") == "payment_method"
+    assert dimensions.snake_case("customerID") == "customer_id"
+    assert dimensions.match_attribute("payment_method", ["PaymentMethod", "gender"]) == (
+        "PaymentMethod")

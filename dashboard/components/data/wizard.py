@@ -12,6 +12,7 @@ from dashboard import auth, context
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
 from metrics.ingest import LoadRefused, load_file, preview, undo
+from metrics.ingest.validate import NULL_MARKERS
 from metrics.schema import TABLES
 
 NONE = "— not in file —"
@@ -166,6 +167,9 @@ def wizard(store) -> None:
                     shown, pinfo = preview(ro, table, path, mapping=user_map,
                                            date_format=date_format, csat_scale=csat_scale)
                 st.dataframe(shown, width="stretch", hide_index=True)
+                st.caption("Empty cells and the texts "
+                           + ", ".join(NULL_MARKERS) + " (any case) are read as no value; "
+                           "in a required column they reject the row.")
                 if pinfo["custom_attributes"]:
                     st.caption("Kept as custom attributes: "
                                + md_escape(", ".join(pinfo["custom_attributes"])))
