@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.ingest import read, undo
+from metrics.ingest import dates, read, undo
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -85,8 +85,10 @@ def preview(
 ) -> tuple[pd.DataFrame, dict]:
     """Return (the first `rows` rows as they would be stored, info) without writing anything.
 
-    info: mapping used, headers, delimiter, encoding, custom attributes, and the problems found
-    in those rows. Raises LoadRefused for a file that cannot be read."""
+    info: mapping used, headers, delimiter, encoding, custom attributes, the problems found in
+    those rows, and `date_format`: the format proposed for dates that are not ISO 8601
+    (metrics/ingest/dates.propose; {} when none is needed or none fits). Raises LoadRefused
+    for a file that cannot be read."""
     path = Path(path)
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads)
     cur = store.cursor()
@@ -96,7 +98,10 @@ def preview(
         df = cur.execute(sql, _params(date_format, csat_scale or 5, sql, plan)).df()
         problems = [
             {"row": int(r), "column": p["c"], "value": p["v"], "reason": p["r"]}
-            for r, errs in enumerate(df["_err"]) for p in (errs if isinstance(errs, list) else [])
+            # DuckDB gives the list column as numpy arrays (or None / NaN for none).
+            for r, errs in enumerate(df["_err"])
+            for p in (list(errs) if hasattr(errs, "__len__") and not isinstance(errs, str)
+                      else [])
         ]
         shown = df[TABLES[table].column_names + [f"_x_{c}" for c, _ in plan.extra]]
         shown = shown.rename(columns={f"_x_{c}": h for c, h in plan.extra})
@@ -104,7 +109,11 @@ def preview(
             if c.type == "DATE":
                 shown[c.name] = shown[c.name].map(
                     lambda v: v.date() if hasattr(v, "date") and not pd.isna(v) else None)
+        # Dates that did not parse as ISO 8601: propose the one format that reads them all.
+        unread = [str(p["value"]) for p in problems
+                  if p["value"] is not None and str(p["reason"]).startswith("unparseable")]
         info = {
+            "date_format": dates.propose(unread) if unread and not date_format else {},
             "mapping": plan.mapping, "headers": plan.src.headers,
             "delimiter": plan.src.delimiter, "encoding": plan.src.encoding,
             "custom_attributes": [h for _, h in plan.extra], "problems": problems,

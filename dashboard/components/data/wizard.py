@@ -140,9 +140,19 @@ def wizard(store) -> None:
             user_map = {k: ("" if v == NONE else v) for k, v in mapping.items()}
             st.markdown("**2. Options**")
             o = st.columns(3)
+            proposal = info.get("date_format") or {}
+            if proposal.get("format") and f"datefmt_{fid}" not in st.session_state:
+                st.session_state[f"datefmt_{fid}"] = proposal["format"]
             date_format = o[0].text_input(
                 "Date format (optional)", key=f"datefmt_{fid}", placeholder="%m/%d/%Y",
                 help="strptime codes for non-ISO dates; ISO 8601 always works.") or None
+            if proposal.get("format"):
+                o[0].caption(f"Proposed: every date of the preview reads with it "
+                             f"({md_escape(proposal['sample'])} → {proposal['parsed']}).")
+            elif proposal.get("ambiguous"):
+                o[0].caption("The dates are not ISO 8601 and read with several formats ("
+                             + md_escape(", ".join(proposal["ambiguous"][:3]))
+                             + "): day and month cannot be told apart; declare the format.")
             modes = ["replace", "append"]
             # Replace is never chosen for the user on a table others refer to: a partial
             # accounts file would remove the rest of the accounts.
