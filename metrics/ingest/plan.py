@@ -121,9 +121,11 @@ def _typed_sql(plan: _Plan, has_format: bool, limit: int | None = None) -> str:
         value = _adjust(t, col, cp.value, plan)
         inner.append(f"{value} AS {col}")
         inner.append(f"{cp.raw} AS _raw_{col}")
+        # The report shows the text as written (a null marker too, not its no value).
+        written = f"NULLIF(trim({raw}), '')" if raw else cp.raw
         for cond, reason in cp.checks:
             errs.append(
-                f"CASE WHEN {cond} THEN {{'c': {_q(col)}, 'r': {reason}, 'v': {cp.raw}}} END"
+                f"CASE WHEN {cond} THEN {{'c': {_q(col)}, 'r': {reason}, 'v': {written}}} END"
             )
     for extra_col, _h in plan.extra:
         inner.append(f"{extra_col} AS _x_{extra_col}")

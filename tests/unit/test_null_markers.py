@@ -37,5 +37,5 @@ def test_a_marker_in_a_required_column_rejects_the_row_and_says_so(store):
                     "R1,A1,nps,NA,2026-06-01\nR2,A1,nps,8,2026-06-02\n")
     res = load_file(store, "survey_responses", path)
     assert res.outcome == "rejected"
-    assert [(r["line"], r["column"], r["reason"]) for r in res.rejects] == [
-        (2, "score", "required value is NA, which stands for no value (score)")]
+    assert [(r["line"], r["column"], r["value"], r["reason"]) for r in res.rejects] == [
+        (2, "score", "NA", "required value is NA, which stands for no value (score)")]
