@@ -38,12 +38,14 @@ VIEWER = ("viewer@example.com", "Vera Viewer", ["viewer"])
 # Only the roles file makes her an analyst: the claim alone would give the default, viewer.
 ANALYST = ("ana@example.com", "Ana Analyst", ["staff"])
 CSM = ("ava.thompson@example.com", "Ava Thompson", ["customer-success"])
+# A csm sees only their own book here (row-level), on every page and in the pack they build.
 ROLES_YAML = """claim: groups
 default_role: viewer
 groups:
   customer-success: csm
 users:
   ana@example.com: analyst
+csm_own_book_only: true
 """
 
 
@@ -81,6 +83,22 @@ def auth_db(tmp_path_factory, chromium_executable) -> tuple[Path, str]:
     finally:
         store.close()  # the server opens the file next
     return db, account
+
+
+def _books(db: Path, owner: str) -> tuple[set[str], set[str], int]:
+    """(names of `owner`'s accounts, names of every other account, `owner`'s accounts active
+    at the demo's end), read with plain SQL."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT name, csm_owner, signup_date <= ? AND (churn_date IS NULL "
+                           "OR churn_date > ?) FROM accounts", [DEMO_END, DEMO_END]).fetchall()
+    finally:
+        con.close()
+    mine = {n for n, o, _a in rows if o == owner}
+    return mine, {n for n, o, _a in rows if o != owner} - mine, sum(
+        1 for _n, o, a in rows if o == owner and a)
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +241,36 @@ def test_a_csm_opens_the_accounts_page_on_their_own_book(
     ).to_be_visible()
     screenshot(auth_page, screenshot_dir, "auth_05_csm_data_page")
 
+
+
+def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
+        auth_page, auth_url, provider, auth_db, screenshot_dir, tmp_path):
+    from tests.e2e.test_dashboard_in_chromium import card_value, grid
+
+    mine, others, active = _books(auth_db[0], "Ava Thompson")
+    sign_in(auth_page, auth_url, provider, CSM)
+    expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("your book only")
+    # Overview: the active accounts are the book's.
+    assert card_value(auth_page, "Active accounts").inner_text().strip() == f"{active:,}"
+    # Accounts: every listed account is theirs, even when the URL asks for another owner.
+    auth_page.goto(f"{auth_url}/accounts?csm=Emma+Schmidt&owner=Emma+Schmidt")
+    wait_for_app(auth_page, "Accounts")
+    headers, rows = grid(auth_page.locator('[data-testid="stDataFrame"]').first)
+    names = {r[headers.index("name")] for r in rows if len(r) > headers.index("name")}
+    assert names and names <= mine, sorted(names - mine)[:5]
+    screenshot(auth_page, screenshot_dir, "auth_06_csm_own_book_accounts")
+    # The weekly pack they build names none of the other books' accounts.
+    auth_page.goto(f"{auth_url}/weekly")
+    wait_for_app(auth_page, "Weekly review")
+    auth_page.get_by_role("button", name="Build the pack").click()
+    download = auth_page.get_by_role("button", name="Download HTML")
+    expect(download).to_be_visible(timeout=60_000)
+    with auth_page.expect_download() as info:
+        download.click()
+    pack = tmp_path / "pack.html"
+    info.value.save_as(pack)
+    text = pack.read_text(encoding="utf-8")
+    assert "Weekly review" in text
+    leaked = sorted(n for n in others if n and f">{n}<" in text)
+    assert leaked == [], leaked[:5]
+    assert_no_exception(auth_page)
