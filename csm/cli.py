@@ -92,7 +92,9 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
 
     sp = cmd("load", "import a CSV into a canonical table")
     sp.add_argument("table", help="the canonical table to load into (see Tables)")
-    sp.add_argument("file", type=Path, help="the CSV file")
+    sp.add_argument("file", type=Path,
+                    help="the file: CSV, Excel (.xlsx), Parquet or JSON lines (.jsonl)")
+    sp.add_argument("--sheet", help="the sheet of an .xlsx file (default: the first)")
     sp.add_argument("--map", action="append", metavar="TARGET=SOURCE",
                     help="read canonical column TARGET from header SOURCE (repeatable)")
     sp.add_argument("--mode", choices=["replace", "append"],
@@ -357,7 +359,7 @@ def cmd_load(args) -> int:
             allow_rejects=args.allow_rejects, allow_same_file=args.allow_same_file,
             delimiter=delim, progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
             after_load=alerts.after_load, row_check=row_check,
-            confirm_replace=args.confirm_replace,
+            confirm_replace=args.confirm_replace, sheet=args.sheet,
         )
     finally:
         store.close()  # let a waiting dashboard or command in at once

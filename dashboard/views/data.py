@@ -15,7 +15,7 @@ counts = context.named_query("table_counts")
 counts["rows"] = counts["rows"].map("{:,}".format)
 st.dataframe(counts.set_index("table").T, width="stretch")
 upload_tab, history_tab, audit_tab, files_tab = st.tabs(
-    ["Upload a CSV", "Past loads", "Audit trail", "Templates & demo data"])
+    ["Upload a file", "Past loads", "Audit trail", "Templates & demo data"])
 
 with upload_tab:
     if auth.can("load_data"):

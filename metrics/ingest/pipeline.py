@@ -81,7 +81,7 @@ def _reject_lines(plan: _Plan, err_rows: list[tuple[int, list]], skip: set[int])
 def preview(
     store: Store, table: str, path: Path | str, *, mapping: dict | None = None,
     date_format: str | None = None, csat_scale: int | None = None, delimiter: str | None = None,
-    rows: int = 20,
+    rows: int = 20, sheet: str | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Return (the first `rows` rows as they would be stored, info) without writing anything.
 
@@ -90,7 +90,7 @@ def preview(
     (metrics/ingest/dates.propose; {} when none is needed or none fits). Raises LoadRefused
     for a file that cannot be read."""
     path = Path(path)
-    plan = _prepare(table, path, mapping, delimiter, None, store.uploads)
+    plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet)
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
@@ -134,7 +134,7 @@ def load_file(
     allow_rejects: bool = False, allow_same_file: bool = False, max_bytes: int | None = None,
     delimiter: str | None = None, file_name: str | None = None, loaded_by: str | None = None,
     progress: Progress | None = None, after_load: AfterLoad | None = None,
-    row_check: RowCheck | None = None, confirm_replace: bool = False,
+    row_check: RowCheck | None = None, confirm_replace: bool = False, sheet: str | None = None,
 ) -> LoadResult:
     """Load a CSV into a canonical table, all or nothing, and record the load.
 
@@ -161,7 +161,7 @@ def load_file(
     plan = None
     try:
         progress(0.02, "checking the file")
-        plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads)
+        plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet)
         plan.confirm_replace = confirm_replace
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
         _sha_job = _POOL.submit(read.sha256_of, path)

@@ -29,14 +29,15 @@ class _Plan:
 
 def _prepare(
     table: str, path: Path, mapping: dict | None, delimiter: str | None, max_bytes: int | None,
-    work_dir: Path,
+    work_dir: Path, sheet: str | None = None,
 ) -> _Plan:
     """Open the file and check its header against the table; return the load's plan.
 
     Raises LoadRefused (the file's cleanup done) for duplicate or missing columns."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir)
+    src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir,
+                           sheet=sheet)
     try:
         headers = src.headers
         seen: dict[str, str] = {}

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from metrics.ingest import formats
 from metrics.ingest.errors import LoadRefused
 
 DELIMITERS = [",", ";", "\t", "|"]
@@ -51,8 +52,8 @@ def _refuse_by_magic(head: bytes, name: str) -> None:
         raise LoadRefused(f"{name} is a gzip archive, not a CSV file: decompress it first.")
     if head.startswith(b"PK\x03\x04"):
         raise LoadRefused(
-            f"{name} is a zip archive or an Excel workbook (.xlsx), not a CSV file: "
-            "open it in Excel and save it as CSV (UTF-8)."
+            f"{name} is a zip archive, not a CSV, Excel (.xlsx), Parquet or JSON lines "
+            "file: unpack it first."
         )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise LoadRefused(f"{name} is an old Excel workbook (.xls), not a CSV: save it as CSV.")
@@ -140,9 +141,12 @@ def open_source(
     delimiter: str | None = None,
     max_bytes: int | None = None,
     work_dir: Path | None = None,
+    sheet: str | None = None,
 ) -> SourceFile:
     """Inspect a file and return how to read it; raise LoadRefused for a file that is not a
-    readable, non-empty CSV (too large, archive, workbook, binary, empty, header only)."""
+    readable, non-empty CSV (too large, archive, binary, empty, header only). An XLSX (its
+    first sheet, or `sheet`), Parquet or JSON lines file is read through a CSV copy
+    (metrics/ingest/formats.py)."""
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -158,9 +162,15 @@ def open_source(
         raise LoadRefused(f"{name} is empty.")
     with open(path, "rb") as f:
         head = f.read(65536)
-    _refuse_by_magic(head, name)
-    encoding = detect_encoding(path, head)
+    kind = formats.kind_of(path, head)
     src_path, transcoded = path, False
+    if kind is not None:
+        out = (work_dir or path.parent) / f".{name}.{kind}.csv"
+        formats.to_csv(path, kind, out, sheet)
+        src_path, transcoded, head = out, True, b""
+    else:
+        _refuse_by_magic(head, name)
+    encoding = "utf-8" if kind else detect_encoding(path, head)
     if encoding in ("utf-16", "cp1252"):
         out = (work_dir or path.parent) / f".{name}.utf8.csv"
         transcode(path, encoding, out)

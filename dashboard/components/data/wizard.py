@@ -102,21 +102,38 @@ def _confirm_replace(store, table: str, path, args: dict, pending: dict) -> None
         _load(store, table, path, args, confirm=True, fid=pending["fid"])
 
 
+def _sheet(path, fid: str) -> str | None:
+    """Return the sheet to read of a workbook with several (a choice), else None."""
+    if path.suffix.lower() != ".xlsx":
+        return None
+    from metrics.ingest import formats
+
+    try:
+        names = formats.sheet_names(path)
+    except Exception:  # noqa: BLE001 - the preview says why the file cannot be read
+        return None
+    if len(names) < 2:
+        return None
+    return st.selectbox("Sheet", names, key=f"sheet_{fid}")
+
+
 def wizard(store) -> None:
     """Draw the wizard for one upload into a chosen table (nothing is written before Load).
     Stops the run with the role needed unless the user may load data."""
     auth.require("load_data")
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
-    up = st.file_uploader("CSV file — UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
-                          "pipe delimited",
-                          type=["csv", "txt", "tsv"], key="up_file")
+    up = st.file_uploader("File — CSV (UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
+                          "pipe delimited), Excel (.xlsx), Parquet or JSON lines",
+                          type=["csv", "txt", "tsv", "xlsx", "parquet", "jsonl", "ndjson",
+                                "json"], key="up_file")
     if up is not None:
         path, sha = save_upload(store, up)
         fid = sha[:12]
+        sheet = _sheet(path, fid)
         try:
             with store.read() as ro:
-                _df, info = preview(ro, table, path)
+                _df, info = preview(ro, table, path, sheet=sheet)
         except LoadRefused as e:
             st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
             info = None
@@ -175,7 +192,8 @@ def wizard(store) -> None:
             try:
                 with store.read() as ro:
                     shown, pinfo = preview(ro, table, path, mapping=user_map,
-                                           date_format=date_format, csat_scale=csat_scale)
+                                           date_format=date_format, csat_scale=csat_scale,
+                                           sheet=sheet)
                 st.dataframe(shown, width="stretch", hide_index=True)
                 st.caption("Empty cells and the texts "
                            + ", ".join(NULL_MARKERS) + " (any case) are read as no value; "
@@ -194,7 +212,7 @@ def wizard(store) -> None:
                 ready = False
             args = dict(mapping=user_map, mode=mode, date_format=date_format,
                         csat_scale=csat_scale, allow_rejects=allow, file_name=up.name,
-                        loaded_by=context.who())
+                        loaded_by=context.who(), sheet=sheet)
             if st.button("Load", type="primary", key="load_btn",
                          disabled=not ready or mode is None):
                 _load(store, table, path, args, confirm=False, fid=fid)
