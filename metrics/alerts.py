@@ -149,7 +149,12 @@ def save_rules(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
     in the audit trail as done by `who` (default: the OS user)."""
     rows, problems = [], []
     for i, r in enumerate(df.to_dict("records"), start=1):
-        if all(_text(r.get(c)) is None for c in ("kind", "metric", "threshold", "mrr_min")):
+        # Only a row left wholly empty is not a rule (the editor's blank new row); a row with
+        # anything in it is checked, so an incomplete rule is refused with its reason rather
+        # than dropped.
+        if all(_text(r.get(c)) is None for c in ("name", "kind", "metric", "segment", "op",
+                                                 "threshold", "mrr_min", "window_days",
+                                                 "cooldown_hours")):
             continue
         rule, errs = normalise_rule(r)
         problems += [f"rule {i}, {e}" for e in errs]

@@ -20,6 +20,7 @@ from metrics.demo.frames import (
     _subscriptions_frame,
     _targets_frame,
 )
+from metrics.demo.rules import add_demo_rules
 from metrics.demo.support import _simulate_tickets, _surveys_frame, _tickets_frame
 from metrics.demo.usage import _usage_batches
 from metrics.demo.world import _simulate, _World
@@ -77,7 +78,8 @@ def generate(
 
     Replaces accounts, subscriptions, survey_responses, tickets, usage_events, orders, targets
     and account_attributes in one transaction (all or nothing), bumps the data version, logs the
-    load and checkpoints. `end` (default: yesterday) is the last day of data; `progress`, when
+    load and checkpoints; adds the demo's alert rules when there are none (metrics/demo/rules.py).
+    `end` (default: yesterday) is the last day of data; `progress`, when
     given, is called as progress(fraction 0-1, message)."""
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}; choose one of {', '.join(SIZES)}")
@@ -102,6 +104,8 @@ def generate(
             # The end every import has: rollups, data version and the load's row in `loads`
             # (every table was replaced, so the rollups are rebuilt whole).
             finish_load(cur, _demo_load(size, counts), started, "csm demo", rollup.refresh)
+        report(0.96, "alert rules")
+        add_demo_rules(cur)
         report(0.97, "checkpoint")
         try:
             cur.execute("CHECKPOINT")

@@ -195,3 +195,38 @@ def test_saving_edited_rules_keeps_ids_and_refuses_a_bad_row(store):
     assert alerts.save_rules(cur, rules) == []
     after = alerts.read_rules(cur)
     assert after.rule_id.tolist() == [rid] and after.threshold.tolist() == [10.0]
+
+
+def test_an_incomplete_rule_is_refused_with_its_reason_not_dropped(store):
+    import pandas as pd
+
+    from metrics import alerts
+
+    cur = store.cursor()
+    rules = pd.DataFrame([{"name": "half a rule", "segment": "SMB", "enabled": True}])
+    problems = alerts.save_rules(cur, rules)
+    assert problems and all(p.startswith("rule 1, ") for p in problems)
+    assert alerts.read_rules(cur).empty
+    blank = pd.DataFrame([{"enabled": True}])  # the editor's blank new row: not a rule
+    assert alerts.save_rules(cur, blank) == []
+
+
+def test_the_demo_ships_rules_that_fire_on_its_data_and_keeps_a_teams_own(tmp_path):
+    from datetime import date
+
+    from metrics import alerts, demo
+    from metrics.store import Store
+
+    store = Store(tmp_path / "csm.duckdb")
+    try:
+        demo.generate(store, size="small", end=date(2026, 6, 30))
+        cur = store.cursor()
+        rules = alerts.read_rules(cur)
+        assert len(rules) == 3
+        hist = alerts.history(cur)
+        assert hist["fired"].sum() >= 2 and set(hist["trigger"]) == {"demo"}
+        alerts.save_rules(cur, rules.iloc[:1])  # the team keeps one rule
+        demo.generate(store, size="small", end=date(2026, 6, 30))
+        assert alerts.read_rules(cur)["name"].tolist() == [rules["name"].iloc[0]]
+    finally:
+        store.close()
