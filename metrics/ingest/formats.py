@@ -72,17 +72,25 @@ def sheet_names(path: Path) -> list[str]:
     """Return the sheet names of a workbook, in order."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+    # A file object, not the name: openpyxl refuses a workbook whose name does not end in
+    # .xlsx, and the file was recognised by its content (a workbook renamed .csv still loads).
+    with open(path, "rb") as f:
+        wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
 
 
 def _xlsx(path: Path, out: Path, sheet: str | None) -> None:
+    with open(path, "rb") as f:  # a file object: see sheet_names
+        _xlsx_rows(f, path, out, sheet)
+
+
+def _xlsx_rows(f, path: Path, out: Path, sheet: str | None) -> None:
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise LoadRefused(f"{path.name} has no sheet {sheet!r}; its sheets: "
