@@ -71,7 +71,7 @@ with tab_book:
             "score": st.column_config.NumberColumn("health", format="%.1f"),
             "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
                                                       y_max=100),
-            "mrr": st.column_config.NumberColumn("MRR", format="$%.0f"),
+            "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
             "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
             "open_tickets": "open tickets",
             "renewal_date": st.column_config.DateColumn("renewal date")})

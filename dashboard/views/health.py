@@ -3,6 +3,7 @@ the model editor with a preview, and the backtest of how well the model ranked p
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
@@ -11,6 +12,7 @@ from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
 from dashboard.components.health.explain import explain, path_text
 from metrics import health
+from metrics.health import risk as risk_rules
 from render import charts
 
 st.title("Health")
@@ -69,30 +71,35 @@ st.caption("Past dates are scored from the data before each date with the model 
            "lines mark the days a model version was saved (`changes` in the model file).")
 
 st.subheader("At risk: red and falling")
-before = hd.scored_at(q, model, as_of - timedelta(days=30))[["account_id", "score"]]
-risk = scored.merge(before.rename(columns={"score": "score_30d_ago"}), on="account_id",
-                    how="left")
-risk["change_30d"] = risk["score"] - risk["score_30d_ago"]
-risk = risk[(risk["band"] == "red") & ~(risk["change_30d"] >= 0)].sort_values(
-    "mrr_now", ascending=False)
+before = hd.scored_at(q, model, as_of - timedelta(days=risk_rules.WINDOW_DAYS))
+risk, onboarding = risk_rules.at_risk(scored, before)
+RISK_COLUMNS = ["name", "account_id", "csm_owner", "renewal_date", "mrr_now", "score",
+                "change_30d", "missing", "path"]
+RISK_CONFIG = {"mrr_now": st.column_config.NumberColumn("MRR at stake", format="$%,.0f"),
+               "score": st.column_config.NumberColumn(format="%.1f"),
+               "change_30d": st.column_config.NumberColumn("change vs 30 days ago",
+                                                           format="%+.1f"),
+               "missing": "no data for",
+               "renewal_date": st.column_config.DateColumn("renewal date")}
 if risk.empty:
     st.info("No red account whose score fell over the last 30 days.")
 else:
     risk["path"] = risk["path_to_next_band"].map(path_text)
-    st.dataframe(risk[["name", "account_id", "csm_owner", "renewal_date", "mrr_now", "score",
-                       "change_30d", "missing", "path"]], hide_index=True, width="stretch",
-                 column_config={"mrr_now": st.column_config.NumberColumn("MRR at stake",
-                                                                         format="$%.0f"),
-                                "score": st.column_config.NumberColumn(format="%.1f"),
-                                "change_30d": st.column_config.NumberColumn(
-                                    "change vs 30 days ago", format="%+.1f"),
-                                "missing": "no data for",
-                                "renewal_date": st.column_config.DateColumn("renewal date")})
+    st.dataframe(risk[RISK_COLUMNS], hide_index=True, width="stretch", column_config=RISK_CONFIG,
+                 key="hl_risk")
     st.caption(f"{len(risk):,} accounts, {risk['mrr_now'].sum():,.0f} USD MRR; sorted by MRR. "
-               "Falling: lower than 30 days ago, or not scored then.")
+               "Falling: red now and lower than their score 30 days ago.")
+if len(onboarding):
+    st.markdown(f"**Red and new: onboarding** — {len(onboarding):,} red accounts had no score "
+                "30 days ago (new accounts, or no data then), so they are not called falling.")
+    onboarding["path"] = onboarding["path_to_next_band"].map(path_text)
+    st.dataframe(onboarding[[c for c in RISK_COLUMNS if c != "change_30d"]], hide_index=True,
+                 width="stretch", column_config=RISK_CONFIG, key="hl_onboarding")
 
 st.subheader("Why this score?")
-order = scored.assign(r=scored["account_id"].isin(risk["account_id"])).sort_values(
+order = scored.assign(r=scored["account_id"].isin(pd.concat([risk["account_id"],
+                                                             onboarding["account_id"]]))
+                     ).sort_values(
     ["r", "mrr_now"], ascending=False)
 names = dict(zip(order["account_id"], order["name"].fillna(order["account_id"]), strict=True))
 acc = st.selectbox("Account", list(names), format_func=lambda a: f"{names[a]} ({a})",

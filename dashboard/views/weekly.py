@@ -49,18 +49,18 @@ with left:
                         key="wk_movers")
     wp.table(r.mrr_movers, "No account's MRR changed this week.",
              ["account_name", "change", "movement", "mrr_after", "mrr_before"],
-             mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"),
-             mrr_after=st.column_config.NumberColumn("MRR after", format="$%.0f"),
+             mrr_before=st.column_config.NumberColumn("MRR before", format="$%,.0f"),
+             mrr_after=st.column_config.NumberColumn("MRR after", format="$%,.0f"),
              change=st.column_config.NumberColumn("change (USD)", format="%+.0f"))
 with right:
     st.subheader("New churns")
     wp.table(r.new_churns, "No account churned this week.",
              ["account_name", "churn_date", "mrr_before", "segment"],
-             mrr_before=st.column_config.NumberColumn("MRR before", format="$%.0f"))
+             mrr_before=st.column_config.NumberColumn("MRR before", format="$%,.0f"))
     st.subheader("Reactivations")
     wp.table(r.reactivations, "No account came back this week.",
              ["account_name", "mrr_after", "segment"],
-             mrr_after=st.column_config.NumberColumn("MRR", format="$%.0f"))
+             mrr_after=st.column_config.NumberColumn("MRR", format="$%,.0f"))
 
 st.subheader("New detractors")
 wp.table(r.detractors, "No NPS answer from 0 to 6 this week.",
@@ -79,7 +79,7 @@ if not r.health and len(due):
     st.caption("Health: not available yet.")
 wp.table(due, f"No renewal in the {days} days after {r.as_of:%d %b %Y}.",
          ["account_name", "renewal_date", "days_to", "mrr", "band", "csm_owner"],
-         mrr=st.column_config.NumberColumn("MRR", format="$%.0f"))
+         mrr=st.column_config.NumberColumn("MRR", format="$%,.0f"))
 
 st.subheader("Alerts fired this week")
 wp.table(r.alerts.drop(columns=["event_id"], errors="ignore"),

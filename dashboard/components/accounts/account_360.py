@@ -67,8 +67,8 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         right.dataframe(moves.sort_values("day", ascending=False), hide_index=True,
                         width="stretch", height=160, column_config={
                             "day": st.column_config.DateColumn("day"),
-                            "mrr": st.column_config.NumberColumn("MRR", format="$%.2f"),
-                            "change": st.column_config.NumberColumn(format="$%+.2f")})
+                            "mrr": st.column_config.NumberColumn("MRR", format="$%,.2f"),
+                            "change": st.column_config.NumberColumn(format="$%+,.2f")})
     else:
         right.info("No subscriptions for this account.")
     if len(mine):
