@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from metrics import registry
+from metrics import fmt, registry
 from metrics.kpis import run_sql
 from metrics.periods import floor_period, next_period, resolve_as_of
 from metrics.query import Query
@@ -89,6 +89,17 @@ def target_specs() -> dict[str, TargetSpec]:
 def spec(name: str) -> TargetSpec | None:
     """Return the TargetSpec of a target name, or None when nothing of that name exists."""
     return target_specs().get(name)
+
+
+def target_names(name: str) -> list[str]:
+    """Return every target name that targets the same column as `name` (itself included),
+    sorted: a metric's headline can be named after the metric or after its column ("support"
+    and "first_response_median_h"), and a target saved under either must be found by both."""
+    specs = target_specs()
+    s = specs.get(name)
+    if s is None:
+        return [name]
+    return sorted(k for k, t in specs.items() if (t.metric, t.column) == (s.metric, s.column))
 
 
 def target_problems(metric: str | None, target: float | None) -> list[tuple[str, str]]:
@@ -260,12 +271,13 @@ def targets_from_csv(data: bytes) -> tuple[pd.DataFrame, list[str]]:
 # Baseline proposal
 
 
-def propose_from_history(values, direction: str, unit: str) -> dict:
+def propose_from_history(values, direction: str, unit: str, ahead: int = 1) -> dict:
     """Return {level, trend, projected, proposed, quarters} from up to 4 quarterly values
     (oldest first; NaN left out).
 
     level = the mean of the values; trend = the least-squares slope per quarter; projected =
-    the fitted line one quarter after the last; proposed = projected when the trend goes the
+    the fitted line `ahead` quarters after the last (2 when a quarter is running between the
+    history and the quarter proposed for); proposed = projected when the trend goes the
     good way (up for `direction` "up"), else the last fitted level (hold the line rather than
     aim lower), kept inside the unit's range (a fraction inside 0–1). With fewer than 2 values
     there is no trend and the proposal is the single value (None with none)."""
@@ -279,7 +291,7 @@ def propose_from_history(values, direction: str, unit: str) -> dict:
                 "quarters": 1}
     x = np.arange(n, dtype=float)
     slope, intercept = np.polyfit(x, np.asarray(ys), 1)
-    projected = intercept + slope * n
+    projected = intercept + slope * (n - 1 + ahead)
     last_fit = intercept + slope * (n - 1)
     good = slope >= 0 if direction == "up" else slope <= 0
     proposed = projected if good else last_fit
@@ -293,11 +305,15 @@ def propose_from_history(values, direction: str, unit: str) -> dict:
 def baseline_proposal(cur, name: str, segment: str | None = None,
                       as_of: date | None = None, q: Query | None = None) -> dict:
     """Return the proposal of `propose_from_history` for target `name` (and `segment`) from the
-    last 4 complete quarters up to as-of, plus `history` (list of (quarter start, value)) and
-    `next_start` / `next_end` (the quarter the proposal is for). Empty when no data."""
+    last 4 complete quarters up to as-of, plus `history` (list of (quarter start, value)),
+    `next_start` / `next_end` (the quarter the proposal is for: the first that has not begun
+    on as-of, never the running one), `current` (the running quarter's value so far; None when
+    as-of ends a quarter) and `flag` (why the proposal looks wrong, e.g. below the current
+    value of an up-is-good metric; "" when not). Empty when no data."""
     s = spec(name)
     empty: dict[str, Any] = {"level": None, "trend": None, "projected": None, "proposed": None,
-                             "quarters": 0, "history": [], "next_start": None, "next_end": None}
+                             "quarters": 0, "history": [], "next_start": None, "next_end": None,
+                             "current": None, "flag": ""}
     if s is None or not registry.REGISTRY[s.metric].periods:
         return empty
     base = q or Query()
@@ -319,14 +335,44 @@ def baseline_proposal(cur, name: str, segment: str | None = None,
     history = [(p, float(v) if pd.notna(v) else None)
                for p, v in zip(frame["period"], frame[s.column], strict=True)] if len(frame) \
         else []
-    out = propose_from_history([v for _, v in history], s.direction, s.unit)
-    out.update(history=history, next_start=this_q, next_end=next_period(this_q, "quarter"))
+    running = this_q if this_q <= as_of else None  # a quarter begun but not ended on as-of
+    target_q = next_period(this_q, "quarter") if running else this_q
+    out = propose_from_history([v for _, v in history], s.direction, s.unit,
+                               ahead=2 if running else 1)
+    current = _running_value(cur, s, qq, running, as_of) if running else None
+    out.update(history=history, next_start=target_q, next_end=next_period(target_q, "quarter"),
+               current=current, flag=_flag(out["proposed"], current, s))
     return out
+
+
+def _running_value(cur, s: TargetSpec, qq: Query, running: date, as_of: date) -> float | None:
+    """Return the value so far of the quarter `running` (month mean for a monthly target)."""
+    grain = "month" if s.col.target_grain == "month" else "quarter"
+    f = registry.compute(cur, s.metric, qq.with_(start=running, end=next_period(running,
+                                                                              "quarter"),
+                                                 grain=grain, as_of=as_of))
+    vals = [float(v) for v in f[s.column] if pd.notna(v)] if len(f) else []
+    return float(np.mean(vals)) if vals else None
+
+
+def _flag(proposed: float | None, current: float | None, s: TargetSpec) -> str:
+    """Return why a proposal needs a second look: below what the running quarter already
+    reaches for an up-is-good metric (above, for down-is-good); "" otherwise."""
+    if proposed is None or current is None:
+        return ""
+    if s.direction == "up" and proposed < current:
+        return (f"below this quarter so far ({fmt.value(current, s.unit)}): the trend of the "
+                "last 4 quarters lags the current level; aim at least that high")
+    if s.direction == "down" and proposed > current:
+        return (f"above this quarter so far ({fmt.value(current, s.unit)}): the trend lags "
+                "the current level; aim at least that low")
+    return ""
 
 
 def proposals(cur, targets: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
     """Return one row per (metric, segment) in `targets` with the team's latest target and the
-    proposal: metric, segment, team_target, proposed, level, trend, quarters, for_quarter."""
+    proposal: metric, segment, team_target, proposed, level, trend, quarters, for_quarter,
+    current (the running quarter so far), flag (baseline_proposal)."""
     rows = []
     pairs = (targets[["metric", "segment"]].drop_duplicates() if len(targets)
              else pd.DataFrame(columns=["metric", "segment"]))
@@ -341,9 +387,10 @@ def proposals(cur, targets: pd.DataFrame, as_of: date | None = None) -> pd.DataF
         rows.append({"metric": metric, "segment": seg,
                      "team_target": float(mine.target.iloc[-1]) if len(mine) else None,
                      "proposed": p["proposed"], "level": p["level"], "trend": p["trend"],
-                     "quarters": p["quarters"], "for_quarter": p["next_start"]})
+                     "quarters": p["quarters"], "for_quarter": p["next_start"],
+                     "current": p["current"], "flag": p["flag"]})
     return pd.DataFrame(rows, columns=["metric", "segment", "team_target", "proposed", "level",
-                                       "trend", "quarters", "for_quarter"])
+                                       "trend", "quarters", "for_quarter", "current", "flag"])
 
 
 def target_applies(name: str, grain: str) -> bool:
@@ -365,5 +412,6 @@ def target_on(targets: pd.DataFrame | None, name: str, period, grain: str) -> fl
 
 def target_for(cur, name: str, segment: str | None, day: date) -> float | None:
     """Return the target of `name` for `segment` (None = everyone) whose period holds `day`."""
-    df = run_sql(cur, "target_on_day", {"metric": name, "segment": segment, "day": day})
+    df = run_sql(cur, "target_on_day", {"metrics": target_names(name), "segment": segment,
+                                         "day": day})
     return float(df["target"].iloc[0]) if len(df) else None

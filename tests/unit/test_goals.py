@@ -124,8 +124,22 @@ def test_the_baseline_proposal_reads_the_last_four_complete_quarters(store, inse
     assert [v for _q, v in p["history"]] == [100.0, 200.0, 300.0, 400.0]
     assert [q for q, _v in p["history"]][0] == date(2025, 1, 1)
     assert p["trend"] == pytest.approx(100.0)
-    assert p["proposed"] == pytest.approx(500.0)
-    assert p["next_start"] == date(2026, 1, 1) and p["next_end"] == date(2026, 4, 1)
+    # Q1 2026 is running on as-of (MRR 500 so far): the proposal is for the next complete
+    # quarter, Q2, two steps along the line (issue 11: proposals were for a quarter half over)
+    assert p["next_start"] == date(2026, 4, 1) and p["next_end"] == date(2026, 7, 1)
+    assert p["proposed"] == pytest.approx(600.0)
+    assert p["current"] == pytest.approx(500.0) and p["flag"] == ""
+
+
+def test_a_proposal_below_the_running_quarter_of_an_up_metric_is_flagged(store, insert):
+    # MRR 100 for four quarters, then 900 in the running quarter: the flat line proposes 100
+    insert("accounts", [{"account_id": "a", "signup_date": date(2025, 1, 1)},
+                        {"account_id": "b", "signup_date": date(2026, 1, 5)}])
+    insert("subscriptions", [{"account_id": "a", "start_date": date(2025, 1, 1), "mrr": 100},
+                             {"account_id": "b", "start_date": date(2026, 1, 5), "mrr": 800}])
+    p = goals.baseline_proposal(store.cursor(), "mrr", as_of=date(2026, 2, 15))
+    assert p["proposed"] == pytest.approx(100.0) and p["current"] == pytest.approx(900.0)
+    assert p["flag"].startswith("below this quarter so far ($900)")
 
 
 def test_a_segments_proposal_reads_only_that_segment(store, insert):

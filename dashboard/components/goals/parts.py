@@ -121,10 +121,18 @@ def proposals() -> None:
         "level": st.column_config.NumberColumn("4-quarter level", format="%.4g"),
         "trend": st.column_config.NumberColumn("trend a quarter", format="%+.3g"),
         "for_quarter": st.column_config.DateColumn("for the quarter from"),
+        "current": st.column_config.NumberColumn("this quarter so far", format="%.4g"),
+        "flag": st.column_config.TextColumn("check", width="large"),
     })
-    st.caption("Proposed = the least-squares line through the last 4 complete quarters, one "
-               "quarter ahead; when the trend goes the wrong way, the last level (hold the "
-               "line). Rates stay within 0–1.")
+    flagged = table[table["flag"].astype(bool)] if "flag" in table else table.iloc[:0]
+    if len(flagged):
+        st.warning(f"{len(flagged)} proposal(s) need a second look: "
+                   + "; ".join(f"{m}: {f}" for m, f in zip(flagged["metric"], flagged["flag"],
+                                                          strict=True)) + ".")
+    st.caption("Proposed = the least-squares line through the last 4 complete quarters, "
+               "extended to the next quarter that has not begun (past the running one); when "
+               "the trend goes the wrong way, the last level (hold the line). Rates stay "
+               "within 0–1.")
 
 
 def benchmarks() -> None:
