@@ -41,13 +41,45 @@ def default_range(as_of: date | None) -> tuple[date, date]:
     return date(y, m, 1), end
 
 
+PERSON_DIMENSIONS = ("csm_owner",)  # their values are people: pseudonyms in a masked URL
+
+
+def url_people(values: list[str]) -> list[str]:
+    """Return people's names as a URL carries them: pseudonyms while presentation-safe mode is
+    on (a shared screen never shows a real name in the address bar), else as they are."""
+    from metrics.mask import person
+
+    return [person(v) for v in values] if masked() else list(values)
+
+
+def resolve_people(values: list[str], options: list[str]) -> list[str]:
+    """Return the options that URL values stand for: an option as it is, a pseudonym (from a
+    masked link) as the option it is the pseudonym of, a real name as its pseudonym when the
+    options are pseudonyms (a masked page); unknown values are left out."""
+    from metrics.mask import person
+
+    by_alias = {person(o): o for o in options}
+    out = []
+    for v in values:
+        if v in options:
+            out.append(v)
+        elif v in by_alias:
+            out.append(by_alias[v])
+        elif person(v) in options:
+            out.append(person(v))
+    return out
+
+
 def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     """Initialise the filter keys once per session, from the URL when it has them."""
     if st.session_state.get("_filters_ready"):
         return
     qp = st.query_params
     for dim, (key, url, _label) in DIMENSIONS.items():
-        st.session_state[key] = [v for v in qp.get_all(url) if v in options.get(dim, [])]
+        opts = options.get(dim, [])
+        st.session_state[key] = (resolve_people(qp.get_all(url), opts)
+                                 if dim in PERSON_DIMENSIONS else
+                                 [v for v in qp.get_all(url) if v in opts])
     attr_opts = options.get("attr", [])
     st.session_state[ATTR_KEY] = [v for v in qp.get_all(ATTR_URL) if v in attr_opts]
     lo, hi = default_range(as_of)
@@ -118,9 +150,10 @@ def sync_url() -> None:
     dates = st.session_state.get(DATES_KEY)
     if isinstance(dates, (tuple, list)) and len(dates) == 2:
         params["from"], params["to"] = dates[0].isoformat(), dates[1].isoformat()
-    for _dim, (key, url, _l) in DIMENSIONS.items():
+    for dim, (key, url, _l) in DIMENSIONS.items():
         if st.session_state.get(key):
-            params[url] = list(st.session_state[key])
+            values = list(st.session_state[key])
+            params[url] = url_people(values) if dim in PERSON_DIMENSIONS else values
     if st.session_state.get(ATTR_KEY):
         params[ATTR_URL] = list(st.session_state[ATTR_KEY])
     if st.session_state.get(MASK_KEY):

@@ -73,8 +73,7 @@ def card_target(q, name: str, column: str, row: pd.Series | None, grain: str) ->
     key = name if column == registry.get(name).headline else column
     if row is None or len(q.segment) > 1 or goals.spec(key) is None:
         return None
-    t = context.named_query("targets_for_metric", metric=key,
-                            segment=q.segment[0] if q.segment else None)
+    t = context.targets(key, q.segment[0] if q.segment else None)
     return goals.target_on(t, key, row["period"], grain)
 
 
@@ -88,6 +87,33 @@ def math_dialog(name: str, row: pd.Series | None, col: str, title: str,
     show_math(name, row, col)
 
 
+def _exact(v) -> str:
+    """Return a number for checking by hand: whole numbers as such, others to 6 significant
+    digits ('39.7436', not 39.743589743589745); '—' for none."""
+    x = fmt.number(v)
+    if x is None:
+        return fmt.DASH if not isinstance(v, str) else v
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:.6g}"
+
+
+def math_table(name: str, row: pd.Series) -> pd.DataFrame:
+    """Return the numbers behind a card for people: column, label, value (formatted by the
+    column's unit) and exact (6 significant digits)."""
+    spec = registry.REGISTRY[name]
+    rows = []
+    for k in row.index:
+        if k == "partial":
+            continue
+        cs = spec.column(k) if k in spec.columns else None
+        v = row[k]
+        shown = fmt.period(v, "day") if k == "period" else (
+            fmt.value(v, cs.unit) if cs is not None and fmt.number(v) is not None else
+            (fmt.DASH if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)))
+        rows.append({"column": k, "label": cs.label if cs is not None else k, "value": shown,
+                     "exact": _exact(v) if k != "period" else shown})
+    return pd.DataFrame(rows, columns=["column", "label", "value", "exact"])
+
+
 def show_math(name: str, row: pd.Series | None, col: str) -> None:
     """Write the formula, the numbers behind the value and the SQL of metric `name`."""
     spec = registry.REGISTRY[name]
@@ -95,13 +121,11 @@ def show_math(name: str, row: pd.Series | None, col: str) -> None:
     st.code(spec.formula, language="text")
     if row is not None and col == spec.headline and spec.numerator and spec.denominator:
         st.markdown(f"{col} = {spec.numerator} ÷ {spec.denominator} = "
-                    f"{row[spec.numerator]} ÷ {row[spec.denominator]}"
-                    + (f"; rows left out ({spec.excluded}): {row[spec.excluded]}"
+                    f"{_exact(row[spec.numerator])} ÷ {_exact(row[spec.denominator])}"
+                    + (f"; rows left out ({spec.excluded}): {_exact(row[spec.excluded])}"
                        if spec.excluded and spec.excluded in row else ""))
     if row is not None:
-        shown = {k: row[k] for k in row.index if k not in ("partial",)}
-        st.dataframe(pd.DataFrame([shown]).T.rename(columns={0: "value"}).astype(str),
-                     width="stretch")
+        st.dataframe(math_table(name, row), hide_index=True, width="stretch")
     # Each query once, with its fragments expanded in place; the caption names the files.
     st.caption("SQL: " + ", ".join(f"metrics/sql/{f}.sql" for f in spec.sql))
     for query in (spec.query, *spec.extra_queries):

@@ -35,8 +35,9 @@ if "ac_owner" not in st.session_state:
     # "My accounts" comes from the URL the first time; else a csm opens on their own book.
     user = auth.current_user(owners)
     mine_default = user.owner if user.role == "csm" and user.owner in owners else ALL
-    st.session_state["ac_owner"] = st.query_params.get("csm") if st.query_params.get(
-        "csm") in owners else mine_default
+    # (while masked the book's owners are pseudonyms; a link may carry either form)
+    linked = filters.resolve_people(st.query_params.get_all("csm")[:1], owners)
+    st.session_state["ac_owner"] = linked[0] if linked else mine_default
 
 scored = hd.scored_at(q, model, as_of)
 trend = hd.scores_over(q, model, as_of)[["account_id", "score", "as_of"]]
@@ -53,7 +54,7 @@ with tab_book:
     if owner == ALL:
         st.query_params.pop("csm", None)
     elif st.query_params.get("csm") != owner:
-        st.query_params["csm"] = owner
+        st.query_params["csm"] = owner  # a pseudonym while masked: the book is masked
     search = c2.text_input("Search name or account id", key="ac_search")
     mine = table if owner == ALL else table[table["csm_owner"] == owner]
     if search:

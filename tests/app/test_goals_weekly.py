@@ -101,6 +101,12 @@ def test_the_lists_download_as_a_masked_workbook(demo_db, run_app):
     assert not at.exception
     wb = load_workbook(io.BytesIO(at.session_state["wk_pack"][3]))
     assert {"kpis", "mrr movers", "renewals", "new detractors"} <= set(wb.sheetnames)
+    # KPI values are numbers a spreadsheet can sum, not text such as "'-30.6 pts"
+    kpis = list(wb["kpis"].iter_rows(values_only=True))
+    head = kpis[0]
+    values = [row[head.index("this week")] for row in kpis[1:]]
+    assert values and all(isinstance(v, (int, float)) for v in values if v is not None)
+    assert not [c for row in kpis for c in row if isinstance(c, str) and c.startswith("'")]
     cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row)
     assert "Account " in cells and not [n for n in names if n in cells]
 
@@ -115,6 +121,31 @@ def test_presentation_safe_mode_masks_another_page_too(demo_db, run_app):
     # the sidebar's CSM owner options are shown by pseudonym too, their values stay real
     owner = at.multiselect(key="f_owner")
     assert owner.options and all(o.startswith("Person ") for o in owner.options)
+
+
+def test_a_masked_url_names_no_real_person_and_a_colleague_opens_the_same_filter(
+        demo_db, run_app):
+    from metrics.mask import person
+
+    owner = "Noah Kim"
+    at = run_app(demo_db, "views/accounts.py",
+                 query={"mask": "1", "owner": owner, "csm": owner})
+    assert not at.exception
+    assert at.multiselect(key="f_owner").value == [owner]  # a real name in a link still works
+    url = {k: at.query_params.get_all(k) if hasattr(at.query_params, "get_all")
+           else at.query_params[k] for k in at.query_params}
+    text = repr(url)
+    assert owner not in text, url
+    assert person(owner) in text
+    # the masked link, opened in a colleague's session, filters on the same owner
+    link = {"mask": "1", "owner": person(owner), "csm": person(owner)}
+    again = run_app(demo_db, "views/accounts.py", query=link)
+    assert not again.exception
+    assert again.multiselect(key="f_owner").value == [owner]
+    # the masked page's book lists owners by pseudonym: "My accounts" is the same person
+    assert again.selectbox(key="ac_owner").value == person(owner)
+    shown = " ".join(f.to_csv() for f in _frames(again))
+    assert owner not in shown
 
 
 def _stored_targets(db):

@@ -97,7 +97,8 @@ def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
 
 
 def _lists_xlsx(r: review.Review) -> bytes:
-    sheets = {"kpis": review.kpi_display(r.kpis), "mrr movers": r.mrr_movers,
+    # numbers as numbers (a spreadsheet sums them); text cells are made formula-safe
+    sheets = {"kpis": review.kpi_numbers(r.kpis), "mrr movers": r.mrr_movers,
               "new churns": r.new_churns, "reactivations": r.reactivations,
               "new detractors": r.detractors, "renewals": r.renewals, "alerts": r.alerts}
     if r.band_moves is not None:
