@@ -145,6 +145,9 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                     help="presentation-safe: pseudonyms for account names, people and emails")
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
                     help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
+    sp.add_argument("--kpis-as-of", choices=("data", "week-end"), default="data",
+                    help="read the KPIs as the data stands now (default: the numbers of the "
+                         "Overview and csm metric) or as they stood on the week's last day")
 
     sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
     sp.add_argument("--sizes", default="small,medium,large")
@@ -303,7 +306,8 @@ def cmd_report(args) -> int:
               attributes=tuple((k, tuple(v)) for k, v in filters.items() if k not in canonical))
     with _reading(args.db) as cur:
         try:
-            done = report.write(cur, q, args.week, args.out, masked=args.mask)
+            done = report.write(cur, q, args.week, args.out, masked=args.mask,
+                                kpis_as_of=args.kpis_as_of.replace("-", "_"))
         except LookupError as e:
             _eprint(f"csm: {e}")
             return EXIT_REFUSED

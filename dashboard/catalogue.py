@@ -67,7 +67,9 @@ FILTERS = ("sql", "filter_values", {})  # the sidebar's options: app.py, before 
 
 
 def _targets(metric: str) -> tuple:
-    return ("sql", "targets_for_metric", {"metric": metric, "segment": None})
+    from metrics.goals import target_names
+
+    return ("sql", "targets_for_metric", {"metrics": target_names(metric), "segment": None})
 
 
 PAGES: tuple[Page, ...] = (

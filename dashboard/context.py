@@ -145,6 +145,15 @@ def named_query(name: str, **params) -> pd.DataFrame:
     return frame if name == "filter_values" else shown(frame)
 
 
+def targets(name: str, segment: str | None) -> pd.DataFrame:
+    """Return the targets of target name `name` for everyone (segment None) or one segment, by
+    period: period_start, period_end, target, note (under any of its names,
+    goals.target_names)."""
+    from metrics.goals import target_names
+
+    return named_query("targets_for_metric", metrics=target_names(name), segment=segment)
+
+
 def as_of_default() -> object:
     """Return the default as-of day of the data (None for an empty database)."""
     return _as_of(data_version())

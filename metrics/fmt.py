@@ -38,6 +38,9 @@ def _plain(x: float) -> str:
 
 
 def _signed(text: str, x: float) -> str:
+    # A change that rounds to zero has no sign: never "-0.0 h" or "+0.0 pp".
+    if not any(ch in "123456789" for ch in text):
+        return text
     return ("+" if x >= 0 else MINUS) + text
 
 
@@ -111,12 +114,13 @@ def relative(current, previous) -> str:
 
 def delta(current, previous, unit: str) -> str | None:
     """Return the change a KPI card shows beside a value: in the unit's terms for rates,
-    points, hours and days, else relative ('+3.2%'; a plain difference when previous is 0);
+    points, scores, hours and days, else relative ('+3.2%'; a plain difference when previous is 0);
     None when either value is undefined."""
     c, p = number(current), number(previous)
     if c is None or p is None:
         return None
-    if kind(unit) in ("rate", "rate_change", "points", "hours", "days"):
+    # A score on a fixed scale (CES 1–7) changes by points of the scale, not by a share.
+    if kind(unit) in ("rate", "rate_change", "points", "hours", "days", "score"):
         return change(c - p, unit)
     if p == 0:
         return change(c - p, unit)

@@ -170,35 +170,44 @@ def reactivations(accounts: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def renewals_due(accounts: pd.DataFrame, day: date, bands: pd.DataFrame | None = None,
+def renewals_due(upcoming: pd.DataFrame, accounts: pd.DataFrame,
                  horizons: tuple[int, ...] = RENEWAL_HORIZONS) -> pd.DataFrame:
-    """Return the customers (not churned on `day`) whose renewal_date is in (day, day + the
-    largest horizon]: account_id, account_name, segment, csm_owner, renewal_date, days_to,
-    due_within ('30 days', ...), mrr (mrr_after), band (from `bands` when given, else None).
-    Soonest first."""
+    """Return the renewals of `upcoming` (kpis.renewals.upcoming_renewals: the one definition,
+    days counted from its as-of, the Retention page's too) due within the largest horizon:
+    account_id, account_name, segment, csm_owner (from `accounts`, a review_accounts frame),
+    renewal_date, days_to, due_within (the shortest horizon holding it, '30 days', ...), mrr
+    (ARR ÷ 12 on as-of), band. Soonest first."""
     cols = ["account_id", "account_name", "segment", "csm_owner", "renewal_date", "days_to",
             "due_within", "mrr", "band"]
-    if accounts.empty:
+    a = upcoming[(upcoming["days_to"] > 0) & (upcoming["days_to"] <= max(horizons))].copy()
+    if a.empty:
         return pd.DataFrame(columns=cols)
-    a = accounts.copy()
-    ren = pd.to_datetime(a["renewal_date"])
-    churn = pd.to_datetime(a["churn_date"])
-    a["days_to"] = (ren - pd.Timestamp(day)).dt.days
-    keep = (a["days_to"] > 0) & (a["days_to"] <= max(horizons)) & (
-        churn.isna() | (churn > pd.Timestamp(day)))
-    a = a[keep].copy()
     a["days_to"] = a["days_to"].astype(int)
     a["due_within"] = [f"{next(h for h in sorted(horizons) if d <= h)} days"
                        for d in a["days_to"]]
-    a["renewal_date"] = pd.to_datetime(a["renewal_date"]).dt.date
-    a["mrr"] = a["mrr_after"]
-    if bands is not None and len(bands):
-        a["band"] = a["account_id"].map(bands.set_index("account_id")["band"])
-    else:
-        a["band"] = None
+    a["account_name"] = a["name"]
+    owner = accounts.set_index("account_id")["csm_owner"] if len(accounts) else pd.Series()
+    a["csm_owner"] = a["account_id"].map(owner)
+    a["mrr"] = a["arr"] / 12
     return a.sort_values(["days_to", "account_id"])[cols].reset_index(drop=True)
 
 
+def renewals_line(r: Review) -> str:
+    """Return the renewals-due summary of a review for people, cumulative counts from the day
+    they are counted from: '27 within 30 days, 64 within 60 days, 99 within 90 days of 30 Nov
+    2026 (each includes the shorter; as on the Retention page).'"""
+    counts = renewal_counts(r.renewals)
+    return (", ".join(f"{n:,} within {h} days" for h, n in counts.items())
+            + f" of {r.renewals_from:%d %b %Y} (each includes the shorter; as on the Retention "
+            "page).")
+
+
+def renewal_counts(renewals: pd.DataFrame, horizons: tuple[int, ...] = RENEWAL_HORIZONS
+                   ) -> dict[int, int]:
+    """Return {horizon: renewals due within it}, cumulative (60 days includes the first 30),
+    as the Retention page counts them."""
+    days = renewals["days_to"] if len(renewals) else pd.Series(dtype=int)
+    return {h: int((days <= h).sum()) for h in horizons}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +222,8 @@ class Review:
     start: date  # Monday
     end: date  # the next Monday (exclusive)
     as_of: date  # the day the week is judged on (its Sunday, or the data's as-of if earlier)
+    kpi_as_of: date  # the day the KPIs are read as of (the data's as-of, as everywhere else)
+    renewals_from: date  # renewals due are counted in days from this day (the data's as-of)
     kpis: pd.DataFrame
     band_moves: pd.DataFrame | None
     mrr_movers: pd.DataFrame
@@ -266,6 +277,10 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
                   if show_targets and goals.target_applies(key, "week") else None)
         rows.append(kpi_row(metric, column, prev_row.iloc[0] if len(prev_row) else None,
                             cur_row.iloc[0] if len(cur_row) else None, target))
+    for metric in dict.fromkeys(r["metric"] for r in rows):
+        if registry.REGISTRY[metric].review_note:
+            notes.append(f"{registry.REGISTRY[metric].label}: "
+                         f"{registry.REGISTRY[metric].review_note}.")
     monthly = [r["label"] for r in rows if not goals.target_applies(
         r["metric"] if r["column"] == registry.REGISTRY[r["metric"]].headline else r["column"],
         "week")]
@@ -275,9 +290,19 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
     return pd.DataFrame(rows), notes
 
 
-def build(cur, q: Query, week: date | str | None = None, movers: int = 10) -> Review | None:
+def build(cur, q: Query, week: date | str | None = None, movers: int = 10,
+          kpis_as_of: str = "data") -> Review | None:
     """Return the review of ISO week `week` (its Monday or 'YYYY-Www'; default the last
-    complete week at the data's as-of) for the accounts in `q`'s filters; None without data."""
+    complete week at the data's as-of) for the accounts in `q`'s filters; None without data.
+
+    The KPIs are read as of the data's as-of (`kpis_as_of="data"`: the same numbers as the
+    Overview, Support and `csm metric` for that week) or as they stood on the week's last day
+    (`"week_end"`, the meeting's record; labelled). Band moves, MRR movers and churns are the
+    week's own; renewals due count from the data's as-of, as on the Retention page."""
+    from metrics.kpis import renewals as renewals_kpi
+
+    if kpis_as_of not in ("data", "week_end"):
+        raise ValueError(f"kpis_as_of must be 'data' or 'week_end', not {kpis_as_of!r}")
     data_as_of = resolve_as_of(cur, Query())
     if data_as_of is None:
         return None
@@ -285,33 +310,39 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10) -> Re
         floor_period(week, "week") if week else last_complete_week(data_as_of))
     end = start + timedelta(days=7)
     as_of = min(end - timedelta(days=1), data_as_of)
+    kpi_day = data_as_of if kpis_as_of == "data" else as_of
     before = start - timedelta(days=1)
     notes = []
     if as_of < end - timedelta(days=1):
         notes.append(f"The week is not complete: the data ends on {data_as_of}.")
-    table, knotes = kpis(cur, q, start, as_of)
+    if kpi_day > as_of:
+        notes.append(f"KPIs as the data stands on {kpi_day:%d %b %Y} (as on the Overview, "
+                     "Support and csm metric): later tickets and answers about the week count.")
+    elif kpi_day < data_as_of:
+        notes.append(f"KPIs as they stood on {kpi_day:%d %b %Y}, the week's last day; the "
+                     f"Overview reads them as of {data_as_of:%d %b %Y}.")
+    table, knotes = kpis(cur, q, start, kpi_day)
     notes += knotes
     params = {**scope_params(cur, q), "dim": "", "dim_attribute": ""}
     acc = run_sql(cur, "review_accounts", {**params, "day_before": before, "day_after": as_of})
     health = alerts.health_available()
-    moves = bands_now = None
+    moves = None
     if health:
         bands_before = alerts.health_bands(cur, before)
         bands_now = alerts.health_bands(cur, as_of)
         moves = band_moves(bands_before, bands_now, acc)
         moves = moves[moves["account_id"].isin(acc["account_id"])].reset_index(drop=True)
+    up = renewals_kpi.upcoming_renewals(cur, q.with_(as_of=data_as_of),
+                                        days=max(RENEWAL_HORIZONS))
     det = run_sql(cur, "review_detractors", {**params, "week_start": start, "week_end": end})
     return Review(
-        week=week_label(start), start=start, end=end, as_of=as_of, kpis=table,
+        week=week_label(start), start=start, end=end, as_of=as_of, kpi_as_of=kpi_day,
+        renewals_from=data_as_of, kpis=table,
         band_moves=moves, mrr_movers=mrr_movers(acc, movers),
         new_churns=new_churns(acc, start, end), reactivations=reactivations(acc),
-        detractors=det, renewals=renewals_due(acc, as_of, bands_now),
+        detractors=det, renewals=renewals_due(up, acc),
         alerts=alerts.fired(cur, start, end), health=health, notes=notes,
     )
-
-
-
-
 
 
 def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -334,3 +365,17 @@ def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["KPI", "this week", "previous week", "change",
                                        "real or noise", "target", "vs target"])
+
+
+def kpi_numbers(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Return the KPI table for a spreadsheet, values as numbers: KPI, unit, this week,
+    previous week, change, p value, target, vs target, target met (rates as fractions)."""
+    cols = {"label": "KPI", "unit": "unit", "value": "this week", "previous": "previous week",
+            "change": "change", "p_value": "p value", "target": "target",
+            "vs_target": "vs target", "target_met": "target met"}
+    if kpis.empty:
+        return pd.DataFrame(columns=list(cols.values()))
+    out = kpis[list(cols)].rename(columns=cols)
+    for c in ("this week", "previous week", "change", "p value", "target", "vs target"):
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out.reset_index(drop=True)

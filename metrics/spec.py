@@ -148,6 +148,9 @@ class MetricSpec:
     # In the weekly review's KPI table. False for a metric with several rows a period (a
     # distribution, themes) or whose headline repeats another KPI (mrr_movements' mrr_end).
     in_review: bool = True
+    # Why a week's value differs from the same metric's month on another page (a trailing
+    # window), said beside it in the weekly review; "" when it does not.
+    review_note: str = ""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.cols]

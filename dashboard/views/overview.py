@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import context, filters
 from dashboard.components.health.mix_card import health_mix_card
 from dashboard.components.kpi_card import card_target, kpi_card
-from metrics import goals, registry
+from metrics import fmt, goals, registry
 from metrics.kpis.satisfaction import change_test
 from render import charts
 
@@ -53,10 +53,11 @@ for i, (name, column) in enumerate(CARDS):
                  period_label=grain, significance=test and (test[2], test[1]),
                  target=card_target(q, name, column, cur, grain),
                  convention=conv, column=column,
-                 label=f"{label} · {cur['period']:%Y-%m-%d}" if cur is not None else label)
+                 label=f"{label} · {fmt.period(cur['period'], grain)}" if cur is not None
+                 else label)
 
 if partial_note is not None:
-    st.caption(f"The {grain} starting {partial_note:%Y-%m-%d} is not complete yet: the cards "
+    st.caption(f"{fmt.period(partial_note, grain)} is not complete yet: the cards "
                "show the last complete one; the chart draws the partial one hollow.")
 
 
@@ -73,7 +74,7 @@ if frame.empty:
     st.info("No data in the selected window.")
 else:
     ci = ("ci_low", "ci_high") if name in ("nps", "csat") else None
-    targets = (context.named_query("targets_for_metric", metric=key, segment=target_segment)
+    targets = (context.targets(key, target_segment)
                if show_targets and goals.target_applies(key, grain) else None)
     fig = charts.plot_trend(frame, column, title=f"{spec.label} by {grain}", unit=spec.unit,
                             ci=ci, targets=targets)

@@ -13,7 +13,7 @@ from render import charts
 ACTIVE = {"day": "DAU", "week": "WAU", "month": "MAU"}
 MEASURES = {"active_users": ("Active users", "users"),
             "stickiness": ("Stickiness (daily ÷ period users)", "fraction"),
-            "active_accounts": ("Active accounts", "accounts"),
+            "active_accounts": ("Accounts with usage", "accounts"),
             "hours_per_active_user": ("Hours per active user", "hours")}
 WINDOWS = {30: "last 30 days", 90: "last 90 days"}
 
@@ -39,7 +39,7 @@ prev = complete.iloc[-2] if len(complete) > 1 else None
 cards = [("active_users", ACTIVE[grain], "count"),
          ("avg_daily_users", "Mean daily users", "count"),
          ("stickiness", "Stickiness", "fraction"),
-         ("active_accounts", "Active accounts", "accounts"),
+         ("active_accounts", "Accounts with usage", "accounts"),
          ("hours_per_active_user", "Hours per active user", "hours")]
 for col, (column, label, unit) in zip(st.columns(len(cards)), cards, strict=True):
     with col:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.weekly import parts as wp
+from metrics import review
 from render import charts
 
 st.title("Weekly review")
@@ -77,7 +78,8 @@ due = r.renewals[r.renewals["days_to"] <= days] if len(r.renewals) else r.renewa
 if not r.health and len(due):
     due = due.drop(columns=["band"])
     st.caption("Health: not available yet.")
-wp.table(due, f"No renewal in the {days} days after {r.as_of:%d %b %Y}.",
+st.caption(review.renewals_line(r))
+wp.table(due, f"No renewal in the {days} days after {r.renewals_from:%d %b %Y}.",
          ["account_name", "renewal_date", "days_to", "mrr", "band", "csm_owner"],
          mrr=st.column_config.NumberColumn("MRR", format="$%,.0f"))
 

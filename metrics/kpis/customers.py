@@ -16,7 +16,7 @@ LOGO_CHURN_COLS = (
     col("new_customers", "int64", "New customers", "customers", "up", "signup_date in the period"),
     col("churned_customers", "int64", "Churned customers", "customers", "down",
         "churn_date in the period"),
-    col("customers_end", "int64", "Active accounts", "customers", "up",
+    col("customers_end", "int64", "Customers", "customers", "up",
         "accounts that are customers on the period's last day (or as-of): signup_date ≤ day "
         "and churn_date empty or after it; the E of the identity S + N − C = E"),
     col("churn_rate", "float64", "Logo churn rate", "fraction", "down",

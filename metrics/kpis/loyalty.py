@@ -42,7 +42,8 @@ NPS_REVENUE_COLS = (
 )
 NPS_REVENUE_COLUMNS = dtypes(NPS_REVENUE_COLS)
 FEEDBACK_COVERAGE_COLS = (
-    col("active_accounts", "int64", "Active accounts", "accounts", "up"),
+    col("active_accounts", "int64", "Customers", "accounts", "up",
+        "customers on as-of (signup_date ≤ as-of, not churned), as on the Overview"),
     col("heard_accounts", "int64", "Accounts heard from", "accounts", "up"),
     col("unheard_accounts", "int64", "Accounts not heard from", "accounts", "down"),
     col("coverage", "float64", "Feedback coverage", "fraction", "up",

@@ -366,6 +366,10 @@ SPECS = (
             "complete months up to the period; null when no churn was observed"
         ),
         fn=ltv,
+        review_note=(
+            "a week's LTV divides the ARPA on the week's last day by the churn of the 6 "
+            "complete months before the week ends, so it is not the LTV of its month on the "
+            "Retention page (whose 6 months end with that month)"),
         cols=LTV_COLS,
         headline="ltv",
         query="mrr",

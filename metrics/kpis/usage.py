@@ -18,7 +18,9 @@ USAGE_COLS = (
         "distinct users with an event in the period (DAU, WAU or MAU by grain)"),
     col("avg_daily_users", "float64", "Mean daily users", "users", "up"),
     col("stickiness", "float64", "Stickiness", "fraction", "up", "avg_daily_users ÷ active_users"),
-    col("active_accounts", "int64", "Active accounts", "accounts", "up"),
+    col("active_accounts", "int64", "Accounts with usage", "accounts", "up",
+        "accounts with at least one usage event in the period (not every customer uses the "
+        "product in every period: see Customers on the Overview)"),
     col("events", "int64", "Events", "events", "up"),
     col("hours_per_active_user", "float64", "Hours per active user", "hours", "up",
         "Σ duration ÷ 3600 ÷ active_users"),

@@ -78,13 +78,13 @@ def filters_text(q, masked: bool = False) -> str:
 
 
 def write(cur, q, week: str | None, out: Path | str, masked: bool = False,
-          images: bool = True) -> dict:
+          images: bool = True, kpis_as_of: str = "data") -> dict:
     """Build the pack of `week` ('YYYY-Www'; None = the last complete week) for the accounts in
-    query `q`'s filters and write it to `out` (format from its extension). Returns {week,
-    notes} (notes e.g. no chart images); ValueError for a bad week or extension, LookupError
-    without data."""
+    query `q`'s filters and write it to `out` (format from its extension); `kpis_as_of` as in
+    review.build. Returns {week, notes} (notes e.g. no chart images); ValueError for a bad
+    week or extension, LookupError without data."""
     fmt = format_of(out)
-    r = review.build(cur, q, week)
+    r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
     if r is None:
         raise LookupError("the database has no data: nothing to review")
     pack = build_pack(r, masked, filters_text(q, masked), images)

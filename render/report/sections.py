@@ -100,11 +100,8 @@ def build(r: review.Review, masked: bool = False) -> list[Section]:
                       "renews on": _dates(rn["renewal_date"]), "in days": rn["days_to"],
                       "within": rn["due_within"], "MRR": [fmt.value(v, "USD") for v in rn["mrr"]],
                       "health": rn["band"] if r.health else "not available yet"})
-    counts = rn["due_within"].value_counts() if len(rn) else {}
-    out.append(Section("Renewals due in the next 30 / 60 / 90 days", [
-        ", ".join(f"{counts.get(f'{h} days', 0)} within {h} days"
-                  for h in review.RENEWAL_HORIZONS) + f" of {r.as_of:%d %b %Y}."], t, None,
-        "Overview"))
+    out.append(Section("Renewals due in the next 30 / 60 / 90 days", [review.renewals_line(r)],
+                       t, None, "Retention"))
     al = r.alerts
     t = pd.DataFrame({"rule": al.get("rule_name", pd.Series(dtype=object)),
                       "data day": _dates(al.get("as_of", pd.Series(dtype=object))),

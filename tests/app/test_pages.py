@@ -46,7 +46,7 @@ def test_overview_cards_show_the_last_complete_month_computed_from_the_database(
         demo_db, run_app):
     at = run_app(demo_db, query={"from": "2025-07-01", "to": "2026-06-30"})
     cards = _card_values(at)
-    assert set(cards) >= {"Active accounts", "MRR", "Logo churn rate", "NPS", "CSAT",
+    assert set(cards) >= {"Customers", "MRR", "Logo churn rate", "NPS", "CSAT",
                           "Median first response"}
     store = Store(demo_db)
     cur = store.cursor()
@@ -57,7 +57,7 @@ def test_overview_cards_show_the_last_complete_month_computed_from_the_database(
     assert cards["NPS"] == f"{last.nps:.1f}"
     churn = registry.compute(cur, "logo_churn", q)
     lastc = churn[~churn.partial].iloc[-1]
-    assert cards["Active accounts"] == f"{lastc.customers_end:,.0f}"
+    assert cards["Customers"] == f"{lastc.customers_end:,.0f}"
     assert not math.isnan(last.nps)
     sup = registry.compute(cur, "support", q)
     lasts = sup[~sup.partial].iloc[-1]
@@ -69,10 +69,10 @@ def test_changing_the_segment_filter_changes_the_numbers(demo_db, run_app):
     # The URL side of the filters is checked in the real browser (tests/e2e): AppTest does not
     # report query parameters written under st.navigation.
     at = run_app(demo_db, query={"from": "2025-07-01", "to": "2026-06-30"})
-    before = _card_values(at)["Active accounts"]
+    before = _card_values(at)["Customers"]
     seg = at.multiselect(key="f_segment")
     seg.set_value([seg.options[0]]).run()
-    after = _card_values(at)["Active accounts"]
+    after = _card_values(at)["Customers"]
     assert after != before
 
 

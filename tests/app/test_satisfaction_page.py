@@ -18,7 +18,7 @@ Q = Query(start=date(2025, 7, 1), end=date(2026, 7, 1), grain="all")
 
 
 def cards(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {m.label.split(" · ")[0]: m.value for m in at.metric}  # label · window
 
 
 def frame(at, first_column: str):
@@ -73,7 +73,7 @@ def test_the_nps_delta_is_against_the_previous_window_with_its_significance(page
     q = Q
     cur = compute(demo_db, satisfaction.nps, q).iloc[0]
     prev = compute(demo_db, satisfaction.nps, previous_window(q)).iloc[0]
-    nps_card = next(m for m in page.metric if m.label == "NPS")
+    nps_card = next(m for m in page.metric if m.label.split(" · ")[0] == "NPS")
     assert nps_card.delta == f"{cur.nps - prev.nps:+.1f} pts"
     _z, p, sig = satisfaction.change_test("nps", prev, cur)
     verdict = "**real change**" if sig else "noise (not significant)"

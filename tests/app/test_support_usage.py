@@ -62,7 +62,7 @@ def test_usage_cards_show_mau_of_the_last_complete_month_and_week_grain_shows_wa
     _no_failure(at)
     values = {m.label.split(" ·")[0]: m.value for m in at.metric}
     assert values["MAU"] == f"{june.active_users:,.0f}"
-    assert values["Active accounts"] == f"{june.active_accounts:,.0f}"
+    assert values["Accounts with usage"] == f"{june.active_accounts:,.0f}"
     at.segmented_control(key="us_grain").set_value("week").run()
     _no_failure(at)
     labels = [m.label for m in at.metric]

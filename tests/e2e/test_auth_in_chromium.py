@@ -251,7 +251,7 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
     sign_in(auth_page, auth_url, provider, CSM)
     expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("your book only")
     # Overview: the active accounts are the book's.
-    assert card_value(auth_page, "Active accounts").inner_text().strip() == f"{active:,}"
+    assert card_value(auth_page, "Customers").inner_text().strip() == f"{active:,}"
     # Accounts: every listed account is theirs, even when the URL asks for another owner.
     auth_page.goto(f"{auth_url}/accounts?csm=Emma+Schmidt&owner=Emma+Schmidt")
     wait_for_app(auth_page, "Accounts")

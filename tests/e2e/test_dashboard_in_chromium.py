@@ -20,7 +20,7 @@ except ImportError:  # the `browser` fixture then skips these tests (fails them 
 
 pytestmark = pytest.mark.e2e
 
-CARD_LABELS = ["Active accounts", "MRR", "Logo churn rate", "NPS", "CSAT",
+CARD_LABELS = ["Customers", "MRR", "Logo churn rate", "NPS", "CSAT",
                "Median first response"]
 # Anything that means "Streamlit is still working on this view".
 BUSY = ('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stSkeleton"], '
@@ -99,7 +99,7 @@ def screenshot(page: Page, directory: Path, name: str) -> Path:
 
 
 def card(page: Page, label: str) -> Locator:
-    """The KPI card (st.metric) whose label starts with `label` ("Active accounts · 2026-06-01")."""
+    """The KPI card (st.metric) whose label starts with `label` ("Customers · Jun 2026")."""
     return page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]',
                          has_text=re.compile(rf"^\s*{re.escape(label)}(\s*·|\s*$)")))
@@ -179,24 +179,24 @@ def test_every_page_opens_without_an_exception_box_and_shows_the_demo_figures(
         expect(card(page, label)).to_have_count(1)
         expect(card_value(page, label)).to_have_text(re.compile(r"\d"))
     # The last complete month of the demo data is June 2026: its customers at the end.
-    expect(card(page, "Active accounts")).to_contain_text("2026-06-01")
-    expect(card_value(page, "Active accounts")).to_have_text(f"{demo_facts.active_accounts:,}")
+    expect(card(page, "Customers")).to_contain_text("Jun 2026")
+    expect(card_value(page, "Customers")).to_have_text(f"{demo_facts.active_accounts:,}")
     chart = page.locator('[data-testid="stPlotlyChart"]')
     expect(chart).to_have_count(1)
     expect(chart.locator(".main-svg").first).to_be_visible()
     expect(chart.locator(".scatterlayer .trace").first).to_be_attached()
-    assert chart_titles(page) == ["Active accounts by month"]
+    assert chart_titles(page) == ["Customers by month"]
     assert_no_exception(page)
     # The Period control is a main control: switching to quarter redraws the chart.
     page.get_by_role("radio", name="quarter", exact=True).click()
-    expect(chart.locator(".gtitle", has_text="Active accounts by quarter").first).to_be_visible()
+    expect(chart.locator(".gtitle", has_text="Customers by quarter").first).to_be_visible()
     wait_idle(page)
-    assert chart_titles(page) == ["Active accounts by quarter"]
+    assert chart_titles(page) == ["Customers by quarter"]
     assert_no_exception(page)
     page.get_by_role("radio", name="month", exact=True).click()
-    expect(chart.locator(".gtitle", has_text="Active accounts by month").first).to_be_visible()
+    expect(chart.locator(".gtitle", has_text="Customers by month").first).to_be_visible()
     wait_idle(page)
-    assert chart_titles(page) == ["Active accounts by month"]
+    assert chart_titles(page) == ["Customers by month"]
     screenshot(page, screenshot_dir, "01_overview_demo_data")
 
     # Data, through the sidebar navigation.
@@ -233,13 +233,13 @@ def test_choosing_a_segment_changes_the_cards_and_the_url_and_a_reload_keeps_it(
         page, base_url, demo_facts, screenshot_dir):
     page.goto(f"{base_url}/")
     wait_for_app(page, "Overview")
-    expect(card_value(page, "Active accounts")).to_have_text(f"{demo_facts.active_accounts:,}")
+    expect(card_value(page, "Customers")).to_have_text(f"{demo_facts.active_accounts:,}")
     before = metric_values(page, CARD_LABELS)
 
     segment = widget(page, "stMultiSelect", "Segment", root='[data-testid="stSidebar"]')
     choose(page, segment, "Enterprise")
     expect(page).to_have_url(re.compile(r"[?&]segment=Enterprise(&|$)"), timeout=30_000)
-    expect(card_value(page, "Active accounts")).to_have_text(
+    expect(card_value(page, "Customers")).to_have_text(
         f"{demo_facts.active_enterprise:,}", timeout=60_000)
     wait_idle(page)
     assert_no_exception(page)
@@ -253,7 +253,7 @@ def test_choosing_a_segment_changes_the_cards_and_the_url_and_a_reload_keeps_it(
     expect(page).to_have_url(re.compile(r"[?&]segment=Enterprise(&|$)"))
     segment = widget(page, "stMultiSelect", "Segment", root='[data-testid="stSidebar"]')
     expect(segment).to_contain_text("Enterprise")
-    expect(card_value(page, "Active accounts")).to_have_text(f"{demo_facts.active_enterprise:,}")
+    expect(card_value(page, "Customers")).to_have_text(f"{demo_facts.active_enterprise:,}")
     assert metric_values(page, CARD_LABELS) == after
     assert_no_exception(page)
 

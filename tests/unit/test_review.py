@@ -76,13 +76,28 @@ def test_a_reactivation_had_paid_before_and_a_new_logo_did_not():
     assert review.reactivations(_accounts()).account_id.tolist() == ["back"]
 
 
+def _upcoming():
+    # kpis.renewals.upcoming_renewals' shape, as of 2026-06-21 (calm renews that day: not ahead)
+    return pd.DataFrame({
+        "account_id": ["calm", "red", "grow", "back", "new"],
+        "name": ["Calm AG", "Red Co", "Grow Inc", "Back Again", "New Kid"],
+        "segment": ["SMB"] * 5,
+        "renewal_date": [date(2026, 6, 21), date(2026, 7, 1), date(2026, 8, 10),
+                         date(2026, 9, 9), date(2026, 12, 1)],
+        "arr": [3600.0, 10800.0, 18000.0, 2400.0, 1200.0],
+        "days_to": [0, 10, 50, 80, 163],
+        "band": [None, "red", None, "green", None]})
+
+
 def test_renewals_due_within_30_60_90_days_soonest_first_with_health():
-    bands = pd.DataFrame({"account_id": ["red"], "band": ["red"]})
-    r = review.renewals_due(_accounts(), date(2026, 6, 21), bands)
+    r = review.renewals_due(_upcoming(), _accounts())
     assert r.account_id.tolist() == ["red", "grow", "back"]  # calm renews today: not ahead
     assert r.days_to.tolist() == [10, 50, 80]
     assert r.due_within.tolist() == ["30 days", "60 days", "90 days"]
+    assert r.mrr.tolist() == [900.0, 1500.0, 200.0] and r.csm_owner.tolist() == ["ann"] * 3
     assert r.band.tolist()[0] == "red" and pd.isna(r.band.tolist()[1])
+    # the counts are cumulative, as on the Retention page: 60 days includes the first 30
+    assert review.renewal_counts(r) == {30: 1, 60: 2, 90: 3}
 
 
 def test_a_kpi_row_tests_a_survey_change_and_compares_with_the_target():
@@ -128,7 +143,10 @@ def test_build_reads_one_week_from_the_database(store, insert):
     assert r.mrr_movers.account_id.tolist() == ["a", "b"]
     assert r.mrr_movers.change.tolist() == [150.0, -80.0]
     assert r.new_churns.account_id.tolist() == ["b"]
-    assert r.renewals.account_id.tolist() == ["a"] and r.renewals.days_to.tolist() == [24]
+    # renewals count from the data's as-of (2026-06-23), as on the Retention page, not from
+    # the week's Sunday; the KPIs are read as of it too
+    assert (r.renewals_from, r.kpi_as_of) == (date(2026, 6, 23), date(2026, 6, 23))
+    assert r.renewals.account_id.tolist() == ["a"] and r.renewals.days_to.tolist() == [22]
     nps = r.kpis.set_index("metric").loc["nps"]
     assert nps.value == -100.0 and nps.previous == -100.0 and nps.change == 0.0
     mrr = r.kpis[r.kpis.metric == "mrr"].iloc[0]

@@ -29,8 +29,7 @@ def targets(name: str, q: Query) -> pd.DataFrame | None:
     segment's), None for a mix of segments."""
     if len(q.segment) > 1:
         return None
-    return context.named_query("targets_for_metric", metric=name,
-                               segment=q.segment[0] if q.segment else None)
+    return context.targets(name, q.segment[0] if q.segment else None)
 
 
 def cards(q: Query, grain: str) -> None:

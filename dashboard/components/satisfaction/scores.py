@@ -79,6 +79,12 @@ def nps_refs(frame: pd.DataFrame) -> tuple[list[tuple[float, str]], str]:
     return refs, note
 
 
+def window_text(q: Query) -> str:
+    """Return the window a whole-window card covers, for its label: '1 Dec 2025 – 30 Nov
+    2026' (the Overview's cards show one period; these show the window)."""
+    return fmt.span(q.start, q.end) if q.start and q.end else "all time"
+
+
 def headline(q: Query) -> None:
     """Three cards: NPS, CSAT and CES over the whole window, with interval, counts, the
     change against the previous window of equal length (with its test) and the conventions."""
@@ -114,7 +120,8 @@ def headline(q: Query) -> None:
                      pd.Series([], dtype=float),
                      period_label=f"{days} days" if days else "window",
                      significance=(test[2], test[1]) if test else None,
-                     convention=" · ".join(notes), label=registry.column(name).label)
+                     convention=" · ".join(notes),
+                     label=f"{registry.column(name).label} · {window_text(qa)}")
 
 
 
@@ -122,8 +129,7 @@ def _targets(name: str, q: Query) -> pd.DataFrame | None:
     """Targets of the metric for everyone, or for the one segment filtered (as on Overview)."""
     if name not in ("nps", "csat") or len(q.segment) > 1:
         return None
-    return context.named_query("targets_for_metric", metric=name,
-                               segment=q.segment[0] if q.segment else None)
+    return context.targets(name, q.segment[0] if q.segment else None)
 
 
 def trend(q: Query, grain: str) -> None:
