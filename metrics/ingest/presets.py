@@ -1,0 +1,586 @@
+"""Presets: vendors' exports recognised by their header and loaded with no manual mapping.
+
+A preset knows one export (Zendesk tickets, Stripe subscriptions, ...): the header signature
+that identifies it (a set of columns, matched case-insensitively, extra columns tolerated), the
+canonical table it loads, and a row transform that writes a CSV copy under the canonical column
+names. The copy then goes through the same import as any CSV (mapping, validation, reject report,
+one transaction, the load record), like the CSV copy formats.py writes for a workbook.
+
+What the transform cannot turn into a canonical value is never dropped: it becomes a problem of
+its row (column, value, reason), reported and rejected like the schema's own problems, at the
+line of the original file where the record starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from metrics.ingest import read
+from metrics.ingest.errors import LoadRefused
+from metrics.ingest.mapping import norm
+from metrics.ingest.validate import NULL_MARKERS
+from metrics.schema import TABLES
+
+Problem = tuple[str, str | None, str]  # (canonical column, value as written, reason)
+
+
+@dataclass
+class Out:
+    """One row of the copy: the original line it comes from, its values, its problems."""
+
+    line: int
+    values: dict[str, str | None]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What a transform is given besides the rows: the file's headers (as written, and by key),
+    the preset's options, the declared date format, and the notes it adds for this file."""
+
+    headers: list[str]
+    options: dict[str, str]
+    date_format: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Return {header key: header as written} (see `key`)."""
+        return {key(h): h for h in self.headers}
+
+
+Rows = Iterable[tuple[int, dict[str, str]]]  # (original line, {header key: text})
+Transform = Callable[[Rows, Context], Iterator[Out]]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An export the import recognises: see the module docstring."""
+
+    name: str
+    label: str  # what the wizard says: "This looks like a {label}"
+    table: str
+    signatures: tuple[frozenset[str], ...]  # header keys; any one of them identifies the export
+    transform: Transform
+    columns: dict[str, str]  # canonical column -> where its value comes from (for the docs)
+    notes: tuple[str, ...]
+    source: str  # where the column list was taken from
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> values, default 1st
+
+
+def key(header: str) -> str:
+    """Return the form headers are compared in: trimmed, lower-case, single spaces, without
+    Stripe's " (UTC)" suffix ("Created (UTC)" -> "created")."""
+    h = re.sub(r"\s+", " ", header.replace("\ufeff", "").strip().lower())
+    return re.sub(r"\s*\(utc\)$", "", h)
+
+
+_MARKERS = {m.upper() for m in NULL_MARKERS}
+
+
+def _v(row: dict[str, str], *names: str) -> str | None:
+    """Return the first non-empty value among the header keys `names`; empty text and the null
+    markers (NA, N/A, NULL, -) count as no value."""
+    for n in names:
+        s = (row.get(n) or "").strip()
+        if s and s.upper() not in _MARKERS:
+            return s
+    return None
+
+
+def _number(s: str | None) -> float | None:
+    """Return the number a text holds ("1,200.50", "$33.00", "-2"), or None when it holds none."""
+    if s is None:
+        return None
+    t = re.sub(r"^([-+]?)\s*[$€£]\s*", r"\1", s.strip()).replace(",", "")
+    try:
+        x = float(t)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _when(s: str | None, fmt: str | None, extra: tuple[str, ...] = ()) -> datetime | None:
+    """Return a date/time text as a naive UTC datetime, or None when it does not parse. Tried in
+    order: the declared format, ISO 8601 (an offset is converted; none means UTC, as DATA.md),
+    then the preset's own formats."""
+    if s is None:
+        return None
+    for f in ((fmt,) if fmt else ()):
+        try:
+            d = datetime.strptime(s, f)
+        except ValueError:
+            continue
+        return _utc(d)
+    try:
+        return _utc(datetime.fromisoformat(s.replace(" UTC", "")))
+    except ValueError:
+        pass
+    for f in extra:
+        try:
+            return _utc(datetime.strptime(s, f))
+        except ValueError:
+            continue
+    return None
+
+
+def _utc(d: datetime) -> datetime:
+    return d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo else d
+
+
+def _iso(d: datetime) -> str:
+    return d.isoformat(sep=" ", timespec="seconds")
+
+
+def _date_text(s: str | None, ctx: Context, extra: tuple[str, ...] = ()) -> str | None:
+    """Return a date/time as ISO text in UTC, or the text as written when it does not parse (the
+    import then rejects it with its own reason, or reads it with the declared format)."""
+    d = _when(s, ctx.date_format, extra)
+    return _iso(d) if d is not None else s
+
+
+# --- Zendesk tickets ------------------------------------------------------------------------
+
+_ZD_SATISFACTION = {"good": "satisfied", "bad": "not satisfied", "offered": "no rating",
+                    "not offered": "no rating", "unoffered": "no rating"}
+
+
+def _zendesk(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Zendesk's CSV ticket export -> tickets (see the preset's notes)."""
+    lists = [h for h in ctx.headers if h.strip().endswith("[list]")]
+    if lists:
+        ctx.notes.append("Custom fields in this file, not loaded: " + ", ".join(lists) + ".")
+    ratings: dict[str, int] = {}
+    for line, r in rows:
+        problems: list[Problem] = []
+        created_raw = _v(r, "created at")
+        created = _when(created_raw, ctx.date_format)
+        first = None
+        minutes_raw = _v(r, "first reply time in minutes")
+        if minutes_raw is not None:
+            minutes = _number(minutes_raw)
+            if minutes is None or minutes < 0:
+                problems.append(("first_response_at", minutes_raw,
+                                 f"First reply time in minutes {minutes_raw!r} is not a "
+                                 "number of minutes >= 0"))
+            elif created is not None:
+                first = _iso(created + _minutes(minutes))
+        reopens_raw = _v(r, "reopens")
+        reopens = _number(reopens_raw)
+        if reopens_raw is not None and reopens is None:
+            problems.append(("reopened", reopens_raw, f"Reopens {reopens_raw!r} is not a count"))
+        sat = (_v(r, "satisfaction score") or "").lower()
+        if sat:
+            ratings[_ZD_SATISFACTION.get(sat, "unknown")] = ratings.get(
+                _ZD_SATISFACTION.get(sat, "unknown"), 0) + 1
+        yield Out(line, {
+            "ticket_id": _v(r, "id", "ticket id"),
+            "account_id": _v(r, "organization"),
+            "created_at": _iso(created) if created is not None else created_raw,
+            "first_response_at": first,
+            "resolved_at": _date_text(_v(r, "solved at"), ctx),
+            "contacts": _v(r, "replies"),
+            "reopened": None if reopens is None else ("true" if reopens > 0 else "false"),
+            "channel": _v(r, "via"),
+            "priority": _v(r, "priority"),
+        }, problems)
+    if ratings:
+        ctx.notes.append("Satisfaction Score in this file (not stored): " + ", ".join(f"{k} {n}" for k, n in sorted(ratings.items()))
+                         + ".")
+
+
+def _minutes(m: float):
+    from datetime import timedelta
+
+    return timedelta(minutes=m)
+
+
+# --- Stripe subscriptions -------------------------------------------------------------------
+
+_STRIPE_NEVER_PAID = {"incomplete", "incomplete_expired"}
+
+
+def _stripe(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Stripe's subscriptions export (Dashboard CSV) -> subscriptions (see the notes)."""
+    for line, r in rows:
+        problems: list[Problem] = []
+        status = (_v(r, "status") or "").lower()
+        interval_raw = _v(r, "plan interval", "interval")
+        interval = (interval_raw or "month").lower()
+        count_raw = _v(r, "plan interval count", "interval count")
+        count = _number(count_raw) if count_raw else 1.0
+        amount_raw = _v(r, "amount", "plan amount")
+        amount = _number(amount_raw)
+        qty_raw = _v(r, "quantity")
+        qty = _number(qty_raw) if qty_raw is not None else 1.0
+        # Text that is not a number goes through as written: the import rejects it ("not a
+        # number"), like any CSV's.
+        mrr: str | None = amount_raw
+        if qty is None:
+            problems.append(("mrr", qty_raw, f"Quantity {qty_raw!r} is not a number"))
+        elif not count or count <= 0:
+            problems.append(("billing_period", count_raw,
+                             f"Interval count {count_raw!r} is not a whole number >= 1"))
+        elif interval not in ("month", "year"):
+            problems.append(("billing_period", interval_raw,
+                             f"Plan Interval {interval_raw!r}: only month and year intervals "
+                             "have a monthly amount here (day and week are not converted)"))
+        elif amount is not None:
+            # Amount is per unit, in major units (33.00 = $33); every `count` intervals.
+            mrr = f"{amount * qty / count:.4f}"
+        start_raw = _v(r, "start date", "start", "created")
+        start = _when(start_raw, ctx.date_format)
+        trial_end = _when(_v(r, "trial end"), ctx.date_format)
+        ended_raw = _v(r, "ended at") or (_v(r, "canceled at") if status == "canceled" else None)
+        ended = _when(ended_raw, ctx.date_format)
+        # A trial earns nothing: the paid period starts when the trial ends.
+        if start is not None and trial_end is not None and trial_end > start:
+            start = trial_end
+        if status in _STRIPE_NEVER_PAID:
+            problems.append(("start_date", status,
+                             f"status {status}: the first payment never succeeded, so the "
+                             "subscription has no paid period"))
+        elif ended is not None and start is not None and ended <= start:
+            problems.append(("end_date", ended_raw,
+                             "ended before its trial did: the subscription has no paid period"))
+        yield Out(line, {
+            "account_id": _v(r, "customer id", "customer"),
+            "start_date": _iso(start) if start is not None else start_raw,
+            "end_date": _iso(ended) if ended is not None else ended_raw,
+            "mrr": mrr,
+            "plan": _v(r, "plan", "product", "plan name"),
+            "billing_period": interval if interval in ("month", "year") else interval_raw,
+        }, problems)
+
+
+# --- UCI Online Retail ----------------------------------------------------------------------
+
+_RETAIL_DATES = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M")
+
+
+def _customer(s: str | None) -> str | None:
+    """Return a customer number without the ".0" a float column gives it ("17850.0")."""
+    if s is not None and re.fullmatch(r"\d+\.0+", s):
+        return s.split(".")[0]
+    return s
+
+
+def _retail(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """UCI Online Retail invoice lines -> one order per invoice (see the notes)."""
+    drop = ctx.options.get("cancellations") == "drop"
+    invoices: dict[str, Out] = {}
+    totals: dict[str, float] = {}
+    dropped = 0
+    n_lines = 0
+    for line, r in rows:
+        n_lines += 1
+        inv = _v(r, "invoiceno", "invoice")
+        if inv is None:
+            # No invoice to group it under: the line becomes its own order, rejected.
+            yield Out(line, {"order_id": None, "account_id": _customer(_v(r, "customerid",
+                             "customer id")), "ordered_at": None, "amount": None},
+                      [("order_id", None, "InvoiceNo is empty: the line belongs to no invoice")])
+            continue
+        cancel = inv.upper().startswith("C")
+        if cancel and drop:
+            dropped += 1
+            continue
+        qty_raw, price_raw = _v(r, "quantity"), _v(r, "unitprice", "price")
+        qty, price = _number(qty_raw), _number(price_raw)
+        o = invoices.get(inv)
+        if o is None:
+            o = invoices[inv] = Out(line, {
+                "order_id": inv,
+                "account_id": _customer(_v(r, "customerid", "customer id")),
+                "ordered_at": _date_text(_v(r, "invoicedate"), ctx, _RETAIL_DATES),
+                "amount": None,
+            })
+            totals[inv] = 0.0
+        cust = _customer(_v(r, "customerid", "customer id"))
+        if cust != o.values["account_id"]:
+            o.problems.append(("account_id", cust, f"line {line}: CustomerID {cust!r} differs "
+                               f"from the invoice's first line ({o.values['account_id']!r})"))
+        if qty is None or price is None:
+            bad, what = (qty_raw, "Quantity") if qty is None else (price_raw, "UnitPrice")
+            o.problems.append(("amount", bad, f"line {line}: {what} {bad!r} is not a number"))
+            continue
+        totals[inv] += qty * price
+    for inv, o in invoices.items():
+        total = round(totals[inv], 2)
+        # A cancellation is a refund: negative, whatever the sign its lines were written with.
+        o.values["amount"] = f"{-abs(total) if inv.upper().startswith('C') else total:.2f}"
+        yield o
+    ctx.notes.append(f"{n_lines} invoice lines became {len(invoices)} orders (one per "
+                     "invoice: quantity x unit price summed; a row of the load is an invoice).")
+    if dropped:
+        ctx.notes.append(f"{dropped} cancellation lines (invoices starting with C) left out "
+                         "(cancellations=drop).")
+
+
+# --- CRM accounts (HubSpot, Salesforce) -----------------------------------------------------
+
+def _accounts(fields: dict[str, tuple[str, ...]], date_formats: tuple[str, ...] = ()) -> Transform:
+    """Return a transform for a CRM accounts export: `fields` maps each canonical column to the
+    header keys it is read from (first present wins); every other column is kept under its
+    header as written, as a custom attribute."""
+    cols = TABLES["accounts"].column_names
+
+    def run(rows: Rows, ctx: Context) -> Iterator[Out]:
+        used = {k for names in fields.values() for k in names}
+        by_key = ctx.keys
+        # A column named like a canonical column the preset does not map still loads into it.
+        same = {norm(h): k for k, h in by_key.items() if k not in used and norm(h) in cols}
+        extra = [(k, h) for k, h in by_key.items()
+                 if k not in used and norm(h) not in cols and h]
+        for line, r in rows:
+            vals: dict[str, str | None] = {}
+            for c in cols:
+                names = fields.get(c, ()) + ((same[c],) if c in same else ())
+                v = _v(r, *names)
+                if c in ("signup_date", "churn_date", "renewal_date"):
+                    v = _date_text(v, ctx, date_formats)
+                vals[c] = v
+            for k, h in extra:
+                vals[h] = (r.get(k) or "").strip() or None
+            yield Out(line, vals)
+
+    return run
+
+
+_HUBSPOT = {
+    "account_id": ("record id",), "name": ("company name",),
+    "signup_date": ("create date",), "csm_owner": ("company owner",),
+    "industry": ("industry",), "lifecycle_stage": ("lifecycle stage",),
+    "region": ("country/region", "country"),
+}
+_SALESFORCE = {
+    "account_id": ("account id", "id"), "name": ("account name", "name"),
+    "signup_date": ("created date", "createddate"),
+    "csm_owner": ("account owner", "ownerid", "owner id"),
+    "industry": ("industry",), "segment": ("type",),
+    "region": ("billing country", "billingcountry"),
+}
+# Reports are exported with the user's locale; a US report writes 4/12/2023 (month first).
+_CRM_DATES = ("%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset(
+        "zendesk_tickets", "Zendesk tickets export", "tickets",
+        (frozenset({"id", "created at", "organization", "first reply time in minutes"}),),
+        _zendesk,
+        {"ticket_id": "Id", "account_id": "Organization", "created_at": "Created at",
+         "first_response_at": "Created at + First reply time in minutes",
+         "resolved_at": "Solved at", "contacts": "Replies", "reopened": "Reopens > 0",
+         "channel": "Via", "priority": "Priority"},
+        ("First reply time in minutes (calendar minutes) becomes first_response_at = Created "
+         "at + that many minutes; empty = no reply yet.",
+         "Organization is the account: a ticket without one is rejected (required account_id).",
+         "Satisfaction Score is not stored (tickets have no rating column): Good = satisfied, "
+         "Bad = not satisfied, Offered / Not Offered = no rating; the file's counts are noted.",
+         "Custom fields (\"Name [list]\") and the other columns are not loaded: the tickets "
+         "table keeps no extra columns.",
+         "Times with an offset are converted to UTC; without one they are taken as UTC."),
+        "Zendesk CSV ticket export (Admin Center > Account > Tools > Reports > Export, "
+        "https://support.zendesk.com/hc/en-us/articles/4408886165402); column names as in that "
+        "export: Id, Requester, Subject, Status, Priority, Via, Created at, Organization, "
+        "Solved at, Satisfaction Score, Reopens, Replies, First reply time in minutes, ..., "
+        "custom fields as \"Name [list]\"",
+    ),
+    Preset(
+        "stripe_subscriptions", "Stripe subscriptions export", "subscriptions",
+        (frozenset({"id", "customer id", "status", "current period start",
+                    "current period end"}),),
+        _stripe,
+        {"account_id": "Customer ID", "start_date": "Start (or Trial End after a trial)",
+         "end_date": "Ended At (or Canceled At when canceled)",
+         "mrr": "Amount x Quantity / Interval Count", "plan": "Plan",
+         "billing_period": "Plan Interval (month or year)"},
+        ("Amount is in major units (33.00 = $33) per unit: mrr = Amount x Quantity; a yearly "
+         "plan (Plan Interval year) is divided by 12 by the import (billing_period year).",
+         "Trials earn nothing: the paid period starts at Trial End; a subscription that ended "
+         "before its trial did, or whose status is incomplete / incomplete_expired, has no paid "
+         "period and is rejected with that reason.",
+         "end_date is Ended At, else Canceled At for a canceled subscription; empty = active.",
+         "Day and week intervals are rejected (no monthly amount is invented)."),
+        "Stripe Dashboard subscriptions CSV export (Billing > Subscriptions > Export): id, "
+        "Customer ID, Customer Email, Plan, Quantity, Amount, Plan Interval, Status, "
+        "Created (UTC), Start (UTC), Current Period Start (UTC), Current Period End (UTC), "
+        "Trial Start (UTC), Trial End (UTC), Canceled At (UTC), Ended At (UTC); the columns "
+        "as public importers of that file read them (\"... (UTC)\" suffix ignored)",
+    ),
+    Preset(
+        "online_retail", "UCI Online Retail invoice file", "orders",
+        (frozenset({"invoiceno", "stockcode", "quantity", "invoicedate", "unitprice",
+                    "customerid"}),
+         frozenset({"invoice", "stockcode", "quantity", "invoicedate", "price",
+                    "customer id"})),
+        _retail,
+        {"order_id": "InvoiceNo", "account_id": "CustomerID (without .0)",
+         "ordered_at": "InvoiceDate (month first, 12/1/2010 8:26, or ISO)",
+         "amount": "sum of Quantity x UnitPrice over the invoice's lines"},
+        ("One order per invoice: amount = the sum of Quantity x UnitPrice of its lines; the "
+         "reject report names the invoice's first line (and the line of a bad value).",
+         "Invoices starting with C are cancellations, loaded as refunds (negative amounts); "
+         "--preset-option cancellations=drop leaves them out, counted in the notes.",
+         "An invoice without CustomerID is rejected (required account_id): about a quarter of "
+         "the UCI lines have none; --allow-rejects loads the others.",
+         "InvoiceDate is read month first (12/1/2010 = 1 December 2010, as the UCI CSV copies "
+         "write it) unless --date-format says otherwise."),
+        "UCI Machine Learning Repository, Online Retail "
+        "(https://archive.ics.uci.edu/ml/datasets/online+retail; variables as documented by "
+        "the CRAN onlineretail package: InvoiceNo, StockCode, Description, Quantity, "
+        "InvoiceDate, UnitPrice, CustomerID, Country); Online Retail II names: Invoice, Price, "
+        "Customer ID",
+        {"cancellations": ("refund", "drop")},
+    ),
+    Preset(
+        "hubspot_companies", "HubSpot companies export", "accounts",
+        (frozenset({"record id", "company name", "create date"}),),
+        _accounts(_HUBSPOT),
+        {"account_id": "Record ID", "name": "Company name", "signup_date": "Create Date",
+         "csm_owner": "Company owner", "industry": "Industry",
+         "lifecycle_stage": "Lifecycle Stage", "region": "Country/Region"},
+        ("Every other column (Annual Revenue, City, Phone Number, ...) is kept as a custom "
+         "attribute under its header.",
+         "Create Date is the customer-since date (signup_date)."),
+        "HubSpot companies export (CRM > Companies > Export; "
+        "https://knowledge.hubspot.com/import-and-export/export-records): default properties "
+        "Record ID, Company name, Company owner, Create Date, Phone Number, Last Activity "
+        "Date, City, Country/Region, Industry, Annual Revenue, Lifecycle Stage",
+    ),
+    Preset(
+        "salesforce_accounts", "Salesforce accounts export", "accounts",
+        (frozenset({"account id", "account name", "created date"}),
+         frozenset({"id", "name", "ownerid", "createddate"})),
+        _accounts(_SALESFORCE, _CRM_DATES),
+        {"account_id": "Account ID / Id", "name": "Account Name / Name",
+         "signup_date": "Created Date / CreatedDate", "csm_owner": "Account Owner / OwnerId",
+         "industry": "Industry", "segment": "Type",
+         "region": "Billing Country / BillingCountry"},
+        ("Reads a report export (field labels: Account ID, Account Name, Account Owner, "
+         "Created Date, ...) and a data export (API names: Id, Name, OwnerId, CreatedDate, ...).",
+         "Every other column is kept as a custom attribute under its header.",
+         "A report's dates are read month first (4/12/2023, a US locale) unless "
+         "--date-format says otherwise; a data export's are ISO 8601."),
+        "Salesforce Account object fields (Object Reference: Id, Name, OwnerId, CreatedDate, "
+        "Industry, Type, BillingCountry, AnnualRevenue; "
+        "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/"
+        "object_reference/sforce_api_objects_account.htm) and their labels in report exports",
+    ),
+)}
+
+
+def detect_preset(headers: list[str]) -> str | None:
+    """Return the name of the first preset (registry order) one of whose signatures the header
+    contains, compared case-insensitively with extra columns tolerated; None when none does."""
+    have = {key(h) for h in headers}
+    for p in PRESETS.values():
+        if any(sig <= have for sig in p.signatures):
+            return p.name
+    return None
+
+
+def detect_file(path: Path, work_dir: Path, sheet: str | None = None) -> str | None:
+    """Return the preset the header of the file at `path` matches (detect_preset), or None;
+    None too for a file that cannot be read (its load says why)."""
+    try:
+        src = read.open_source(Path(path), work_dir=work_dir, sheet=sheet)
+    except LoadRefused:
+        return None
+    try:
+        return detect_preset(src.headers)
+    finally:
+        src.cleanup()
+
+
+def resolve(name: str, table: str, headers: list[str]) -> Preset:
+    """Return the preset `name` ("auto": the one the header matches) for a load into `table`.
+
+    Raises LoadRefused for an unknown preset, none matching, or a preset of another table."""
+    if name == "auto":
+        found = detect_preset(headers)
+        if found is None:
+            raise LoadRefused("no preset recognises this file's header (csm presets lists "
+                              "them and their signatures); load it without --preset.")
+        name = found
+    p = PRESETS.get(name)
+    if p is None:
+        raise LoadRefused(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    if p.table != table:
+        raise LoadRefused(f"the preset {name} loads the {p.table} table, not {table}: "
+                          f"use csm load {p.table} FILE --preset {name}.")
+    return p
+
+
+def check_options(p: Preset, options: dict[str, str] | None) -> dict[str, str]:
+    """Return the preset's options with defaults filled in; raise LoadRefused naming an
+    unknown option or value."""
+    out = {k: v[0] for k, v in p.options.items()}
+    for k, v in (options or {}).items():
+        if k not in p.options:
+            known = ", ".join(p.options) or "none"
+            raise LoadRefused(f"the preset {p.name} has no option {k!r} (its options: {known}).")
+        if v not in p.options[k]:
+            raise LoadRefused(f"--preset-option {k}={v}: choose one of "
+                              f"{', '.join(p.options[k])}.")
+        out[k] = v
+    return out
+
+
+def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line where the record starts, {header key: text}) for every non-blank record."""
+    keys = [key(h) for h in src.headers]
+    with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=src.delimiter)
+        next(reader)
+        prev_end = reader.line_num
+        for rec in reader:
+            start, prev_end = prev_end + 1, reader.line_num
+            if not rec or (len(rec) == 1 and rec[0] == ""):
+                continue
+            yield start, dict(zip(keys, rec, strict=False))
+
+
+def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
+          date_format: str | None, work_dir: Path) -> read.SourceFile:
+    """Write the preset's CSV copy of `src` and return the SourceFile the import reads instead:
+    canonical headers, the original line of each record (`line_map`), the transform's problems
+    by record (`problems`) and the notes. `src`'s own copy is removed. Raises LoadRefused when
+    nothing is left to load."""
+    opts = check_options(p, options)
+    ctx = Context(list(src.headers), opts, date_format)
+    out_path = work_dir / f".{src.original.name}.{p.name}.csv"
+    lines: list[int] = []
+    problems: dict[int, list[dict]] = {}
+    try:
+        with open(out_path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            header: list[str] | None = None
+            for o in p.transform(_records(src), ctx):
+                if header is None:
+                    header = list(o.values)
+                    w.writerow(header)
+                w.writerow(["" if o.values.get(h) is None else o.values[h] for h in header])
+                if o.problems:
+                    problems[len(lines)] = [{"c": c, "v": v, "r": r} for c, v, r in o.problems]
+                lines.append(o.line)
+        if not lines:
+            raise LoadRefused(f"{src.original.name}: no rows are left to load after the preset "
+                              f"{p.name} ({' '.join(ctx.notes)})")
+    except BaseException:
+        out_path.unlink(missing_ok=True)
+        raise
+    finally:
+        src.cleanup()
+    return read.SourceFile(out_path, src.original, src.encoding, ",", header or [],
+                           transcoded=True, line_map=lines, problems=problems,
+                           preset=p.name, preset_notes=[*p.notes, *ctx.notes])
