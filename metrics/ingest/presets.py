@@ -71,7 +71,8 @@ class Preset:
     columns: dict[str, str]  # canonical column -> where its value comes from (for the docs)
     notes: tuple[str, ...]
     source: str  # where the column list was taken from
-    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> values, default 1st
+    # option -> its values, the default first; () = any text, default none (a column's name)
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def key(header: str) -> str:
@@ -363,11 +364,230 @@ _SALESFORCE = {
     "account_id": ("account id", "id"), "name": ("account name", "name"),
     "signup_date": ("created date", "createddate"),
     "csm_owner": ("account owner", "ownerid", "owner id"),
-    "industry": ("industry",), "segment": ("type",),
+    "industry": ("industry",), "segment": ("type", "account type"),
     "region": ("billing country", "billingcountry"),
 }
 # Reports are exported with the user's locale; a US report writes 4/12/2023 (month first).
 _CRM_DATES = ("%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+
+
+# --- Intercom conversations ------------------------------------------------------------------
+
+# Message types that mean a closed conversation was opened again.
+_IC_REOPEN = {"open", "assign_and_reopen"}
+
+
+def _intercom(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """An Intercom conversation export (conversation or message entries) -> one ticket per
+    conversation (see the notes)."""
+    convs: dict[str, Out] = {}
+    replies: dict[str, int] = {}
+    reopened: set[str] = set()
+    transcripts = False  # message entries (one row per message) rather than one per conversation
+    for line, r in rows:
+        cid = _v(r, "conversation_id")
+        if cid is None:
+            yield Out(line, {"ticket_id": None}, [("ticket_id", None, "conversation_id is "
+                                                   "empty: the row belongs to no conversation")])
+            continue
+        mtype = (_v(r, "message_type") or "").lower()
+        author = (_v(r, "message_author_type") or "").lower()
+        companies = _v(r, "message_author_companies")
+        o = convs.get(cid)
+        if o is None:
+            o = convs[cid] = Out(line, {
+                "ticket_id": cid, "account_id": None,
+                "created_at": _date_text(_v(r, "conversation_created_at"), ctx),
+                "first_response_at": _date_text(_v(r, "conversation_first_response_at"), ctx),
+                "resolved_at": _date_text(_v(r, "conversation_closed_at"), ctx),
+                "contacts": None, "reopened": None, "channel": None, "priority": None})
+            replies[cid] = 0
+        transcripts = transcripts or mtype not in ("", "conversation_message")
+        # The account is the customer's company: the first listed by a non-teammate author.
+        if o.values["account_id"] is None and companies and author not in ("admin", "bot"):
+            o.values["account_id"] = companies.split(",")[0].strip() or None
+        if author == "admin" and mtype == "comment":
+            replies[cid] += 1
+        if mtype in _IC_REOPEN:
+            reopened.add(cid)
+    for cid, o in convs.items():
+        if transcripts:  # replies and reopens are known only from message entries
+            o.values["contacts"] = str(replies[cid])
+            o.values["reopened"] = "true" if cid in reopened else "false"
+        yield o
+    ctx.notes.append(f"{len(convs)} conversations"
+                     + (" from message entries: teammate comments counted as replies, "
+                        "open / assign_and_reopen as reopens." if transcripts
+                        else " (conversation entries: replies and reopens unknown)."))
+
+
+# --- survey tools --------------------------------------------------------------------------
+
+def _epoch_or_date(s: str | None, ctx: Context) -> str | None:
+    """Return a Unix time in seconds (as the Delighted and Mixpanel APIs give) or a date/time
+    text as ISO text in UTC; the text as written when it is neither."""
+    if s is not None and re.fullmatch(r"\d{9,13}(\.\d+)?", s):
+        t = float(s)
+        t = t / 1000 if t >= 1e11 else t  # milliseconds (Mixpanel's import format)
+        return _iso(datetime.fromtimestamp(t, UTC).replace(tzinfo=None))
+    return _date_text(s, ctx)
+
+
+def _account_columns(ctx: Context, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the header keys the account is read from, first non-empty wins: the `account`
+    option's column (a header, in any case) alone, else the candidates the file has (none:
+    the rows are rejected, see `_no_account`)."""
+    keys = ctx.keys
+    chosen = ctx.options.get("account") or ""
+    if chosen:
+        k = key(chosen)
+        if k not in keys:
+            raise LoadRefused(f"--preset-option account={chosen}: the file has no such column "
+                              f"(its columns: {', '.join(ctx.headers)}).")
+        return (k,)
+    return tuple(c for c in candidates if c in keys)
+
+
+def _no_account(ctx: Context, candidates: tuple[str, ...]) -> str:
+    ctx.notes.append("No account column found (looked for: " + ", ".join(candidates)
+                     + "); name one with --preset-option account=COLUMN.")
+    return ("no account: the file has none of the columns " + ", ".join(candidates)
+            + "; name the column with --preset-option account=COLUMN")
+
+
+_DL_ACCOUNT = ("person_properties.account_id", "person_properties.account id",
+               "person_properties.company_id", "person_properties.company",
+               "person_properties.account", "account_id", "company")
+
+
+def _delighted(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Delighted survey responses (the API's fields; JSON lines flattened) -> survey_responses."""
+    acc = _account_columns(ctx, _DL_ACCOUNT)
+    why = None if acc else _no_account(ctx, _DL_ACCOUNT)
+    for line, r in rows:
+        problems: list[Problem] = []
+        account = _v(r, *acc)
+        if account is None and why:
+            problems.append(("account_id", None, why))
+        yield Out(line, {
+            "response_id": _v(r, "id"), "account_id": account,
+            "respondent": _v(r, "person_properties.email", "email", "person"),
+            "survey_type": _v(r, "survey_type") or "nps", "score": _v(r, "score"),
+            "scale": None, "comment": _v(r, "comment"),
+            "responded_at": _epoch_or_date(_v(r, "created_at"), ctx),
+            "touchpoint": _v(r, "person_properties.touchpoint", "touchpoint"),
+        }, problems)
+
+
+_QX_ACCOUNT = ("account_id", "accountid", "account", "company_id", "externalreference")
+
+
+def _qualtrics(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """A Qualtrics response export (CSV, three header rows) -> survey_responses (NPS)."""
+    keys = ctx.keys
+    groups = [k for k in keys if k.endswith("_nps_group") and k[: -len("_nps_group")] in keys]
+    if not groups:
+        raise LoadRefused("this Qualtrics export has no NPS question (a column QID with its "
+                          "QID_NPS_GROUP); the preset reads NPS answers only.")
+    score_key = groups[0][: -len("_nps_group")]
+    comment_key = key(ctx.options.get("comment") or "") or None
+    if comment_key and comment_key not in keys:
+        raise LoadRefused(f"--preset-option comment={ctx.options['comment']}: the file has no "
+                          "such column.")
+    acc = _account_columns(ctx, _QX_ACCOUNT)
+    why = None if acc else _no_account(ctx, _QX_ACCOUNT)
+    ctx.notes.append(f"The NPS answer is column {keys[score_key]}"
+                     + (f"; the comment is {keys[comment_key]}." if comment_key else
+                        "; no comment column (--preset-option comment=QID names one)."))
+    zone = None
+    skipped = 0
+    for line, r in rows:
+        rid = _v(r, "responseid") or ""
+        # Qualtrics writes two more header rows: the question texts, then ImportId JSON that
+        # names the time zone of the dates.
+        if rid == "Response ID" or rid.startswith("{"):
+            skipped += 1
+            if rid.startswith("{"):
+                m = re.search(r'"timeZone"\s*:\s*"([^"]+)"', r.get("recordeddate", ""))
+                zone = m.group(1) if m else zone
+            continue
+        problems: list[Problem] = []
+        account = _v(r, *acc)
+        if account is None and why:
+            problems.append(("account_id", None, why))
+        yield Out(line, {
+            "response_id": rid or None, "account_id": account,
+            "respondent": _v(r, "recipientemail"), "survey_type": "nps",
+            "score": _v(r, score_key), "scale": None,
+            "comment": _v(r, comment_key) if comment_key else None,
+            "responded_at": _zoned(_v(r, "recordeddate", "enddate"), zone, ctx),
+            "touchpoint": _v(r, "distributionchannel"),
+        }, problems)
+    ctx.notes.append(f"{skipped} header rows after the first skipped (question texts, ImportId)"
+                     + (f"; dates read in {zone} and converted to UTC." if zone else "."))
+
+
+def _zoned(s: str | None, zone: str | None, ctx: Context) -> str | None:
+    """Return a date/time written in time zone `zone` (an IANA name; None = UTC) as ISO UTC."""
+    d = _when(s, ctx.date_format)
+    if d is None:
+        return s
+    if zone:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            d = d.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+        except ZoneInfoNotFoundError:
+            pass
+    return _iso(d)
+
+
+# --- product analytics (JSON lines) ----------------------------------------------------------
+
+_MP_ACCOUNT = ("properties.account_id", "properties.company_id", "properties.$group_id",
+               "properties.company", "properties.org_id")
+
+
+def _mixpanel(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Mixpanel raw export events (JSON lines, flattened) -> usage_events."""
+    acc = _account_columns(ctx, _MP_ACCOUNT)
+    why = None if acc else _no_account(ctx, _MP_ACCOUNT)
+    for line, r in rows:
+        account = _v(r, *acc)
+        yield Out(line, {
+            "account_id": account, "user_id": _v(r, "properties.distinct_id"),
+            "occurred_at": _epoch_or_date(_v(r, "properties.time"), ctx),
+            "feature": _v(r, "event"), "duration_seconds": _v(r, "properties.$duration",
+                                                               "properties.duration"),
+        }, [("account_id", None, why)] if account is None and why else [])
+
+
+_SEG_ACCOUNT = ("context.groupid", "groupid", "properties.account_id", "context.traits.account_id",
+                "context.traits.company_id", "properties.company_id")
+_SEG_EVENTS = {"track", "page", "screen"}
+
+
+def _segment(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Segment messages (JSON lines, flattened) -> usage_events: track, page and screen calls."""
+    acc = _account_columns(ctx, _SEG_ACCOUNT)
+    why = None if acc else _no_account(ctx, _SEG_ACCOUNT)
+    other: dict[str, int] = {}
+    for line, r in rows:
+        kind = (_v(r, "type") or "").lower()
+        if kind and kind not in _SEG_EVENTS:
+            # identify / group / alias calls describe people and accounts, not usage.
+            other[kind] = other.get(kind, 0) + 1
+            continue
+        account = _v(r, *acc)
+        feature = _v(r, "event") if kind in ("track", "") else _v(r, "name") or kind
+        yield Out(line, {
+            "account_id": account, "user_id": _v(r, "userid", "anonymousid"),
+            "occurred_at": _date_text(_v(r, "timestamp", "originaltimestamp"), ctx),
+            "feature": feature, "duration_seconds": None,
+        }, [("account_id", None, why)] if account is None and why else [])
+    if other:
+        ctx.notes.append("Not usage events, left out: " + ", ".join(
+            f"{n} {k} call{'s' if n != 1 else ''}" for k, n in sorted(other.items())) + ".")
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -390,8 +610,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
          "table keeps no extra columns.",
          "Times with an offset are converted to UTC; without one they are taken as UTC."),
         "Zendesk CSV ticket export (Admin Center > Account > Tools > Reports > Export, "
-        "https://support.zendesk.com/hc/en-us/articles/4408886165402); column names as in that "
-        "export: Id, Requester, Subject, Status, Priority, Via, Created at, Organization, "
+        "https://support.zendesk.com/hc/en-us/articles/4408886165402); the column names as "
+        "public scripts that write or read that export list them: Id, Requester, Subject, Status, Priority, Via, Created at, Organization, "
         "Solved at, Satisfaction Score, Reopens, Replies, First reply time in minutes, ..., "
         "custom fields as \"Name [list]\"",
     ),
@@ -411,7 +631,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
          "period and is rejected with that reason.",
          "end_date is Ended At, else Canceled At for a canceled subscription; empty = active.",
          "Day and week intervals are rejected (no monthly amount is invented)."),
-        "Stripe Dashboard subscriptions CSV export (Billing > Subscriptions > Export): id, "
+        "Stripe Dashboard subscriptions CSV export (Billing > Subscriptions > Export), no "
+        "Stripe page listing them was found: id, "
         "Customer ID, Customer Email, Plan, Quantity, Amount, Plan Interval, Status, "
         "Created (UTC), Start (UTC), Current Period Start (UTC), Current Period End (UTC), "
         "Trial Start (UTC), Trial End (UTC), Canceled At (UTC), Ended At (UTC); the columns "
@@ -452,10 +673,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         ("Every other column (Annual Revenue, City, Phone Number, ...) is kept as a custom "
          "attribute under its header.",
          "Create Date is the customer-since date (signup_date)."),
-        "HubSpot companies export (CRM > Companies > Export; "
-        "https://knowledge.hubspot.com/import-and-export/export-records): default properties "
-        "Record ID, Company name, Company owner, Create Date, Phone Number, Last Activity "
-        "Date, City, Country/Region, Industry, Annual Revenue, Lifecycle Stage",
+        "HubSpot companies export (CRM > Companies > Export): the column labels of the "
+        "default company properties as the export writes them (Record ID, Company name, "
+        "Company owner, Create Date, Phone Number, Last Activity Date, City, Country/Region, "
+        "Industry, Annual Revenue, Lifecycle Stage); HubSpot documents the properties by "
+        "internal name (https://developers.hubspot.com/docs/api/crm/companies), not this "
+        "list of labels",
     ),
     Preset(
         "salesforce_accounts", "Salesforce accounts export", "accounts",
@@ -475,6 +698,111 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "Industry, Type, BillingCountry, AnnualRevenue; "
         "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/"
         "object_reference/sforce_api_objects_account.htm) and their labels in report exports",
+    ),
+    Preset(
+        "intercom_conversations", "Intercom conversations export", "tickets",
+        (frozenset({"conversation_id", "conversation_created_at",
+                    "conversation_first_response_at"}),),
+        _intercom,
+        {"ticket_id": "conversation_id", "account_id": "message_author_companies (the first "
+         "company of the customer's message)", "created_at": "conversation_created_at",
+         "first_response_at": "conversation_first_response_at",
+         "resolved_at": "conversation_closed_at",
+         "contacts": "teammate comments (message entries)",
+         "reopened": "an open / assign_and_reopen message (message entries)"},
+        ("One ticket per conversation_id, from conversation entries or message entries (one "
+         "row per message; the report names the conversation's first line).",
+         "The account is the first company listed for the customer (a lead or user author); a "
+         "conversation without one is rejected (required account_id).",
+         "Times are UTC, as the export writes them."),
+        "Intercom conversation export columns as documented by the Intercom Export app "
+        "(https://www.prodsight.ai/help-sub/intercomexport-help-center/getting-started/"
+        "what-does-the-intercom-conversation-export-contain): message_id, message_type, "
+        "message_created_at, message_author_type, message_author_email, "
+        "message_author_companies, conversation_id, conversation_state, "
+        "conversation_created_at, conversation_first_response_at, conversation_closed_at",
+    ),
+    Preset(
+        "delighted_responses", "Delighted survey responses export", "survey_responses",
+        (frozenset({"person", "survey_type", "score", "permalink"}),),
+        _delighted,
+        {"response_id": "id", "account_id": "person_properties.account_id / .company_id / "
+         ".company (or --preset-option account=COLUMN)",
+         "respondent": "person_properties.email, else person", "survey_type": "survey_type",
+         "score": "score", "comment": "comment", "responded_at": "created_at (Unix seconds)",
+         "touchpoint": "person_properties.touchpoint"},
+        ("Reads the API's survey responses as JSON lines (person_properties flattened to "
+         "person_properties.NAME) or as CSV with the same names.",
+         "The account comes from a person property (account_id, company_id, company) or the "
+         "column named by --preset-option account=COLUMN; a response without one is rejected.",
+         "Scores keep their survey type's scale: nps 0-10, csat 1-5, ces 1-7; other types "
+         "(smileys, thumbs, enps, pmf) are rejected by the survey_type rule."),
+        "Delighted API, survey response object (http://delightedapp.com/docs/api/"
+        "listing-survey-responses): id, person, survey_type, score, comment, permalink, "
+        "created_at, updated_at, person_properties, notes, tags, additional_answers",
+        {"account": ()},
+    ),
+    Preset(
+        "qualtrics_nps", "Qualtrics survey export (NPS)", "survey_responses",
+        (frozenset({"startdate", "enddate", "responseid", "recordeddate"}),),
+        _qualtrics,
+        {"response_id": "ResponseId", "account_id": "an embedded data field account_id / "
+         "AccountId / company_id, else ExternalReference (or --preset-option account=COLUMN)",
+         "respondent": "RecipientEmail", "score": "the QID whose QID_NPS_GROUP column exists",
+         "comment": "--preset-option comment=QID", "responded_at": "RecordedDate",
+         "touchpoint": "DistributionChannel"},
+        ("The NPS question is the column QID that has a QID_NPS_GROUP beside it (Qualtrics "
+         "adds it to NPS questions); the score is 0-10.",
+         "The two header rows after the first (question texts, ImportId JSON) are skipped; the "
+         "time zone named in the ImportId row is used for the dates, converted to UTC.",
+         "The account is an embedded data field (account_id, AccountId, account, company_id) "
+         "or ExternalReference; a response without one is rejected."),
+        "Qualtrics CSV response export (three header rows: ids, question texts, ImportId "
+        "JSON): StartDate, EndDate, Status, IPAddress, Progress, Duration (in seconds), "
+        "Finished, RecordedDate, ResponseId, RecipientLastName, RecipientFirstName, "
+        "RecipientEmail, ExternalReference, LocationLatitude, LocationLongitude, "
+        "DistributionChannel, UserLanguage, then the questions (an NPS question QID with "
+        "QID_NPS_GROUP) and embedded data; the list as public code reading these exports "
+        "declares it (e.g. a BigQuery schema of a Qualtrics NPS survey), no Qualtrics page "
+        "was checked",
+        {"account": (), "comment": ()},
+    ),
+    Preset(
+        "mixpanel_events", "Mixpanel raw event export", "usage_events",
+        (frozenset({"event", "properties.time", "properties.distinct_id"}),),
+        _mixpanel,
+        {"account_id": "properties.account_id / .company_id / .$group_id / .company (or "
+         "--preset-option account=COLUMN)", "user_id": "properties.distinct_id",
+         "occurred_at": "properties.time (Unix seconds, or milliseconds)",
+         "feature": "event", "duration_seconds": "properties.$duration"},
+        ("Reads the raw export's JSON lines (properties flattened to properties.NAME).",
+         "The account is a group key property (account_id, company_id, $group_id, company) or "
+         "the column named by --preset-option account=COLUMN; an event without one is "
+         "rejected.",
+         "properties.time is read as UTC (projects created before 2023 may export it in the "
+         "project's time zone)."),
+        "Mixpanel Raw Event Export API (https://developer.mixpanel.com/reference-link/export, "
+        "https://docs.mixpanel.com/docs/export-methods): one JSON object a line, {\"event\": ..., \"properties\": "
+        "{\"time\", \"distinct_id\", \"$insert_id\", ...}}",
+        {"account": ()},
+    ),
+    Preset(
+        "segment_events", "Segment event export", "usage_events",
+        (frozenset({"type", "messageid", "timestamp"}),),
+        _segment,
+        {"account_id": "context.groupId / properties.account_id / context.traits.account_id "
+         "(or --preset-option account=COLUMN)", "user_id": "userId, else anonymousId",
+         "occurred_at": "timestamp", "feature": "event (track), name (page, screen)"},
+        ("Reads Segment messages as JSON lines (nested fields flattened: context.groupId).",
+         "Track, page and screen calls are events; identify, group and alias calls describe "
+         "people and accounts, not usage: they are left out and counted in the notes.",
+         "The account is context.groupId, properties.account_id or a trait; an event without "
+         "one is rejected."),
+        "Segment Spec, common fields and Track "
+        "(https://www.twilio.com/docs/segment/connections/spec/common, "
+        ".../spec/track): type, messageId, anonymousId, userId, timestamp, context, event, "
+        "name, properties",
+        {"account": ()},
     ),
 )}
 
@@ -524,12 +852,12 @@ def resolve(name: str, table: str, headers: list[str]) -> Preset:
 def check_options(p: Preset, options: dict[str, str] | None) -> dict[str, str]:
     """Return the preset's options with defaults filled in; raise LoadRefused naming an
     unknown option or value."""
-    out = {k: v[0] for k, v in p.options.items()}
+    out = {k: (v[0] if v else "") for k, v in p.options.items()}
     for k, v in (options or {}).items():
         if k not in p.options:
             known = ", ".join(p.options) or "none"
             raise LoadRefused(f"the preset {p.name} has no option {k!r} (its options: {known}).")
-        if v not in p.options[k]:
+        if p.options[k] and v not in p.options[k]:  # () = any text (a column's name)
             raise LoadRefused(f"--preset-option {k}={v}: choose one of "
                               f"{', '.join(p.options[k])}.")
         out[k] = v

@@ -39,10 +39,18 @@ def _q(store, sql: str):
     ("hubspot_companies", "hubspot_companies"),
     ("salesforce_accounts_report", "salesforce_accounts"),
     ("salesforce_accounts_data", "salesforce_accounts"),
+    ("intercom_conversations", "intercom_conversations"),
+    ("qualtrics_nps", "qualtrics_nps"),
+    ("delighted_responses.jsonl", "delighted_responses"),
+    ("mixpanel_events.jsonl", "mixpanel_events"),
+    ("segment_events.jsonl", "segment_events"),
 ])
 def test_each_export_is_recognised_by_its_header(name, preset, tmp_path):
-    assert detect_preset(_headers(FIX / f"{name}.csv")) == preset
-    assert detect_file(FIX / f"{name}.csv", tmp_path) == preset
+    path = FIX / (name if "." in name else f"{name}.csv")
+    if path.suffix == ".csv":
+        assert detect_preset(_headers(path)) == preset
+    # JSON lines are recognised by the flattened names of their keys ("properties.time").
+    assert detect_file(path, tmp_path) == preset
 
 
 def test_detection_ignores_case_and_extra_columns_and_needs_the_whole_signature():
@@ -258,3 +266,127 @@ def test_cli_presets_lists_name_table_signature_and_source():
     assert "zendesk.com" in z["source"]
     text = _csm("presets")
     assert text.returncode == 0 and "stripe_subscriptions" in text.stdout
+
+
+def test_intercom_message_entries_become_one_ticket_per_conversation(store):
+    res = load_file(store, "tickets", FIX / "intercom_conversations.csv",
+                    preset="intercom_conversations")
+    assert res.outcome == "loaded", res.message
+    # 12 message rows, 3 conversations.
+    assert (res.rows_in_file, res.rows_loaded) == (3, 3)
+    got = _q(store, "SELECT ticket_id, account_id, contacts, reopened, resolved_at IS NULL "
+                    "FROM tickets ORDER BY ticket_id")
+    # 9002's customer belongs to two companies: the first is the account; it was reopened.
+    # A note (9003) is not a reply.
+    assert got == [("9001", "Northwind Traders", 2, False, False),
+                   ("9002", "Contoso Ltd", 2, True, False),
+                   ("9003", "Fabrikam", 0, False, True)]
+    # First replies after 20 and 90 minutes.
+    assert _q(store, "SELECT median(date_diff('minute', created_at, first_response_at)) "
+                     "FROM tickets") == [(55.0,)]
+
+
+def test_intercom_broken_row_is_reported_at_its_conversations_first_line(store):
+    res = load_file(store, "tickets", FIX / "intercom_conversations_broken.csv",
+                    preset="intercom_conversations")
+    assert res.outcome == "rejected"
+    # 9003 starts on line 13 (message m1's body takes lines 2 and 3).
+    assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [
+        (13, "created_at", "yesterday")]
+
+
+def test_delighted_json_lines_load_as_nps_answers(store):
+    res = load_file(store, "survey_responses", FIX / "delighted_responses.jsonl",
+                    preset="delighted_responses")
+    assert res.outcome == "loaded", res.message
+    assert res.rows_loaded == 5
+    # Scores 9, 10, 6, 8, 10: 3 promoters, 1 detractor of 5 -> NPS 40.
+    assert _q(store, "SELECT 100.0 * (count(*) FILTER (WHERE score >= 9) - count(*) FILTER "
+                     "(WHERE score <= 6)) / count(*), count(DISTINCT account_id), "
+                     "min(responded_at)::VARCHAR FROM survey_responses") == [
+        (40.0, 3, "2026-03-02 09:00:00")]
+    # The person's email when a property gives it, else the person id; the account from
+    # company_id when account_id is absent.
+    assert _q(store, "SELECT respondent, account_id FROM survey_responses "
+                     "WHERE response_id IN ('3', '4') ORDER BY response_id") == [
+        ("bo@contoso.example", "acc-2"), ("13", "acc-3")]
+
+
+def test_delighted_out_of_range_score_is_rejected(store):
+    res = load_file(store, "survey_responses", FIX / "delighted_responses_broken.jsonl",
+                    preset="delighted_responses")
+    # JSON lines: the report's line N is record N - 1 (line 1 is the copy's header).
+    assert res.rejects == [{"line": 4, "column": "score", "value": "11",
+                            "reason": "score 11 out of range 0-10 for nps"}]
+
+
+def test_delighted_account_option_names_a_column_that_must_exist(store):
+    res = load_file(store, "survey_responses", FIX / "delighted_responses.jsonl",
+                    preset="delighted_responses", preset_options={"account": "crm_id"})
+    assert res.outcome == "refused" and "no such column" in res.message
+
+
+def test_qualtrics_skips_its_extra_header_rows_and_converts_its_time_zone(store):
+    res = load_file(store, "survey_responses", FIX / "qualtrics_nps.csv",
+                    preset="qualtrics_nps", preset_options={"comment": "Q2"})
+    assert res.outcome == "loaded", res.message
+    assert res.rows_loaded == 4
+    rows = _q(store, "SELECT response_id, account_id, score, responded_at::VARCHAR, comment "
+                     "FROM survey_responses ORDER BY responded_at")
+    # Denver is UTC-7 until 8 March 2026, UTC-6 after; the second answer's account comes
+    # from ExternalReference (its account_id field is empty).
+    assert rows == [
+        ("R_1a2B3c4D5e6F7g8", "acc-1", 10, "2026-03-02 17:15:00", "Fast, friendly support"),
+        ("R_2b3C4d5E6f7G8h9", "acc-2", 7, "2026-03-03 21:02:30", None),
+        ("R_3c4D5e6F7g8H9i0", "acc-3", 3, "2026-03-10 04:31:00",
+         "Prices went up,\nfeatures did not"),
+        ("R_4d5E6f7G8h9I0j1", "acc-2", 9, "2026-03-10 15:00:40", None)]
+
+
+def test_qualtrics_broken_score_is_rejected_at_its_line(store):
+    res = load_file(store, "survey_responses", FIX / "qualtrics_nps_broken.csv",
+                    preset="qualtrics_nps")
+    # Three header lines, then the third answer on line 6.
+    assert res.rejects == [{"line": 6, "column": "score", "value": "three",
+                            "reason": "not an integer"}]
+
+
+def test_mixpanel_events_with_seconds_and_milliseconds(store):
+    res = load_file(store, "usage_events", FIX / "mixpanel_events.jsonl",
+                    preset="mixpanel_events")
+    assert res.outcome == "loaded", res.message
+    assert _q(store, "SELECT count(*), count(DISTINCT user_id), sum(duration_seconds), "
+                     "count(*) FILTER (WHERE feature = 'Report Viewed') FROM usage_events") == [
+        (5, 4, 50.0, 3)]
+    # The third event's time is in milliseconds.
+    assert _q(store, "SELECT occurred_at::VARCHAR FROM usage_events "
+                     "WHERE feature = 'Export Created'") == [("2026-03-03 10:00:00",)]
+
+
+def test_mixpanel_event_without_its_account_is_rejected(store):
+    res = load_file(store, "usage_events", FIX / "mixpanel_events_broken.jsonl",
+                    preset="mixpanel_events")
+    assert res.rejects == [{"line": 5, "column": "account_id", "value": None,
+                            "reason": "required value is empty (account_id)"}]
+
+
+def test_segment_track_page_and_screen_calls_are_events(store):
+    res = load_file(store, "usage_events", FIX / "segment_events.jsonl",
+                    preset="segment_events")
+    assert res.outcome == "loaded", res.message
+    # 6 messages: the identify and group calls are left out, and said so.
+    assert res.rows_loaded == 4
+    assert any("1 group call, 1 identify call" in n for n in res.preset_notes)
+    assert _q(store, "SELECT feature, user_id, account_id, occurred_at::VARCHAR FROM "
+                     "usage_events ORDER BY occurred_at") == [
+        ("Report Viewed", "u-ann", "acc-1", "2026-03-02 09:00:00"),
+        ("Pricing", "an2", "acc-2", "2026-03-02 10:30:00"),
+        ("Export Created", "u-bo", "acc-2", "2026-03-03 10:01:00"),
+        ("Settings", "u-di", "acc-3", "2026-03-04 07:00:00")]
+
+
+def test_segment_broken_timestamp_is_rejected_at_its_record(store):
+    res = load_file(store, "usage_events", FIX / "segment_events_broken.jsonl",
+                    preset="segment_events")
+    assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [
+        (6, "occurred_at", "last tuesday")]
