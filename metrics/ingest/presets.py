@@ -192,8 +192,8 @@ def _zendesk(rows: Rows, ctx: Context) -> Iterator[Out]:
             "priority": _v(r, "priority"),
         }, problems)
     if ratings:
-        ctx.notes.append("Satisfaction Score in this file (not stored): " + ", ".join(f"{k} {n}" for k, n in sorted(ratings.items()))
-                         + ".")
+        ctx.notes.append("Satisfaction Score in this file (not stored): " + ", ".join(
+            f"{k} {n}" for k, n in sorted(ratings.items())) + ".")
 
 
 def _minutes(m: float):
@@ -611,8 +611,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
          "Times with an offset are converted to UTC; without one they are taken as UTC."),
         "Zendesk CSV ticket export (Admin Center > Account > Tools > Reports > Export, "
         "https://support.zendesk.com/hc/en-us/articles/4408886165402); the column names as "
-        "public scripts that write or read that export list them: Id, Requester, Subject, Status, Priority, Via, Created at, Organization, "
-        "Solved at, Satisfaction Score, Reopens, Replies, First reply time in minutes, ..., "
+        "public scripts that write or read that export list them: Id, Requester, Subject, "
+        "Status, Priority, Via, Created at, Organization, Solved at, Satisfaction Score, "
+        "Reopens, Replies, First reply time in minutes, ..., "
         "custom fields as \"Name [list]\"",
     ),
     Preset(
@@ -782,8 +783,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
          "properties.time is read as UTC (projects created before 2023 may export it in the "
          "project's time zone)."),
         "Mixpanel Raw Event Export API (https://developer.mixpanel.com/reference-link/export, "
-        "https://docs.mixpanel.com/docs/export-methods): one JSON object a line, {\"event\": ..., \"properties\": "
-        "{\"time\", \"distinct_id\", \"$insert_id\", ...}}",
+        "https://docs.mixpanel.com/docs/export-methods): one JSON object a line, "
+        "{\"event\": ..., \"properties\": {\"time\", \"distinct_id\", \"$insert_id\", ...}}",
         {"account": ()},
     ),
     Preset(

@@ -133,8 +133,14 @@ def _preset(store, table: str, path, fid: str, sheet: str | None) -> tuple:
                      key=f"preset_{fid}", help=" ".join(p.notes))
     if not on:
         return None, None
-    options = {k: st.selectbox(f"Preset option: {k}", list(values), key=f"preset_{fid}_{k}")
-               for k, values in p.options.items()}
+    options = {}
+    for k, values in p.options.items():
+        if values:
+            options[k] = st.selectbox(f"Preset option: {k}", list(values),
+                                      key=f"preset_{fid}_{k}")
+        elif text := st.text_input(f"Preset option: {k} (a column of the file; empty: the "
+                                   "preset looks for one)", key=f"preset_{fid}_{k}").strip():
+            options[k] = text  # free text: the name of a column
     for note in p.notes:
         st.caption(md_escape(note))
     return name, options
