@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.ingest import dates, read, undo
+from metrics.ingest import dates, presets, read, undo
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -95,7 +95,7 @@ def preview(
     Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
     path = Path(path)
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
-                    preset_options, date_format)
+                    preset_options, date_format, preset_limit=rows)
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
@@ -133,8 +133,6 @@ def preview(
 def _preset_info(plan: _Plan, chosen: str | None) -> dict:
     """Return the preview's preset keys: the preset applied, or (none chosen) the one the
     header matches, whether it was applied, and its notes."""
-    from metrics.ingest import presets
-
     if plan.src.preset is not None:
         return {"preset": plan.src.preset, "preset_applied": True,
                 "preset_notes": list(plan.src.preset_notes)}

@@ -31,13 +31,15 @@ def _prepare(
     table: str, path: Path, mapping: dict | None, delimiter: str | None, max_bytes: int | None,
     work_dir: Path, sheet: str | None = None, preset: str | None = None,
     preset_options: dict[str, str] | None = None, date_format: str | None = None,
+    preset_limit: int | None = None,
 ) -> _Plan:
     """Open the file and check its header against the table; return the load's plan.
 
     With `preset` (a name, or "auto" for the one the header matches) the file is first
     rewritten by the preset into a CSV copy under the canonical names (metrics/ingest/presets),
-    which is what the plan reads. Raises LoadRefused (the file's cleanup done) for duplicate or
-    missing columns, or a preset that does not fit."""
+    which is what the plan reads (its first `preset_limit` rows: the preview's). Raises
+    LoadRefused (the file's cleanup done) for duplicate or missing columns, or a preset that
+    does not fit."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir,
@@ -48,7 +50,8 @@ def _prepare(
         except BaseException:
             src.cleanup()
             raise
-        src = presets.apply(p, src, preset_options, date_format, work_dir)  # cleans up src
+        src = presets.apply(p, src, preset_options, date_format, work_dir,
+                            preset_limit)  # cleans up src
     try:
         headers = src.headers
         seen: dict[str, str] = {}

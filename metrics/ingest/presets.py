@@ -14,8 +14,11 @@ line of the original file where the record starts.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -880,23 +883,32 @@ def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
-          date_format: str | None, work_dir: Path) -> read.SourceFile:
+          date_format: str | None, work_dir: Path, limit: int | None = None) -> read.SourceFile:
     """Write the preset's CSV copy of `src` and return the SourceFile the import reads instead:
-    canonical headers, the original line of each record (`line_map`), the transform's problems
-    by record (`problems`) and the notes. `src`'s own copy is removed. Raises LoadRefused when
-    nothing is left to load."""
+    the table's columns (and, for accounts, the other columns as custom attributes), the
+    original line of each record (`line_map`), the transform's problems by record (`problems`)
+    and the notes. `limit` (the preview's) stops after that many rows; notes the transform adds
+    at its end are then missing. `src`'s own copy is removed. Raises LoadRefused when nothing
+    is left to load."""
     opts = check_options(p, options)
     ctx = Context(list(src.headers), opts, date_format)
-    out_path = work_dir / f".{src.original.name}.{p.name}.csv"
+    # A name of its own: two sessions previewing the same upload must not share a copy.
+    fd, name = tempfile.mkstemp(prefix=f".{src.original.name}.{p.name}.", suffix=".csv",
+                                dir=work_dir)
+    os.close(fd)
+    out_path = Path(name)
+    cols = TABLES[p.table].column_names
     lines: list[int] = []
     problems: dict[int, list[dict]] = {}
+    header: list[str] = []
     try:
         with open(out_path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
-            header: list[str] | None = None
-            for o in p.transform(_records(src), ctx):
-                if header is None:
-                    header = list(o.values)
+            for o in itertools.islice(p.transform(_records(src), ctx), limit):
+                if not header:
+                    # Every column of the table, whatever the first row gives (a rejected row
+                    # may give only the column it names), then the custom attributes.
+                    header = cols + [k for k in o.values if k not in cols]
                     w.writerow(header)
                 w.writerow(["" if o.values.get(h) is None else o.values[h] for h in header])
                 if o.problems:
@@ -910,6 +922,6 @@ def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
         raise
     finally:
         src.cleanup()
-    return read.SourceFile(out_path, src.original, src.encoding, ",", header or [],
+    return read.SourceFile(out_path, src.original, src.encoding, ",", header,
                            transcoded=True, line_map=lines, problems=problems,
                            preset=p.name, preset_notes=[*p.notes, *ctx.notes])

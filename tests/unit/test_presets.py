@@ -390,3 +390,21 @@ def test_segment_broken_timestamp_is_rejected_at_its_record(store):
                     preset="segment_events")
     assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [
         (6, "occurred_at", "last tuesday")]
+
+
+def test_a_first_row_the_preset_rejects_does_not_cut_the_copys_columns(store, tmp_path):
+    # The first message has no conversation_id: its row names only ticket_id, yet the copy
+    # still has every tickets column for the rows after it.
+    lines = (FIX / "intercom_conversations.csv").read_text(encoding="utf-8").splitlines(True)
+    head, rest = lines[0], lines[1:]
+    orphan = "m0,hello,conversation_message,2026-03-01 08:00:00,user,u9,,,,,,,,,,,x,y\n"
+    path = tmp_path / "intercom.csv"
+    path.write_text(head + orphan + "".join(rest), encoding="utf-8")
+    res = load_file(store, "tickets", path, preset="intercom_conversations",
+                    allow_rejects=True)
+    assert (res.outcome, res.rows_loaded, res.rows_rejected) == ("loaded_with_rejects", 3, 1)
+    # The preset's reason, beside the schema's own for the row's empty required columns.
+    assert {r["line"] for r in res.rejects} == {2}
+    assert {"line": 2, "column": "ticket_id", "value": None,
+            "reason": "conversation_id is empty: the row belongs to no conversation"
+            } in res.rejects

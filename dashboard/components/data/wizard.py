@@ -120,7 +120,11 @@ def _sheet(path, fid: str) -> str | None:
 def _preset(store, table: str, path, fid: str, sheet: str | None) -> tuple:
     """Say which vendor's export the file looks like and offer its preset (on by default);
     return (the preset to apply or None, its options)."""
-    name = presets.detect_file(path, store.uploads, sheet)
+    # Once per upload and sheet: detecting reads the file (and converts a workbook).
+    cache = st.session_state.setdefault("preset_detected", {})
+    if (fid, sheet) not in cache:
+        cache[(fid, sheet)] = presets.detect_file(path, store.uploads, sheet)
+    name = cache[(fid, sheet)]
     if name is None:
         return None, None
     p = presets.PRESETS[name]
