@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from metrics.ingest import read
@@ -98,11 +98,20 @@ def _v(row: dict[str, str], *names: str) -> str | None:
     return None
 
 
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
 def _number(s: str | None) -> float | None:
-    """Return the number a text holds ("1,200.50", "$33.00", "-2"), or None when it holds none."""
+    """Return the number a text holds ("1,200.50", "$33.00", "-2"), or None when it holds none.
+    A comma is read only as a thousands separator: "1,5" (a decimal comma) is no number, so
+    its row is rejected rather than read as 15."""
     if s is None:
         return None
-    t = re.sub(r"^([-+]?)\s*[$€£]\s*", r"\1", s.strip()).replace(",", "")
+    t = re.sub(r"^([-+]?)\s*[$€£]\s*", r"\1", s.strip())
+    if "," in t:
+        if not _THOUSANDS.fullmatch(t):
+            return None
+        t = t.replace(",", "")
     try:
         x = float(t)
     except ValueError:
@@ -116,12 +125,11 @@ def _when(s: str | None, fmt: str | None, extra: tuple[str, ...] = ()) -> dateti
     then the preset's own formats."""
     if s is None:
         return None
-    for f in ((fmt,) if fmt else ()):
+    if fmt:
         try:
-            d = datetime.strptime(s, f)
+            return _utc(datetime.strptime(s, fmt))
         except ValueError:
-            continue
-        return _utc(d)
+            pass
     try:
         return _utc(datetime.fromisoformat(s.replace(" UTC", "")))
     except ValueError:
@@ -174,15 +182,15 @@ def _zendesk(rows: Rows, ctx: Context) -> Iterator[Out]:
                                  f"First reply time in minutes {minutes_raw!r} is not a "
                                  "number of minutes >= 0"))
             elif created is not None:
-                first = _iso(created + _minutes(minutes))
+                first = _iso(created + timedelta(minutes=minutes))
         reopens_raw = _v(r, "reopens")
         reopens = _number(reopens_raw)
         if reopens_raw is not None and reopens is None:
             problems.append(("reopened", reopens_raw, f"Reopens {reopens_raw!r} is not a count"))
         sat = (_v(r, "satisfaction score") or "").lower()
-        if sat:
-            ratings[_ZD_SATISFACTION.get(sat, "unknown")] = ratings.get(
-                _ZD_SATISFACTION.get(sat, "unknown"), 0) + 1
+        if sat:  # counted for the notes: an unknown value shows there as "unknown"
+            kind = _ZD_SATISFACTION.get(sat, "unknown")
+            ratings[kind] = ratings.get(kind, 0) + 1
         yield Out(line, {
             "ticket_id": _v(r, "id", "ticket id"),
             "account_id": _v(r, "organization"),
@@ -197,12 +205,6 @@ def _zendesk(rows: Rows, ctx: Context) -> Iterator[Out]:
     if ratings:
         ctx.notes.append("Satisfaction Score in this file (not stored): " + ", ".join(
             f"{k} {n}" for k, n in sorted(ratings.items())) + ".")
-
-
-def _minutes(m: float):
-    from datetime import timedelta
-
-    return timedelta(minutes=m)
 
 
 # --- Stripe subscriptions -------------------------------------------------------------------
@@ -244,13 +246,14 @@ def _stripe(rows: Rows, ctx: Context) -> Iterator[Out]:
         ended_raw = _v(r, "ended at") or (_v(r, "canceled at") if status == "canceled" else None)
         ended = _when(ended_raw, ctx.date_format)
         # A trial earns nothing: the paid period starts when the trial ends.
-        if start is not None and trial_end is not None and trial_end > start:
+        trial = start is not None and trial_end is not None and trial_end > start
+        if trial:
             start = trial_end
         if status in _STRIPE_NEVER_PAID:
             problems.append(("start_date", status,
                              f"status {status}: the first payment never succeeded, so the "
                              "subscription has no paid period"))
-        elif ended is not None and start is not None and ended <= start:
+        elif trial and ended is not None and start is not None and ended <= start:
             problems.append(("end_date", ended_raw,
                              "ended before its trial did: the subscription has no paid period"))
         yield Out(line, {

@@ -408,3 +408,35 @@ def test_a_first_row_the_preset_rejects_does_not_cut_the_copys_columns(store, tm
     assert {"line": 2, "column": "ticket_id", "value": None,
             "reason": "conversation_id is empty: the row belongs to no conversation"
             } in res.rejects
+
+
+def test_stripe_trial_only_and_never_paid_subscriptions_are_rejected_with_the_rule(
+        store, tmp_path):
+    head = (FIX / "stripe_subscriptions.csv").read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / "stripe.csv"
+    # Canceled during its trial; then a first payment that never went through.
+    path.write_text(head + "\n"
+                    "sub_t,cus_T,t@x.example,T Co,price_pro,Pro,1,49.00,usd,month,canceled,"
+                    "false,2026-01-01 10:00,2026-01-01 10:00,2026-01-01 10:00,2026-01-15 10:00,"
+                    "2026-01-01 10:00,2026-01-15 10:00,2026-01-10 09:00,2026-01-10 09:00,\n"
+                    "sub_i,cus_I,i@x.example,I Co,price_pro,Pro,1,49.00,usd,month,"
+                    "incomplete_expired,false,2026-02-01 10:00,2026-02-01 10:00,"
+                    "2026-02-01 10:00,2026-03-01 10:00,,,,2026-02-02 10:00,\n", encoding="utf-8")
+    res = load_file(store, "subscriptions", path, preset="stripe_subscriptions")
+    assert res.outcome == "rejected"
+    got = {(r["line"], r["column"], r["reason"]) for r in res.rejects}
+    # (row 2 also breaks the table's own end_date > start_date rule, which says so too)
+    assert {(2, "end_date", "ended before its trial did: the subscription has no paid period"),
+            (3, "start_date", "status incomplete_expired: the first payment never succeeded, "
+                              "so the subscription has no paid period")} <= got
+    assert {r["line"] for r in res.rejects} == {2, 3}
+
+
+def test_a_decimal_comma_is_not_read_as_thousands(store, tmp_path):
+    text = (FIX / "online_retail.csv").read_text(encoding="utf-8")
+    path = tmp_path / "retail.csv"
+    path.write_text(text.replace("12/1/2010 8:28,1.85,", '12/1/2010 8:28,"1,85",'),
+                    encoding="utf-8")
+    res = load_file(store, "orders", path, preset="online_retail")
+    assert {"line": 5, "column": "amount", "value": "1,85",
+            "reason": "line 5: UnitPrice '1,85' is not a number"} in res.rejects
