@@ -421,6 +421,8 @@ def cmd_load(args) -> int:
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)
     sys.stdout.write("\n")
+    for note in res.preset_notes:  # what the preset did (also in the JSON summary)
+        _eprint(f"preset {res.preset}: {note}")
     _eprint(res.message)
     return EXIT_OK if res.ok else EXIT_REFUSED
 

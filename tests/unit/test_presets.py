@@ -247,6 +247,9 @@ def test_cli_load_with_a_preset_and_its_option(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert (doc["rows_loaded"], doc["rows_rejected"], doc["preset"]) == (4, 1, "online_retail")
+    assert "preset online_retail: 2 cancellation lines" in r.stderr
+    r = _csm("load", "orders", str(GOOD / "orders.csv"), "--preset", "auto", "--db", db)
+    assert r.returncode == 1 and "no preset recognises this file's header" in r.stderr
     r = _csm("load", "tickets", str(FIX / "online_retail.csv"), "--preset", "online_retail",
              "--db", db)
     assert r.returncode == 2 and r.stdout == ""
