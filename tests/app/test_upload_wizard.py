@@ -171,7 +171,7 @@ def test_the_wizard_recognises_a_zendesk_export_and_applies_its_preset(demo_db, 
     assert _count(demo_db, "tickets") == before + 5
 
 
-def test_turning_the_preset_off_goes_back_to_the_headers(demo_db, run_app):
+def test_turning_the_preset_off_reads_the_headers_as_written(demo_db, run_app):
     at = _upload(run_app(demo_db, "views/data.py"), "tickets", "zendesk.csv",
                  ZENDESK.read_text(encoding="utf-8"))
     box = next(c for c in at.checkbox if c.key and c.key.startswith("preset_"))
@@ -181,3 +181,11 @@ def test_turning_the_preset_off_goes_back_to_the_headers(demo_db, run_app):
     # (markdown-escaped on screen)
     assert any(r"missing required column\(s\) account\_id" in e.value for e in at.error)
     assert not any(s.key and s.key.startswith("map_") for s in at.selectbox)
+
+
+def test_a_preset_of_another_table_says_which_table_to_choose(demo_db, run_app):
+    at = _upload(run_app(demo_db, "views/data.py"), "orders", "zendesk.csv",
+                 ZENDESK.read_text(encoding="utf-8"))
+    assert not at.exception
+    assert any("which loads the **tickets** table" in i.value for i in at.info)
+    assert not any(c.key and c.key.startswith("preset_") for c in at.checkbox)
