@@ -13,8 +13,10 @@ line of the original file where the record starts.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
+import json
 import math
 import os
 import re
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from metrics.ingest import read
+from metrics.ingest import formats, read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.mapping import norm
 from metrics.ingest.validate import NULL_MARKERS
@@ -824,17 +826,49 @@ def detect_preset(headers: list[str]) -> str | None:
     return None
 
 
+# JSON lines records read to learn a file's keys when detecting (the copy takes all records).
+_DETECT_RECORDS = 1000
+
+
 def detect_file(path: Path, work_dir: Path, sheet: str | None = None) -> str | None:
     """Return the preset the header of the file at `path` matches (detect_preset), or None;
-    None too for a file that cannot be read (its load says why)."""
+    None too for a file that cannot be read (its load says why). Reads only the start of a CSV
+    or JSON lines file (the Data page asks on every upload); a workbook or Parquet file is
+    converted as its load would."""
+    path = Path(path)
     try:
-        src = read.open_source(Path(path), work_dir=work_dir, sheet=sheet)
-    except LoadRefused:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+        kind = formats.kind_of(path, head)
+        if kind == "jsonl":
+            return detect_preset(_jsonl_keys(path))
+        if kind is None:
+            enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+                else "utf-8-sig"
+            line = read.first_line(path, enc)
+            return detect_preset(next(csv.reader([line], delimiter=read.detect_delimiter(line))))
+        src = read.open_source(path, work_dir=work_dir, sheet=sheet)
+    except (LoadRefused, OSError, ValueError, StopIteration, csv.Error):
         return None
     try:
         return detect_preset(src.headers)
     finally:
         src.cleanup()
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """Return the flattened keys ("properties.time") of the first records of a JSON lines
+    file, as formats.py names the columns of its copy."""
+    keys: dict[str, None] = {}
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        for line in itertools.islice((ln for ln in f if ln.strip()), _DETECT_RECORDS):
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                break  # the load reports the line
+            if isinstance(rec, dict):
+                keys.update(dict.fromkeys(formats.flat(rec)))
+    return list(keys)
 
 
 def resolve(name: str, table: str, headers: list[str]) -> Preset:

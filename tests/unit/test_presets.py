@@ -443,3 +443,13 @@ def test_a_decimal_comma_is_not_read_as_thousands(store, tmp_path):
     res = load_file(store, "orders", path, preset="online_retail")
     assert {"line": 5, "column": "amount", "value": "1,85",
             "reason": "line 5: UnitPrice '1,85' is not a number"} in res.rejects
+
+
+def test_an_export_saved_as_utf16_with_semicolons_is_recognised_and_loads(store, tmp_path):
+    rows = list(csv.reader((FIX / "zendesk_tickets.csv").open(encoding="utf-8", newline="")))
+    path = tmp_path / "zendesk_utf16.csv"
+    with open(path, "w", encoding="utf-16", newline="") as f:  # Excel's "Unicode text"
+        csv.writer(f, delimiter=";").writerows(rows)
+    assert detect_file(path, tmp_path) == "zendesk_tickets"
+    res = load_file(store, "tickets", path, preset="auto")
+    assert (res.outcome, res.rows_loaded) == ("loaded", 5), res.message
