@@ -1,4 +1,4 @@
-"""The `csm` command line (DATA.md): serve, demo, load, metric, metrics, bench.
+"""The `csm` command line (DATA.md): serve, demo, load, presets, metric, metrics, bench.
 
 stdout carries exactly one JSON document (or CSV) and nothing else; progress, warnings and
 notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage error.
@@ -38,10 +38,16 @@ def _date(s: str) -> date:
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    return _pairs(pairs, "--map", "target=source")
+
+
+def _pairs(pairs: list[str] | None, flag: str, form: str) -> dict[str, str]:
+    """Return {left: right} of repeated `flag` values written `form` (a=b); raise UsageError
+    naming the value that is not."""
     out = {}
     for p in pairs or []:
         if "=" not in p:
-            raise UsageError(f"--map expects target=source, got {p!r}")
+            raise UsageError(f"{flag} expects {form}, got {p!r}")
         t, s = p.split("=", 1)
         out[t.strip()] = s.strip()
     return out
@@ -110,6 +116,14 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--confirm-replace", action="store_true",
                     help="go ahead with a replace that removes stored accounts (and leaves "
                          "rows that point at them without one)")
+    sp.add_argument("--preset", metavar="NAME",
+                    help="read a vendor's export with its preset (csm presets lists them; "
+                         "auto: the one the header matches)")
+    sp.add_argument("--preset-option", action="append", metavar="K=V",
+                    help="an option of the preset, e.g. cancellations=drop (repeatable)")
+
+    sp = cmd("presets", "list the presets: vendors' exports the import recognises")
+    sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
 
     sp = cmd("undo", "undo a load: its table back to the exact state before it")
     sp.add_argument("load_id", type=int, help="the load (its load_id; csm audit lists them)")
@@ -334,6 +348,25 @@ def cmd_metrics(args) -> int:
     return EXIT_OK
 
 
+def cmd_presets(args) -> int:
+    """List the presets (name, table, signatures, source, options, notes); return 0."""
+    from metrics.ingest import presets
+
+    rows = [{"name": p.name, "label": p.label, "table": p.table,
+             "signatures": [sorted(sig) for sig in p.signatures], "columns": p.columns,
+             "options": {k: list(v) for k, v in p.options.items()}, "notes": list(p.notes),
+             "source": p.source} for p in presets.PRESETS.values()]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for r in rows:
+        sigs = " | ".join(", ".join(sig) for sig in r["signatures"])
+        print(f"{r['name']:<22} {r['table']:<14} {sigs}")
+        print(f"{'':<22} source: {r['source']}")
+    return EXIT_OK
+
+
 def cmd_load(args) -> int:
     """Load a CSV into a table and print its summary as JSON; return the exit code."""
     from metrics import alerts
@@ -347,6 +380,27 @@ def cmd_load(args) -> int:
         mapping = _mapping(args.map)
     except UsageError as e:
         _eprint(f"csm: {e}")
+        return EXIT_USAGE
+    options = None
+    if args.preset is not None:
+        from metrics.ingest import presets
+
+        p = presets.PRESETS.get(args.preset)
+        if args.preset != "auto" and p is None:
+            _eprint(f"csm: unknown preset {args.preset!r}; choose one of "
+                    f"{', '.join(presets.PRESETS)} or auto")
+            return EXIT_USAGE
+        if p is not None and p.table != args.table:
+            _eprint(f"csm: the preset {p.name} loads the {p.table} table, not {args.table}: "
+                    f"csm load {p.table} FILE --preset {p.name}")
+            return EXIT_USAGE
+        try:
+            options = _pairs(args.preset_option, "--preset-option", "K=V")
+        except UsageError as e:
+            _eprint(f"csm: {e}")
+            return EXIT_USAGE
+    elif args.preset_option:
+        _eprint("csm: --preset-option needs --preset")
         return EXIT_USAGE
     path = args.file
     store = _open_store(args.db, allow=(path,) if path.exists() else ())
@@ -364,12 +418,15 @@ def cmd_load(args) -> int:
             delimiter=delim, progress=lambda f, m: _eprint(f"[{f:4.0%}] {m}"),
             after_load=alerts.after_load, row_check=row_check,
             confirm_replace=args.confirm_replace, sheet=args.sheet,
+            preset=args.preset, preset_options=options,
         )
     finally:
         store.close()  # let a waiting dashboard or command in at once
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)
     sys.stdout.write("\n")
+    for note in res.preset_notes:  # what the preset did (also in the JSON summary)
+        _eprint(f"preset {res.preset}: {note}")
     _eprint(res.message)
     return EXIT_OK if res.ok else EXIT_REFUSED
 
@@ -555,8 +612,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(metric_settings=argv[:1] == ["metric"]).parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
-               "metrics": cmd_metrics, "bench": cmd_bench, "report": cmd_report,
-               "undo": cmd_undo, "audit": cmd_audit}[args.command]
+               "metrics": cmd_metrics, "presets": cmd_presets, "bench": cmd_bench,
+               "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:

@@ -126,9 +126,36 @@ def commands_section() -> str:
     return "\n".join(lines)
 
 
+def presets_section() -> str:
+    """Return the presets (metrics/ingest/presets.PRESETS): each one's table, signature,
+    columns, options, notes and the source of its column list."""
+    from metrics.ingest.presets import PRESETS
+
+    lines = ["## Presets", "",
+             "A vendor's export is recognised by its header signature (any one of the column "
+             "sets listed, compared case-insensitively, other columns allowed) and read with "
+             "`csm load TABLE FILE --preset NAME [--preset-option K=V]` (`--preset auto`: the "
+             "one the header matches) or on the Data page, which offers it. The preset writes a "
+             "copy under the table's columns that is imported like any file; what it cannot "
+             "convert rejects its row with the reason, at the original file's line.", ""]
+    for p in PRESETS.values():
+        sigs = " or ".join("{" + ", ".join(sorted(sig)) + "}" for sig in p.signatures)
+        lines += [f"### `{p.name}` → `{p.table}`", "", f"{p.label}. Signature: {sigs}.", "",
+                  "| column | from |", "|---|---|"]
+        lines += [f"| `{c}` | {src.replace('|', '/')} |" for c, src in p.columns.items()]
+        lines.append("")
+        if p.options:
+            lines += ["Options: " + "; ".join(
+                f"`{k}` = {' / '.join(v) if v else 'a column of the file'}"
+                + (f" (default `{v[0]}`)" if v else "") for k, v in p.options.items()) + ".", ""]
+        lines += [f"- {n}" for n in p.notes] + ["", f"Columns from: {p.source}.", ""]
+    return "\n".join(lines)
+
+
 def generate() -> str:
-    """Return docs/data.md: tables, import rules, commands, windows and output."""
-    return "\n".join([_HEAD, tables_section(), _RULES, commands_section(), _OUTPUT])
+    """Return docs/data.md: tables, import rules, presets, commands, windows and output."""
+    return "\n".join([_HEAD, tables_section(), _RULES, presets_section(), commands_section(),
+                      _OUTPUT])
 
 
 def main() -> int:

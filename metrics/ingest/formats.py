@@ -136,12 +136,13 @@ def _lit(p: Path) -> str:
     return "'" + str(p).replace("'", "''") + "'"
 
 
-def _flat(obj: dict, prefix: str = "") -> dict:
+def flat(obj: dict, prefix: str = "") -> dict:
+    """Return a JSON object flattened one level per dot ({"a": {"b": 1}} -> {"a.b": 1})."""
     out: dict = {}
     for k, v in obj.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_flat(v, key + "."))
+            out.update(flat(v, key + "."))
         else:
             out[key] = v
     return out
@@ -162,7 +163,7 @@ def _jsonl(path: Path, out: Path) -> None:
                                   "changed.") from e
             if not isinstance(rec, dict):
                 raise LoadRefused(f"{path.name}, line {n}: a JSON line must be an object.")
-            for k in _flat(rec):
+            for k in flat(rec):
                 keys.setdefault(k, None)
     cols = list(keys)
     with open(path, encoding="utf-8-sig") as f, open(out, "w", encoding="utf-8",
@@ -171,7 +172,7 @@ def _jsonl(path: Path, out: Path) -> None:
         w.writerow(cols)
         for line in f:
             if line.strip():
-                rec = _flat(json.loads(line))
+                rec = flat(json.loads(line))
                 w.writerow([_text(rec.get(c)) for c in cols])
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.ingest import dates, read, undo
+from metrics.ingest import dates, presets, read, undo
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -81,16 +81,21 @@ def _reject_lines(plan: _Plan, err_rows: list[tuple[int, list]], skip: set[int])
 def preview(
     store: Store, table: str, path: Path | str, *, mapping: dict | None = None,
     date_format: str | None = None, csat_scale: int | None = None, delimiter: str | None = None,
-    rows: int = 20, sheet: str | None = None,
+    rows: int = 20, sheet: str | None = None, preset: str | None = None,
+    preset_options: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Return (the first `rows` rows as they would be stored, info) without writing anything.
 
     info: mapping used, headers, delimiter, encoding, custom attributes, the problems found in
     those rows, and `date_format`: the format proposed for dates that are not ISO 8601
-    (metrics/ingest/dates.propose; {} when none is needed or none fits). Raises LoadRefused
-    for a file that cannot be read."""
+    (metrics/ingest/dates.propose; {} when none is needed or none fits); `preset`: the preset
+    applied (`preset` given) or, when none is given, the one the header matches (None when
+    none does), `preset_applied` (bool) and `preset_notes` (what the preset does, and did to
+    this file when applied). With a preset applied, headers and mapping are its copy's.
+    Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
     path = Path(path)
-    plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet)
+    plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
+                    preset_options, date_format, preset_limit=rows)
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
@@ -100,8 +105,8 @@ def preview(
             {"row": int(r), "column": p["c"], "value": p["v"], "reason": p["r"]}
             # DuckDB gives the list column as numpy arrays (or None / NaN for none).
             for r, errs in enumerate(df["_err"])
-            for p in (list(errs) if hasattr(errs, "__len__") and not isinstance(errs, str)
-                      else [])
+            for p in [*(list(errs) if hasattr(errs, "__len__") and not isinstance(errs, str)
+                        else []), *plan.src.problems.get(r, [])]
         ]
         shown = df[TABLES[table].column_names + [f"_x_{c}" for c, _ in plan.extra]]
         shown = shown.rename(columns={f"_x_{c}": h for c, h in plan.extra})
@@ -117,12 +122,23 @@ def preview(
             "mapping": plan.mapping, "headers": plan.src.headers,
             "delimiter": plan.src.delimiter, "encoding": plan.src.encoding,
             "custom_attributes": [h for _, h in plan.extra], "problems": problems,
-            "monthly": plan.monthly,
+            "monthly": plan.monthly, **_preset_info(plan, preset),
         }
         return shown, info
     finally:
         cur.close()
         plan.src.cleanup()
+
+
+def _preset_info(plan: _Plan, chosen: str | None) -> dict:
+    """Return the preview's preset keys: the preset applied, or (none chosen) the one the
+    header matches, whether it was applied, and its notes."""
+    if plan.src.preset is not None:
+        return {"preset": plan.src.preset, "preset_applied": True,
+                "preset_notes": list(plan.src.preset_notes)}
+    found = presets.detect_preset(plan.src.headers) if chosen is None else None
+    notes = list(presets.PRESETS[found].notes) if found else []
+    return {"preset": found, "preset_applied": False, "preset_notes": notes}
 
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csm-sha256")
@@ -135,6 +151,7 @@ def load_file(
     delimiter: str | None = None, file_name: str | None = None, loaded_by: str | None = None,
     progress: Progress | None = None, after_load: AfterLoad | None = None,
     row_check: RowCheck | None = None, confirm_replace: bool = False, sheet: str | None = None,
+    preset: str | None = None, preset_options: dict[str, str] | None = None,
 ) -> LoadResult:
     """Load a CSV into a canonical table, all or nothing, and record the load.
 
@@ -145,6 +162,9 @@ def load_file(
     `after_load(store, load_id)`, when given, runs after a successful load has committed (the
     CLI and the Data page pass `alerts.after_load`); the note it returns goes to `progress`.
     `row_check`, when given, adds its problems to the rows' own (`RowCheck`).
+    `preset` (a name of metrics/ingest/presets, or "auto") rewrites the file into the table's
+    columns first, with `preset_options`; its problems reject rows like the schema's own, at
+    the original file's lines, and the result carries its name and notes.
     Returns a LoadResult whose outcome is loaded, loaded_with_rejects, rejected (row-level
     problems; nothing written) or refused (file-level problem; nothing written)."""
     progress = progress or _noop
@@ -161,8 +181,10 @@ def load_file(
     plan = None
     try:
         progress(0.02, "checking the file")
-        plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet)
+        plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet,
+                        preset, preset_options, date_format)
         plan.confirm_replace = confirm_replace
+        res.preset, res.preset_notes = plan.src.preset, list(plan.src.preset_notes)
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
         _sha_job = _POOL.submit(read.sha256_of, path)
         res.mapping = dict(plan.mapping)
@@ -237,7 +259,9 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
     the one-pass path when it applies and the file is clean, else staged into `typed`."""
     t = plan.table
     spec = TABLES[t]
-    if row_check is None and _clean_path_applies(plan, res.mode) and _load_clean(
+    # A preset's problems are found outside the SQL: they need the staged path's report.
+    if row_check is None and not plan.src.problems and _clean_path_applies(
+        plan, res.mode) and _load_clean(
         cur, plan, res, date_format, csat_scale, progress, who, same_file_check
     ):
         return
@@ -267,6 +291,8 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
         for row, column, value, reason in row_check(t, rows):
             checked.setdefault(int(row), []).append(
                 {"c": column, "v": None if value is None else str(value), "r": reason})
+    for row, problems in plan.src.problems.items():  # the preset's transform's
+        checked.setdefault(row, []).extend(problems)
     err_rows = []
     for row, errs, dupfile, kval in cur.execute(
         f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE _err IS NOT NULL OR _dupfile "

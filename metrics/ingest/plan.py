@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from metrics.ingest import read
+from metrics.ingest import presets, read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.mapping import apply_user_mapping, propose_mapping
 from metrics.ingest.validate import ROW_RULES, _q, column_plan
@@ -29,15 +29,29 @@ class _Plan:
 
 def _prepare(
     table: str, path: Path, mapping: dict | None, delimiter: str | None, max_bytes: int | None,
-    work_dir: Path, sheet: str | None = None,
+    work_dir: Path, sheet: str | None = None, preset: str | None = None,
+    preset_options: dict[str, str] | None = None, date_format: str | None = None,
+    preset_limit: int | None = None,
 ) -> _Plan:
     """Open the file and check its header against the table; return the load's plan.
 
-    Raises LoadRefused (the file's cleanup done) for duplicate or missing columns."""
+    With `preset` (a name, or "auto" for the one the header matches) the file is first
+    rewritten by the preset into a CSV copy under the canonical names (metrics/ingest/presets),
+    which is what the plan reads (its first `preset_limit` rows: the preview's). Raises
+    LoadRefused (the file's cleanup done) for duplicate or missing columns, or a preset that
+    does not fit."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir,
                            sheet=sheet)
+    if preset is not None:
+        try:
+            p = presets.resolve(preset, table, src.headers)
+        except BaseException:
+            src.cleanup()
+            raise
+        src = presets.apply(p, src, preset_options, date_format, work_dir,
+                            preset_limit)  # cleans up src
     try:
         headers = src.headers
         seen: dict[str, str] = {}
@@ -64,6 +78,10 @@ def _prepare(
             if len(headers) == 1:
                 hint = (" The header has a single column: is the delimiter right? "
                         "(, ; tab and | are detected)")
+            found = presets.detect_preset(headers) if preset is None else None
+            if found and presets.PRESETS[found].table == table:
+                hint += (f" This looks like a {presets.PRESETS[found].label}: load it with "
+                         f"--preset {found}.")
             raise LoadRefused(
                 f"{path.name}: missing required column(s) {', '.join(missing)} for table "
                 f"{table}. Found: {', '.join(headers)}. Map them with --map "

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from metrics.ingest import formats
@@ -31,6 +31,12 @@ class SourceFile:
     delimiter: str
     headers: list[str]
     transcoded: bool = False
+    # A preset's copy (metrics/ingest/presets.py): the original line of each record, the
+    # problems its transform found by record index, and what it did.
+    line_map: list[int] | None = None
+    problems: dict[int, list[dict]] = field(default_factory=dict)
+    preset: str | None = None
+    preset_notes: list[str] = field(default_factory=list)
 
     def cleanup(self) -> None:
         """Remove the transcoded copy, if one was made."""
@@ -205,7 +211,11 @@ def record_lines(src: SourceFile, skip: set[int]) -> list[int]:
     """Return the 1-based starting line of every data record, in the order DuckDB stores them:
     blank lines and the lines in `skip` (rows DuckDB rejected as malformed) left out.
 
-    Used only to report exact line numbers for rejected rows (quoted values may span lines)."""
+    Used only to report exact line numbers for rejected rows (quoted values may span lines).
+    A preset's copy gives the lines of the original file it was written from."""
+    if src.line_map is not None:
+        # The copy is written by csv.writer, so DuckDB rejects none of its lines as malformed.
+        return list(src.line_map)
     lines: list[int] = []
     with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=src.delimiter)

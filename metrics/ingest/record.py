@@ -44,6 +44,9 @@ class LoadResult:
     rejects_truncated: bool = False
     # what a replace of a table others refer to removes (metrics/ingest/undo.replace_impact)
     replace_removes: dict | None = None
+    # the preset the file was read with (metrics/ingest/presets) and what it did
+    preset: str | None = None
+    preset_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import auth, context
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
-from metrics.ingest import LoadRefused, load_file, preview, undo
+from metrics.ingest import LoadRefused, load_file, presets, preview, undo
 from metrics.ingest.validate import NULL_MARKERS
 from metrics.schema import TABLES
 
@@ -117,6 +117,39 @@ def _sheet(path, fid: str) -> str | None:
     return st.selectbox("Sheet", names, key=f"sheet_{fid}")
 
 
+def _preset(store, table: str, path, fid: str, sheet: str | None) -> tuple:
+    """Say which vendor's export the file looks like and offer its preset (on by default);
+    return (the preset to apply or None, its options)."""
+    # Once per upload and sheet: detecting reads the file (and converts a workbook).
+    cache = st.session_state.setdefault("preset_detected", {})
+    if (fid, sheet) not in cache:
+        cache[(fid, sheet)] = presets.detect_file(path, store.uploads, sheet)
+    name = cache[(fid, sheet)]
+    if name is None:
+        return None, None
+    p = presets.PRESETS[name]
+    if p.table != table:
+        st.info(f"This looks like a {p.label}, which loads the **{p.table}** table: choose "
+                "that table to read it with its preset.")
+        return None, None
+    st.info(f"This looks like a {p.label}.")
+    on = st.checkbox(f"Read it with the {p.label} preset (fills the mapping)", value=True,
+                     key=f"preset_{fid}", help=" ".join(p.notes))
+    if not on:
+        return None, None
+    options = {}
+    for k, values in p.options.items():
+        if values:
+            options[k] = st.selectbox(f"Preset option: {k}", list(values),
+                                      key=f"preset_{fid}_{k}")
+        elif text := st.text_input(f"Preset option: {k} (a column of the file; empty: the "
+                                   "preset looks for one)", key=f"preset_{fid}_{k}").strip():
+            options[k] = text  # free text: the name of a column
+    for note in p.notes:
+        st.caption(md_escape(note))
+    return name, options
+
+
 def wizard(store) -> None:
     """Draw the wizard for one upload into a chosen table (nothing is written before Load).
     Stops the run with the role needed unless the user may load data."""
@@ -131,9 +164,11 @@ def wizard(store) -> None:
         path, sha = save_upload(store, up)
         fid = sha[:12]
         sheet = _sheet(path, fid)
+        preset, preset_options = _preset(store, table, path, fid, sheet)
         try:
             with store.read() as ro:
-                _df, info = preview(ro, table, path, sheet=sheet)
+                _df, info = preview(ro, table, path, sheet=sheet, preset=preset,
+                                    preset_options=preset_options)
         except LoadRefused as e:
             st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
             info = None
@@ -145,6 +180,8 @@ def wizard(store) -> None:
             headers = info["headers"]
             targets = TABLES[table].column_names + (["month"] if table == "subscriptions" else [])
             mapping = {}
+            # A key per preset: turning the preset on or off proposes its own mapping afresh.
+            mkey = f"map_{table}_{fid}" + (f"_{preset}" if preset else "")
             grid = st.columns(3)
             for i, col in enumerate(targets):
                 req = col in TABLES[table].required
@@ -153,7 +190,7 @@ def wizard(store) -> None:
                 mapping[col] = grid[i % 3].selectbox(
                     f"{col}{' *' if req else ''}", opts,
                     index=opts.index(proposed) if proposed in opts else 0,
-                    key=f"map_{table}_{fid}_{col}")
+                    key=f"{mkey}_{col}")
             user_map = {k: ("" if v == NONE else v) for k, v in mapping.items()}
             st.markdown("**2. Options**")
             o = st.columns(3)
@@ -193,11 +230,17 @@ def wizard(store) -> None:
                 with store.read() as ro:
                     shown, pinfo = preview(ro, table, path, mapping=user_map,
                                            date_format=date_format, csat_scale=csat_scale,
-                                           sheet=sheet)
+                                           sheet=sheet, preset=preset,
+                                           preset_options=preset_options)
                 st.dataframe(shown, width="stretch", hide_index=True)
                 st.caption("Empty cells and the texts "
                            + ", ".join(NULL_MARKERS) + " (any case) are read as no value; "
                            "in a required column they reject the row.")
+                if pinfo["preset_applied"]:  # what the preset did to this file
+                    static = presets.PRESETS[pinfo["preset"]].notes
+                    for note in pinfo["preset_notes"]:
+                        if note not in static:
+                            st.caption(md_escape(note))
                 if pinfo["custom_attributes"]:
                     st.caption("Kept as custom attributes: "
                                + md_escape(", ".join(pinfo["custom_attributes"])))
@@ -212,7 +255,8 @@ def wizard(store) -> None:
                 ready = False
             args = dict(mapping=user_map, mode=mode, date_format=date_format,
                         csat_scale=csat_scale, allow_rejects=allow, file_name=up.name,
-                        loaded_by=context.who(), sheet=sheet)
+                        loaded_by=context.who(), sheet=sheet, preset=preset,
+                        preset_options=preset_options)
             if st.button("Load", type="primary", key="load_btn",
                          disabled=not ready or mode is None):
                 _load(store, table, path, args, confirm=False, fid=fid)
