@@ -10,8 +10,10 @@ dashboard runs, and the dashboard sees the new data on its next rerun.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,18 @@ from metrics.locks import DEFAULT_WAIT, file_lock
 from metrics.store import SchemaBehind, Store, default_db_path, upload_dir
 
 LINGER = float(os.environ.get("CSM_READ_LINGER", "0.5"))
+_OPEN: weakref.WeakSet = weakref.WeakSet()  # every SharedStore of this process
+
+
+@atexit.register
+def _close_all() -> None:
+    # A lingering read-only open closed by its timer thread while the interpreter shuts down
+    # aborts the process inside DuckDB ("terminate called ..."): close them here, first.
+    for shared in list(_OPEN):
+        try:
+            shared.close()
+        except Exception:  # noqa: BLE001 - exiting anyway; one failure must not stop the rest
+            pass
 
 
 def _signature(path: Path) -> tuple:
@@ -58,6 +72,7 @@ class SharedStore:
         # it instead of waiting for itself).
         self._mine = threading.local()
         self._lock.holders.add(self)
+        _OPEN.add(self)
         # Create or migrate the database once, so that reads can open it read-only.
         if not self.path.exists():
             with self.write():
