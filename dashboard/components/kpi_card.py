@@ -99,7 +99,7 @@ def show_math(name: str, row: pd.Series | None, col: str) -> None:
                     + (f"; rows left out ({spec.excluded}): {row[spec.excluded]}"
                        if spec.excluded and spec.excluded in row else ""))
     if row is not None:
-        shown = {k: row[k] for k in row.index if k not in ("partial",)}
+        shown = {k: row[k] for k in row.index if k not in ("partial", "period_days", "days_so_far")}
         st.dataframe(pd.DataFrame([shown]).T.rename(columns={0: "value"}).astype(str),
                      width="stretch")
     # Each query once, with its fragments expanded in place; the caption names the files.
