@@ -75,6 +75,31 @@ def date_range() -> tuple[date, date] | None:
     return tuple(kept) if kept else None  # type: ignore[return-value]
 
 
+FINER = {"year": "quarter", "quarter": "month", "month": "week", "week": "day"}
+
+
+def fit_grain(grain: str) -> str:
+    """Return the grain a page shows: `grain`, or the next finer one (month → week → day)
+    while the date range holds fewer than two complete periods of it, so the cards have a
+    previous period to compare with; a caption under the control says why it changed."""
+    from dashboard import context
+    from metrics.periods import ONE_DAY, periods
+
+    dates, as_of = date_range(), context.as_of_default()
+    if not dates or not isinstance(as_of, date):
+        return grain
+    shown = grain
+    while shown in FINER:
+        frame = periods(dates[0], dates[1] + ONE_DAY, shown, as_of)
+        if int((~frame["partial"]).sum()) >= 2:
+            break
+        shown = FINER[shown]
+    if shown != grain:
+        st.caption(f"The date range holds fewer than two complete {grain}s: shown by {shown}, "
+                   f"so each {shown} has a previous one to compare with.")
+    return shown
+
+
 def picking() -> bool:
     """Return whether the date range widget holds only a start date (the user is picking)."""
     dates = st.session_state.get(DATES_KEY)
