@@ -48,21 +48,22 @@ def kpi_card(
             help=spec.definition, delta_description=f"vs previous {period_label}",
         )
         notes = []
+        if significance is not None and delta is not None:
+            sig, p = significance
+            p_txt = f"p = {p:.3f}" if p is not None and not math.isnan(p) else "p n/a"
+            notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
         if base:
             text = base[0]
             if base_prev and base_prev[1] and not base[1]:
                 text += f" (previous {period_label}: {base_prev[0]})"
             notes.append(text + (" · ⚠ too few to read a change" if few else ""))
-        if significance is not None and delta is not None:
-            sig, p = significance
-            p_txt = f"p = {p:.3f}" if p is not None and not math.isnan(p) else "p n/a"
-            notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
         if target is not None and fmt.number(value) is not None:
             on = (fmt.number(value) >= target) if good_when_up else (fmt.number(value) <= target)
             notes.append(f"target {fmt.value(target, unit)}: {'met' if on else 'missed'}")
         if convention:
             notes.append(convention)
-        if current is not None and "small_n" in current and bool(current["small_n"]):
+        if base is None and current is not None and "small_n" in current and bool(
+                current["small_n"]):  # with a basis, the card already says how few
             notes.append("⚠ fewer than 30 responses")
         if notes:
             st.caption(" · ".join(notes))

@@ -20,7 +20,7 @@ from metrics.periods import floor_period
 from render.theme import MUTED, axis_title, safe_label
 
 PARTIAL_GROUP = "partial"  # one legend entry toggles the partial points of every series
-MAX_TICKS = 15  # up to this many periods, one tick per period, labelled as a period
+MAX_TICKS = 8  # up to this many periods, one tick per period (more would crowd a half-width chart)
 
 
 def split(d: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,9 +48,10 @@ def add_series(fig: go.Figure, d: pd.DataFrame, x: str, y: str, *, name: str, co
                unit: str, width: float = 2.5, first: bool = True, group: str | None = None
                ) -> None:
     """Add one series of `d` to `fig`: the complete periods as a solid line with markers and
-    each partial period as a separate hollow marker (no line into it), whose hover and legend
-    say how much of it has happened. `first` puts the partial point in the legend (one entry
-    for all series); `group` is the legend group of the solid line."""
+    each partial period as a separate hollow marker (no line into it), whose hover says how
+    much of it has happened (the dotted line of `mark` labels it too). `first` puts the
+    partial point in the legend (one entry for all series); `group` is the legend group of the
+    solid line."""
     d = d.sort_values(x)
     complete, partial = split(d)
     fig.add_trace(go.Scatter(
@@ -63,7 +64,8 @@ def add_series(fig: go.Figure, d: pd.DataFrame, x: str, y: str, *, name: str, co
     notes = [note(r) for _, r in partial.iterrows()]
     fig.add_trace(go.Scatter(
         x=partial[x], y=partial[y], mode="markers", legendgroup=PARTIAL_GROUP,
-        name=safe_label(f"partial period ({notes[0]})"), showlegend=first,
+        name="partial period", showlegend=first, legendrank=2000,  # last in the legend
+        cliponaxis=False,  # the last period sits at the edge of the plot
         marker=dict(symbol="circle-open", size=12, color=color, line=dict(width=2)),
         customdata=notes,
         hovertemplate=f"{name} (partial, %{{customdata}}): %{{y:{fmt.hover(unit)}}}"
@@ -73,12 +75,16 @@ def add_series(fig: go.Figure, d: pd.DataFrame, x: str, y: str, *, name: str, co
 def mark(fig: go.Figure, d: pd.DataFrame, x: str = "period") -> None:
     """Draw a dotted vertical line on each partial period, labelled with its note."""
     _, partial = split(d.drop_duplicates(x) if x in d else d)
-    for _, r in partial.iterrows():
+    for i, (_, r) in enumerate(partial.iterrows()):
         # add_vline's own annotation fails on date axes: shape and label separately
         fig.add_shape(type="line", x0=r[x], x1=r[x], y0=0, y1=1, yref="paper",
                       line=dict(color=MUTED, dash="dot", width=1))
+        # right-aligned on the line: the partial period is the last, at the plot's right edge
+        # inside the plot's top (above it sits the legend); a second partial period's label
+        # (renewals pending in the last complete month, then the current one) one line lower
         fig.add_annotation(x=r[x], y=1, yref="paper", text=safe_label(note(r)), showarrow=False,
-                           yanchor="bottom", font=dict(color=MUTED, size=11))
+                           xanchor="right", yanchor="top", yshift=-15 * i,
+                           font=dict(color=MUTED, size=11))
 
 
 def _days(d: pd.DataFrame, xs: list[pd.Timestamp]) -> float:

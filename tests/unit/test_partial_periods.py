@@ -79,8 +79,8 @@ def test_plot_trend_draws_the_partial_period_as_a_separate_hollow_point():
     point, = traces(fig, mode="markers")
     assert list(point.x) == [date(2026, 12, 1)] and list(point.y) == [545]
     assert point.marker.symbol == "circle-open"
-    assert "so far: 1 of 31 days" in point.name and list(point.customdata) == [
-        "so far: 1 of 31 days"]
+    assert point.name == "partial period" and list(point.customdata) == ["so far: 1 of 31 days"]
+    assert any(a.text == "so far: 1 of 31 days" for a in fig.layout.annotations)
     # nothing joins the last complete month to the partial one
     joined = [t for t in fig.data if "lines" in (t.mode or "") and t.x is not None
               and date(2026, 12, 1) in list(t.x)]
