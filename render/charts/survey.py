@@ -138,7 +138,7 @@ def plot_category_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
             customdata=d[col], hovertemplate="%{y:.0%} (%{customdata:,})"))
     for _, r in d[partial].iterrows():
         fig.add_annotation(x=r["period"], y=1.02, yref="y", text=safe_label(periods.note(r)),
-                           showarrow=False, font=dict(color=MUTED, size=11))
+                           showarrow=False, xanchor="right", font=dict(color=MUTED, size=11))
     fig.update_layout(title=dict(text=safe_label(title)), barmode="stack", height=340)
     periods.period_axis(fig, d)
     fig.update_yaxes(title_text="share of responses", tickformat=".0%", range=[0, 1.08])
