@@ -107,9 +107,13 @@ def data_version() -> int:
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
+    from metrics.periods import coverage, resolve_as_of
+
     notify("metric", name)
     with read_cursor() as cur:
-        return registry.compute(cur, name, q)
+        frame = registry.compute(cur, name, q)
+        # days so far of each period, so a chart can say how much of a partial one it shows
+        return coverage(frame, q.grain, resolve_as_of(cur, q)) if len(frame) else frame
 
 
 def shown(df: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,9 @@ DIMENSIONS = {
 }
 ATTR_KEY, ATTR_URL = "f_attr", "attr"
 DATES_KEY = "f_dates"
+# The last complete (first, last) range: while the user has picked only a start date the
+# widget holds a 1-tuple, and the pages and the URL keep this range instead of all time.
+RANGE_KEY = "_f_range"
 MASK_KEY, MASK_URL = "f_mask", "mask"  # presentation-safe mode (metrics/mask.py)
 
 
@@ -87,8 +90,52 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
         _parse_date(qp.get("from")) or lo,
         _parse_date(qp.get("to")) or hi,
     )
+    st.session_state[RANGE_KEY] = st.session_state[DATES_KEY]
     st.session_state[MASK_KEY] = qp.get(MASK_URL, "") in ("1", "true", "on")
     st.session_state["_filters_ready"] = True
+
+
+def date_range() -> tuple[date, date] | None:
+    """Return the (first, last) days the pages show: the widget's range when both ends are
+    chosen, else the last complete range (kept while only a start date is picked); None
+    before the filters are initialised."""
+    dates = st.session_state.get(DATES_KEY)
+    if isinstance(dates, (tuple, list)) and len(dates) == 2 and all(dates):
+        first, last = sorted(dates)
+        st.session_state[RANGE_KEY] = (first, last)
+    kept = st.session_state.get(RANGE_KEY)
+    return tuple(kept) if kept else None  # type: ignore[return-value]
+
+
+FINER = {"year": "quarter", "quarter": "month", "month": "week", "week": "day"}
+
+
+def fit_grain(grain: str) -> str:
+    """Return the grain a page shows: `grain`, or the next finer one (month → week → day)
+    while the date range holds fewer than two complete periods of it, so the cards have a
+    previous period to compare with; a caption under the control says why it changed."""
+    from dashboard import context
+    from metrics.periods import ONE_DAY, periods
+
+    dates, as_of = date_range(), context.as_of_default()
+    if not dates or not isinstance(as_of, date):
+        return grain
+    shown = grain
+    while shown in FINER:
+        frame = periods(dates[0], dates[1] + ONE_DAY, shown, as_of)
+        if int((~frame["partial"]).sum()) >= 2:
+            break
+        shown = FINER[shown]
+    if shown != grain:
+        st.caption(f"The date range holds fewer than two complete {grain}s: shown by {shown}, "
+                   f"so each {shown} has a previous one to compare with.")
+    return shown
+
+
+def picking() -> bool:
+    """Return whether the date range widget holds only a start date (the user is picking)."""
+    dates = st.session_state.get(DATES_KEY)
+    return not (isinstance(dates, (tuple, list)) and len(dates) == 2)
 
 
 def masked() -> bool:
@@ -114,6 +161,10 @@ def sidebar(options: dict[str, list[str]]) -> None:
     """Draw the filter widgets in the sidebar."""
     with st.sidebar:
         st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
+        kept = date_range()
+        if picking() and kept:
+            st.caption(f"Choose an end date. Until then the pages show {kept[0]:%Y-%m-%d} – "
+                       f"{kept[1]:%Y-%m-%d}.")
         for dim, (key, _url, label) in DIMENSIONS.items():
             if dim == "csm_owner" and _book() is not None:
                 st.caption(f"CSM owner: your book only ({person_label(_book() or '')})")
@@ -147,8 +198,8 @@ def person_label(value: str) -> str:
 def sync_url() -> None:
     """Write the current filters into the URL query parameters."""
     params: dict[str, str | list[str]] = {}
-    dates = st.session_state.get(DATES_KEY)
-    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+    dates = date_range()
+    if dates:
         params["from"], params["to"] = dates[0].isoformat(), dates[1].isoformat()
     for dim, (key, url, _l) in DIMENSIONS.items():
         if st.session_state.get(key):
@@ -168,9 +219,9 @@ def sync_url() -> None:
 
 def current_query(**changes) -> Query:
     """Return the Query of the current filters (window end exclusive), with `changes` applied."""
-    dates = st.session_state.get(DATES_KEY)
+    dates = date_range()
     start = end = None
-    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+    if dates:
         start, end = dates[0], dates[1] + timedelta(days=1)
     attrs: dict[str, list[str]] = {}
     for item in st.session_state.get(ATTR_KEY, []):

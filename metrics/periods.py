@@ -171,3 +171,19 @@ def eval_days(frame: pd.DataFrame, as_of: date) -> list[date]:
 def day_start(d: date) -> datetime:
     """Return midnight (UTC, naive like the stored timestamps) at the start of day `d`."""
     return datetime.combine(d, time.min)
+
+
+def coverage(frame: pd.DataFrame, grain: str, as_of: date | None) -> pd.DataFrame:
+    """Return `frame` (a metric frame with `period` and `partial`) with two integer columns
+    added: `period_days`, the days of each period, and `days_so_far`, those on or before as-of
+    (= period_days for a complete period). Charts label a partial period with them ("so far: 1
+    of 31 days"). `frame` is returned unchanged for grain `all`, without as-of or without a
+    `period` column."""
+    if grain == "all" or as_of is None or "period" not in frame or "partial" not in frame:
+        return frame
+    starts = [floor_period(p, grain) if isinstance(p, date) else None for p in frame["period"]]
+    total = [(next_period(s, grain) - s).days if s else 0 for s in starts]
+    done = [max(0, min(t, (as_of - s).days + 1)) if s else 0
+            for s, t in zip(starts, total, strict=True)]
+    return frame.assign(period_days=pd.Series(total, index=frame.index, dtype="int64"),
+                        days_so_far=pd.Series(done, index=frame.index, dtype="int64"))

@@ -93,3 +93,46 @@ def setting_specs() -> dict[str, SettingSpec]:
         for st in s.setting_specs:
             out.setdefault(st.name, st)
     return out
+
+
+# A rate over fewer decided cases than this (responses, renewals, customers) moves a lot with a
+# few of them: the card says so and does not colour its change (the SMALL_N rule of surveys).
+MIN_N = 30
+# A ratio whose money denominator is under this share of its numerator (a quick ratio of 52 over
+# $709 lost) swings with one account's loss: shown with its denominator, change not coloured.
+MIN_DENOMINATOR_SHARE = 0.05
+
+
+def basis(name: str, column: str, row: pd.Series | None) -> tuple[str, bool] | None:
+    """Return (what the value of `row` rests on, whether that is too little to read a change
+    from) for the headline `column` of metric `name`: '1 of 14 decided, 13 pending' or '248
+    responses' for a rate over a count (too little below MIN_N); 'MRR gained $37,218 ÷ MRR lost
+    $709' for a ratio of money (too little when the denominator is under MIN_DENOMINATOR_SHARE
+    of the numerator). None when the column is not the headline, the metric has no such
+    denominator or there is no row."""
+    from metrics import fmt
+
+    spec = get(name)
+    den = spec.denominator
+    if row is None or column != spec.headline or den is None or den not in row:
+        return None
+    d = fmt.number(row[den])
+    if d is None:
+        return None
+    dspec = spec.column(den)
+    if dspec.kind == "count" and spec.head.kind in ("rate", "points", "score", "ratio"):
+        n = int(d)
+        ex = fmt.number(row[spec.excluded]) if spec.excluded and spec.excluded in row else None
+        if ex and spec.excluded and spec.column(spec.excluded).kind == "count":
+            text = (f"{n:,} of {n + int(ex):,} {dspec.label.lower()}, {int(ex):,} "
+                    f"{spec.column(spec.excluded).label.lower()}")
+        else:
+            text = f"{n:,} {dspec.label.lower()}"
+        return text, n < MIN_N
+    num = fmt.number(row[spec.numerator]) if spec.numerator and spec.numerator in row else None
+    if dspec.kind == "money" and spec.head.kind == "ratio" and num is not None:
+        nlabel = spec.column(spec.numerator).label if spec.numerator else ""
+        text = (f"{nlabel} {fmt.value(num, dspec.unit)} ÷ {dspec.label} "
+                f"{fmt.value(d, dspec.unit)}").strip()
+        return text, abs(d) < MIN_DENOMINATOR_SHARE * abs(num)
+    return None

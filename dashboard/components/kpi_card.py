@@ -34,11 +34,15 @@ def kpi_card(
     delta = fmt.delta(value, prev, unit)
     good_when_up = (direction or cs.direction or "up") == "up"
     unchanged = fmt.number(value) is not None and fmt.number(value) == fmt.number(prev)
+    # what the value (and the one before) rests on: too little of it and the change is not
+    # coloured as good or bad — 100% of 1 decided renewal is not a rise
+    base, base_prev = registry.basis(name, col, current), registry.basis(name, col, previous)
+    few = bool(base and base[1]) or bool(base_prev and base_prev[1])
     with st.container(border=True):
         st.metric(
             label or cs.label, fmt.value(value, unit),
             "no change" if unchanged else delta,
-            delta_color="off" if unchanged else ("normal" if good_when_up else "inverse"),
+            delta_color="off" if unchanged or few else ("normal" if good_when_up else "inverse"),
             delta_arrow="off" if unchanged else "auto",
             chart_data=[fmt.number(v) or 0.0 for v in series.tolist()] or None,
             help=spec.definition, delta_description=f"vs previous {period_label}",
@@ -48,12 +52,18 @@ def kpi_card(
             sig, p = significance
             p_txt = f"p = {p:.3f}" if p is not None and not math.isnan(p) else "p n/a"
             notes.append(("**real change**" if sig else "noise (not significant)") + f", {p_txt}")
+        if base:
+            text = base[0]
+            if base_prev and base_prev[1] and not base[1]:
+                text += f" (previous {period_label}: {base_prev[0]})"
+            notes.append(text + (" · ⚠ too few to read a change" if few else ""))
         if target is not None and fmt.number(value) is not None:
             on = (fmt.number(value) >= target) if good_when_up else (fmt.number(value) <= target)
             notes.append(f"target {fmt.value(target, unit)}: {'met' if on else 'missed'}")
         if convention:
             notes.append(convention)
-        if current is not None and "small_n" in current and bool(current["small_n"]):
+        if base is None and current is not None and "small_n" in current and bool(
+                current["small_n"]):  # with a basis, the card already says how few
             notes.append("⚠ fewer than 30 responses")
         if notes:
             st.caption(" · ".join(notes))
@@ -102,7 +112,7 @@ def math_table(name: str, row: pd.Series) -> pd.DataFrame:
     spec = registry.REGISTRY[name]
     rows = []
     for k in row.index:
-        if k == "partial":
+        if k in ("partial", "period_days", "days_so_far"):  # drawing aids, not numbers
             continue
         cs = spec.column(k) if k in spec.columns else None
         v = row[k]

@@ -18,6 +18,7 @@ CARDS = [("logo_churn", "customers_end"), ("mrr", "mrr"), ("logo_churn", "churn_
 st.title("Overview")
 grain = st.segmented_control("Period", ["week", "month", "quarter"], default="month",
                              key="ov_grain") or "month"
+grain = filters.fit_grain(grain)
 q = filters.current_query(grain=grain)
 
 if context.as_of_default() is None:

@@ -20,6 +20,7 @@ react = c3.segmented_control("Reactivation in NRR", ["include", "exclude"], defa
                              key="rr_react", help="`nrr_reactivation`: a base account that "
                              "churned and came back counts with its MRR now, or as 0.") \
     or "include"
+grain = filters.fit_grain(grain)
 q = filters.current_query(grain=grain).with_setting("gross_margin", float(margin)) \
     .with_setting("nrr_reactivation", react)
 if context.as_of_default() is None:

@@ -24,6 +24,7 @@ with c1:
     sat_state.init("sat_grain", sat_state.GRAINS)
     grain = st.segmented_control("Period", sat_state.GRAINS, key="sat_grain") or "month"
     sat_state.remember("sat_grain")
+    grain = filters.fit_grain(grain)
 with c2:
     sat_state.init("sat_basis", sat_state.BASES)
     st.segmented_control(

@@ -26,6 +26,7 @@ grain = c1.segmented_control("Period", ["week", "month"], default="month", key="
     or "month"
 by = c2.segmented_control("Break down by", list(BY), format_func=BY.get, default="channel",
                           key="sp_by") or "channel"
+grain = filters.fit_grain(grain)
 q = filters.current_query(grain=grain)
 if context.as_of_default() is None:
     st.info("No data yet. Load tickets on the **Data** page, or create the demo data set with "

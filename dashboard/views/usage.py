@@ -23,6 +23,7 @@ grain = c1.segmented_control("Period", ["day", "week", "month"], default="month"
                              key="us_grain") or "month"
 days = c2.segmented_control("Adoption window", list(WINDOWS), format_func=WINDOWS.get,
                             default=30, key="us_window") or 30
+grain = filters.fit_grain(grain)
 q = filters.current_query(grain=grain)
 if context.as_of_default() is None:
     st.info("No data yet. Load usage events on the **Data** page, or create the demo data set "

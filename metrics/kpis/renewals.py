@@ -17,6 +17,8 @@ RENEWAL_COLS = (
     col("renewed", "int64", "Renewed", "count", "up"),
     col("churned", "int64", "Not renewed", "count", "down",
         "due and no new subscription within 30 days"),
+    col("decided", "int64", "Decided", "count", None,
+        "renewed + not renewed: the dues whose outcome is known (the rate's denominator)"),
     col("pending", "int64", "Pending", "count", None,
         "due less than 30 days before as-of: not decided yet"),
     col("renewal_rate", "float64", "Renewal rate", "fraction", "up",
@@ -38,19 +40,30 @@ def renewal_rate(cur, q: Query) -> pd.DataFrame:
     A due is an account's subscription end_date, or its renewal_date when in the past, on or
     before as-of (one per account and day). renewed = a new subscription of the account starts
     within 30 days on or after the due day; churned = not renewed; pending = due less than 30
-    days before as-of (outcome unknown: left out of renewed, churned and the rate). renewal_rate
-    = renewed / (renewed + churned), null without decided dues. arr_due = 12 × the account's MRR
-    on the day before the due day (the contract coming up; end dates are exclusive);
-    arr_renewed = the same for the renewed.
+    days before as-of (outcome unknown: left out of renewed, churned and the rate); decided =
+    renewed + churned. renewal_rate = renewed / decided, null without decided dues. arr_due =
+    12 × the account's MRR on the day before the due day (the contract coming up; end dates
+    are exclusive); arr_renewed = the same for the renewed.
 
-    Columns: period, partial, [by], due, renewed, churned, pending, renewal_rate, arr_due,
-    arr_renewed.
+    Columns: period, partial, [by], due, renewed, churned, decided, pending, renewal_rate,
+    arr_due, arr_renewed.
     """
     dim, frame = prepare(cur, q, "renewal_rate", ("subscriptions", "accounts"), None)
     if frame is None:
         return empty_frame(RENEWAL_COLUMNS, dim)
     raw = run_sql(cur, "renewal_rate", frame.params)
     return finish(raw, RENEWAL_COLUMNS, dim)
+
+
+def provisional(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a renewal_rate frame for a chart: a period holding pending renewals is flagged
+    `partial` too (its rate is not final: 100% of 1 decided of 14 due is not a fact) with a
+    `partial_note` such as '1 of 14 decided, 13 pending'."""
+    pending = frame["pending"].fillna(0).astype(int)
+    notes = [f"{int(d):,} of {int(d) + p:,} decided, {p:,} pending" if p else ""
+             for d, p in zip(frame["decided"], pending, strict=True)]
+    return frame.assign(partial=frame["partial"].astype(bool) | (pending > 0),
+                        partial_note=notes)
 
 
 def upcoming_renewals(cur, q: Query, days: int = 365) -> pd.DataFrame:
@@ -118,14 +131,15 @@ SPECS = (
         formula=(
             "due = subscription end_date or past renewal_date; renewed = a new subscription starts "
             "within 30 days of the due day; pending = due less than 30 days before as-of (left "
-            "out); renewal_rate = renewed ÷ (renewed + churned); ARR = 12 × MRR on the day before "
-            "the due day"
+            "out); decided = renewed + churned; renewal_rate = renewed ÷ decided; ARR = 12 × MRR "
+            "on the day before the due day"
         ),
         fn=renewal_rate,
         cols=RENEWAL_COLS,
         headline="renewal_rate",
         query="renewal_rate",
         numerator="renewed",
+        denominator="decided",
         excluded="pending",
     ),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from render.charts import periods
 from render.theme import BAND_COLORS, LEGEND_TOP, MUTED, PALETTE, PRIMARY, TEXT, safe_label
 
 COMPONENT_LABELS = {"usage": "Usage", "adoption": "Adoption", "sentiment": "Sentiment",
@@ -52,8 +53,10 @@ def plot_band_mix(df: pd.DataFrame, *, title: str, changes=None) -> go.Figure:
                       yaxis2=dict(title="mean score (0–100)", overlaying="y", side="right",
                                   range=[0, 100], dtick=20, showgrid=False))
     _mark_model_changes(fig, d["as_of"], changes)
-    fig.update_xaxes(title_text="as-of date (scores from the data before it)")
-    fig.update_yaxes(title_text="active accounts", selector=dict(anchor="x"))
+    periods.period_axis(fig, d, "as_of", title="as-of date (scores from the data before it)")
+    periods.value_axis(fig, "accounts", d[[b for b in ("red", "yellow", "green", "unscored")
+                                           if b in d]].sum(axis=1), tozero=True,
+                       title="active accounts", selector=dict(anchor="x"))
     return fig
 
 
@@ -133,7 +136,8 @@ def plot_backtest(df: pd.DataFrame, *, title: str, compare: pd.DataFrame | None 
                                  hovertemplate="%{y:.0%} of churned MRR flagged<extra></extra>"))
     fig.update_layout(title=dict(text=safe_label(title)), height=380, hovermode="x unified",
                       **LEGEND_TOP)
-    fig.update_xaxes(title_text="as-of date (outcome: churned in the next 90 days)")
+    periods.period_axis(fig, df, "as_of",
+                        title="as-of date (outcome: churned in the next 90 days)")
     fig.update_yaxes(title_text="AUC / share of churned MRR", range=[0, 1.05], tickformat=".0%")
     return fig
 
@@ -159,7 +163,7 @@ def plot_account_health(df: pd.DataFrame, *, title: str, green: float = 70,
     _mark_model_changes(fig, d["as_of"], changes)
     fig.update_layout(title=dict(text=safe_label(title)), height=400, **LEGEND_TOP)
     fig.update_layout(margin=dict(t=105))  # the legend takes two rows above the plot
-    fig.update_xaxes(title_text="as-of date")
+    periods.period_axis(fig, d, "as_of", title="as-of date")
     fig.update_yaxes(title_text="health score (0–100)", range=[0, 100])
     return fig
 

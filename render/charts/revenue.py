@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics import fmt
-from render.charts.trends import mark_partial
+from render.charts import periods
 from render.theme import BAND_COLORS, LEGEND_TOP, MUTED, PALETTE, PRIMARY, TEXT, safe_label
 
 MOVEMENTS = {"new": ("new", "#10b981", 1), "expansion": ("expansion", "#34d399", 1),
@@ -28,14 +28,13 @@ def plot_movements(df: pd.DataFrame, *, title: str, x: str = "period") -> go.Fig
             customdata=[[str(p), col] for p in d[x]],
             marker=dict(color=color, opacity=[0.45 if p else 1.0 for p in partial]),
             hovertemplate=f"{label}: %{{y:$,.0f}}<extra></extra>"))
-    net = (d["new"] + d["expansion"] + d["reactivation"] - d["contraction"] - d["churn"])
-    fig.add_trace(go.Scatter(x=d[x], y=net, mode="lines+markers", name="net new MRR",
-                             line=dict(color=TEXT, width=2),
-                             hovertemplate="net new MRR: %{y:$,.0f}<extra></extra>"))
-    mark_partial(fig, d, x)
+    net = d.assign(net=d["new"] + d["expansion"] + d["reactivation"] - d["contraction"]
+                   - d["churn"])
+    periods.add_series(fig, net, x, "net", name="net new MRR", color=TEXT, unit="USD", width=2)
+    periods.mark(fig, d, x)
     fig.update_layout(title=dict(text=safe_label(title)), height=380, barmode="relative",
                       hovermode="closest", clickmode="event+select", **LEGEND_TOP)
-    fig.update_xaxes(title_text="period (start date)")
+    periods.period_axis(fig, d, x)
     fig.update_yaxes(title_text="MRR movement (USD)", tickprefix="$", tickformat=",.0f")
     return fig
 
@@ -72,7 +71,7 @@ def plot_account_mrr(df: pd.DataFrame, *, title: str) -> go.Figure:
                                line=dict(color=PRIMARY, width=2.5), name="MRR",
                                hovertemplate="%{x|%Y-%m-%d}: $%{y:,.2f}<extra></extra>"))
     fig.update_layout(title=dict(text=safe_label(title)), height=300, showlegend=False)
-    fig.update_xaxes(title_text="day")
+    periods.period_axis(fig, df, "day", title="day")
     fig.update_yaxes(title_text="MRR (USD)", tickprefix="$", tickformat=",.0f", rangemode="tozero")
     return fig
 

@@ -8,26 +8,30 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from render.charts import periods
 from render.theme import BAND, LEGEND_TOP, PRIMARY, safe_label
 
 
 def plot_volume(df: pd.DataFrame, *, title: str, x: str = "period") -> go.Figure:
     """Return tickets created per period (bars, clickable: customdata = period) and those of
-    them still open at as-of; the partial period's bar is pale and labelled."""
+    them still open at as-of; the partial period's bar is pale and labelled with how much of it
+    has happened ("so far: 1 of 31 days")."""
     d = df.sort_values(x)
     partial = d["partial"] if "partial" in d else pd.Series(False, index=d.index)
+    notes = [periods.note(r) if p else "" for (_, r), p in zip(d.iterrows(), partial,
+                                                                strict=True)]
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=d[x], y=d["tickets"], name="tickets created", customdata=d[x].astype(str),
         marker_color=[BAND if p else PRIMARY for p in partial],
         marker_line=dict(color=PRIMARY, width=1),
-        text=["partial" if p else "" for p in partial], textposition="outside"))
+        text=notes, textposition="outside"))
     fig.add_trace(go.Bar(x=d[x], y=d["open_tickets"], name="still open at as-of",
                          customdata=d[x].astype(str), marker_color="#f59e0b"))
     fig.update_layout(title=dict(text=safe_label(title)), height=340, barmode="overlay",
                       hovermode="closest", clickmode="event+select", **LEGEND_TOP)
-    fig.update_xaxes(title_text="period of creation (start date)")
-    fig.update_yaxes(title_text="tickets")
+    periods.period_axis(fig, d, x, title="period of creation (start date)")
+    periods.value_axis(fig, "tickets", d["tickets"], tozero=True)
     return fig
 
 

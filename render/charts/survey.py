@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics import fmt
+from render.charts import periods
 from render.charts.trends import plot_trend
 from render.theme import (
     BENCH,
@@ -135,12 +136,11 @@ def plot_category_mix(df: pd.DataFrame, *, title: str) -> go.Figure:
             x=d["period"], y=share, name=CATEGORY_LABELS[cat],
             marker=dict(color=CATEGORY_COLORS[cat], opacity=[0.45 if p else 1 for p in partial]),
             customdata=d[col], hovertemplate="%{y:.0%} (%{customdata:,})"))
-    if partial.any():
-        for p in d.loc[partial, "period"]:
-            fig.add_annotation(x=p, y=1.02, yref="y", text="partial", showarrow=False,
-                               font=dict(color=MUTED, size=11))
+    for _, r in d[partial].iterrows():
+        fig.add_annotation(x=r["period"], y=1.02, yref="y", text=safe_label(periods.note(r)),
+                           showarrow=False, xanchor="right", font=dict(color=MUTED, size=11))
     fig.update_layout(title=dict(text=safe_label(title)), barmode="stack", height=340)
-    fig.update_xaxes(title_text="period (start date)")
+    periods.period_axis(fig, d)
     fig.update_yaxes(title_text="share of responses", tickformat=".0%", range=[0, 1.08])
     return fig
 

@@ -102,3 +102,22 @@ def test_renewals_show_at_risk_arr_and_split_by_health_band_then_segment(demo_db
     assert any("split by their health band" in c.value for c in at.caption)
     split.set_value("segment").run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_quick_ratio_over_a_tiny_loss_shows_its_basis_and_an_uncoloured_change(demo_db,
+                                                                               run_app):
+    at = run_app(demo_db, "views/retention.py")
+    store = Store(demo_db)
+    try:
+        frame = registry.compute(store.cursor(), "quick_ratio", Query(
+            grain="month", start=date(2025, 7, 1), end=date(2026, 7, 1)))
+    finally:
+        store.close()
+    last = frame[~frame["partial"]].iloc[-1]
+    text, few = registry.basis("quick_ratio", "quick_ratio", last)
+    card = next(m for m in at.metric if m.label == "Quick ratio")
+    captions = [c.value for c in at.caption]
+    assert few and any(text in c and "too few to read a change" in c for c in captions)
+    assert card.color == 2  # gray: neither good nor bad
+    mrr = next(m for m in at.metric if m.label == "MRR")
+    assert mrr.color != 2  # a change over enough of a basis keeps its colour

@@ -40,7 +40,7 @@ def book(insert):
 
 def test_renewed_within_30_days_churned_after_and_recent_dues_pending(store, book):
     df = renewals.renewal_rate(store.cursor(), Q).set_index("period")
-    assert list(df.columns) == ["partial", "due", "renewed", "churned", "pending",
+    assert list(df.columns) == ["partial", "due", "renewed", "churned", "decided", "pending",
                                 "renewal_rate", "arr_due", "arr_renewed"]
     jan = df.loc[date(2024, 1, 1)]
     assert (jan.due, jan.renewed, jan.churned, jan.pending) == (2, 1, 1, 0)
@@ -49,7 +49,8 @@ def test_renewed_within_30_days_churned_after_and_recent_dues_pending(store, boo
     feb = df.loc[date(2024, 2, 1)]
     assert (feb.due, feb.renewed, feb.renewal_rate) == (1, 1, 1.0)
     mar = df.loc[date(2024, 3, 1)]
-    assert (mar.due, mar.pending, mar.renewed, mar.churned) == (1, 1, 0, 0)
+    assert (mar.due, mar.pending, mar.renewed, mar.churned, mar.decided) == (1, 1, 0, 0, 0)
+    assert jan.decided == 2
     assert mar.renewal_rate != mar.renewal_rate  # null: nothing decided yet
 
 

@@ -19,7 +19,9 @@ def test_movement_bars_carry_period_and_movement_and_losses_point_down():
     assert [list(c) for c in churn.customdata] == [["2024-01-01", "churn"],
                                                    ["2024-02-01", "churn"]]
     net = next(t for t in fig.data if t.name == "net new MRR")
-    assert list(net.y) == [10.0, -10.0]
+    assert list(net.y) == [10.0]  # the partial February is a point of its own, not on the line
+    partial = next(t for t in fig.data if t.name == "partial period")
+    assert list(partial.y) == [-10.0] and partial.marker.symbol == "circle-open"
     bridge = charts.plot_waterfall(df.iloc[0], title="bridge")
     assert list(bridge.data[0].y) == [100.0, 20.0, 5.0, 0.0, -5.0, -10.0, 110.0]
 

@@ -17,7 +17,8 @@ SPLITS = {"band": "health band", "segment": "segment"}  # the first is the defau
 def renewals(q: Query, grain: str) -> None:
     """Renewal rate by period, the at-risk ARR (red or yellow health) due in the next 30 / 60 /
     90 days and the ARR coming up for renewal by month and health band (or segment)."""
-    rate = context.metric("renewal_rate", q)
+    # periods with pending renewals are drawn apart like a partial period: not final yet
+    rate = renewals_kpi.provisional(context.metric("renewal_rate", q))
     left, right = st.columns(2)
     if len(rate) and rate["due"].sum():
         left.plotly_chart(charts.plot_trend(rate, "renewal_rate", title=f"Renewal rate by "
@@ -29,7 +30,8 @@ def renewals(q: Query, grain: str) -> None:
         st.caption("Due = a subscription end or a past renewal date; renewed = a new "
                    "subscription within 30 days. Dues less than 30 days before as-of are "
                    f"pending ({int(rate['pending'].sum()):,} in the window) and left out of "
-                   "the rate.")
+                   "the rate; a period with pending renewals is drawn hollow, apart from the "
+                   "line, until they are decided.")
     else:
         left.info("No renewals came due in the selected window.")
     up = context.detail("upcoming_renewals", q)

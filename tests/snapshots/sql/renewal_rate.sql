@@ -145,6 +145,7 @@ SELECT
     CAST(coalesce(x.due, 0) AS BIGINT) AS due,
     CAST(coalesce(x.renewed, 0) AS BIGINT) AS renewed,
     CAST(coalesce(x.churned, 0) AS BIGINT) AS churned,
+    CAST(coalesce(x.renewed, 0) + coalesce(x.churned, 0) AS BIGINT) AS decided,
     CAST(coalesce(x.pending, 0) AS BIGINT) AS pending,
     CAST(x.renewed AS DOUBLE) / NULLIF(x.renewed + x.churned, 0) AS renewal_rate,
     CAST(coalesce(x.arr_due, 0) AS DOUBLE) AS arr_due,
