@@ -102,6 +102,12 @@ def change(v, unit: str) -> str:
     return _signed(_plain(abs(x)), x)
 
 
+def rounds_to_zero(text: str | None) -> bool:
+    """Return whether a formatted change shows no change at its precision ('0.0 pp', '$0'),
+    so it is drawn without an arrow or a colour."""
+    return text is not None and not any(ch in "123456789" for ch in text)
+
+
 def relative(current, previous) -> str:
     """Return the change from `previous` to `current` as a share of `previous` ('+3.2%');
     '—' when either is undefined or `previous` is 0."""

@@ -33,7 +33,8 @@ def kpi_card(
     prev = previous[col] if previous is not None else None
     delta = fmt.delta(value, prev, unit)
     good_when_up = (direction or cs.direction or "up") == "up"
-    unchanged = fmt.number(value) is not None and fmt.number(value) == fmt.number(prev)
+    unchanged = fmt.number(value) is not None and (fmt.number(value) == fmt.number(prev)
+                                                   or fmt.rounds_to_zero(delta))
     # what the value (and the one before) rests on: too little of it and the change is not
     # coloured as good or bad — 100% of 1 decided renewal is not a rise
     base, base_prev = registry.basis(name, col, current), registry.basis(name, col, previous)
@@ -107,8 +108,8 @@ def _exact(v) -> str:
 
 
 def math_table(name: str, row: pd.Series) -> pd.DataFrame:
-    """Return the numbers behind a card for people: column, label, value (formatted by the
-    column's unit) and exact (6 significant digits)."""
+    """Return the numbers behind a card for people, indexed by column name: label, value
+    (formatted by the column's unit) and exact (6 significant digits)."""
     spec = registry.REGISTRY[name]
     rows = []
     for k in row.index:
@@ -121,7 +122,7 @@ def math_table(name: str, row: pd.Series) -> pd.DataFrame:
             (fmt.DASH if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)))
         rows.append({"column": k, "label": cs.label if cs is not None else k, "value": shown,
                      "exact": _exact(v) if k != "period" else shown})
-    return pd.DataFrame(rows, columns=["column", "label", "value", "exact"])
+    return pd.DataFrame(rows, columns=["column", "label", "value", "exact"]).set_index("column")
 
 
 def show_math(name: str, row: pd.Series | None, col: str) -> None:
@@ -135,7 +136,7 @@ def show_math(name: str, row: pd.Series | None, col: str) -> None:
                     + (f"; rows left out ({spec.excluded}): {_exact(row[spec.excluded])}"
                        if spec.excluded and spec.excluded in row else ""))
     if row is not None:
-        st.dataframe(math_table(name, row), hide_index=True, width="stretch")
+        st.dataframe(math_table(name, row), width="stretch")
     # Each query once, with its fragments expanded in place; the caption names the files.
     st.caption("SQL: " + ", ".join(f"metrics/sql/{f}.sql" for f in spec.sql))
     for query in (spec.query, *spec.extra_queries):

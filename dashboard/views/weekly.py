@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.weekly import parts as wp
-from metrics import review
+from metrics import fmt, review
 from render import charts
 
 st.title("Weekly review")
@@ -39,14 +39,18 @@ st.subheader("Accounts that moved band")
 if not r.health:
     st.info("Health scores are not available yet.")
 else:
-    wp.table(r.band_moves, "No account changed health band this week.")
+    wp.table(r.band_moves, "No account changed health band this week.",
+             ["account_name", "band_before", "band_after", "move", "mrr", "account_id"],
+             account_name="account", band_before="band before", band_after="band after",
+             account_id="account id",
+             mrr=st.column_config.NumberColumn("MRR", format="$%,.0f"))
 
 left, right = st.columns(2)
 with left:
     st.subheader("Largest MRR movers")
     if len(r.mrr_movers):
-        st.plotly_chart(charts.plot_mrr_movers(context.shown(r.mrr_movers), title=f"MRR "
-                        f"change, {r.start - timedelta(days=1):%d %b} to {r.as_of:%d %b}"),
+        st.plotly_chart(charts.plot_mrr_movers(context.shown(r.mrr_movers), title="MRR "
+                        f"change over {fmt.span(r.start, r.as_of + timedelta(days=1))}"),
                         key="wk_movers")
     wp.table(r.mrr_movers, "No account's MRR changed this week.",
              ["account_name", "change", "movement", "mrr_after", "mrr_before"],

@@ -22,8 +22,15 @@ def test_goals_page_shows_the_stored_targets_proposals_and_sourced_benchmarks(de
     bench = next(f for f in frames if "source" in f.columns)
     assert bench["source"].str.len().gt(0).all() and bench["year"].str.len().gt(0).all()
     props = next(f for f in frames if "proposed" in f.columns)
-    assert {"nps", "mrr", "logo_churn"} <= set(props["metric"])
-    assert props.loc[props.metric == "mrr", "proposed"].iloc[0] > 0
+    from metrics import goals
+
+    labels = {k: goals.spec(k).label for k in ("nps", "mrr", "logo_churn")}
+    assert set(labels.values()) <= set(props["target"])
+    # shown for people, in the target's unit: dollars for MRR, a percentage for churn
+    mrr = props.loc[props.target == labels["mrr"], "proposed"].iloc[0]
+    assert mrr.startswith("$") and float(mrr[1:].replace(",", "")) > 0
+    assert props.loc[props.target == labels["logo_churn"], "proposed"].iloc[0].endswith("%")
+    assert "None" not in props.to_csv() and set(props["for"]) <= {"Q1 2027", "Q3 2026"}
     assert any("Health scores are not available yet" in i.value for i in at.info) == (
         not alerts.health_available())
 

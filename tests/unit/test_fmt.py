@@ -52,3 +52,11 @@ def test_a_half_open_range_names_the_days_it_covers():
     assert fmt.span(date(2026, 11, 23), date(2026, 11, 30)) == "23–29 Nov 2026"
     assert fmt.span(date(2026, 11, 28), date(2026, 12, 5)) == "28 Nov – 4 Dec 2026"
     assert fmt.span(date(2026, 12, 28), date(2027, 1, 4)) == "28 Dec 2026 – 3 Jan 2027"
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign_and_counts_as_none():
+    assert fmt.change(-0.0001, "hours") == "0.0 h" and fmt.change(0.00004, "fraction") == "0.0 pp"
+    assert fmt.rounds_to_zero("0.0 pp") and fmt.rounds_to_zero("$0")
+    assert not fmt.rounds_to_zero("-0.1 h") and not fmt.rounds_to_zero(None)
+    # a score on a fixed scale changes by points of the scale, not by a share
+    assert fmt.delta(4.57, 4.87, "score") == "-0.30"

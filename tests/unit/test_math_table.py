@@ -14,7 +14,7 @@ def test_the_numbers_behind_an_nps_card_are_formatted_by_their_units():
     row = pd.Series({"period": date(2026, 11, 1), "partial": False, "responses": 78,
                      "promoters": 45, "passives": 21, "detractors": 12,
                      "nps": 39.743589743589745, "nps_adj": float("nan"), "ci_low": None})
-    t = math_table("nps", row).set_index("column")
+    t = math_table("nps", row)
     assert "partial" not in t.index
     assert t.loc["nps", "value"] == "39.7" and t.loc["nps", "exact"] == "39.7436"
     assert t.loc["responses", "exact"] == "78" and t.loc["period", "value"] == "1 Nov 2026"

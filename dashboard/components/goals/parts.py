@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
-from metrics import alerts, goals
+from metrics import alerts, fmt, goals
 from metrics.benchmarks import load_benchmarks
 
 
@@ -27,6 +27,25 @@ def _targets(version: int) -> pd.DataFrame:
 def _proposals(version: int) -> pd.DataFrame:
     with context.read_cursor() as cur:
         return goals.proposals(cur, goals.read_targets(cur))
+
+
+def proposal_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the proposals for people: the target's label, 'everyone' for no segment, each
+    value in its column's unit ('90.8%', '2.9 h', '$352,521'), the quarter as 'Q1 2027'."""
+    rows = []
+    for r in table.itertuples(index=False):
+        s = goals.spec(r.metric)
+        unit = s.unit if s is not None else ""
+        rows.append({"target": s.label if s is not None else r.metric,
+                     "segment": r.segment or "everyone",
+                     "team's latest": fmt.value(r.team_target, unit),
+                     "proposed": fmt.value(r.proposed, unit),
+                     "for": fmt.period(r.for_quarter, "quarter"),
+                     "this quarter so far": fmt.value(r.current, unit),
+                     "4-quarter level": fmt.value(r.level, unit),
+                     "trend a quarter": fmt.change(r.trend, unit),
+                     "quarters": r.quarters, "check": r.flag or ""})
+    return pd.DataFrame(rows)
 
 
 def save_targets(frame: pd.DataFrame) -> list[str]:
@@ -115,15 +134,8 @@ def proposals() -> None:
     if table.empty:
         st.info("No targets yet: add one above to see a proposal beside it.")
         return
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "team_target": st.column_config.NumberColumn("team's latest target", format="%.4g"),
-        "proposed": st.column_config.NumberColumn("proposed", format="%.4g"),
-        "level": st.column_config.NumberColumn("4-quarter level", format="%.4g"),
-        "trend": st.column_config.NumberColumn("trend a quarter", format="%+.3g"),
-        "for_quarter": st.column_config.DateColumn("for the quarter from"),
-        "current": st.column_config.NumberColumn("this quarter so far", format="%.4g"),
-        "flag": st.column_config.TextColumn("check", width="large"),
-    })
+    st.dataframe(proposal_display(table), hide_index=True, width="stretch",
+                 column_config={"check": st.column_config.TextColumn(width="large")})
     flagged = table[table["flag"].astype(bool)] if "flag" in table else table.iloc[:0]
     if len(flagged):
         st.warning(f"{len(flagged)} proposal(s) need a second look: "

@@ -66,6 +66,8 @@ def kpi_cards(kpis: pd.DataFrame) -> None:
             cols = st.columns(4)
         with cols[i % 4], st.container(border=True):
             change = fmt.number(r["change"])  # None when either week has no value (NaN)
+            if change is not None and fmt.rounds_to_zero(fmt.change(change, r["unit"])):
+                change = 0.0  # too small to show: not drawn as a rise or a fall
             st.metric(r["label"], fmt.value(r["value"], r["unit"]),
                       None if change is None else (
                           "no change" if change == 0 else fmt.change(change, r["unit"])),
