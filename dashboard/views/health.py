@@ -8,11 +8,11 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.health import data as hd
+from dashboard.components.health.at_risk import at_risk_section
 from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
-from dashboard.components.health.explain import explain, path_text
+from dashboard.components.health.explain import explain
 from metrics import health
-from metrics.health import risk as risk_rules
 from render import charts
 
 st.title("Health")
@@ -70,37 +70,12 @@ right.plotly_chart(charts.plot_health_histogram(
 st.caption("Past dates are scored from the data before each date with the model shown; dashed "
            "lines mark the days a model version was saved (`changes` in the model file).")
 
-st.subheader("At risk: red and falling")
-before = hd.scored_at(q, model, as_of - timedelta(days=risk_rules.WINDOW_DAYS))
-risk, onboarding = risk_rules.at_risk(scored, before)
-RISK_COLUMNS = ["name", "account_id", "csm_owner", "renewal_date", "mrr_now", "score",
-                "change_30d", "missing", "path"]
-RISK_CONFIG = {"mrr_now": st.column_config.NumberColumn("MRR at stake", format="$%,.0f"),
-               "score": st.column_config.NumberColumn(format="%.1f"),
-               "change_30d": st.column_config.NumberColumn("change vs 30 days ago",
-                                                           format="%+.1f"),
-               "missing": "no data for",
-               "renewal_date": st.column_config.DateColumn("renewal date")}
-if risk.empty:
-    st.info("No red account whose score fell over the last 30 days.")
-else:
-    risk["path"] = risk["path_to_next_band"].map(path_text)
-    st.dataframe(risk[RISK_COLUMNS], hide_index=True, width="stretch", column_config=RISK_CONFIG,
-                 key="hl_risk")
-    st.caption(f"{len(risk):,} accounts, {risk['mrr_now'].sum():,.0f} USD MRR; sorted by MRR. "
-               "Falling: red now and lower than their score 30 days ago.")
-if len(onboarding):
-    st.markdown(f"**Red and new: onboarding** — {len(onboarding):,} red accounts had no score "
-                "30 days ago (new accounts, or no data then), so they are not called falling.")
-    onboarding["path"] = onboarding["path_to_next_band"].map(path_text)
-    st.dataframe(onboarding[[c for c in RISK_COLUMNS if c != "change_30d"]], hide_index=True,
-                 width="stretch", column_config=RISK_CONFIG, key="hl_onboarding")
+risk, onboarding = at_risk_section(q, model, scored, as_of)
 
 st.subheader("Why this score?")
-order = scored.assign(r=scored["account_id"].isin(pd.concat([risk["account_id"],
-                                                             onboarding["account_id"]]))
-                     ).sort_values(
-    ["r", "mrr_now"], ascending=False)
+flagged = pd.concat([risk["account_id"], onboarding["account_id"]])
+order = scored.assign(r=scored["account_id"].isin(flagged)).sort_values(["r", "mrr_now"],
+                                                                         ascending=False)
 names = dict(zip(order["account_id"], order["name"].fillna(order["account_id"]), strict=True))
 acc = st.selectbox("Account", list(names), format_func=lambda a: f"{names[a]} ({a})",
                    key="hl_account", help="At-risk accounts first, then by MRR.")

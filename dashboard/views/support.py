@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
 from dashboard.components.support.tickets import churn_by_load, show_tickets
-from metrics import registry
+from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.kpis import support
 from metrics.periods import next_period
@@ -53,8 +53,9 @@ cols[len(CARDS)].metric("Open backlog", f"{int(frame['open_tickets'].sum()):,}",
                         help="Tickets created in the window and not resolved by as-of.")
 targets, other = support.sla_targets(q)
 st.caption(
-    f"Cards: the last complete {grain}" + (f" ({cur['period']:%Y-%m-%d})" if cur is not None
-                                             else "") + ". SLA first-response targets: "
+    f"Cards: the last complete {grain}" + (f" ({fmt.period(cur['period'], grain)})"
+                                             if cur is not None else "")
+    + ". SLA first-response targets: "
     + ", ".join(f"{k} {v:g} h" for k, v in targets.items()) + f", others {other:g} h. "
     f"Benchmarks: FCR — {cite(bench['fcr_good'])}; email first response — {cite(email)}.")
 

@@ -1,0 +1,44 @@
+"""The Health page's at-risk lists: red accounts whose score fell over 30 days, and red
+accounts with no score then (onboarding), each with the path to the next band."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.components.health import data as hd
+from dashboard.components.health.explain import path_text
+from metrics.health import risk as risk_rules
+
+COLUMNS = ["name", "account_id", "csm_owner", "renewal_date", "mrr_now", "score", "change_30d",
+           "missing", "path"]
+CONFIG = {"mrr_now": st.column_config.NumberColumn("MRR at stake", format="$%,.0f"),
+          "score": st.column_config.NumberColumn(format="%.1f"),
+          "change_30d": st.column_config.NumberColumn("change vs 30 days ago", format="%+.1f"),
+          "missing": "no data for", "renewal_date": st.column_config.DateColumn("renewal date")}
+
+
+def at_risk_section(q, model, scored: pd.DataFrame, as_of: date
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draw the at-risk lists of the accounts `scored` on `as-of`; return (falling,
+    onboarding) as metrics.health.risk.at_risk gives them."""
+    st.subheader("At risk: red and falling")
+    before = hd.scored_at(q, model, as_of - timedelta(days=risk_rules.WINDOW_DAYS))
+    risk, onboarding = risk_rules.at_risk(scored, before)
+    if risk.empty:
+        st.info("No red account whose score fell over the last 30 days.")
+    else:
+        risk["path"] = risk["path_to_next_band"].map(path_text)
+        st.dataframe(risk[COLUMNS], hide_index=True, width="stretch",
+                     column_config=CONFIG, key="hl_risk")
+        st.caption(f"{len(risk):,} accounts, ${risk['mrr_now'].sum():,.0f} MRR; sorted by MRR. "
+                   "Falling: red now and lower than their score 30 days ago.")
+    if len(onboarding):
+        st.markdown(f"**Red and new: onboarding** — {len(onboarding):,} red accounts had no score "
+                    "30 days ago (new accounts, or no data then), so they are not called falling.")
+        onboarding["path"] = onboarding["path_to_next_band"].map(path_text)
+        st.dataframe(onboarding[[c for c in COLUMNS if c != "change_30d"]], hide_index=True,
+                     width="stretch", column_config=CONFIG, key="hl_onboarding")
+    return risk, onboarding
