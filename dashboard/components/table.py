@@ -11,6 +11,16 @@ _FORMATS = {"rate": "percent", "rate_change": "percent", "money": "dollar", "hou
             "days": "%d d", "count": "localized", "points": "%.1f", "ratio": "%.2f"}
 
 
+def for_people(df: pd.DataFrame) -> pd.DataFrame:
+    """Return `df` with the missing values of its text columns shown as '—' (Streamlit would
+    print 'None'); number, date and boolean columns keep their type and formatting."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].map(lambda v: v is None or isinstance(v, str)).all():
+            out[c] = out[c].where(out[c].notna(), "—")
+    return out
+
+
 def spec_columns(metric: str, frame: pd.DataFrame, **overrides) -> dict:
     """Return `st.dataframe` column_config for the columns of `frame` that metric `metric`
     outputs: each column's label from its spec and a number format by its unit (percent for

@@ -39,7 +39,9 @@ def test_health_page_explains_an_account_and_previews_an_edited_weight(
                for t in titles), titles
     red = card_value(page, "Red accounts").inner_text()
     assert int(red.replace(",", "")) > 0
-    headers, rows = grid(page.locator('[data-testid="stDataFrame"]').nth(1))
+    # the explanation's table, after the at-risk lists (falling, then onboarding)
+    grids = [grid(g) for g in page.locator('[data-testid="stDataFrame"]').all()]
+    headers, rows = next(((h, r) for h, r in grids if "raw inputs" in h), grids[-1])
     assert "raw inputs" in headers and any("active users" in " ".join(r) for r in rows)
     screenshot(page, screenshot_dir, "30_health_demo_data")
 

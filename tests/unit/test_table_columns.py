@@ -16,3 +16,17 @@ def test_table_columns_are_labelled_and_formatted_by_their_specs():
     assert cfg["hours"]["type_config"]["format"] == "%.1f h"
     assert cfg["name"] == "company"  # an override wins
     assert "not_a_metric_column" not in cfg
+
+
+def test_missing_text_is_shown_as_a_dash_and_numbers_keep_their_type():
+    import pandas as pd
+
+    from dashboard.components.table import for_people
+
+    df = pd.DataFrame({"segment": ["SMB", None], "mrr": [10.0, float("nan")],
+                       "fired": [True, False], "mixed": [1, None]})
+    out = for_people(df)
+    assert out["segment"].tolist() == ["SMB", "—"]
+    assert out["mrr"].dtype == float and out["fired"].dtype == bool
+    assert out["mixed"].isna().tolist() == [False, True]  # not text: left alone
+    assert df["segment"].tolist()[1] is None  # the input is not changed

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.table import for_people
 from metrics import alerts, fmt, goals
 from metrics.benchmarks import load_benchmarks
 
@@ -226,7 +227,7 @@ def rules_history() -> None:
         st.info("No evaluations yet: the rules are checked after every import, or with "
                 "\"Check the rules now\".")
         return
-    st.dataframe(context.shown(h.drop(columns=["event_id"])), hide_index=True,
+    st.dataframe(for_people(context.shown(h.drop(columns=["event_id"]))), hide_index=True,
                  width="stretch", column_config={
                      "fired": st.column_config.CheckboxColumn("fired"),
                      "suppressed": st.column_config.CheckboxColumn(

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.components.table import for_people
 from metrics import export, fmt, review
 from metrics.periods import floor_period
 from metrics.query import Query
@@ -94,7 +95,8 @@ def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
         st.info(empty)
         return
     cols = [c for c in order or [] if c in df] + [c for c in df if c not in (order or [])]
-    st.dataframe(context.shown(df), hide_index=True, width="stretch", column_config=config,
+    st.dataframe(for_people(context.shown(df)), hide_index=True, width="stretch",
+                 column_config=config,
                  column_order=cols)
 
 
