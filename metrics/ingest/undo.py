@@ -13,6 +13,7 @@ The newest `CSM_UNDO_KEEP` loads of each table (20) stay undoable; older snapsho
 from __future__ import annotations
 
 import os
+import re
 
 from metrics import rollup, schema
 from metrics.ingest.record import utc_now
@@ -39,8 +40,25 @@ class ReplaceNotConfirmed(Exception):
         self.impact = impact
 
 
+_SNAPSHOT = re.compile(r"undo_l\d+_[a-z]+_[a-z_]+")  # the only names _snapshot makes
+_ROLLUP_PARTS = {"touched", "days", "months", "keys"}
+
+
 def _snapshot(load_id: int, kind: str, table: str) -> str:
     return f"undo_l{int(load_id)}_{kind}_{table}"
+
+
+def _kept(rows: list[tuple]) -> list[tuple]:
+    """Return load_snapshots rows (..., table_name, kind, snapshot) as read, after checking the
+    names they give: they go into SQL as identifiers (which cannot be bound parameters), so a
+    row naming anything but a canonical table and a snapshot of ours is refused."""
+    for *_, t, kind, snap in rows:
+        known = (t in TABLES or t in rollup.ROLLUP_TABLES or t == "account_attributes"
+                 or (t == "usage_rollups" and kind in _ROLLUP_PARTS))
+        if not known or not _SNAPSHOT.fullmatch(snap):
+            raise UndoRefused(f"load_snapshots names {t!r} / {snap!r}, which no load "
+                              "writes: nothing was changed.")
+    return rows
 
 
 def set_aside(cur, load_id: int, tables: list[str], create: bool = True) -> None:
@@ -116,11 +134,11 @@ def _restore_rollups(cur, snaps: dict[str, str]) -> None:
 def prune(cur, table: str) -> None:
     """Drop the snapshots of loads of `table` older than its newest KEEP loads (a load that
     replaced accounts keeps account_attributes too); returns nothing."""
-    old = cur.execute(
-        "SELECT s.load_id, s.snapshot FROM load_snapshots s JOIN loads l USING (load_id) "
-        "WHERE l.table_name = ? AND s.load_id NOT IN (SELECT load_id FROM loads "
-        "WHERE table_name = ? ORDER BY load_id DESC LIMIT ?)", [table, table, KEEP]).fetchall()
-    for load_id, snap in old:
+    old = _kept(cur.execute(
+        "SELECT s.load_id, s.table_name, s.kind, s.snapshot FROM load_snapshots s JOIN loads l "
+        "USING (load_id) WHERE l.table_name = ? AND s.load_id NOT IN (SELECT load_id FROM loads "
+        "WHERE table_name = ? ORDER BY load_id DESC LIMIT ?)", [table, table, KEEP]).fetchall())
+    for load_id, _t, _kind, snap in old:
         cur.execute(f"DROP TABLE IF EXISTS {snap}")
         cur.execute("DELETE FROM load_snapshots WHERE load_id = ? AND snapshot = ?",
                     [load_id, snap])
@@ -232,8 +250,8 @@ def undo(cur, load_id: int, who: str) -> dict:
         raise UndoRefused(f"{table} was changed after load {load_id} ({edited[2]} by "
                           f"{edited[1]} at {edited[0]:%Y-%m-%d %H:%M} UTC); undoing the load "
                           "would lose that change. Nothing was changed.")
-    snaps = cur.execute("SELECT table_name, kind, snapshot FROM load_snapshots "
-                        "WHERE load_id = ?", [load_id]).fetchall()
+    snaps = _kept(cur.execute("SELECT table_name, kind, snapshot FROM load_snapshots "
+                              "WHERE load_id = ?", [load_id]).fetchall())
     if not snaps:
         raise UndoRefused(f"Load {load_id} kept nothing to undo it: it was made by csm demo, "
                           f"before undo existed, or is older than the newest {KEEP} loads of "

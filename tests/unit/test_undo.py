@@ -235,3 +235,19 @@ def test_the_command_line_confirms_a_replace_undoes_it_and_prints_the_audit(db, 
     r = csm("audit", "--db", str(db))
     assert r.returncode == 0, r.stderr
     assert [e["action"] for e in json.loads(r.stdout)] == ["undo", "load"]
+
+
+def test_a_snapshot_row_naming_anything_else_is_refused_and_changes_nothing():
+    # the names in load_snapshots go into SQL as identifiers: only our own are accepted
+    from metrics.ingest import undo
+
+    bad = [("accounts", "replaced", "undo_l1_before_accounts; DROP TABLE tickets"),
+           ("accounts; DROP TABLE x", "replaced", "undo_l1_before_accounts"),
+           ("usage_rollups", "evil", "undo_l1_days_usage_daily")]
+    for row in bad:
+        with pytest.raises(undo.UndoRefused):
+            undo._kept([row])
+    good = [("accounts", "replaced", "undo_l3_before_accounts"),
+            ("usage_daily", "replaced", "undo_l3_before_usage_daily"),
+            ("usage_rollups", "days", "undo_l3_days_usage_daily")]
+    assert undo._kept(good) == good
