@@ -26,6 +26,12 @@ from metrics.locks import DEFAULT_WAIT, LockTimeout, file_lock
 
 DEFAULT_DB = Path("data") / "csm.duckdb"
 
+# DuckDB shares one database instance per file and process. Two threads opening the same file
+# at once both get the new instance before either has locked it down, and the slower one's SET
+# then fails ("the configuration has been locked": seen in CI with ten sessions loading at
+# once). Opening and locking down, and closing, are therefore done one at a time per process.
+_OPENING = threading.Lock()
+
 
 class NestedTransactionError(RuntimeError):
     """`transaction(cur)` was entered on a cursor that already has a transaction open.
@@ -107,8 +113,18 @@ class Store:
             "memory_limit": os.environ.get("CSM_MEMORY_LIMIT", "2GB"),
             "threads": int(os.environ.get("CSM_THREADS", "2")),
         }
+        with _OPENING:
+            con = self._open(config)
+            try:
+                return self._lock_down(con, allow_paths)
+            except BaseException:
+                con.close()
+                raise
+
+    def _open(self, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+        """Return a new connection to the file, or raise StoreError saying why not."""
         try:
-            con = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+            return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" in msg.lower():
@@ -127,6 +143,10 @@ class Store:
             raise StoreError(
                 f"The database {self.path} cannot be opened ({e}). The file was left untouched."
             ) from e
+
+    def _lock_down(self, con: duckdb.DuckDBPyConnection,
+                   allow_paths: tuple) -> duckdb.DuckDBPyConnection:
+        """Restrict file access and lock the configuration of `con`'s instance; returns `con`."""
         locked = _one(con, "SELECT current_setting('lock_configuration')")
         if str(locked).lower() == "true":
             # This process already opened the file (DuckDB shares one instance per file and
@@ -164,7 +184,8 @@ class Store:
             return
         self._closed = True
         try:
-            self.con.close()
+            with _OPENING:  # not while another thread of this process opens the same file
+                self.con.close()
         finally:
             self._file_lock.release()
 

@@ -138,3 +138,39 @@ def test_each_thread_gets_its_own_cursor_and_sees_committed_data(store):
     for t in threads:
         t.join()
     assert seen == [1, 1, 1, 1]
+
+
+def test_threads_opening_one_file_at_once_all_get_a_locked_down_store(tmp_path):
+    # DuckDB hands every open of a file in one process the same instance; two threads opening
+    # it at the same moment used to race locking it down ('the configuration has been
+    # locked', once in CI). Four threads open and close together, 100 times.
+    import threading
+
+    path = tmp_path / "csm.duckdb"
+    Store(path).close()
+    errors: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def work():
+        for _ in range(100):
+            barrier.wait()
+            try:
+                s = Store(path, read_only=True)
+            except Exception as e:  # noqa: BLE001 - every failure is the finding
+                errors.append(repr(e))
+                s = None
+            else:
+                locked = s.cursor().execute(
+                    "SELECT current_setting('lock_configuration')").fetchone()[0]
+                if not locked:
+                    errors.append("an open that is not locked down")
+            barrier.wait()
+            if s is not None:
+                s.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
