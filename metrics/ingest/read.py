@@ -31,7 +31,7 @@ class SourceFile:
     delimiter: str
     headers: list[str]
     transcoded: bool = False
-    # A preset's copy (metrics/ingest/presets.py): the original line of each record, the
+    # A preset's copy (metrics/ingest/presets/): the original line of each record, the
     # problems its transform found by record index, and what it did.
     line_map: list[int] | None = None
     problems: dict[int, list[dict]] = field(default_factory=dict)

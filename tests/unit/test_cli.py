@@ -129,6 +129,31 @@ def test_metric_by_a_custom_attribute_accepts_its_name_in_any_case_or_snake_case
     assert {r["Contract Type"] for r in a} == {"Annual", "Monthly"}
 
 
+def test_filter_narrows_a_metric_to_the_numbers_by_gives_for_that_group(demo_db):
+    # a canonical dimension (segment) and a custom attribute (Contract Type) alike
+    for by, dim in (("segment", "segment"), ("contract type", "Contract Type")):
+        groups = json.loads(csm("metric", "logo_churn", "--db", str(demo_db), "--grain", "all",
+                                "--by", by).stdout)
+        assert len(groups) >= 2
+        for g in groups:
+            r = csm("metric", "logo_churn", "--db", str(demo_db), "--grain", "all",
+                    "--filter", f"{by}={g[dim]}")
+            assert r.returncode == 0, r.stderr
+            (one,) = json.loads(r.stdout)
+            assert one == {k: v for k, v in g.items() if k != dim}
+
+
+@pytest.mark.parametrize("args", [
+    ("metric", "logo_churn", "--filter", "segment"),
+    ("report", "--out", "pack.html", "--filter", "segment"),
+])
+def test_a_filter_without_a_value_exits_2_naming_it(args, tmp_path):
+    r = csm(*args, "--db", str(tmp_path / "db" / "csm.duckdb"))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert "--filter expects DIM=VALUE, got 'segment'" in r.stderr
+
+
 def test_metrics_lists_name_label_unit_direction_definition():
     r = csm("metrics", "--format", "json")
     rows = json.loads(r.stdout)

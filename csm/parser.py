@@ -1,0 +1,143 @@
+"""The argument parser of `csm`: every command and its options (docs/data.md is generated from
+it by csm/docs.py). Usage errors exit 2, as DATA.md wants."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from csm.common import EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 on usage errors, as DATA.md wants
+        self.print_usage(sys.stderr)
+        print(f"csm: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _date(s: str) -> date:
+    try:
+        return date.fromisoformat(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {s!r}") from e
+
+
+_TYPES = {"int": int, "float": float}
+
+
+def settings_options() -> list:
+    """Return the SettingSpecs of every metric setting (each is a `csm metric` flag)."""
+    from metrics import registry
+
+    return list(registry.setting_specs().values())
+
+
+def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
+    """Return the argument parser of `csm` (options after the sub-command). The settings
+    flags of `csm metric` come from the metric specs (`metric_settings=False` leaves them out,
+    sparing other commands the import of every metric module)."""
+    p = _Parser(prog="csm", description="Customer success metrics: dashboard, import, metrics.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def cmd(name, help_):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("--db", type=Path,
+                        help="database file (default: $CSM_DB or data/csm.duckdb)")
+        return sp
+
+    sp = cmd("serve", "start the dashboard, headless")
+    sp.add_argument("--port", type=int, default=8501, help="port to serve on")
+    sp.add_argument("--address", default="127.0.0.1",
+                    help="address to listen on (127.0.0.1: this machine only); "
+                    "another address needs sign-in ([auth] in the secrets file) or "
+                    "--allow-no-auth")
+    sp.add_argument("--secrets", type=Path, default=None,
+                    help="the Streamlit secrets file, whose [auth] section configures sign-in "
+                    "(default: .streamlit/secrets.toml of the project)")
+    sp.add_argument("--allow-no-auth", action="store_true",
+                    help="serve on a non-loopback address without sign-in: everyone who can "
+                    "reach it is admin")
+
+    sp = cmd("demo", "(re)create the demo data set")
+    sp.add_argument("--size", choices=["small", "medium", "large"], default="small",
+                    help="small ≈ 500 accounts, large ≈ 50,000 accounts and 10M usage events")
+    sp.add_argument("--end", type=_date, default=None,
+                    help="last day of the data (default: yesterday)")
+    sp.add_argument("--seed", type=int, default=42, help="the same seed and end give the same data")
+
+    sp = cmd("load", "import a CSV into a canonical table")
+    sp.add_argument("table", help="the canonical table to load into (see Tables)")
+    sp.add_argument("file", type=Path,
+                    help="the file: CSV, Excel (.xlsx), Parquet or JSON lines (.jsonl)")
+    sp.add_argument("--sheet", help="the sheet of an .xlsx file (default: the first)")
+    sp.add_argument("--map", action="append", metavar="TARGET=SOURCE",
+                    help="read canonical column TARGET from header SOURCE (repeatable)")
+    sp.add_argument("--mode", choices=["replace", "append"],
+                    help="replace the table, or append to it (default: the table's own)")
+    sp.add_argument("--date-format", help="strptime codes, e.g. %%m/%%d/%%Y")
+    sp.add_argument("--csat-scale", type=int, choices=[5, 10],
+                    help="the scale of CSAT answers without their own scale")
+    sp.add_argument("--delimiter", choices=[",", ";", "tab", "|"],
+                    help="the field delimiter (default: detected)")
+    sp.add_argument("--allow-rejects", action="store_true", help="load the valid rows")
+    sp.add_argument("--allow-same-file", action="store_true",
+                    help="append a file already loaded into the table")
+    sp.add_argument("--confirm-replace", action="store_true",
+                    help="go ahead with a replace that removes stored accounts (and leaves "
+                         "rows that point at them without one)")
+    sp.add_argument("--preset", metavar="NAME",
+                    help="read a vendor's export with its preset (csm presets lists them; "
+                         "auto: the one the header matches)")
+    sp.add_argument("--preset-option", action="append", metavar="K=V",
+                    help="an option of the preset, e.g. cancellations=drop (repeatable)")
+
+    sp = cmd("presets", "list the presets: vendors' exports the import recognises")
+    sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
+
+    sp = cmd("undo", "undo a load: its table back to the exact state before it")
+    sp.add_argument("load_id", type=int, help="the load (its load_id; csm audit lists them)")
+
+    sp = cmd("audit", "print the audit trail: who loaded, undid or changed what, when")
+    sp.add_argument("--limit", type=int, default=200, help="the newest N events")
+    sp.add_argument("--action", choices=["load", "undo", "targets", "alert_rule",
+                                         "health_model"], help="only events of this kind")
+    sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
+
+    sp = cmd("metric", "print a metric")
+    sp.add_argument("name", help="the metric (csm metrics lists them)")
+    sp.add_argument("--by", help="a dimension or custom attribute: one row per group")
+    sp.add_argument("--grain", choices=["day", "week", "month", "quarter", "year", "all"],
+                    default="month", help="the length of the periods")
+    sp.add_argument("--from", dest="start", type=_date, help="first day of the window")
+    sp.add_argument("--to", dest="end", type=_date, help="day after the window (exclusive)")
+    sp.add_argument("--as-of", type=_date, help="the day the data is read as of")
+    sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
+    sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
+                    help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
+    for st in settings_options() if metric_settings else []:
+        sp.add_argument(st.flag, type=_TYPES.get(st.type, str), help=st.help,
+                        choices=list(st.choices) if st.choices else None)
+
+    sp = cmd("metrics", "list the metrics")
+    sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
+
+    sp = cmd("report", "write the weekly review meeting pack (HTML, PDF or PowerPoint)")
+    sp.add_argument("--week", help="ISO week YYYY-Www (default: the last complete week)")
+    sp.add_argument("--out", type=Path, required=True, help="FILE.html, FILE.pdf or FILE.pptx")
+    sp.add_argument("--mask", action="store_true",
+                    help="presentation-safe: pseudonyms for account names, people and emails")
+    sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
+                    help="restrict accounts, e.g. --filter segment=SMB (repeatable)")
+    sp.add_argument("--kpis-as-of", choices=("data", "week-end"), default="data",
+                    help="read the KPIs as the data stands now (default: the numbers of the "
+                         "Overview and csm metric) or as they stood on the week's last day")
+
+    sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
+    sp.add_argument("--sizes", default="small,medium,large")
+    sp.add_argument("--out", type=Path)
+    sp.add_argument("--no-browser", action="store_true", help="skip the browser measurements")
+    return p
+

@@ -1,0 +1,170 @@
+"""Support desks' ticket exports -> tickets: Zendesk (one row per ticket) and Intercom
+(conversation or message entries, one ticket per conversation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from metrics.ingest.presets.base import (
+    Context,
+    Out,
+    Preset,
+    Problem,
+    Rows,
+    _date_text,
+    _iso,
+    _number,
+    _v,
+    _when,
+)
+
+# --- Zendesk tickets ------------------------------------------------------------------------
+
+_ZD_SATISFACTION = {"good": "satisfied", "bad": "not satisfied", "offered": "no rating",
+                    "not offered": "no rating", "unoffered": "no rating"}
+
+
+def _zendesk(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Zendesk's CSV ticket export -> tickets (see the preset's notes)."""
+    lists = [h for h in ctx.headers if h.strip().endswith("[list]")]
+    if lists:
+        ctx.notes.append("Custom fields in this file, not loaded: " + ", ".join(lists) + ".")
+    ratings: dict[str, int] = {}
+    for line, r in rows:
+        problems: list[Problem] = []
+        created_raw = _v(r, "created at")
+        created = _when(created_raw, ctx.date_format)
+        first = None
+        minutes_raw = _v(r, "first reply time in minutes")
+        if minutes_raw is not None:
+            minutes = _number(minutes_raw)
+            if minutes is None or minutes < 0:
+                problems.append(("first_response_at", minutes_raw,
+                                 f"First reply time in minutes {minutes_raw!r} is not a "
+                                 "number of minutes >= 0"))
+            elif created is not None:
+                first = _iso(created + timedelta(minutes=minutes))
+        reopens_raw = _v(r, "reopens")
+        reopens = _number(reopens_raw)
+        if reopens_raw is not None and reopens is None:
+            problems.append(("reopened", reopens_raw, f"Reopens {reopens_raw!r} is not a count"))
+        sat = (_v(r, "satisfaction score") or "").lower()
+        if sat:  # counted for the notes: an unknown value shows there as "unknown"
+            kind = _ZD_SATISFACTION.get(sat, "unknown")
+            ratings[kind] = ratings.get(kind, 0) + 1
+        yield Out(line, {
+            "ticket_id": _v(r, "id", "ticket id"),
+            "account_id": _v(r, "organization"),
+            "created_at": _iso(created) if created is not None else created_raw,
+            "first_response_at": first,
+            "resolved_at": _date_text(_v(r, "solved at"), ctx),
+            "contacts": _v(r, "replies"),
+            "reopened": None if reopens is None else ("true" if reopens > 0 else "false"),
+            "channel": _v(r, "via"),
+            "priority": _v(r, "priority"),
+        }, problems)
+    if ratings:
+        ctx.notes.append("Satisfaction Score in this file (not stored): " + ", ".join(
+            f"{k} {n}" for k, n in sorted(ratings.items())) + ".")
+
+
+ZENDESK = Preset(
+    "zendesk_tickets", "Zendesk tickets export", "tickets",
+    (frozenset({"id", "created at", "organization", "first reply time in minutes"}),),
+    _zendesk,
+    {"ticket_id": "Id", "account_id": "Organization", "created_at": "Created at",
+     "first_response_at": "Created at + First reply time in minutes",
+     "resolved_at": "Solved at", "contacts": "Replies", "reopened": "Reopens > 0",
+     "channel": "Via", "priority": "Priority"},
+    ("First reply time in minutes (calendar minutes) becomes first_response_at = Created "
+     "at + that many minutes; empty = no reply yet.",
+     "Organization is the account: a ticket without one is rejected (required account_id).",
+     "Satisfaction Score is not stored (tickets have no rating column): Good = satisfied, "
+     "Bad = not satisfied, Offered / Not Offered = no rating; the file's counts are noted.",
+     "Custom fields (\"Name [list]\") and the other columns are not loaded: the tickets "
+     "table keeps no extra columns.",
+     "Times with an offset are converted to UTC; without one they are taken as UTC."),
+    "Zendesk CSV ticket export (Admin Center > Account > Tools > Reports > Export, "
+    "https://support.zendesk.com/hc/en-us/articles/4408886165402); the column names as "
+    "public scripts that write or read that export list them: Id, Requester, Subject, "
+    "Status, Priority, Via, Created at, Organization, Solved at, Satisfaction Score, "
+    "Reopens, Replies, First reply time in minutes, ..., "
+    "custom fields as \"Name [list]\"",
+)
+
+
+
+# --- Intercom conversations -----------------------------------------------------------------
+
+# Message types that mean a closed conversation was opened again.
+_IC_REOPEN = {"open", "assign_and_reopen"}
+
+
+def _intercom(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """An Intercom conversation export (conversation or message entries) -> one ticket per
+    conversation (see the notes)."""
+    convs: dict[str, Out] = {}
+    replies: dict[str, int] = {}
+    reopened: set[str] = set()
+    transcripts = False  # message entries (one row per message) rather than one per conversation
+    for line, r in rows:
+        cid = _v(r, "conversation_id")
+        if cid is None:
+            yield Out(line, {"ticket_id": None}, [("ticket_id", None, "conversation_id is "
+                                                   "empty: the row belongs to no conversation")])
+            continue
+        mtype = (_v(r, "message_type") or "").lower()
+        author = (_v(r, "message_author_type") or "").lower()
+        companies = _v(r, "message_author_companies")
+        o = convs.get(cid)
+        if o is None:
+            o = convs[cid] = Out(line, {
+                "ticket_id": cid, "account_id": None,
+                "created_at": _date_text(_v(r, "conversation_created_at"), ctx),
+                "first_response_at": _date_text(_v(r, "conversation_first_response_at"), ctx),
+                "resolved_at": _date_text(_v(r, "conversation_closed_at"), ctx),
+                "contacts": None, "reopened": None, "channel": None, "priority": None})
+            replies[cid] = 0
+        transcripts = transcripts or mtype not in ("", "conversation_message")
+        # The account is the customer's company: the first listed by a non-teammate author.
+        if o.values["account_id"] is None and companies and author not in ("admin", "bot"):
+            o.values["account_id"] = companies.split(",")[0].strip() or None
+        if author == "admin" and mtype == "comment":
+            replies[cid] += 1
+        if mtype in _IC_REOPEN:
+            reopened.add(cid)
+    for cid, o in convs.items():
+        if transcripts:  # replies and reopens are known only from message entries
+            o.values["contacts"] = str(replies[cid])
+            o.values["reopened"] = "true" if cid in reopened else "false"
+        yield o
+    ctx.notes.append(f"{len(convs)} conversations"
+                     + (" from message entries: teammate comments counted as replies, "
+                        "open / assign_and_reopen as reopens." if transcripts
+                        else " (conversation entries: replies and reopens unknown)."))
+
+
+INTERCOM = Preset(
+    "intercom_conversations", "Intercom conversations export", "tickets",
+    (frozenset({"conversation_id", "conversation_created_at",
+                "conversation_first_response_at"}),),
+    _intercom,
+    {"ticket_id": "conversation_id", "account_id": "message_author_companies (the first "
+     "company of the customer's message)", "created_at": "conversation_created_at",
+     "first_response_at": "conversation_first_response_at",
+     "resolved_at": "conversation_closed_at",
+     "contacts": "teammate comments (message entries)",
+     "reopened": "an open / assign_and_reopen message (message entries)"},
+    ("One ticket per conversation_id, from conversation entries or message entries (one "
+     "row per message; the report names the conversation's first line).",
+     "The account is the first company listed for the customer (a lead or user author); a "
+     "conversation without one is rejected (required account_id).",
+     "Times are UTC, as the export writes them."),
+    "Intercom conversation export columns as documented by the Intercom Export app "
+    "(https://www.prodsight.ai/help-sub/intercomexport-help-center/getting-started/"
+    "what-does-the-intercom-conversation-export-contain): message_id, message_type, "
+    "message_created_at, message_author_type, message_author_email, "
+    "message_author_companies, conversation_id, conversation_state, "
+    "conversation_created_at, conversation_first_response_at, conversation_closed_at",
+)
