@@ -1,4 +1,4 @@
-"""The `csm` command line (DATA.md): serve, demo, load, presets, metric, metrics, bench.
+"""The `csm` command line (DATA.md): serve, demo, load, watch, presets, metric, metrics, bench.
 
 stdout carries exactly one JSON document (or CSV) and nothing else; progress, warnings and
 notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage error.
@@ -121,6 +121,14 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                          "auto: the one the header matches)")
     sp.add_argument("--preset-option", action="append", metavar="K=V",
                     help="an option of the preset, e.g. cancellations=drop (repeatable)")
+
+    sp = cmd("watch", "load the files dropped in a folder (the folder inbox), moving each to "
+             "DIR/done/ or DIR/rejected/ with its report")
+    sp.add_argument("dir", type=Path, help="the inbox folder (README, Folder inbox)")
+    sp.add_argument("--once", action="store_true",
+                    help="load what is there and exit (for cron): exit 1 if a file was rejected")
+    sp.add_argument("--interval", type=float, default=5.0,
+                    help="seconds between polls; a file loads once it is unchanged for one")
 
     sp = cmd("presets", "list the presets: vendors' exports the import recognises")
     sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
@@ -431,6 +439,26 @@ def cmd_load(args) -> int:
     return EXIT_OK if res.ok else EXIT_REFUSED
 
 
+def cmd_watch(args) -> int:
+    """Run the folder inbox (csm/watch.py) and print its summary as JSON; return the exit code."""
+    from csm import watch
+    from metrics.store import StoreError
+
+    if not args.dir.is_dir() or args.interval <= 0:
+        _eprint(f"csm: {args.dir} is not a folder" if not args.dir.is_dir()
+                else "csm: --interval must be above 0")
+        return EXIT_USAGE
+    try:
+        code, doc = watch.watch(args.dir, args.db, args.once, args.interval,
+                                lambda m: _eprint(f"csm watch: {m}"))
+    except StoreError as e:
+        _eprint(f"csm: {e}")
+        return EXIT_REFUSED
+    json.dump(doc, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return code
+
+
 def cmd_undo(args) -> int:
     """Undo one load and print what was put back as JSON; return the exit code."""
     from metrics.ingest.record import _whoami
@@ -613,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(metric_settings=argv[:1] == ["metric"]).parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
                "metrics": cmd_metrics, "presets": cmd_presets, "bench": cmd_bench,
-               "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit}[args.command]
+               "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit,
+               "watch": cmd_watch}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:
