@@ -127,7 +127,7 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("dir", type=Path, help="the inbox folder (README, Folder inbox)")
     sp.add_argument("--once", action="store_true",
                     help="load what is there and exit (for cron): exit 1 if a file was rejected")
-    sp.add_argument("--interval", type=float, default=5.0,
+    sp.add_argument("--interval", type=float, default=5.0, metavar="SECONDS",
                     help="seconds between polls; a file loads once it is unchanged for one")
 
     sp = cmd("presets", "list the presets: vendors' exports the import recognises")

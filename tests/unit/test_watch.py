@@ -255,3 +255,12 @@ def test_csm_watch_polls_until_sigterm_and_exits_0(tmp_path, inbox):
             proc.wait()
     assert proc.returncode == 0, err
     assert json.loads(out)["loaded"] == ["tickets.csv"]
+
+
+def test_the_reference_and_the_readme_document_the_inbox():
+    from csm import docs
+
+    text = docs.generate()
+    assert "### `csm watch`" in text and "| `--once` |" in text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "### Folder inbox" in readme and "csm watch /srv/inbox --once" in readme
