@@ -201,6 +201,18 @@ def test_the_table_rule_and_an_ambiguous_file(shared, inbox):
     assert checksums(shared) == before
 
 
+def test_a_stop_asked_for_during_a_file_lets_it_finish_and_loads_no_other(shared, inbox):
+    drop(inbox, TICKETS, "tickets-a.csv")
+    drop(inbox, ZENDESK)
+    log: list[str] = []
+    # What SIGINT/SIGTERM do: the flag is read before each file, never inside a load.
+    outs = watch.process(shared, inbox, ["tickets-a.csv", "zendesk_tickets.csv"], log.append,
+                         stopping=lambda: len(log) >= 1)
+    assert [(o.file, o.status) for o in outs] == [("tickets-a.csv", "done")]
+    assert (inbox / "zendesk_tickets.csv").exists()
+    assert rows(shared, "SELECT count(*) FROM tickets") == [(15,)]
+
+
 def test_a_second_watcher_on_the_same_folder_does_nothing(tmp_path, inbox):
     drop(inbox, TICKETS, "tickets.csv")
     log: list[str] = []
