@@ -1,5 +1,5 @@
-"""The `csm` command line (DATA.md): serve, demo, load, undo, audit, presets, metric, metrics,
-report, bench.
+"""The `csm` command line (DATA.md): serve, demo, load, watch, undo, audit, presets, metric,
+metrics, report, bench.
 
 stdout carries exactly one JSON document (or CSV) and nothing else; progress, warnings and
 notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage error.
@@ -16,7 +16,7 @@ import sys
 from csm.commands import bench
 from csm.commands.bench import bench_module as _bench_module
 from csm.commands.demo import cmd_demo, seed_demo_if_absent
-from csm.commands.load import cmd_audit, cmd_load, cmd_presets, cmd_undo
+from csm.commands.load import cmd_audit, cmd_load, cmd_presets, cmd_undo, cmd_watch
 from csm.commands.metric import cmd_metric, cmd_metrics
 from csm.commands.report import cmd_report
 from csm.commands.serve import AUTH_KEYS, auth_section, cmd_serve, is_loopback, serve_refusal
@@ -32,7 +32,8 @@ from csm.parser import build_parser, settings_options
 
 __all__ = ["AUTH_KEYS", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "UsageError", "auth_section",
            "build_parser", "cmd_audit", "cmd_bench", "cmd_demo", "cmd_load", "cmd_metric",
-           "cmd_metrics", "cmd_presets", "cmd_report", "cmd_serve", "cmd_undo", "frame_records",
+           "cmd_metrics", "cmd_presets", "cmd_report", "cmd_serve", "cmd_undo", "cmd_watch",
+           "frame_records",
            "is_loopback", "jsonable", "main", "seed_demo_if_absent", "serve_refusal",
            "settings_options"]
 
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(metric_settings=argv[:1] == ["metric"]).parse_args(argv)
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
                "metrics": cmd_metrics, "presets": cmd_presets, "bench": cmd_bench,
-               "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit}[args.command]
+               "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit,
+               "watch": cmd_watch}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:

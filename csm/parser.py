@@ -94,6 +94,14 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--preset-option", action="append", metavar="K=V",
                     help="an option of the preset, e.g. cancellations=drop (repeatable)")
 
+    sp = cmd("watch", "load the files dropped in a folder (the folder inbox), moving each to "
+             "DIR/done/ or DIR/rejected/ with its report")
+    sp.add_argument("dir", type=Path, help="the inbox folder (README, Folder inbox)")
+    sp.add_argument("--once", action="store_true",
+                    help="load what is there and exit (for cron): exit 1 if a file was rejected")
+    sp.add_argument("--interval", type=float, default=5.0,
+                    help="seconds between polls; a file loads once it is unchanged for one")
+
     sp = cmd("presets", "list the presets: vendors' exports the import recognises")
     sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")
 

@@ -1,5 +1,6 @@
-"""The import commands: `csm load` (a file into a table), `csm undo` (a load), `csm audit` (who
-loaded, undid or changed what) and `csm presets` (the vendors' exports the import reads)."""
+"""The import commands: `csm load` (a file into a table), `csm watch` (a folder inbox), `csm undo`
+(a load), `csm audit` (who loaded, undid or changed what) and `csm presets` (the vendors' exports
+the import reads)."""
 
 from __future__ import annotations
 
@@ -134,3 +135,23 @@ def cmd_presets(args) -> int:
         print(f"{r['name']:<22} {r['table']:<14} {sigs}")
         print(f"{'':<22} source: {r['source']}")
     return EXIT_OK
+
+
+def cmd_watch(args) -> int:
+    """Run the folder inbox (csm/watch.py) and print its summary as JSON; return the exit code."""
+    from csm import watch
+    from metrics.store import StoreError
+
+    if not args.dir.is_dir() or args.interval <= 0:
+        eprint(f"csm: {args.dir} is not a folder" if not args.dir.is_dir()
+               else "csm: --interval must be above 0")
+        return EXIT_USAGE
+    try:
+        code, doc = watch.watch(args.dir, args.db, args.once, args.interval,
+                                lambda m: eprint(f"csm watch: {m}"))
+    except StoreError as e:
+        eprint(f"csm: {e}")
+        return EXIT_REFUSED
+    json.dump(doc, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return code

@@ -1,6 +1,7 @@
 """The command line while the dashboard runs, in a real browser: with `csm serve` up and a page
 open, `csm metric` and `csm report` answer with what they print without the server, `csm load`
-lands, and the open page shows the new rows on its next rerun, without a restart.
+lands, `csm watch --once` loads a file dropped in its inbox, and the open page shows the new
+rows on its next rerun, without a restart.
 
 Its own demo database and server: the load changes the data the other browser tests read.
 """
@@ -104,3 +105,36 @@ def test_load_metric_and_report_work_while_the_dashboard_runs(browser, cli_db, t
     w26_before = next(r for r in before_alone if str(r["period"]).startswith("2026-06-22"))
     assert w26["tickets"] == w26_before["tickets"] + 3
     assert metric_json(db, *SUPPORT) == after_served
+
+
+def test_watch_once_loads_a_dropped_file_while_the_dashboard_runs(browser, cli_db, tmp_path,
+                                                                  screenshot_dir):
+    db, acc = cli_db
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with serving(db, tmp_path / "server.log") as (url, _proc):
+        dialogs: list[str] = []
+        page = new_page(browser, url, dialogs)
+        try:
+            page.goto(f"{url}/data")
+            wait_for_app(page, "Data")
+            tickets_before = table_counts(page)["tickets"]
+
+            # A file dropped in the inbox is loaded by `csm watch --once` beside the server.
+            (inbox / "tickets-from-inbox.csv").write_text(
+                NEW_TICKETS.format(acc=acc).replace("CLI-", "INBOX-"))
+            done = csm("watch", str(inbox), "--once", "--interval", "0.5", "--db", str(db))
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["loaded"] == ["tickets-from-inbox.csv"]
+            rep = json.loads((inbox / "done" / "tickets-from-inbox.csv.report.json").read_text())
+            assert (rep["status"], rep["load"]["rows_loaded"]) == ("done", 3)
+            assert not (inbox / "tickets-from-inbox.csv").exists()
+
+            # The open page shows the new rows on its next rerun (no restart).
+            page.reload()
+            wait_for_app(page, "Data")
+            assert table_counts(page)["tickets"] == tickets_before + 3
+            screenshot(page, screenshot_dir, "watch_beside_dashboard_data")
+        finally:
+            page.context.close()
+    assert dialogs == []
