@@ -1,9 +1,11 @@
 """Vendors' exports and the non-CSV formats through the Data page's wizard, in a real browser:
 a Zendesk tickets CSV, the UCI Online Retail CSV, a Mixpanel JSON lines export, a HubSpot
 companies export saved as a two-sheet workbook (the sheet chosen in the wizard) and a Parquet
-file of tickets are uploaded one after another. For each: the "This looks like …" message where
-a preset applies (and none where none does), the load's message with the numbers worked out by
-hand from the fixture, and the table's row count on the Data page afterwards.
+file of tickets are uploaded one after another; then the other presets' fixtures (Stripe,
+Salesforce report and data exports, Intercom, Qualtrics, Delighted, Segment). For each: the
+"This looks like …" message where a preset applies (and none where none does), the load's
+message with the numbers worked out by hand from the fixture, and the table's row count on the
+Data page afterwards.
 
 Its own demo database and server: these loads change the data the other browser tests read.
 Screenshots of the wizard after each recognition go to the test's tmp dir.
@@ -58,6 +60,7 @@ class Upload:
     message: str  # the load's message, in full
     in_file: int
     loaded: int
+    skipped: int = 0  # rows skipped as duplicates (ids already stored)
     sheet: str | None = None  # the workbook's sheet to choose
     mode: str | None = None  # to click (a table others refer to has none chosen)
     allow_rejects: bool = False
@@ -133,6 +136,41 @@ def uploads(tmp_path: Path) -> list[Upload]:
         Upload(parquet, "tickets", None,
                "Loaded 15 of 15 rows into tickets; 12 account ids not in accounts (orphans).",
                15, 15),
+    ]
+
+
+def other_uploads() -> list[Upload]:
+    """The other presets' fixtures, with their hand-worked outcomes."""
+    return [
+        # 5 subscriptions (one trialing, one canceled) of 5 Stripe customers.
+        Upload(PRESETS / "stripe_subscriptions.csv", "subscriptions",
+               "Stripe subscriptions export", "Loaded 5 of 5 rows into subscriptions; 5 "
+               "account ids not in accounts (orphans).", 5, 5),
+        # 3 accounts from a report export (labels, US dates) ...
+        Upload(PRESETS / "salesforce_accounts_report.csv", "accounts",
+               "Salesforce accounts export", "Loaded 3 of 3 rows into accounts.", 3, 3,
+               mode="append"),
+        # ... and the same 3 accounts from a data export (API names): all skipped as stored.
+        Upload(PRESETS / "salesforce_accounts_data.csv", "accounts",
+               "Salesforce accounts export",
+               "Loaded 0 of 3 rows into accounts; 3 skipped as duplicates.", 3, 0, skipped=3,
+               mode="append"),
+        # 12 messages of 3 conversations (one ticket each) of 3 companies.
+        Upload(PRESETS / "intercom_conversations.csv", "tickets",
+               "Intercom conversations export", "Loaded 3 of 3 rows into tickets; 3 account "
+               "ids not in accounts (orphans).", 3, 3),
+        # 3 header rows, then 4 answers of accounts acc-1, acc-2 (twice), acc-3.
+        Upload(PRESETS / "qualtrics_nps.csv", "survey_responses",
+               "Qualtrics survey export (NPS)", "Loaded 4 of 4 rows into survey_responses; 3 "
+               "account ids not in accounts (orphans).", 4, 4),
+        # 5 NPS responses (JSON lines) of 3 accounts.
+        Upload(PRESETS / "delighted_responses.jsonl", "survey_responses",
+               "Delighted survey responses export", "Loaded 5 of 5 rows into "
+               "survey_responses; 3 account ids not in accounts (orphans).", 5, 5),
+        # 6 messages: the identify and group calls are left out, 4 events of 3 accounts.
+        Upload(PRESETS / "segment_events.jsonl", "usage_events", "Segment event export",
+               "Loaded 4 of 4 rows into usage_events; 3 account ids not in accounts "
+               "(orphans).", 4, 4),
     ]
 
 
@@ -238,25 +276,28 @@ def through_the_wizard(page: Page, u: Upload, shots: Path, n: int) -> None:
     expect(page.locator(RESULT).filter(has_text=re.compile(
         rf"^{re.escape(u.message)}$"))).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
     wait_idle(page)
-    assert metric_values(page, ["Rows in file", "Loaded", "Rejected"]) == {
+    assert metric_values(page, ["Rows in file", "Loaded", "Rejected",
+                                "Skipped as duplicates"]) == {
         "Rows in file": str(u.in_file), "Loaded": str(u.loaded),
-        "Rejected": str(u.in_file - u.loaded)}
+        "Rejected": str(u.in_file - u.loaded - u.skipped),
+        "Skipped as duplicates": str(u.skipped)}
     after = table_counts(page)
     assert after == {**before, u.table: before[u.table] + u.loaded}, (u.path.name, before,
                                                                        after)
     assert_no_exception(page)
 
 
-def test_each_preset_and_format_loads_through_the_wizard(browser, wizard_url, tmp_path):
+def one_after_another(browser, url: str, files: list[Upload], shots: Path) -> None:
+    """Upload `files` through the wizard of one page, in order (through_the_wizard each); then
+    check the counts they added up to and that each is in Past loads."""
     dialogs: list[str] = []
-    page = new_page(browser, wizard_url, dialogs)
+    page = new_page(browser, url, dialogs)
     try:
-        page.goto(f"{wizard_url}/data")
+        page.goto(f"{url}/data")
         wait_for_app(page, "Data")
         start = table_counts(page)
-        files = uploads(tmp_path)
         for n, u in enumerate(files, start=1):
-            through_the_wizard(page, u, tmp_path, n)
+            through_the_wizard(page, u, shots, n)
         added: dict[str, int] = {}
         for u in files:
             added[u.table] = added.get(u.table, 0) + u.loaded
@@ -271,3 +312,12 @@ def test_each_preset_and_format_loads_through_the_wizard(browser, wizard_url, tm
         assert dialogs == []
     finally:
         page.context.close()
+
+
+def test_each_format_and_the_first_presets_load_through_the_wizard(browser, wizard_url,
+                                                                    tmp_path):
+    one_after_another(browser, wizard_url, uploads(tmp_path), tmp_path)
+
+
+def test_the_other_presets_load_through_the_wizard(browser, wizard_url, tmp_path):
+    one_after_another(browser, wizard_url, other_uploads(), tmp_path)
