@@ -248,7 +248,9 @@ def wizard(store) -> None:
                     n = len(pinfo["problems"])
                     st.warning(f"{n} problem{'s' if n != 1 else ''} in the previewed rows "
                                "(the load reports every row of the file):")
-                    st.dataframe(pinfo["problems"], width="stretch", hide_index=True)
+                    # preview() counts its rows from 0; the table above is read from 1.
+                    st.dataframe([{**p, "row": p["row"] + 1} for p in pinfo["problems"]],
+                                 width="stretch", hide_index=True)
                 ready = True
             except LoadRefused as e:
                 st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
