@@ -21,6 +21,22 @@ def for_people(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Return `df` with every value as text and every missing one as '—': for previews of rows
+    as they will be stored, where a column may still mix kinds and Streamlit would print
+    'None' for a missing number."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            t = col.dropna()
+            whole_days = bool((t == t.dt.normalize()).all())
+            col = col.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M:%S")
+        out[c] = col.astype(object).where(col.notna(), None).map(
+            lambda v: "—" if v is None else str(v))
+    return out
+
+
 def spec_columns(metric: str, frame: pd.DataFrame, **overrides) -> dict:
     """Return `st.dataframe` column_config for the columns of `frame` that metric `metric`
     outputs: each column's label from its spec and a number format by its unit (percent for

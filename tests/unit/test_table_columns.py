@@ -30,3 +30,16 @@ def test_missing_text_is_shown_as_a_dash_and_numbers_keep_their_type():
     assert out["mrr"].dtype == float and out["fired"].dtype == bool
     assert out["mixed"].isna().tolist() == [False, True]  # not text: left alone
     assert df["segment"].tolist()[1] is None  # the input is not changed
+
+
+def test_a_preview_shows_missing_values_as_a_dash_and_dates_as_dates():
+    from dashboard.components.table import as_text
+
+    frame = pd.DataFrame({
+        "amount": [57.64, None], "name": ["Zoë", None],
+        "day": pd.to_datetime(["2026-01-01", None]),
+        "at": pd.to_datetime(["2026-01-01 10:30:00", None], utc=True)})
+    shown = as_text(frame)
+    assert shown.to_dict("list") == {"amount": ["57.64", "—"], "name": ["Zoë", "—"],
+                                     "day": ["2026-01-01", "—"],
+                                     "at": ["2026-01-01 10:30:00", "—"]}

@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.table import as_text
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
 from metrics.ingest import LoadRefused, load_file, presets, preview, undo
@@ -232,7 +233,7 @@ def wizard(store) -> None:
                                            date_format=date_format, csat_scale=csat_scale,
                                            sheet=sheet, preset=preset,
                                            preset_options=preset_options)
-                st.dataframe(shown, width="stretch", hide_index=True)
+                st.dataframe(as_text(shown), width="stretch", hide_index=True)
                 st.caption("Empty cells and the texts "
                            + ", ".join(NULL_MARKERS) + " (any case) are read as no value; "
                            "in a required column they reject the row.")
