@@ -238,3 +238,26 @@ def test_csm_metric_prints_the_fits_warning_once_on_stderr(tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ln.startswith("csm: warning: ")]
         assert len(lines) == 1 and "no-dropout boundary" in lines[0], r.stderr
     assert out[0]["p_alive"] == 1
+
+
+def test_the_parameter_table_names_meanings_and_plausibility_for_people(cdnow):
+    model = clv.clv_model(cdnow.cursor(), AS_OF).iloc[0]
+    mean_age = clv.summary(cdnow.cursor(), AS_OF)["T"].mean()
+    table = clv.parameters(model, mean_age).set_index("parameter")
+    assert list(table.index) == ["r", "α", "a", "b", "p", "q", "v"]
+    assert table.loc["r", "value"] == "0.2426" and table.loc["v", "value"] == "15.44"
+    assert table.loc[["r", "α", "a", "b"], "plausibility"].str.startswith("within").all()
+    assert table.loc["q", "plausibility"].startswith("q > 1")
+    assert clv.fit_notes(model) == []
+    odd = model.copy()
+    odd["converged"], odd["q"], odd["b"] = False, 0.8, 5e5
+    notes = clv.fit_notes(odd)
+    assert len(notes) == 1 and "tolerance" in notes[0]
+    table = clv.parameters(odd, mean_age).set_index("parameter")
+    assert table.loc["b", "plausibility"].startswith("outside the usual range")
+    assert table.loc["q", "plausibility"].startswith("q ≤ 1")
+    none = odd.copy()
+    none["p"] = none["q"] = none["v"] = np.nan
+    table = clv.parameters(none, mean_age).set_index("parameter")
+    assert (table.loc[["p", "q", "v"], "value"] == "—").all()
+    assert table.loc["p", "plausibility"].startswith("not fitted")
