@@ -240,3 +240,19 @@ def test_a_weekly_card_without_a_value_shows_no_change_arrow(demo_db, run_app):
     empty = [m for m in at.metric if m.value == "—"]
     assert empty, "the demo week has a KPI without a value (renewals still pending)"
     assert all(m.delta in (None, "") for m in empty), [(m.label, m.delta) for m in empty]
+
+
+def test_the_weekly_reviews_first_response_card_shows_the_8_hour_target(demo_db, run_app):
+    store = Store(demo_db)
+    try:
+        r = review.build(store.cursor(), Query())
+    finally:
+        store.close()
+    frt = r.kpis.set_index("column").loc["first_response_median_h"]
+    assert frt.target == 8.0 and frt.target_met == (frt.value <= 8.0)
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    cards = {c.metric[0].label: " ".join(x.value for x in c.caption)
+             for c in at.columns if len(c.metric) == 1}
+    assert cards[frt.label].startswith(
+        f"target 8.0 h: {'met' if frt.target_met else 'missed'}"), cards
