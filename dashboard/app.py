@@ -26,6 +26,7 @@ except RolesError as e:
     st.stop()
 options = filters.options_from(context.named_query("filter_values"))
 filters.init_state(options, context.as_of_default())
+filters.follow_link()
 filters.sidebar(options)
 filters.sync_url()
 

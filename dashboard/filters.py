@@ -26,6 +26,11 @@ DATES_KEY = "f_dates"
 # widget holds a 1-tuple, and the pages and the URL keep this range instead of all time.
 RANGE_KEY = "_f_range"
 MASK_KEY, MASK_URL = "f_mask", "mask"  # presentation-safe mode (metrics/mask.py)
+# A link inside the app that sets the dates (the Weekly review's to the Overview) carries
+# link=1: its from/to then replace the session's range once (otherwise the URL is read only
+# when a session starts, and every run writes the filters back into it).
+LINK_URL = "link"
+GRAIN_URL = "grain"  # the period a link opens a page on (the Overview's control)
 
 
 def _parse_date(s: str | None) -> date | None:
@@ -93,6 +98,25 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     st.session_state[RANGE_KEY] = st.session_state[DATES_KEY]
     st.session_state[MASK_KEY] = qp.get(MASK_URL, "") in ("1", "true", "on")
     st.session_state["_filters_ready"] = True
+
+
+def follow_link() -> None:
+    """Adopt the from/to days of a link that sets them (`link=1` in the URL) into the date
+    filter, once, and drop the marker; nothing otherwise. Call before the sidebar is drawn."""
+    qp = st.query_params
+    if qp.get(LINK_URL) != "1":
+        return
+    first, last = _parse_date(qp.get("from")), _parse_date(qp.get("to"))
+    if first and last:
+        st.session_state[DATES_KEY] = st.session_state[RANGE_KEY] = tuple(sorted((first, last)))
+    del st.query_params[LINK_URL]
+
+
+def url_grain(choices: list[str], default: str) -> str:
+    """Return the grain the URL asks for (`grain=`) when it is one of `choices`, else
+    `default`: the default of a page's period control."""
+    g = st.query_params.get(GRAIN_URL)
+    return g if g in choices else default
 
 
 def date_range() -> tuple[date, date] | None:

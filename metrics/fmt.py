@@ -78,6 +78,13 @@ def value(v, unit: str) -> str:
     return _plain(x)
 
 
+def significant(v, digits: int = 4) -> str:
+    """Return a model parameter with `digits` significant figures: 0.243, 4.414, 15.44,
+    1.2e+06; '—' when undefined."""
+    x = number(v)
+    return DASH if x is None else f"{x:.{digits}g}"
+
+
 def change(v, unit: str) -> str:
     """Return a difference of two values in the unit's terms: '+2.1 pp' (rates), '+2.1 pts'
     (NPS), '+$1,200', '+1.5 h', '+3' (counts), '+0.12' (scores); '—' when undefined."""

@@ -345,6 +345,34 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10,
     )
 
 
+# The Overview's URL parameters (dashboard/filters.py reads from/to, the Overview its grain).
+DETAIL_GRAIN = "week"
+
+
+def detail_range(r: Review) -> tuple[date, date]:
+    """Return the first and last day the Overview opens on for review `r`: the week before and
+    the week itself, so its cards (the last complete week against the one before) compare what
+    the review compares and the page stays at week grain (two complete weeks)."""
+    return r.start - timedelta(days=7), r.end - timedelta(days=1)
+
+
+def detail_params(r: Review) -> dict[str, str]:
+    """Return the URL query parameters that open the Overview on review `r`'s week: grain
+    and the from/to days of `detail_range`, as the dashboard's filters read them."""
+    first, last = detail_range(r)
+    return {"grain": DETAIL_GRAIN, "from": first.isoformat(), "to": last.isoformat()}
+
+
+def detail_text(r: Review) -> str:
+    """Return where the review's detail is, for the pack: the Overview by week on its days,
+    and the query to add to the dashboard's address."""
+    first, last = detail_range(r)
+    query = "&".join(f"{k}={v}" for k, v in detail_params(r).items())
+    return (f"the Overview page of the dashboard by week, "
+            f"{fmt.span(first, last + timedelta(days=1))} (the dashboard's address followed "
+            f"by ?{query})")
+
+
 def kpi_display(kpis: pd.DataFrame) -> pd.DataFrame:
     """Return the KPI table as text columns for people: KPI, this week, previous week, change,
     real or noise, target, vs target."""

@@ -88,6 +88,18 @@ def card_target(q, name: str, column: str, row: pd.Series | None, grain: str) ->
     return goals.target_on(t, key, row["period"], grain)
 
 
+def chart_targets(q, key: str, grain: str) -> pd.DataFrame | None:
+    """Return the team's targets of target name `key` to draw on a trend at `grain`: the
+    single selected segment's (everyone's without a segment filter), None for several segments
+    or where the target does not apply at `grain` (a monthly rate on a weekly chart)."""
+    from dashboard import context
+    from metrics import goals
+
+    if len(q.segment) > 1 or goals.spec(key) is None or not goals.target_applies(key, grain):
+        return None
+    return context.targets(key, q.segment[0] if q.segment else None)
+
+
 @st.dialog("Show the math", width="large")
 def math_dialog(name: str, row: pd.Series | None, col: str, title: str,
                 explain: str | None) -> None:

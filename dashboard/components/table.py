@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import registry
+from metrics import fmt, registry
 
 _FORMATS = {"rate": "percent", "rate_change": "percent", "money": "dollar", "hours": "%.1f h",
             "days": "%d d", "count": "localized", "points": "%.1f", "ratio": "%.2f"}
@@ -55,3 +55,20 @@ def spec_columns(metric: str, frame: pd.DataFrame, **overrides) -> dict:
             out[c.name] = st.column_config.Column(c.label, help=c.explain or None)
     out.update(overrides)
     return out
+
+
+def readable(metric: str, frame: pd.DataFrame, **overrides) -> tuple[pd.DataFrame, dict]:
+    """Return `frame` ready for `st.dataframe` and its column_config (spec_columns): missing
+    text as '—' (for_people), and each number column that has missing values turned into its
+    values formatted by the column's unit with '—' for the missing ones (a number column
+    cannot show a dash; Streamlit would print 'None'). Complete number columns stay numbers,
+    so they sort as numbers. `overrides` replace entries by column name, except for the
+    columns turned into text."""
+    out = for_people(frame)
+    texts: dict = {}
+    for c in registry.get(metric).cols:
+        if c.name in out.columns and c.kind not in ("text", "date", "flag") \
+                and out[c.name].dtype != object and out[c.name].isna().any():
+            out[c.name] = out[c.name].map(lambda v, u=c.unit: fmt.value(v, u)).astype(object)
+            texts[c.name] = st.column_config.TextColumn(c.label, help=c.explain or None)
+    return out, spec_columns(metric, out, **{**overrides, **texts})

@@ -16,7 +16,8 @@ CARDS = [("logo_churn", "customers_end"), ("mrr", "mrr"), ("logo_churn", "churn_
          ("logo_churn", "new_customers"), ("support", "tickets")]
 
 st.title("Overview")
-grain = st.segmented_control("Period", ["week", "month", "quarter"], default="month",
+GRAINS = ["week", "month", "quarter"]
+grain = st.segmented_control("Period", GRAINS, default=filters.url_grain(GRAINS, "month"),
                              key="ov_grain") or "month"
 grain = filters.fit_grain(grain)
 q = filters.current_query(grain=grain)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.kpi_card import card_target, kpi_card
+from dashboard.components.support import trends as sp_trends
 from dashboard.components.support.tickets import churn_by_load, show_tickets
 from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
@@ -60,19 +61,7 @@ st.caption(
     f"Benchmarks: FCR — {cite(bench['fcr_good'])}; email first response — {cite(email)}.")
 
 left, right = st.columns(2)
-left.plotly_chart(charts.plot_lines(frame, {"fcr_rate": "FCR"}, title=f"First contact "
-                  f"resolution by {grain}", unit="fraction", bands=fcr_bands), key="sp_fcr")
-right.plotly_chart(charts.plot_lines(
-    frame, {"first_response_median_h": "median", "first_response_p90_h": "p90",
-            "first_response_mean_h": "mean"}, title=f"First response time by {grain}",
-    unit="hours", refs=[(email["value"], f"email benchmark ≈ {email['value']:g} h "
-                         f"({email['source'].split(',')[0]})")]), key="sp_frt")
-left.plotly_chart(charts.plot_lines(
-    frame, {"resolution_median_h": "median", "resolution_p90_h": "p90",
-            "resolution_mean_h": "mean"}, title=f"Resolution time by {grain}", unit="hours"),
-    key="sp_res")
-right.plotly_chart(charts.plot_lines(frame, {"sla_attainment": "SLA attainment"},
-                   title=f"SLA attainment by {grain}", unit="fraction"), key="sp_sla")
+sp_trends.trends(q, frame, grain, left, right)
 
 dist = context.metric("support_distribution", page_query(q, {"grain": "all"}))
 left.plotly_chart(charts.plot_distribution(dist[dist.measure == "first_response"],

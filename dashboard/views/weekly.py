@@ -32,8 +32,10 @@ if r.kpis.empty:
     st.info("No KPI has data for this week.")
 else:
     wp.kpi_cards(r.kpis)
-st.page_link("views/overview.py", label="Trends and the math behind each KPI: Overview",
-             icon=":material/dashboard:")
+first, last = review.detail_range(r)
+st.page_link("views/overview.py", label="Trends and the math behind each KPI: Overview by "
+             f"week, {fmt.span(first, last + timedelta(days=1))}", icon=":material/dashboard:",
+             query_params={**review.detail_params(r), filters.LINK_URL: "1"})
 
 st.subheader("Accounts that moved band")
 if not r.health:

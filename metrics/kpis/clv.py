@@ -11,8 +11,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import dimensions, periods
-from metrics.kpis import run_sql
+from metrics import dimensions, fmt, periods
+from metrics.kpis import clv_fit, run_sql
 from metrics.kpis.clv_fit import (  # noqa: F401  (the models, re-exported for callers)
     bgnbd_loglik,
     expected_avg_value,
@@ -151,6 +151,78 @@ def clv_model(cur, q: Query) -> pd.DataFrame:
                           "p": p, "q": qq, "v": v, "customers": fit["customers"],
                           "repeat_customers": fit["repeat"], "converged": fit["converged"],
                           "warning": fit["warning"]}]).astype(CLV_MODEL_COLUMNS)
+
+
+# The fitted parameters as people read them: symbol, model, meaning (clv_model's columns).
+PARAMETERS = (
+    ("r", "r", "Purchases (BG/NBD)",
+     "purchase-rate heterogeneity: shape of the gamma spread of customers' purchase rates "
+     "(small r: rates differ a lot between customers)"),
+    ("alpha", "α", "Purchases (BG/NBD)",
+     "purchase-rate heterogeneity: scale of that spread, in time units (mean rate r ÷ α "
+     "purchases a unit)"),
+    ("a", "a", "Dropout (BG/NBD)",
+     "dropout: with b, the beta spread of the chance a customer stops after a purchase "
+     "(mean a ÷ (a + b))"),
+    ("b", "b", "Dropout (BG/NBD)",
+     "dropout: with a, the beta spread of the chance a customer stops after a purchase"),
+    ("p", "p", "Spend (Gamma-Gamma)",
+     "spend: shape of the spread of one customer's order values around their mean"),
+    ("q", "q", "Spend (Gamma-Gamma)",
+     "spend: shape of the spread of customers' mean order values (needs q > 1)"),
+    ("v", "v", "Spend (Gamma-Gamma)",
+     "spend: scale of customers' mean order values, in dollars (population mean p·v ÷ (q − 1))"),
+)
+PARAMETER_LABELS = {"parameter": "Parameter", "model": "Model", "value": "Value",
+                    "meaning": "Meaning", "plausibility": "Plausibility"}
+
+
+def _plausibility(name: str, value: float, no_drop: bool, mean_age: float | None) -> str:
+    """Return a note on whether a fitted parameter is in its usual range (clv_fit.PLAUSIBLE;
+    α divided by the mean customer age)."""
+    if name in ("a", "b") and no_drop:
+        return "no-dropout limit: b → ∞, a shown as 0 (nobody is seen to stop)"
+    if not np.isfinite(value):
+        return ("not fitted: fewer than 3 customers with repeat purchases" if name in "pqv"
+                else "not fitted")
+    if name == "q":
+        return ("q > 1: the mean order value is finite" if value > 1 else
+                "q ≤ 1: the mean order value is unbounded; predicted order values are unreliable")
+    if name not in clv_fit.PLAUSIBLE:
+        return "no usual range"
+    lo, hi = clv_fit.PLAUSIBLE[name]
+    seen = value / mean_age if name == "alpha" and mean_age else value
+    what = "α ÷ mean customer age" if name == "alpha" else name
+    if lo <= seen <= hi:
+        return f"within the usual range ({what} in {lo:g}–{hi:g})"
+    return (f"outside the usual range ({what} in {lo:g}–{hi:g}): few customers or repeat "
+            f"purchases pin it down")
+
+
+def parameters(model: pd.Series, mean_age: float | None = None) -> pd.DataFrame:
+    """Return the fitted parameters of a clv_model row for people: one row per parameter (r,
+    α, a, b, p, q, v) with its model, value (4 significant figures, '—' when empty), meaning
+    and a plausibility note; `mean_age` (mean customer age T, in the model's unit) scales α's
+    range. Columns: parameter, model, value, meaning, plausibility (all text)."""
+    no_drop = clv_fit.no_dropout(float(model["a"]), float(model["b"]))
+    rows = []
+    for name, symbol, part, meaning in PARAMETERS:
+        v = fmt.number(model[name])
+        rows.append({"parameter": symbol, "model": part, "value": fmt.significant(v),
+                     "meaning": meaning, "plausibility": _plausibility(
+                         name, np.nan if v is None else v, no_drop, mean_age)})
+    return pd.DataFrame(rows, columns=list(PARAMETER_LABELS), dtype=object)
+
+
+def fit_notes(model: pd.Series) -> list[str]:
+    """Return what a reader of a clv_model row must know before trusting it: its warning (the
+    no-dropout boundary, implausible parameters) and a note when the optimiser did not
+    converge; empty when the fit is fine."""
+    notes = [str(model["warning"])] if isinstance(model["warning"], str) else []
+    if not bool(model["converged"]):
+        notes.append("the BG/NBD optimiser stopped before reaching its tolerance: the "
+                     "parameters may not be the best fit, so read the predictions with care")
+    return notes
 
 
 def discount_rate(q: Query, unit_days: float) -> float:

@@ -4,6 +4,7 @@ axes are drawn by render.charts.periods, the same on each."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -22,6 +23,20 @@ from render.theme import (
 def mark_partial(fig: go.Figure, d: pd.DataFrame, x: str) -> None:
     """Mark the partial period(s) with a dotted line and their note (render.charts.periods)."""
     periods.mark(fig, d, x)
+
+
+def add_targets(fig: go.Figure, targets: pd.DataFrame | None, name: str = "target") -> None:
+    """Draw the team's targets (period_start, period_end, target rows) as dashed steps, one
+    step per target period, in the legend as `name`; nothing without targets."""
+    if targets is None or not len(targets):
+        return
+    tx: list = []
+    ty: list = []
+    for row in targets.itertuples(index=False):
+        tx += [row.period_start, row.period_end, None]
+        ty += [row.target, row.target, None]
+    fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name=safe_label(name),
+                             line=dict(color=TARGET, dash="dash", width=1.5)))
 
 
 def plot_trend(
@@ -48,13 +63,7 @@ def plot_trend(
                                  fill="tonexty", fillcolor=BAND, name="95% interval",
                                  hoverinfo="skip"))
     periods.add_series(fig, d, x, y, name=safe_label(title), color=PRIMARY, unit=unit)
-    if targets is not None and len(targets):
-        tx, ty = [], []
-        for row in targets.itertuples(index=False):
-            tx += [row.period_start, row.period_end, None]
-            ty += [row.target, row.target, None]
-        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name="target",
-                                 line=dict(color=TARGET, dash="dash", width=1.5)))
+    add_targets(fig, targets)
     mark_partial(fig, d, x)
     fig.update_layout(title=dict(text=safe_label(title)), height=360)
     periods.period_axis(fig, d, x)
@@ -65,11 +74,12 @@ def plot_trend(
 def plot_lines(
     df: pd.DataFrame, ys: dict[str, str], *, title: str, unit: str, x: str = "period",
     bands: list[tuple[float, float, str]] | None = None,
-    refs: list[tuple[float, str]] | None = None,
+    refs: list[tuple[float, str]] | None = None, targets: pd.DataFrame | None = None,
+    target_name: str = "target",
 ) -> go.Figure:
     """Return several series of one unit by period (columns `ys`: column -> legend label), with
-    benchmark bands (lo, hi, label), reference lines (y, label); partial periods hollow and
-    apart."""
+    benchmark bands (lo, hi, label), reference lines (y, label) and the team's target steps
+    (`targets`, as in plot_trend; legend `target_name`); partial periods hollow and apart."""
     fig = go.Figure()
     d = df.sort_values(x)
     for lo, hi, label in bands or []:
@@ -83,10 +93,14 @@ def plot_lines(
     for i, (col, label) in enumerate(ys.items()):
         periods.add_series(fig, d, x, col, name=safe_label(label), unit=unit,
                            color=PALETTE[i % len(PALETTE)], first=i == 0)
+    add_targets(fig, targets, target_name)
     mark_partial(fig, d, x)
     fig.update_layout(title=dict(text=safe_label(title)), height=340, **LEGEND_TOP)
     periods.period_axis(fig, d, x)
-    periods.value_axis(fig, unit, d[list(ys)].to_numpy().ravel(), tozero=True)
+    values = d[list(ys)].to_numpy().ravel()
+    if targets is not None and len(targets):  # the axis reaches the target line too
+        values = np.concatenate([values.astype(float), targets["target"].to_numpy(float)])
+    periods.value_axis(fig, unit, values, tozero=True)
     return fig
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import html
 
-from render.report.pack import ACCENT, MAX_ROWS, Pack
+from render.report.pack import ACCENT, MAX_ROWS, Pack, detail_line
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;color:#1b1f24;margin:2em auto;max-width:1100px;
@@ -45,7 +45,7 @@ def to_html(pack: Pack) -> bytes:
                 for row in t.itertuples(index=False, name=None)) + "</tbody></table>")
             if len(s.table) > len(t):
                 parts.append(f"<p class='more'>and {len(s.table) - len(t)} more</p>")
-        if s.page:
-            parts.append(f"<p class='page'>Detail: the {e(s.page)} page of the dashboard.</p>")
+        if detail_line(s):
+            parts.append(f"<p class='page'>{e(detail_line(s))}</p>")
     parts.append("</body></html>")
     return "".join(parts).encode("utf-8")

@@ -20,10 +20,17 @@ class Section:
     table: pd.DataFrame | None = None
     chart: object | None = None  # a plotly Figure
     page: str = ""  # the dashboard page with the detail
+    detail: str = ""  # where the detail is, in full (else "the <page> page of the dashboard")
     image: bytes | None = None  # the chart as PNG, when it could be drawn
     # On a slide beside its chart only these columns fit; None: the slide shows the full-width
     # table and leaves the chart to the HTML and PDF.
     slide_columns: list[str] | None = None
+
+
+def detail_line(s: Section) -> str:
+    """Return the section's "Detail: …." sentence ('' when no page has its detail)."""
+    where = s.detail or (f"the {s.page} page of the dashboard" if s.page else "")
+    return f"Detail: {where}." if where else ""
 
 
 @dataclass

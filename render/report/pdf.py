@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from render.report.pack import MAX_ROWS, Pack
+from render.report.pack import MAX_ROWS, Pack, detail_line
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -67,8 +67,7 @@ def to_pdf(pack: Pack) -> bytes:
                 pdf.set_font(font, "", 9)
                 pdf.cell(0, 6, t(f"and {len(s.table) - len(tbl)} more"), new_x="LMARGIN",
                          new_y="NEXT")
-        if s.page:
+        if detail_line(s):
             pdf.set_font(font, "", 8)
-            pdf.cell(0, 5, t(f"Detail: the {s.page} page of the dashboard."), new_x="LMARGIN",
-                     new_y="NEXT")
+            pdf.multi_cell(0, 5, t(detail_line(s)), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from render.report.pack import MAX_ROWS, Pack, Section
+from render.report.pack import MAX_ROWS, Pack, Section, detail_line
 
 
 def to_pptx(pack: Pack) -> bytes:
@@ -27,8 +27,8 @@ def to_pptx(pack: Pack) -> bytes:
         top = Inches(1.35)
         box = slide.shapes.add_textbox(Inches(0.5), top, Inches(12.3), Inches(0.6))
         box.text_frame.word_wrap = True
-        box.text_frame.text = " ".join(s.lines) + (f"  (Detail: the {s.page} page.)"
-                                                   if s.page else "")
+        box.text_frame.text = " ".join(s.lines) + (f"  ({detail_line(s)})"
+                                                   if detail_line(s) else "")
         for p in box.text_frame.paragraphs:
             p.font.size = Pt(14)
         top += Inches(0.7)

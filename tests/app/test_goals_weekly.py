@@ -240,3 +240,52 @@ def test_a_weekly_card_without_a_value_shows_no_change_arrow(demo_db, run_app):
     empty = [m for m in at.metric if m.value == "—"]
     assert empty, "the demo week has a KPI without a value (renewals still pending)"
     assert all(m.delta in (None, "") for m in empty), [(m.label, m.delta) for m in empty]
+
+
+def test_the_weekly_reviews_first_response_card_shows_the_8_hour_target(demo_db, run_app):
+    store = Store(demo_db)
+    try:
+        r = review.build(store.cursor(), Query())
+    finally:
+        store.close()
+    frt = r.kpis.set_index("column").loc["first_response_median_h"]
+    assert frt.target == 8.0 and frt.target_met == (frt.value <= 8.0)
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    cards = {c.metric[0].label: " ".join(x.value for x in c.caption)
+             for c in at.columns if len(c.metric) == 1}
+    assert cards[frt.label].startswith(
+        f"target 8.0 h: {'met' if frt.target_met else 'missed'}"), cards
+
+
+def test_the_reviews_link_opens_the_overview_by_week_on_the_reviews_week(demo_db, run_app):
+    from urllib.parse import parse_qsl
+
+    at = run_app(demo_db, WEEKLY)
+    assert not at.exception and not at.error
+    # the Overview is the default page: its URL path is the app's root ("")
+    links = [p.proto for p in at.get("page_link") if p.proto.page == ""]
+    assert len(links) == 1 and "Overview" in links[0].label, [
+        p.proto.page for p in at.get("page_link")]
+    params = dict(parse_qsl(links[0].query_string))
+    # the demo's review week is W26, 22-28 June 2026: the Overview shows it and the week before
+    assert params == {"grain": "week", "from": "2026-06-15", "to": "2026-06-28", "link": "1"}
+    assert "15–28 Jun 2026" in links[0].label
+    # followed inside the session (the filters are already set: the link's dates replace them)
+    at.query_params.update(params)
+    at.switch_page("views/overview.py").run()
+    _opened_on_the_week(at)
+    # and opened as a new session from the same address
+    fresh = run_app(demo_db, "views/overview.py", query=params)
+    _opened_on_the_week(fresh)
+
+
+def _opened_on_the_week(at):
+    from datetime import date
+
+    assert not at.exception and not at.error
+    assert at.segmented_control(key="ov_grain").value == "week"
+    assert tuple(at.date_input(key="f_dates").value) == (date(2026, 6, 15), date(2026, 6, 28))
+    assert not any("fewer than two complete" in c.value for c in at.caption)
+    assert "link" not in at.query_params  # followed once
+    assert at.query_params["from"] == "2026-06-15" and at.query_params["to"] == "2026-06-28"

@@ -3,7 +3,10 @@ numbers, its math panels open, and order-only data still gets cohorts and custom
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+
+import pytest
 
 from metrics import registry
 from metrics.query import Query
@@ -121,3 +124,45 @@ def test_a_quick_ratio_over_a_tiny_loss_shows_its_basis_and_an_uncoloured_change
     assert card.color == 2  # gray: neither good nor bad
     mrr = next(m for m in at.metric if m.label == "MRR")
     assert mrr.color != 2  # a change over enough of a basis keeps its colour
+
+
+def test_a_boundary_fit_shows_its_warning_and_readable_parameters(tmp_path, run_app):
+    import pandas as pd
+
+    from dashboard.components.text import md_escape
+    from metrics.kpis import clv
+    from tests.unit.test_metric_clv import _steady_orders
+
+    rows, as_of = _steady_orders()  # nobody stops buying: the best fit is the no-dropout limit
+    db = tmp_path / "steady" / "csm.duckdb"
+    store = Store(db)
+    cur = store.cursor()
+    cur.register("src", pd.DataFrame(rows))
+    cur.execute("INSERT INTO orders (order_id, account_id, ordered_at, amount) "
+                "SELECT order_id, account_id, ordered_at, amount FROM src")
+    q = Query(as_of=as_of).with_setting("time_unit", "week")
+    model = registry.compute(cur, "clv_model", q).iloc[0]
+    cur.close()
+    store.close()
+    assert "no-dropout boundary" in model.warning
+    at = run_app(db, PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any(md_escape(model.warning) in w for w in warnings), warnings
+    assert not any("<" in w and ">" in w for w in warnings)  # escaped text, no markup
+    frames = [d.value for d in at.dataframe]
+    params = next(f for f in frames if list(f.columns) == list(clv.PARAMETER_LABELS))
+    shown = params.set_index("parameter")
+    assert list(shown.index) == ["r", "α", "a", "b", "p", "q", "v"]
+    assert shown.loc["a", "value"] == "0" and shown.loc["b", "value"] == "—"
+    assert "no-dropout limit" in shown.loc["b", "plausibility"]
+    assert "heterogeneity" in shown.loc["r", "meaning"] and "spend" in shown.loc["q", "meaning"]
+    assert float(shown.loc["r", "value"]) == pytest.approx(model.r, rel=1e-3)
+    for frame in frames:  # no table on the page says None or nan
+        text = frame.astype(str)
+        assert not text.isin(["None", "nan", "NaN", "<NA>"]).any().any(), frame
+        assert frame.notna().all().all(), frame
+    for d in at.dataframe:  # every column has a human label
+        config = json.loads(d.proto.columns or "{}")
+        labels = {c: config.get(c, {}).get("label") for c in d.value.columns}
+        assert all(v and "_" not in v and v != c for c, v in labels.items()), labels

@@ -84,3 +84,52 @@ def test_a_segment_filter_in_the_url_gives_that_segments_usage_numbers(demo_db, 
     _no_failure(at)
     values = {m.label.split(" ·")[0]: m.value for m in at.metric}
     assert values["MAU"] == f"{june_smb.active_users:,.0f}"
+
+
+def _card_notes(at) -> dict[str, str]:
+    """{card label: its captions} of the cards drawn one per column."""
+    out = {}
+    for col in at.columns:
+        if len(col.metric) == 1:
+            out[col.metric[0].label] = " ".join(c.value for c in col.caption)
+    return out
+
+
+def _traces(at, title: str) -> dict[str, set]:
+    """{trace name: its y values} of the chart titled `title`."""
+    import json
+
+    for c in at.get("plotly_chart"):
+        fig = json.loads(c.proto.spec)
+        if fig["layout"].get("title", {}).get("text") == title:
+            return {t.get("name"): {y for y in t.get("y", []) if y is not None}
+                    for t in fig["data"]}
+    raise AssertionError(f"no chart titled {title!r}")  # pragma: no cover
+
+
+def test_the_goals_first_response_and_fcr_targets_show_on_supports_cards_and_trends(
+        demo_db, run_app):
+    import pandas as pd
+
+    from metrics import goals
+
+    store = Store(demo_db)
+    try:
+        cur = store.cursor()
+        stored = goals.read_targets(cur)
+        frt = stored[stored["metric"] == "first_response_median_h"]
+        assert set(frt["target"]) == {8.0} and frt["segment"].isna().all()  # the demo's goal
+        fcr = pd.DataFrame([{"metric": "fcr_rate", "segment": None,
+                             "period_start": date(2025, 7, 1), "period_end": date(2026, 7, 1),
+                             "target": 0.7, "note": "FCR at least 70%"}])
+        assert goals.save_targets(cur, pd.concat([stored, fcr])) == []
+    finally:
+        store.close()
+    at = run_app(demo_db, "views/support.py", query={"from": "2025-07-01", "to": "2026-06-30"})
+    _no_failure(at)
+    notes = _card_notes(at)
+    assert notes["Median first response"].startswith("target 8.0 h: "), notes
+    assert notes["FCR"].startswith("target 70.0%: "), notes
+    assert _traces(at, "First response time by month")["median target"] == {8.0}
+    assert _traces(at, "First contact resolution by month")["FCR target"] == {0.7}
+    assert "target" not in " ".join(map(str, _traces(at, "Resolution time by month")))

@@ -689,3 +689,30 @@ def test_csv_export_skips_empty_tables(tmp_path):
         c.close()
     finally:
         store.close()
+
+
+def test_the_weekly_reviews_default_week_lists_alerts_the_demos_rules_fired(cur):
+    from metrics import alerts, review
+    from metrics.query import Query
+
+    r = review.build(cur, Query())
+    assert r is not None and r.start == date(2025, 6, 23)  # END is a Monday: the week before
+    assert len(r.alerts) >= 1
+    assert set(r.alerts["as_of"]) == {date(2025, 6, 29)}  # the week's last day
+    assert not r.alerts["suppressed"].any() and set(r.alerts["trigger"]) == {"demo"}
+    hist = alerts.history(cur)
+    assert set(hist["as_of"]) == {date(2025, 6, 29), END}
+    # the as-of evaluation a day later is not held back by the week's (24-hour cooldown)
+    latest = hist[hist["as_of"] == END]
+    assert (latest["fired"] & ~latest["suppressed"]).sum() >= 2
+    rules = alerts.read_rules(cur).set_index("name")
+    for name in ("NPS of SMB below its floor", "Median first response too slow"):
+        fired_on = hist[(hist["rule_name"] == name) & hist["fired"]]["as_of"]
+        assert set(fired_on) == {date(2025, 6, 29), END}, (name, rules.loc[name, "threshold"])
+
+
+def test_the_demo_evaluates_on_the_weeks_last_day_and_the_as_of():
+    from metrics.demo import rules
+
+    assert rules.evaluation_days(date(2026, 12, 1)) == [date(2026, 11, 29), date(2026, 12, 1)]
+    assert rules.evaluation_days(date(2026, 11, 29)) == [date(2026, 11, 29)]  # a Sunday

@@ -238,3 +238,85 @@ def test_csm_metric_prints_the_fits_warning_once_on_stderr(tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ln.startswith("csm: warning: ")]
         assert len(lines) == 1 and "no-dropout boundary" in lines[0], r.stderr
     assert out[0]["p_alive"] == 1
+
+
+def test_the_parameter_table_names_meanings_and_plausibility_for_people(cdnow):
+    model = clv.clv_model(cdnow.cursor(), AS_OF).iloc[0]
+    mean_age = clv.summary(cdnow.cursor(), AS_OF)["T"].mean()
+    table = clv.parameters(model, mean_age).set_index("parameter")
+    assert list(table.index) == ["r", "α", "a", "b", "p", "q", "v"]
+    assert table.loc["r", "value"] == "0.2426" and table.loc["v", "value"] == "15.44"
+    assert table.loc[["r", "α", "a", "b"], "plausibility"].str.startswith("within").all()
+    assert table.loc["q", "plausibility"].startswith("q > 1")
+    assert clv.fit_notes(model) == []
+    odd = model.copy()
+    odd["converged"], odd["q"], odd["b"] = False, 0.8, 5e5
+    notes = clv.fit_notes(odd)
+    assert len(notes) == 1 and "tolerance" in notes[0]
+    table = clv.parameters(odd, mean_age).set_index("parameter")
+    assert table.loc["b", "plausibility"].startswith("outside the usual range")
+    assert table.loc["q", "plausibility"].startswith("q ≤ 1")
+    none = odd.copy()
+    none["p"] = none["q"] = none["v"] = np.nan
+    table = clv.parameters(none, mean_age).set_index("parameter")
+    assert (table.loc[["p", "q", "v"], "value"] == "—").all()
+    assert table.loc["p", "plausibility"].startswith("not fitted")
+
+
+# ---------------------------------------- independent checks of the fits (issue 11, item 9)
+
+
+def test_the_cdnow_fit_is_at_least_as_likely_as_every_point_of_a_grid_around_it(cdnow):
+    # a coarse grid of each parameter × 0.25 … 4 around the fitted optimum: no point of it may
+    # have a higher log-likelihood than the fit (it would be a better fit the optimiser missed)
+    row = clv.clv_model(cdnow.cursor(), AS_OF).iloc[0]
+    s = clv.summary(cdnow.cursor(), AS_OF)
+    x, tx, T = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    best = (row.r, row.alpha, row.a, row.b)
+    fitted = float(np.sum(clv.bgnbd_loglik(best, x, tx, T)))
+    assert fitted == pytest.approx(row.loglik, abs=1e-6)
+    factors = (0.25, 0.5, 0.9, 0.99, 1.0, 1.01, 1.1, 2.0, 4.0)
+    grid = np.array(np.meshgrid(*[factors] * 4)).reshape(4, -1).T * np.array(best)
+    lls = np.array([np.sum(clv.bgnbd_loglik(tuple(p), x, tx, T)) for p in grid])
+    assert len(lls) == 9 ** 4 and np.isfinite(lls).all()
+    worst = int(np.argmax(lls))
+    assert lls[worst] <= fitted + 1e-6, (grid[worst], lls[worst], fitted)
+    assert (lls < fitted - 1e-3).sum() == len(lls) - 1  # only the optimum itself ties
+
+
+def _nbd_summary(rows: list[dict], as_of: date) -> pd.DataFrame:
+    """Frequency (repeat purchase days), T (weeks from the first purchase day to the as-of
+    day) per customer, straight from the order rows."""
+    df = pd.DataFrame(rows)
+    df["day"] = pd.to_datetime(df["ordered_at"]).dt.normalize()
+    per = df.groupby("account_id")["day"].agg(["nunique", "min"])
+    return pd.DataFrame({"x": (per["nunique"] - 1).astype(float),
+                         "T": (pd.Timestamp(as_of) - per["min"]).dt.days / 7.0})
+
+
+def test_the_boundary_predictions_match_an_independent_nbd_fit(store, insert):
+    from scipy import optimize, special
+
+    rows, as_of = _steady_orders()
+    insert("orders", rows)
+    ind = _nbd_summary(rows, as_of)
+    x, T = ind["x"].to_numpy(), ind["T"].to_numpy()
+
+    def negll(z):  # NBD: Poisson purchases with gamma(r, α) rates, nobody drops out
+        r, alpha = np.exp(z)
+        return -np.sum(special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                       - (r + x) * np.log(alpha + T))
+
+    res = optimize.minimize(negll, np.log([1.0, 1.0]), method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    assert res.success
+    r, alpha = np.exp(res.x)
+    q = Query(as_of=as_of).with_setting("time_unit", "week").with_setting("horizon", 52)
+    model = registry.compute(store.cursor(), "clv_model", q).iloc[0]
+    assert "no-dropout boundary" in model.warning
+    assert model.loglik == pytest.approx(-res.fun, abs=1e-3)
+    df = registry.compute(store.cursor(), "clv", q).set_index("account_id").loc[ind.index]
+    expected = (r + x) / (alpha + T) * 52  # E[Y(52 weeks)] under the NBD
+    assert np.allclose(df["frequency"], x) and np.allclose(df["T"], T)
+    assert np.allclose(df["expected_purchases"], expected, rtol=0.01)
+    assert (df["p_alive"] == 1).all()

@@ -176,3 +176,27 @@ def test_the_packs_movers_chart_is_the_builder_the_weekly_page_uses(week):
     assert kpi is not None
     assert kpi.to_dict()["data"] == charts.plot_kpi_changes(
         week.kpis, title=sections.KPI_TITLE).to_dict()["data"]
+
+
+def test_the_packs_detail_line_opens_the_overview_by_week_on_the_reviews_week(week):
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    # W25 is 15-21 June 2026; the Overview opens on it and the week before (8-21 June), so its
+    # cards compare the two weeks the review compares
+    assert review.detail_params(week) == {"grain": "week", "from": "2026-06-08",
+                                          "to": "2026-06-21"}
+    query = "?grain=week&from=2026-06-08&to=2026-06-21"
+    pack = report.build_pack(week, images=False)
+    html = report.render(pack, "html").decode()
+    assert re.search(r"Detail: the Overview page of the dashboard by week, 8–21 Jun 2026 "
+                     r"\(the dashboard.{1,6}s address followed by \?grain=week&amp;"
+                     r"from=2026-06-08&amp;to=2026-06-21\)", html), html[-2000:]
+    pdf = report.render(pack, "pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert query in re.sub(r"\s+", "", text)
+    slides = Presentation(io.BytesIO(report.render(pack, "pptx")))
+    texts = " ".join(sh.text_frame.text for sl in slides.slides for sh in sl.shapes
+                     if sh.has_text_frame)
+    assert query in texts
+    assert "Detail: the Satisfaction page of the dashboard." in html  # other sections as before

@@ -7,11 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import readable
+from dashboard.components.text import md_escape
 from metrics import fmt
+from metrics.kpis import clv
 from metrics.query import Query
 from render import charts
 
 UNITS = {"week": "weeks", "month": "months", "day": "days"}
+# the per-account table's plain numbers (times in units), read to two decimals
+NUMBERS = {c: st.column_config.NumberColumn(label, format="%.2f")
+           for c, label in (("recency", "Recency"), ("T", "Customer age (T)"))}
 
 
 def value(q: Query) -> None:
@@ -36,10 +42,17 @@ def value(q: Query) -> None:
     st.caption(f"BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013) fitted "
                f"by maximum likelihood on {int(m.customers):,} customers "
                f"({int(m.repeat_customers):,} with repeat purchases), times in {UNITS[unit]}.")
-    st.dataframe(model.rename(columns={"alpha": "α"}), hide_index=True, width="stretch")
+    for note in clv.fit_notes(m):
+        # the fit's own words, shown as text: never Markdown from data
+        st.warning("**Read this fit with care:** " + md_escape(note))
+    per = context.metric("clv", qv)
+    params = clv.parameters(m, float(per["T"].mean()) if len(per) else None)
+    st.dataframe(params, hide_index=True, width="stretch", key="rr_clv_params", column_config={
+        c: st.column_config.TextColumn(label) for c, label in clv.PARAMETER_LABELS.items()})
+    st.caption(f"Log-likelihood {fmt.significant(m.loglik, 6)}; the optimiser converged: "
+               f"{fmt.value(m.converged, 'flag')}.")
     if pd.isna(m.p):
         st.info("Too few customers with repeat purchases to fit the spend model.")
-    per = context.metric("clv", qv)
     cols = st.columns(3)
     cols[0].metric("Predicted value, all customers", fmt.value(per["clv"].sum(), "USD"),
                    border=True, help=f"Σ discounted CLV over {horizon} {UNITS[unit]}.")
@@ -52,7 +65,8 @@ def value(q: Query) -> None:
         top, "account_id", "clv", title=f"Top 20 accounts by predicted value ({horizon} "
         f"{UNITS[unit]}, discounted)", unit="USD", x_title="account", horizontal=True),
         key="rr_clv_top")
-    st.dataframe(per, hide_index=True, width="stretch")
+    shown, config = readable("clv", per.drop(columns="warning"), **NUMBERS)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     st.subheader("Simple CLV by segment")
     years = st.number_input("Expected lifespan (years)", 0.5, 20.0, 3.0, 0.5, key="rr_life")
     simple = context.metric("clv_simple", q.with_(by="segment", grain="all")
@@ -64,4 +78,9 @@ def value(q: Query) -> None:
         simple, "segment", "clv", title="Simple CLV by segment (orders in the window)",
         unit="USD", x_title="segment"), key="rr_clv_simple")
     st.caption("Average order value × orders per customer per year × expected lifespan.")
-    st.dataframe(simple, hide_index=True, width="stretch")
+    shown, config = readable("clv_simple", simple, segment=st.column_config.Column("Segment"),
+                             **{c: st.column_config.NumberColumn(label, format="%.2f")
+                                for c, label in (("orders_per_customer_year",
+                                                  "Orders per customer-year"),
+                                                 ("lifespan_years", "Lifespan (years)"))})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
