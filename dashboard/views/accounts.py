@@ -12,6 +12,14 @@ from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
 from metrics import health
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (the book, its health scored in pandas, the team tab; SELECTED: the account 360's queries)
+CALLS = (("metric", "account_book"), ("metric", "health_inputs"),
+         *(("metric", m, {"grain": "all", "by": "csm_owner"})
+           for m in ("nrr", "nps", "logo_churn")))
+SELECTED = ("account_profile", "account_mrr_history", "account_surveys", "account_tickets",
+            "account_usage_history", "account_features")
+
 ALL = "All owners"
 st.title("Accounts")
 q = filters.current_query()

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.catalogue import targets
 from dashboard.components.kpi_card import card_target, kpi_card
 from dashboard.components.support.tickets import churn_by_load, show_tickets
 from metrics import fmt, registry
@@ -13,6 +14,14 @@ from metrics.kpis import support
 from metrics.periods import next_period
 from metrics.query import page_query
 from render import charts
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, breakdown by channel)
+CALLS = (("metric", "support"), ("metric", "support", {"grain": "all", "by": "channel"}),
+         ("metric", "support_distribution", {"grain": "all"}),
+         ("metric", "support_accounts", {"grain": "all"}),
+         *(targets(k) for k in ("tickets", "fcr_rate", "support", "first_response_p90_h",
+                                "resolution_median_h", "sla_attainment")))
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",

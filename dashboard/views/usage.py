@@ -10,6 +10,13 @@ from metrics.kpis import usage
 from metrics.query import page_query
 from render import charts
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, adoption over the last 30 days)
+CALLS = (("metric", "usage"), ("metric", "usage", {"by": "segment"}),
+         ("metric", "feature_adoption", {"days": 30}),
+         ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
+         ("metric", "account_usage", {"days": 30}))
+
 ACTIVE = {"day": "DAU", "week": "WAU", "month": "MAU"}
 MEASURES = {"active_users": ("Active users", "users"),
             "stickiness": ("Stickiness (daily ÷ period users)", "fraction"),
