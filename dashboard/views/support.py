@@ -8,9 +8,8 @@ from dashboard import context, filters
 from dashboard.catalogue import targets
 from dashboard.components.kpi_card import card_target, kpi_card
 from dashboard.components.support.tickets import churn_by_load, show_tickets
-from metrics import fmt, registry
-from metrics.benchmarks import cite, load_benchmarks
-from metrics.kpis import support
+from dashboard.components.support.times import benchmarks, cards_caption, time_charts
+from metrics import registry
 from metrics.periods import next_period
 from metrics.query import page_query
 from render import charts
@@ -46,9 +45,6 @@ if frame.empty or frame["tickets"].sum() == 0:
     st.info("No tickets in the selected window and filters.")
     st.stop()
 
-bench = load_benchmarks()
-fcr_bands = [(b["lo"], b["hi"], b["label"]) for k, b in bench.items() if k.startswith("fcr_")]
-email = bench["email_first_response"]
 complete = frame[~frame["partial"]]
 cur = complete.iloc[-1] if len(complete) else None
 prev = complete.iloc[-2] if len(complete) > 1 else None
@@ -60,36 +56,8 @@ for col, column in zip(cols, CARDS, strict=False):
                  target=card_target(q, "support", column, cur, grain))
 cols[len(CARDS)].metric("Open backlog", f"{int(frame['open_tickets'].sum()):,}", border=True,
                         help="Tickets created in the window and not resolved by as-of.")
-targets, other = support.sla_targets(q)
-st.caption(
-    f"Cards: the last complete {grain}" + (f" ({fmt.period(cur['period'], grain)})"
-                                             if cur is not None else "")
-    + ". SLA first-response targets: "
-    + ", ".join(f"{k} {v:g} h" for k, v in targets.items()) + f", others {other:g} h. "
-    f"Benchmarks: FCR — {cite(bench['fcr_good'])}; email first response — {cite(email)}.")
-
-left, right = st.columns(2)
-left.plotly_chart(charts.plot_lines(frame, {"fcr_rate": "FCR"}, title=f"First contact "
-                  f"resolution by {grain}", unit="fraction", bands=fcr_bands), key="sp_fcr")
-right.plotly_chart(charts.plot_lines(
-    frame, {"first_response_median_h": "median", "first_response_p90_h": "p90",
-            "first_response_mean_h": "mean"}, title=f"First response time by {grain}",
-    unit="hours", refs=[(email["value"], f"email benchmark ≈ {email['value']:g} h "
-                         f"({email['source'].split(',')[0]})")]), key="sp_frt")
-left.plotly_chart(charts.plot_lines(
-    frame, {"resolution_median_h": "median", "resolution_p90_h": "p90",
-            "resolution_mean_h": "mean"}, title=f"Resolution time by {grain}", unit="hours"),
-    key="sp_res")
-right.plotly_chart(charts.plot_lines(frame, {"sla_attainment": "SLA attainment"},
-                   title=f"SLA attainment by {grain}", unit="fraction"), key="sp_sla")
-
-dist = context.metric("support_distribution", page_query(q, {"grain": "all"}))
-left.plotly_chart(charts.plot_distribution(dist[dist.measure == "first_response"],
-                  title="First response times (tickets in the window)",
-                  ref=(email["value"], "email ≈ 12 h")), key="sp_dist_frt")
-right.plotly_chart(charts.plot_distribution(dist[dist.measure == "resolution"],
-                   title="Resolution times (tickets in the window)"), key="sp_dist_res")
-
+cards_caption(q, cur, grain)
+time_charts(q, frame, grain)
 
 st.subheader("Volume and backlog")
 st.caption("Click a bar to list its tickets.")
@@ -110,7 +78,7 @@ label, unit = (registry.column("support", measure).short_label,
                registry.column("support", measure).unit)
 sel = st.plotly_chart(charts.plot_category_bars(
     groups, by, measure, title=f"{label} by {BY[by].lower()} (whole window)", unit=unit,
-    x_title=BY[by], bands=fcr_bands if measure == "fcr_rate" else None),
+    x_title=BY[by], bands=benchmarks()[0] if measure == "fcr_rate" else None),
     key=f"sp_by_chart_{by}_{measure}", on_select="rerun", selection_mode="points")
 if sel and sel.selection.points:
     value = sel.selection.points[0].get("customdata") or None
