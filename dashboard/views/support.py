@@ -18,9 +18,9 @@ from render import charts
 # (default view: grain month, breakdown by channel)
 CALLS = (("metric", "support"), ("metric", "support", {"grain": "all", "by": "channel"}),
          ("metric", "support_distribution", {"grain": "all"}),
-         ("metric", "support_accounts", {"grain": "all"}),
+         ("metric", "support_accounts", {"grain": "all"}), ("metric", "ticket_backlog"),
          *(targets(k) for k in ("tickets", "fcr_rate", "support", "first_response_p90_h",
-                                "resolution_median_h", "sla_attainment")))
+                                "resolution_median_h", "sla_attainment", "ticket_backlog")))
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",
@@ -54,15 +54,25 @@ for col, column in zip(cols, CARDS, strict=False):
         kpi_card("support", cur, prev, complete[column], period_label=grain, column=column,
                  label=registry.column("support", column).short_label,
                  target=card_target(q, "support", column, cur, grain))
-cols[len(CARDS)].metric("Open backlog", f"{int(frame['open_tickets'].sum()):,}", border=True,
-                        help="Tickets created in the window and not resolved by as-of.")
+backlog = context.metric("ticket_backlog", q)
+done = backlog[~backlog["partial"]]  # the same last complete period as the cards
+last = done.iloc[-1] if len(done) else None
+with cols[len(CARDS)]:
+    kpi_card("ticket_backlog", last, done.iloc[-2] if len(done) > 1 else None,
+             done["backlog_end"], period_label=grain,
+             target=card_target(q, "ticket_backlog", "backlog_end", last, grain))
 cards_caption(q, cur, grain)
 time_charts(q, frame, grain)
 
 st.subheader("Volume and backlog")
-st.caption("Click a bar to list its tickets.")
-vol = st.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and still open, by "
-                      f"{grain}"), key="sp_volume", on_select="rerun", selection_mode="points")
+st.caption("Click a bar to list its tickets. The backlog counts every ticket open at a "
+           f"{grain}'s end, whenever it was created.")
+left, right = st.columns(2)
+vol = left.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and still open, by "
+                        f"{grain}"), key="sp_volume", on_select="rerun", selection_mode="points")
+right.plotly_chart(charts.plot_lines(backlog, {"backlog_end": "open at the end", "aged_over_7d":
+                   "open over 7 days", "opened": "opened", "closed": "closed"},
+                   title=f"Backlog by {grain}", unit="tickets"), key="sp_backlog")
 points = vol.selection.points if vol else []
 if points:
     start = date.fromisoformat(str(points[0]["x"])[:10])

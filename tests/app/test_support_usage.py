@@ -84,3 +84,15 @@ def test_a_segment_filter_in_the_url_gives_that_segments_usage_numbers(demo_db, 
     _no_failure(at)
     values = {m.label.split(" ·")[0]: m.value for m in at.metric}
     assert values["MAU"] == f"{june_smb.active_users:,.0f}"
+
+
+def test_support_backlog_card_shows_the_tickets_open_at_the_end_of_the_last_complete_month(
+        demo_db, run_app):
+    june = _june(demo_db, "ticket_backlog").iloc[-1]
+    assert june.period == date(2026, 6, 1) and not june.partial
+    at = run_app(demo_db, "views/support.py")
+    _no_failure(at)
+    values = {m.label.split(" ·")[0]: m.value for m in at.metric}
+    assert values["Open backlog"] == f"{june.backlog_end:,.0f}"
+    assert any(c.proto.spec and "Backlog by month" in c.proto.spec
+               for c in at.get("plotly_chart"))
