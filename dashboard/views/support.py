@@ -54,15 +54,15 @@ for col, column in zip(cols, CARDS, strict=False):
         kpi_card("support", cur, prev, complete[column], period_label=grain, column=column,
                  label=registry.column("support", column).short_label,
                  target=card_target(q, "support", column, cur, grain))
+cards_caption(q, cur, grain)
+time_charts(q, frame, grain)
 backlog = context.metric("ticket_backlog", q)
 done = backlog[~backlog["partial"]]  # the same last complete period as the cards
 last = done.iloc[-1] if len(done) else None
-with cols[len(CARDS)]:
+with cols[len(CARDS)]:  # the cards row's last slot, filled once the charts are sent
     kpi_card("ticket_backlog", last, done.iloc[-2] if len(done) > 1 else None,
              done["backlog_end"], period_label=grain,
              target=card_target(q, "ticket_backlog", "backlog_end", last, grain))
-cards_caption(q, cur, grain)
-time_charts(q, frame, grain)
 
 st.subheader("Volume and backlog")
 st.caption("Click a bar to list its tickets. The backlog counts every ticket open at a "
