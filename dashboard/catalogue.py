@@ -10,17 +10,21 @@ drill-down list the page shows on open, `details`) or ("sql", named query, param
 such as {"grain": "all", "by": "segment"}, {"window": "previous"} for the window of equal
 length just before the page's and {"days": N} for its last N days.
 
-`calls` are made through `dashboard.context` (metric / named_query / detail): tests/app checks them
-against what the page really asks for (`context.on_query`). `other_calls` stand for work the
-page does through a metrics function of its own (review.build, goals.proposals, the health
-page's one query over many dates): the same metrics and named queries, listed so the
-benchmark measures them too.
+Each page file (dashboard/views/NAME.py) declares what it computes, beside the code that does
+it, as module-level `CALLS` (and `OTHER_CALLS`, `SELECTED` where it has them); `declared` reads
+them from the source, so a metric shown on a page needs no edit here. `calls` are made through
+`dashboard.context` (metric / named_query / detail): tests/app checks them against what the
+page really asks for (`context.on_query`). `other_calls` stand for work the page does through a
+metrics function of its own (review.build, goals.proposals, the health page's one query over
+many dates): the same metrics and named queries, listed so the benchmark measures them too.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 from metrics import registry
@@ -34,18 +38,16 @@ SECTIONS = ("Metrics", "Team", "Data")
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the app: where it is, how navigation shows it and what it computes."""
+    """One page of the app: where it is and how navigation shows it. What it computes is
+    declared in the page file itself (`CALLS`, `OTHER_CALLS`, `SELECTED`: `declared`)."""
     key: str  # the benchmark's name for the page, and its url_path
     title: str
     file: str  # under dashboard/views
     icon: str
     section: str  # one of SECTIONS
-    calls: tuple[tuple, ...]
-    other_calls: tuple[tuple, ...] = ()
-    # named queries of the row the page opens by default (the account 360): checked with the
-    # calls, not benchmarked (their parameters are that row's)
-    selected: tuple[str, ...] = ()
     default: bool = False
+    # work of a metrics function the page calls that is not the page's own: kept here
+    more: tuple[tuple, ...] = ()
 
     @property
     def url_path(self) -> str:
@@ -62,104 +64,78 @@ class Page:
         """Return the page file's absolute path."""
         return VIEWS / self.file
 
+    @property
+    def calls(self) -> tuple[tuple, ...]:
+        """Return what the page computes on open through `dashboard.context`: the sidebar's
+        options (FILTERS, app.py computes them before every page), then the page's `CALLS`."""
+        return (FILTERS, *declared(self.file)["CALLS"])
+
+    @property
+    def other_calls(self) -> tuple[tuple, ...]:
+        """Return the work the page does through metrics functions of its own: the page's
+        `OTHER_CALLS`, then `more`."""
+        return (*declared(self.file)["OTHER_CALLS"], *self.more)
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """Return the named queries of the row the page opens by default (`SELECTED`): checked
+        with the calls, not benchmarked (their parameters are that row's)."""
+        return declared(self.file)["SELECTED"]
+
 
 FILTERS = ("sql", "filter_values", {})  # the sidebar's options: app.py, before every page
 
 
-def _targets(metric: str) -> tuple:
+def targets(metric: str) -> tuple:
+    """Return the item of a page that reads the stored targets of `metric` (its card's)."""
     from metrics.goals import target_names
 
     return ("sql", "targets_for_metric", {"metrics": target_names(metric), "segment": None})
 
 
+# What a page file may declare, and the names its declarations may use.
+DECLARED = ("CALLS", "OTHER_CALLS", "SELECTED")
+_NAMESPACE = {"targets": targets}
+
+
+@cache
+def declared(file: str) -> dict[str, tuple]:
+    """Return {"CALLS", "OTHER_CALLS", "SELECTED": tuple} as page file `file` (under
+    dashboard/views) declares them at module level (() for one it leaves out).
+
+    The views are Streamlit scripts that run on import, so they are never imported here: the
+    source is parsed and only the expression of each assignment is evaluated, with `targets`
+    as the one name it may use (the view imports it from here, so it runs there too)."""
+    tree = ast.parse((VIEWS / file).read_text(encoding="utf-8"), filename=file)
+    found: dict[str, tuple] = {}
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in DECLARED):
+            code = compile(ast.Expression(node.value), str(VIEWS / file), "eval")
+            found[node.targets[0].id] = tuple(eval(code, {"__builtins__": {}, **_NAMESPACE}))
+    if "CALLS" not in found:  # a page computes something; none declared is a mistake
+        raise ValueError(f"dashboard/views/{file} declares no CALLS")
+    return {name: found.get(name, ()) for name in DECLARED}
+
+
 PAGES: tuple[Page, ...] = (
-    Page("overview", "Overview", "overview.py", ":material/dashboard:", "Metrics", default=True,
-         calls=(FILTERS, ("metric", "logo_churn"), ("metric", "mrr"), ("metric", "nps"),
-                ("metric", "csat"), ("metric", "support"), ("metric", "nrr"), ("metric", "grr"),
-                ("metric", "health_inputs"),
-                *(_targets(k) for k in ("customers_end", "mrr", "logo_churn", "nps", "csat",
-                                        "support", "fcr_rate", "nrr", "grr", "new_customers",
-                                        "tickets")))),
-    # default view: grain month, league by segment; every tab runs on open
+    Page("overview", "Overview", "overview.py", ":material/dashboard:", "Metrics", default=True),
     Page("satisfaction", "Satisfaction", "satisfaction.py", ":material/sentiment_satisfied:",
-         "Metrics",
-         calls=(FILTERS, ("metric", "nps"), ("metric", "csat"), ("metric", "ces"),
-                ("metric", "nps", {"grain": "all"}),
-                ("metric", "csat", {"grain": "all"}),
-                ("metric", "ces", {"grain": "all"}),
-                ("metric", "nps", {"grain": "all", "window": "previous"}),
-                ("metric", "csat", {"grain": "all", "window": "previous"}),
-                ("metric", "ces", {"grain": "all", "window": "previous"}),
-                _targets("nps"),
-                ("metric", "nps", {"grain": "all", "by": "segment"}),
-                ("metric", "nps_distribution", {"grain": "all"}),
-                ("metric", "nps_themes", {"grain": "all"}),
-                ("metric", "nps_comments"),
-                ("metric", "nps_revenue", {"grain": "all"}),
-                ("metric", "feedback_coverage", {"grain": "all"}),
-                ("metric", "unheard_accounts"),
-                ("metric", "advocates"))),
-    # default view: grain month, first tab; st.tabs runs every tab on open
-    Page("retention", "Retention & revenue", "retention.py", ":material/trending_up:", "Metrics",
-         calls=(FILTERS, ("metric", "mrr_movements"), ("metric", "mrr"), ("metric", "nrr"),
-                ("metric", "grr"), ("metric", "quick_ratio"), ("metric", "logo_churn"),
-                ("metric", "revenue_churn"), ("metric", "ltv"), _targets("mrr"),
-                _targets("logo_churn"), ("metric", "mrr", {"by": "segment"}),
-                ("metric", "cohort_retention"), ("metric", "survival", {"by": "segment"}),
-                ("metric", "renewal_rate"), ("detail", "upcoming_renewals"),
-                ("metric", "clv_model"), ("metric", "clv"),
-                ("metric", "clv_simple", {"by": "segment", "grain": "all"}))),
-    # default view: grain month, breakdown by channel
-    Page("support", "Support", "support.py", ":material/support_agent:", "Metrics",
-         calls=(FILTERS, ("metric", "support"),
-                ("metric", "support", {"grain": "all", "by": "channel"}),
-                ("metric", "support_distribution", {"grain": "all"}),
-                ("metric", "support_accounts", {"grain": "all"}),
-                *(_targets(k) for k in ("tickets", "fcr_rate", "support", "first_response_p90_h",
-                                        "resolution_median_h", "sla_attainment")))),
-    # default view: grain month, adoption over the last 30 days
-    Page("usage", "Usage", "usage.py", ":material/insights:", "Metrics",
-         calls=(FILTERS, ("metric", "usage"), ("metric", "usage", {"by": "segment"}),
-                ("metric", "feature_adoption", {"days": 30}),
-                ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
-                ("metric", "account_usage", {"days": 30}))),
-    # today's raw inputs (scored in pandas), then the band mix and the backtest, whose dates
-    # dashboard/components/health/data.py reads in one health_inputs_many query
-    Page("health", "Health", "health.py", ":material/monitor_heart:", "Metrics",
-         calls=(FILTERS, ("metric", "health_inputs")),
-         other_calls=(("metric", "health_mix"), ("metric", "health_backtest"))),
-    # the book of business, its health (raw inputs scored in pandas), the team tab
-    Page("accounts", "Accounts", "accounts.py", ":material/contacts:", "Metrics",
-         calls=(FILTERS, ("metric", "account_book"), ("metric", "health_inputs"),
-                ("metric", "nrr", {"grain": "all", "by": "csm_owner"}),
-                ("metric", "nps", {"grain": "all", "by": "csm_owner"}),
-                ("metric", "logo_churn", {"grain": "all", "by": "csm_owner"})),
-         selected=("account_profile", "account_mrr_history", "account_surveys",
-                   "account_tickets", "account_usage_history", "account_features")),
+         "Metrics"),
+    Page("retention", "Retention & revenue", "retention.py", ":material/trending_up:", "Metrics"),
+    Page("support", "Support", "support.py", ":material/support_agent:", "Metrics"),
+    Page("usage", "Usage", "usage.py", ":material/insights:", "Metrics"),
+    Page("health", "Health", "health.py", ":material/monitor_heart:", "Metrics"),
+    Page("accounts", "Accounts", "accounts.py", ":material/contacts:", "Metrics"),
     # metrics.review.build: the KPIs over the last two weeks by week (its account lists run
     # once per week shown)
     Page("weekly", "Weekly review", "weekly.py", ":material/event_note:", "Team",
-         calls=(FILTERS,),
-         other_calls=(
-             *[("metric", m, {"grain": "week", "days": 14})
-               for m in ("nps", "csat", "ces", "logo_churn", "mrr", "support", "usage",
-                         "nps_revenue", "feedback_coverage")],
-             ("sql", "alert_history", {"limit": 1000, "from_day": None, "to_day": None}))),
-    # stored targets, rules and history, and the proposals (each targeted metric by quarter;
-    # the demo's targets name these), through dashboard/components/goals/parts.py
-    Page("goals", "Goals", "goals.py", ":material/flag:", "Team",
-         calls=(FILTERS,),
-         other_calls=(("sql", "targets_all", {}),
-                      ("metric", "nps", {"grain": "quarter"}),
-                      ("metric", "csat", {"grain": "quarter"}),
-                      ("metric", "logo_churn", {"grain": "quarter"}),
-                      ("metric", "mrr", {"grain": "quarter"}),
-                      ("metric", "support", {"grain": "quarter"}),
-                      ("sql", "alert_rules", {}),
-                      ("sql", "alert_history", {"limit": 200, "from_day": None,
-                                                "to_day": None}))),
-    Page("data", "Data", "data.py", ":material/upload_file:", "Data",
-         calls=(FILTERS, ("sql", "table_counts", {}), ("sql", "loads_history", {}))),
+         more=(*[("metric", m, {"grain": "week", "days": 14})
+                 for m in ("nps", "csat", "ces", "logo_churn", "mrr", "support", "usage",
+                           "nps_revenue", "feedback_coverage")],
+               ("sql", "alert_history", {"limit": 1000, "from_day": None, "to_day": None}))),
+    Page("goals", "Goals", "goals.py", ":material/flag:", "Team"),
+    Page("data", "Data", "data.py", ":material/upload_file:", "Data"),
 )
 
 # page key -> every item the page computes (calls, then other_calls): what the benchmark runs

@@ -8,9 +8,18 @@ import streamlit as st
 
 from dashboard import auth, context, filters
 from dashboard.components.accounts import account_360
+from dashboard.components.accounts.book import book_table
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
 from metrics import health
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (the book, its health scored in pandas, the team tab; SELECTED: the account 360's queries)
+CALLS = (("metric", "account_book"), ("metric", "health_inputs"),
+         *(("metric", m, {"grain": "all", "by": "csm_owner"})
+           for m in ("nrr", "nps", "logo_churn")))
+SELECTED = ("account_profile", "account_mrr_history", "account_surveys", "account_tickets",
+            "account_usage_history", "account_features")
 
 ALL = "All owners"
 st.title("Accounts")
@@ -64,19 +73,7 @@ with tab_book:
     mine = mine.sort_values("mrr", ascending=False).reset_index(drop=True)
     st.caption(f"{len(mine):,} accounts, {mine['mrr'].sum():,.0f} USD MRR, as of "
                f"{as_of:%Y-%m-%d}. Click a column header to sort, a row to open the account.")
-    sel = st.dataframe(
-        mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
-              "open_tickets", "renewal_date", "segment", "plan"]],
-        hide_index=True, width="stretch", key="ac_table", on_select="rerun",
-        selection_mode="single-row", column_config={
-            "score": st.column_config.NumberColumn("health", format="%.1f"),
-            "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
-                                                      y_max=100),
-            "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
-            "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
-            "open_tickets": "open tickets",
-            "renewal_date": st.column_config.DateColumn("renewal date")})
-    rows = sel.selection.rows if sel else []
+    rows = book_table(mine)
     ids = list(mine["account_id"])
     if rows and ids[rows[0]] != st.session_state.get("ac_picked"):
         st.session_state["ac_picked"] = ids[rows[0]]

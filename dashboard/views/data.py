@@ -8,6 +8,9 @@ from dashboard.components.data.files import downloads
 from dashboard.components.data.history import audit_trail, past_loads
 from dashboard.components.data.wizard import wizard
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+CALLS = (("sql", "table_counts", {}), ("sql", "loads_history", {}))
+
 store = context.store_or_stop()
 
 st.title("Data")

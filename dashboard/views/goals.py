@@ -6,6 +6,16 @@ import streamlit as st
 from dashboard import context, filters
 from dashboard.components.goals import parts as goals_parts
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (stored targets, rules and history, and the proposals: each targeted metric by quarter, the
+# demo's targets name these; through components/goals/parts.py)
+CALLS = ()
+OTHER_CALLS = (("sql", "targets_all", {}),
+               *(("metric", m, {"grain": "quarter"})
+                 for m in ("nps", "csat", "logo_churn", "mrr", "support")),
+               ("sql", "alert_rules", {}),
+               ("sql", "alert_history", {"limit": 200, "from_day": None, "to_day": None}))
+
 st.title("Goals")
 options = filters.options_from(context.named_query("filter_values"))
 segments = options.get("segment", [])

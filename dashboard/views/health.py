@@ -15,6 +15,12 @@ from dashboard.components.health.explain import explain
 from metrics import health
 from render import charts
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (today's raw inputs, scored in pandas; the band mix and the backtest read their dates in one
+# health_inputs_many query: components/health/data.py)
+CALLS = (("metric", "health_inputs"),)
+OTHER_CALLS = (("metric", "health_mix"), ("metric", "health_backtest"))
+
 st.title("Health")
 q = filters.current_query()
 latest = context.as_of_default()

@@ -3,11 +3,18 @@
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.catalogue import targets
 from dashboard.components.health.mix_card import health_mix_card
 from dashboard.components.kpi_card import card_target, kpi_card
 from metrics import fmt, goals, registry
 from metrics.kpis.satisfaction import change_test
 from render import charts
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+CALLS = (("metric", "logo_churn"), ("metric", "mrr"), ("metric", "nps"), ("metric", "csat"),
+         ("metric", "support"), ("metric", "nrr"), ("metric", "grr"), ("metric", "health_inputs"),
+         *(targets(k) for k in ("customers_end", "mrr", "logo_churn", "nps", "csat", "support",
+                                "fcr_rate", "nrr", "grr", "new_customers", "tickets")))
 
 # The cards, as (metric, column): label, unit, direction and explanation are the column's spec.
 CARDS = [("logo_churn", "customers_end"), ("mrr", "mrr"), ("logo_churn", "churn_rate"),

@@ -4,11 +4,22 @@ quick ratio, by period and by any group; cohorts, survival, renewals and custome
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.catalogue import targets
 from dashboard.components.retention import cohorts as rr_cohorts
 from dashboard.components.retention import renewals as rr_renewals
 from dashboard.components.retention import revenue as rr_revenue
 from dashboard.components.retention import survival as rr_survival
 from dashboard.components.retention import value as rr_value
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, first tab; st.tabs runs every tab on open)
+CALLS = (("metric", "mrr_movements"), ("metric", "mrr"), ("metric", "nrr"), ("metric", "grr"),
+         ("metric", "quick_ratio"), ("metric", "logo_churn"), ("metric", "revenue_churn"),
+         ("metric", "ltv"), targets("mrr"), targets("logo_churn"),
+         ("metric", "mrr", {"by": "segment"}), ("metric", "cohort_retention"),
+         ("metric", "survival", {"by": "segment"}), ("metric", "renewal_rate"),
+         ("detail", "upcoming_renewals"), ("metric", "clv_model"), ("metric", "clv"),
+         ("metric", "clv_simple", {"by": "segment", "grain": "all"}))
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)

@@ -4,10 +4,23 @@
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.catalogue import targets
 from dashboard.components.satisfaction import accounts as sat_accounts
 from dashboard.components.satisfaction import comments as sat_comments
 from dashboard.components.satisfaction import scores as sat_scores
 from dashboard.components.satisfaction import state as sat_state
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, league by segment; every tab runs on open)
+CALLS = (("metric", "nps"), ("metric", "csat"), ("metric", "ces"),
+         *(("metric", m, {"grain": "all"}) for m in ("nps", "csat", "ces")),
+         *(("metric", m, {"grain": "all", "window": "previous"}) for m in ("nps", "csat", "ces")),
+         targets("nps"), ("metric", "nps", {"grain": "all", "by": "segment"}),
+         ("metric", "nps_distribution", {"grain": "all"}),
+         ("metric", "nps_themes", {"grain": "all"}),
+         ("metric", "nps_comments"), ("metric", "nps_revenue", {"grain": "all"}),
+         ("metric", "feedback_coverage", {"grain": "all"}), ("metric", "unheard_accounts"),
+         ("metric", "advocates"))
 
 st.title("Satisfaction")
 

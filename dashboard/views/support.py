@@ -5,15 +5,22 @@ from datetime import date
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.catalogue import targets
 from dashboard.components.kpi_card import card_target, kpi_card
-from dashboard.components.support import trends as sp_trends
 from dashboard.components.support.tickets import churn_by_load, show_tickets
-from metrics import fmt, registry
-from metrics.benchmarks import cite, load_benchmarks
-from metrics.kpis import support
+from dashboard.components.support.times import benchmarks, cards_caption, time_charts
+from metrics import registry
 from metrics.periods import next_period
 from metrics.query import page_query
 from render import charts
+
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, breakdown by channel)
+CALLS = (("metric", "support"), ("metric", "support", {"grain": "all", "by": "channel"}),
+         ("metric", "support_distribution", {"grain": "all"}),
+         ("metric", "support_accounts", {"grain": "all"}), ("metric", "ticket_backlog"),
+         *(targets(k) for k in ("tickets", "fcr_rate", "support", "first_response_p90_h",
+                                "resolution_median_h", "sla_attainment", "ticket_backlog")))
 
 BY = {"channel": "Channel", "priority": "Priority", "segment": "Segment"}
 MEASURES = ["fcr_rate", "first_response_median_h", "resolution_median_h", "sla_attainment",
@@ -38,9 +45,6 @@ if frame.empty or frame["tickets"].sum() == 0:
     st.info("No tickets in the selected window and filters.")
     st.stop()
 
-bench = load_benchmarks()
-fcr_bands = [(b["lo"], b["hi"], b["label"]) for k, b in bench.items() if k.startswith("fcr_")]
-email = bench["email_first_response"]
 complete = frame[~frame["partial"]]
 cur = complete.iloc[-1] if len(complete) else None
 prev = complete.iloc[-2] if len(complete) > 1 else None
@@ -50,31 +54,25 @@ for col, column in zip(cols, CARDS, strict=False):
         kpi_card("support", cur, prev, complete[column], period_label=grain, column=column,
                  label=registry.column("support", column).short_label,
                  target=card_target(q, "support", column, cur, grain))
-cols[len(CARDS)].metric("Open backlog", f"{int(frame['open_tickets'].sum()):,}", border=True,
-                        help="Tickets created in the window and not resolved by as-of.")
-targets, other = support.sla_targets(q)
-st.caption(
-    f"Cards: the last complete {grain}" + (f" ({fmt.period(cur['period'], grain)})"
-                                             if cur is not None else "")
-    + ". SLA first-response targets: "
-    + ", ".join(f"{k} {v:g} h" for k, v in targets.items()) + f", others {other:g} h. "
-    f"Benchmarks: FCR — {cite(bench['fcr_good'])}; email first response — {cite(email)}.")
-
-left, right = st.columns(2)
-sp_trends.trends(q, frame, grain, left, right)
-
-dist = context.metric("support_distribution", page_query(q, {"grain": "all"}))
-left.plotly_chart(charts.plot_distribution(dist[dist.measure == "first_response"],
-                  title="First response times (tickets in the window)",
-                  ref=(email["value"], "email ≈ 12 h")), key="sp_dist_frt")
-right.plotly_chart(charts.plot_distribution(dist[dist.measure == "resolution"],
-                   title="Resolution times (tickets in the window)"), key="sp_dist_res")
-
+cards_caption(q, cur, grain)
+time_charts(q, frame, grain)
+backlog = context.metric("ticket_backlog", q)
+done = backlog[~backlog["partial"]]  # the same last complete period as the cards
+last = done.iloc[-1] if len(done) else None
+with cols[len(CARDS)]:  # the cards row's last slot, filled once the charts are sent
+    kpi_card("ticket_backlog", last, done.iloc[-2] if len(done) > 1 else None,
+             done["backlog_end"], period_label=grain,
+             target=card_target(q, "ticket_backlog", "backlog_end", last, grain))
 
 st.subheader("Volume and backlog")
-st.caption("Click a bar to list its tickets.")
-vol = st.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and still open, by "
-                      f"{grain}"), key="sp_volume", on_select="rerun", selection_mode="points")
+st.caption("Click a bar to list its tickets. The backlog counts every ticket open at a "
+           f"{grain}'s end, whenever it was created.")
+left, right = st.columns(2)
+vol = left.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and still open, by "
+                        f"{grain}"), key="sp_volume", on_select="rerun", selection_mode="points")
+right.plotly_chart(charts.plot_lines(backlog, {"backlog_end": "open at the end", "aged_over_7d":
+                   "open over 7 days", "opened": "opened", "closed": "closed"},
+                   title=f"Backlog by {grain}", unit="tickets"), key="sp_backlog")
 points = vol.selection.points if vol else []
 if points:
     start = date.fromisoformat(str(points[0]["x"])[:10])
@@ -90,7 +88,7 @@ label, unit = (registry.column("support", measure).short_label,
                registry.column("support", measure).unit)
 sel = st.plotly_chart(charts.plot_category_bars(
     groups, by, measure, title=f"{label} by {BY[by].lower()} (whole window)", unit=unit,
-    x_title=BY[by], bands=fcr_bands if measure == "fcr_rate" else None),
+    x_title=BY[by], bands=benchmarks()[0] if measure == "fcr_rate" else None),
     key=f"sp_by_chart_{by}_{measure}", on_select="rerun", selection_mode="points")
 if sel and sel.selection.points:
     value = sel.selection.points[0].get("customdata") or None

@@ -5,16 +5,25 @@ import streamlit as st
 from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.table import spec_columns
+from dashboard.components.usage.adoption import adoption_section
 from dashboard.components.usage.nps import usage_by_nps
+from metrics import registry
 from metrics.kpis import usage
 from metrics.query import page_query
 from render import charts
 
+# What the page computes on open (dashboard/catalogue.py and the benchmark read it).
+# (default view: grain month, adoption over the last 30 days)
+CALLS = (("metric", "usage"), ("metric", "usage", {"by": "segment"}),
+         ("metric", "feature_adoption", {"days": 30}),
+         ("metric", "feature_adoption", {"days": 30, "by": "segment"}),
+         ("metric", "account_usage", {"days": 30}))
+
 ACTIVE = {"day": "DAU", "week": "WAU", "month": "MAU"}
-MEASURES = {"active_users": ("Active users", "users"),
-            "stickiness": ("Stickiness (daily ÷ period users)", "fraction"),
-            "active_accounts": ("Accounts with usage", "accounts"),
-            "hours_per_active_user": ("Hours per active user", "hours")}
+# the cards and the by-segment measures: labels and units are the columns' specs
+CARDS = ["active_users", "avg_daily_users", "stickiness", "active_accounts",
+         "hours_per_active_user"]
+MEASURES = ["active_users", "stickiness", "active_accounts", "hours_per_active_user"]
 WINDOWS = {30: "last 30 days", 90: "last 90 days"}
 
 st.title("Usage")
@@ -37,62 +46,26 @@ if frame.empty or frame["events"].sum() == 0:
 complete = frame[~frame["partial"]]
 cur = complete.iloc[-1] if len(complete) else None
 prev = complete.iloc[-2] if len(complete) > 1 else None
-cards = [("active_users", ACTIVE[grain], "count"),
-         ("avg_daily_users", "Mean daily users", "count"),
-         ("stickiness", "Stickiness", "fraction"),
-         ("active_accounts", "Accounts with usage", "accounts"),
-         ("hours_per_active_user", "Hours per active user", "hours")]
-for col, (column, label, unit) in zip(st.columns(len(cards)), cards, strict=True):
-    with col:
+for col, column in zip(st.columns(len(CARDS)), CARDS, strict=True):
+    with col:  # label, unit and direction: the column's spec (the active users' by grain)
         kpi_card("usage", cur, prev, complete[column], period_label=grain, column=column,
-                 label=label, unit=unit, direction="up")
+                 label=ACTIVE[grain] if column == "active_users" else None)
 
 left, right = st.columns(2)
 left.plotly_chart(charts.plot_lines(
     frame, {"active_users": f"active users ({ACTIVE[grain]})",
             "avg_daily_users": "mean daily users (DAU)"},
     title=f"Active users by {grain}", unit="users"), key="us_users")
-measure = right.selectbox("By segment", list(MEASURES), format_func=lambda m: MEASURES[m][0],
-                          key="us_measure")
+measure = right.selectbox("By segment", MEASURES, key="us_measure",
+                          format_func=lambda m: registry.column("usage", m).label)
 seg = context.metric("usage", page_query(q, {"by": "segment"}))
-right.plotly_chart(charts.plot_group_lines(
-    seg, measure, "segment", title=f"{MEASURES[measure][0]} by segment and {grain}",
-    unit=MEASURES[measure][1]), key="us_segments")
+spec = registry.column("usage", measure)
+right.plotly_chart(charts.plot_group_lines(seg, measure, "segment", title=f"{spec.label} by "
+                   f"segment and {grain}", unit=spec.unit), key="us_segments")
 
-st.subheader(f"Feature adoption — {WINDOWS[days]} vs the {days} days before")
-q_win = page_query(q, {"days": days})
-adoption = context.metric("feature_adoption", q_win)
-q_seg = page_query(q, {"days": days, "by": "segment"})
-by_seg = context.metric("feature_adoption", q_seg)
-if adoption.empty:
-    st.info("No feature was used in this window.")
-else:
-    st.caption("Share of the customers active on the window's last day that used each feature "
-               "(bar), the previous window (mark) and the change in percentage points; it can "
-               "pass 100% when users of a feature churned before that day. Click a bar or a "
-               "cell to list the accounts.")
-    left, right = st.columns(2)
-    bars = left.plotly_chart(charts.plot_adoption(adoption, title="Adoption by feature"),
-                             key="us_adoption", on_select="rerun", selection_mode="points")
-    cells = right.plotly_chart(charts.plot_heatmap(
-        by_seg, "segment", "feature", "adoption_rate", title="Adoption: feature × segment",
-        x_title="segment", y_title="feature"), key="us_heatmap", on_select="rerun",
-        selection_mode="points")
-    picked = None
-    if bars and bars.selection.points:
-        feature = bars.selection.points[0].get("customdata")
-        picked = (f"feature {feature}", context.detail("feature_accounts", q_win,
-                                                        feature=feature))
-    if cells and cells.selection.points:
-        segment, feature = cells.selection.points[0].get("customdata")
-        value = None if segment == "(none)" else segment
-        picked = (f"feature {feature} in {segment}", context.detail(
-            "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
-    if picked:
-        st.caption(f"{len(picked[1]):,} accounts behind **{picked[0]}**")
-        st.dataframe(picked[1], hide_index=True, width="stretch")
+adoption_section(q, days, WINDOWS[days])
 
-accounts = context.metric("account_usage", q_win)
+accounts = context.metric("account_usage", page_query(q, {"days": days}))
 st.subheader("Accounts whose usage fell most")
 st.caption(f"Active users {WINDOWS[days]} vs the {days} days before: largest drop first.")
 fell = usage.fell_most(accounts)

@@ -11,6 +11,8 @@ from dashboard.components.weekly import parts as wp
 from metrics import fmt, review
 from render import charts
 
+CALLS = ()  # read by dashboard/catalogue.py and the benchmark; review.build's work is there
+
 st.title("Weekly review")
 as_of = context.as_of_default()
 if as_of is None:
@@ -92,8 +94,7 @@ wp.table(due, f"No renewal in the {days} days after {r.renewals_from:%d %b %Y}."
 st.subheader("Alerts fired this week")
 wp.table(r.alerts.drop(columns=["event_id"], errors="ignore"),
          "No alert fired on data of this week.")
-st.page_link("views/goals.py", label="Alert rules and their history: Goals",
-             icon=":material/flag:")
+st.page_link("views/goals.py", label="Alert rules and their history: Goals", icon=":material/flag:")
 
 st.divider()
 wp.pack_download(r, q)

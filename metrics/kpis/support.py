@@ -1,4 +1,5 @@
-"""Support: `support` (METRICS.md)."""
+"""Support: `support` (METRICS.md), its time distribution, the load per account and the
+backlog as a stock (`ticket_backlog`)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,38 @@ def support(cur, q: Query) -> pd.DataFrame:
     }
     raw = run_sql(cur, "support", params)
     return finish(raw, SUPPORT_COLUMNS, dim)
+
+
+TICKET_BACKLOG_COLS = (
+    col("backlog_start", "int64", "Open at the start", "tickets", "down",
+        "tickets created before the period and not resolved before it (the previous period's "
+        "backlog_end)"),
+    col("opened", "int64", "Opened", "tickets", None, "tickets created in the period"),
+    col("closed", "int64", "Closed", "tickets", None,
+        "tickets resolved in the period, whenever they were created"),
+    col("backlog_end", "int64", "Open backlog", "tickets", "down",
+        "tickets created before the period's end and not resolved by it (by the end of as-of "
+        "for a partial period)"),
+    col("aged_over_7d", "int64", "Open over 7 days", "tickets", "down",
+        "of backlog_end, tickets created more than 7 days before the period's end"),
+)
+TICKET_BACKLOG_COLUMNS = dtypes(TICKET_BACKLOG_COLS)
+
+
+def ticket_backlog(cur, q: Query) -> pd.DataFrame:
+    """The support backlog as a stock per period: open at the start, opened, closed, open at the
+    end and open for more than 7 days at the end, so backlog_end = backlog_start + opened −
+    closed. Unlike `support`'s open_tickets (created in the period, open at as-of), a ticket
+    counts in every period it was open in, whenever it was created.
+
+    The end of a partial period is the end of as-of; a resolution after as-of is not known yet.
+
+    Columns: period, partial, [by], backlog_start, opened, closed, backlog_end, aged_over_7d.
+    """
+    dim, frame = prepare(cur, q, "ticket_backlog", ("tickets",), "tickets")
+    if frame is None:
+        return empty_frame(TICKET_BACKLOG_COLUMNS, dim)
+    return finish(run_sql(cur, "ticket_backlog", frame.params), TICKET_BACKLOG_COLUMNS, dim)
 
 
 # Edges (hours) of the distribution bins: [0, 0.5), [0.5, 1), ... [336, open).
@@ -270,6 +303,27 @@ SPECS = (
                         {**SLA_TARGETS_DEFAULT, "other": SLA_OTHER_DEFAULT},
                         "first-response target hours per priority, e.g. P1=1,P2=4,other=24"),
         ),
+    ),
+    MetricSpec(
+        name="ticket_backlog",
+        label="Ticket backlog",
+        definition=(
+            "Support tickets open at the start and at the end of each period, opened and closed "
+            "in it, and those open for more than 7 days: whether the team keeps up."
+        ),
+        formula=(
+            "backlog_end = tickets with created_at < end and (resolved_at null or ≥ end), end = "
+            "the period's end or the end of as-of; backlog_start = the same at the period's "
+            "start; opened = created in the period; closed = resolved in the period; "
+            "backlog_end = backlog_start + opened − closed; aged_over_7d = of backlog_end, "
+            "created before end − 7 days; a resolution before creation counts at creation"
+        ),
+        fn=ticket_backlog,
+        cols=TICKET_BACKLOG_COLS,
+        headline="backlog_end",
+        query="ticket_backlog",
+        # a stock, read on the Support page; the weekly review's table keeps its rows for now
+        in_review=False,
     ),
     MetricSpec(
         name="support_distribution",

@@ -133,3 +133,15 @@ def test_the_goals_first_response_and_fcr_targets_show_on_supports_cards_and_tre
     assert _traces(at, "First response time by month")["median target"] == {8.0}
     assert _traces(at, "First contact resolution by month")["FCR target"] == {0.7}
     assert "target" not in " ".join(map(str, _traces(at, "Resolution time by month")))
+
+
+def test_support_backlog_card_shows_the_tickets_open_at_the_end_of_the_last_complete_month(
+        demo_db, run_app):
+    june = _june(demo_db, "ticket_backlog").iloc[-1]
+    assert june.period == date(2026, 6, 1) and not june.partial
+    at = run_app(demo_db, "views/support.py")
+    _no_failure(at)
+    values = {m.label.split(" ·")[0]: m.value for m in at.metric}
+    assert values["Open backlog"] == f"{june.backlog_end:,.0f}"
+    assert any(c.proto.spec and "Backlog by month" in c.proto.spec
+               for c in at.get("plotly_chart"))

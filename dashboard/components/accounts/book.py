@@ -1,0 +1,24 @@
+"""The Accounts page's book of business: one row per account, clickable."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+
+def book_table(mine: pd.DataFrame) -> list[int]:
+    """Draw the accounts of `mine` (the book with health score, band and trend) and return the
+    positions of the row a click selected ([] when none)."""
+    sel = st.dataframe(
+        mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
+              "open_tickets", "renewal_date", "segment", "plan"]],
+        hide_index=True, width="stretch", key="ac_table", on_select="rerun",
+        selection_mode="single-row", column_config={
+            "score": st.column_config.NumberColumn("health", format="%.1f"),
+            "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
+                                                      y_max=100),
+            "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
+            "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
+            "open_tickets": "open tickets",
+            "renewal_date": st.column_config.DateColumn("renewal date")})
+    return list(sel.selection.rows) if sel else []
