@@ -291,8 +291,6 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
         for row, column, value, reason in row_check(t, rows):
             checked.setdefault(int(row), []).append(
                 {"c": column, "v": None if value is None else str(value), "r": reason})
-    for row, problems in plan.src.problems.items():  # the preset's transform's
-        checked.setdefault(row, []).extend(problems)
     err_rows = []
     for row, errs, dupfile, kval in cur.execute(
         f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE _err IS NOT NULL OR _dupfile "
@@ -302,10 +300,16 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             errs = [*(errs or []), {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
                             "earlier in this file (the first occurrence is kept)"}]
         err_rows.append((row, errs))
-    if checked:
+    if checked or plan.src.problems:
         merged = dict(err_rows)
         for row, problems in checked.items():
             merged[row] = [*(merged.get(row) or []), *problems]
+        for row, problems in plan.src.problems.items():  # the preset's transform's
+            # Its reason replaces the schema's for the same value ("not a number" beside
+            # "Amount Paid 'forty-nine' is not a number" says it twice).
+            said = {(p["c"], p["v"]) for p in problems}
+            merged[row] = [*(e for e in merged.get(row) or [] if (e["c"], e["v"]) not in said),
+                           *problems]
         err_rows = sorted(merged.items())
     res.rows_in_file = n_ok + len(structural)
     rejected_rows = len(err_rows) + len(structural)

@@ -11,8 +11,9 @@ its row (column, value, reason), reported and rejected like the schema's own pro
 line of the original file where the record starts.
 
 The package: `base` (the row, the context, the Preset and the value readers), one module per
-kind of tool (`support`, `billing`, `crm`, `surveys`, `events`) holding its vendors'
-transforms and Presets, and here the registry, detection and the copy the import reads.
+kind of tool (`support`, `billing`, `stripe_exports`, `crm`, `surveys`, `forms`, `events`)
+holding its vendors' transforms and Presets, and here the registry, detection and the copy the
+import reads.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from metrics.ingest import formats, read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.presets.base import Context, Out, Preset, Problem, Rows, Transform, key
 from metrics.ingest.presets.billing import ONLINE_RETAIL, STRIPE
-from metrics.ingest.presets.crm import HUBSPOT, SALESFORCE
-from metrics.ingest.presets.events import MIXPANEL, SEGMENT
-from metrics.ingest.presets.support import INTERCOM, ZENDESK
+from metrics.ingest.presets.crm import HUBSPOT, HUBSPOT_DEALS, SALESFORCE
+from metrics.ingest.presets.events import AMPLITUDE, MIXPANEL, SEGMENT
+from metrics.ingest.presets.forms import SURVEYMONKEY, TYPEFORM
+from metrics.ingest.presets.stripe_exports import STRIPE_CUSTOMERS, STRIPE_INVOICES
+from metrics.ingest.presets.support import INTERCOM, ZENDESK, ZENDESK_RATINGS
 from metrics.ingest.presets.surveys import DELIGHTED, QUALTRICS
 from metrics.schema import TABLES
 
@@ -43,7 +46,8 @@ __all__ = ["PRESETS", "Context", "Out", "Preset", "Problem", "Rows", "Transform"
 # in it.
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     ZENDESK, STRIPE, ONLINE_RETAIL, HUBSPOT, SALESFORCE, INTERCOM, DELIGHTED, QUALTRICS,
-    MIXPANEL, SEGMENT,
+    MIXPANEL, SEGMENT, STRIPE_CUSTOMERS, STRIPE_INVOICES, ZENDESK_RATINGS, HUBSPOT_DEALS,
+    TYPEFORM, SURVEYMONKEY, AMPLITUDE,
 )}
 
 
