@@ -142,17 +142,22 @@ def check_options(p: Preset, options: dict[str, str] | None) -> dict[str, str]:
 
 
 def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line where the record starts, {header key: text}) for every non-blank record."""
+    """Yield (line where the record starts, {header key: text}) for every non-blank record.
+    A JSON lines file's record N is line N + 1, as formats.py reports it, whatever lines a
+    value with a newline takes in the CSV copy."""
     keys = [key(h) for h in src.headers]
+    jsonl = src.transcoded and src.original.suffix.lower() in formats.JSONL_SUFFIXES
     with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=src.delimiter)
         next(reader)
         prev_end = reader.line_num
+        n = 1
         for rec in reader:
             start, prev_end = prev_end + 1, reader.line_num
             if not rec or (len(rec) == 1 and rec[0] == ""):
                 continue
-            yield start, dict(zip(keys, rec, strict=False))
+            n += 1
+            yield (n if jsonl else start), dict(zip(keys, rec, strict=False))
 
 
 def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
