@@ -59,6 +59,8 @@ class Preset:
     source: str  # where the column list was taken from
     # option -> its values, the default first; () = any text, default none (a column's name)
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # what an option of any text holds when it is not a column's name (for the docs)
+    option_text: dict[str, str] = field(default_factory=dict)
 
 
 def key(header: str) -> str:

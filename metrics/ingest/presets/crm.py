@@ -161,4 +161,5 @@ HUBSPOT_DEALS = Preset(
     "as the deals export labels them, with Record ID and the association columns "
     "Associated Company / Associated Company IDs",
     {"won": ()},
+    {"won": "the won stages' labels, separated by ; (default Closed Won)"},
 )

@@ -29,8 +29,8 @@ _TYPES = ("nps", "csat", "ces")
 _CSAT_LABELS = {"very satisfied": "5", "satisfied": "4", "neutral": "3",
                 "neither satisfied nor dissatisfied": "3", "dissatisfied": "2",
                 "very dissatisfied": "1"}
-_FORM_OPTIONS: dict[str, tuple[str, ...]] = {"score": (), "survey_type": (), "account": (),
-                                            "comment": ()}
+_FORM_OPTIONS: dict[str, tuple[str, ...]] = {"score": (), "account": (), "comment": (),
+                                            "survey_type": ("auto", *_TYPES)}
 
 
 def _column(ctx: Context, option: str) -> str | None:
@@ -53,10 +53,9 @@ def _score(ctx: Context, fixed: set[str]) -> tuple[str, str]:
     keys = ctx.keys
     questions = [k for k in keys if k and k not in fixed]
     chosen = _column(ctx, "score")
-    stype = (ctx.options.get("survey_type") or "").lower() or None
-    if stype is not None and stype not in _TYPES:
-        raise LoadRefused(f"--preset-option survey_type={stype}: choose one of "
-                          f"{', '.join(_TYPES)}.")
+    # "auto": the scale the score question's wording says (check_options refused the rest)
+    stype = None if ctx.options.get("survey_type") in (None, "", "auto") \
+        else ctx.options["survey_type"]
     listed = "; ".join(f'"{keys[k]}"' for k in questions)
     if chosen is None:
         found = [k for k in questions if _NPS.search(k) or _CSAT.search(k)]

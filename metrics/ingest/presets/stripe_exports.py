@@ -127,4 +127,5 @@ STRIPE_INVOICES = Preset(
     "Date (UTC), Paid At (UTC), ...); the labels are matched in any case and the API "
     "names (amount_paid) are read too",
     {"units": ("major", "minor"), "currency": ()},
+    {"currency": "a currency code (usd, EUR)"},
 )
