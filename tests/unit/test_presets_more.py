@@ -37,6 +37,8 @@ def _q(store, sql: str):
     ("typeform_nps.csv", "typeform_responses"),
     ("surveymonkey_csat.csv", "surveymonkey_responses"),
     ("amplitude_events.jsonl", "amplitude_events"),
+    ("qualtrics_csat.csv", "qualtrics_nps"),
+    ("delighted_responses.csv", "delighted_responses"),
 ])
 def test_each_new_export_is_recognised(name, preset, tmp_path):
     path = FIX / name
@@ -239,7 +241,7 @@ def test_surveymonkey_unknown_label_is_rejected_at_its_line(store):
                     preset="surveymonkey_responses")
     # Two header lines; 114000000002's comment takes lines 4 and 5: the fifth answer is line 8.
     assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [
-        (8, "score", "Extremely satisfied")]
+        (8, "score", "Very happy")]
     assert "neither a number nor a CSAT label" in res.rejects[0]["reason"]
 
 
@@ -270,3 +272,56 @@ def test_amplitude_broken_time_and_a_gzipped_export(store, tmp_path):
     assert res.outcome == "refused"
     assert "gzip archive" in res.message and "zcat *.json.gz > events.jsonl" in res.message
     assert _q(store, "SELECT count(*) FROM usage_events") == [(0,)]
+
+
+def test_qualtrics_csat_question_found_by_its_text_with_qualtrics_labels(store):
+    res = load_file(store, "survey_responses", FIX / "qualtrics_csat.csv", preset="auto",
+                    preset_options={"comment": "Q2"})
+    assert (res.outcome, res.preset, res.rows_loaded) == ("loaded", "qualtrics_nps", 4)
+    # No QID_NPS_GROUP: Q1's text ("... how satisfied ...") makes it the CSAT question.
+    # Extremely satisfied 5, Somewhat satisfied 4, Somewhat dissatisfied 2, Neither 3:
+    # satisfied (>= 4) 2 of 4, mean 14 / 4.
+    assert _q(store, "SELECT count(*) FILTER (WHERE score >= 4) / count(*), avg(score), "
+                     "min(survey_type), min(scale) FROM survey_responses") == [
+        (0.5, 3.5, "csat", 5)]
+    # America/Denver, UTC-6 after 8 March: 22:31 on the 9th is 04:31 on the 10th.
+    assert _q(store, "SELECT score, responded_at::VARCHAR FROM survey_responses "
+                     "WHERE response_id = 'R_3c4D5e6F7g8H9i0'") == [(2, "2026-03-10 04:31:00")]
+
+
+def test_qualtrics_csat_unknown_label_and_an_unrecognised_question(store, tmp_path):
+    res = load_file(store, "survey_responses", FIX / "qualtrics_csat_broken.csv",
+                    preset="qualtrics_nps")
+    # Three header lines; the third answer's comment takes lines 6 and 7: Ed is line 8.
+    assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [(8, "score", "Meh")]
+    text = (FIX / "qualtrics_csat.csv").read_text(encoding="utf-8")
+    path = tmp_path / "qualtrics.csv"
+    path.write_text(text.replace("Overall, how satisfied are you with Acme?",
+                                 "Rate Acme"), encoding="utf-8")
+    res = load_file(store, "survey_responses", path, preset="qualtrics_nps")
+    assert res.outcome == "refused"
+    assert "--preset-option score=QID" in res.message and 'Q1 "Rate Acme"' in res.message
+    res = load_file(store, "survey_responses", path, preset="qualtrics_nps",
+                    preset_options={"score": "Q1", "survey_type": "csat"})
+    assert (res.outcome, res.rows_loaded) == ("loaded", 4)
+
+
+def test_delighted_csv_under_the_api_names_with_nps_and_csat(store):
+    res = load_file(store, "survey_responses", FIX / "delighted_responses.csv", preset="auto")
+    assert (res.outcome, res.preset, res.rows_loaded) == ("loaded", "delighted_responses", 5)
+    # NPS 10, 4, 8: 1 promoter, 1 detractor of 3 -> 0; CSAT 5 and 2: 1 of 2 satisfied.
+    assert _q(store, "SELECT survey_type, count(*), sum(CASE WHEN survey_type = 'nps' THEN "
+                     "(score >= 9)::INT - (score <= 6)::INT ELSE (score >= 4)::INT END) FROM "
+                     "survey_responses GROUP BY 1 ORDER BY 1") == [("csat", 2, 1), ("nps", 3, 0)]
+    # Unix seconds, or an ISO time with its offset (09:00 at -05:00 is 14:00 UTC).
+    assert _q(store, "SELECT response_id, responded_at::VARCHAR FROM survey_responses WHERE "
+                     "response_id IN ('101', '103') ORDER BY 1") == [
+        ("101", "2026-03-02 09:00:00"), ("103", "2026-03-04 14:00:00")]
+
+
+def test_delighted_csv_broken_score_at_its_line(store):
+    res = load_file(store, "survey_responses", FIX / "delighted_responses_broken.csv",
+                    preset="delighted_responses")
+    # 101's comment takes lines 2 and 3: 104 is line 6.
+    assert res.rejects == [{"line": 6, "column": "score", "value": "eight",
+                            "reason": "not an integer"}]

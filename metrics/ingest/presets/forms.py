@@ -28,7 +28,10 @@ _TYPES = ("nps", "csat", "ces")
 # Five-point CSAT labels, for an export written with answer texts rather than numbers.
 _CSAT_LABELS = {"very satisfied": "5", "satisfied": "4", "neutral": "3",
                 "neither satisfied nor dissatisfied": "3", "dissatisfied": "2",
-                "very dissatisfied": "1"}
+                "very dissatisfied": "1",
+                # Qualtrics' five-point satisfaction scale
+                "extremely satisfied": "5", "somewhat satisfied": "4",
+                "somewhat dissatisfied": "2", "extremely dissatisfied": "1"}
 _FORM_OPTIONS: dict[str, tuple[str, ...]] = {"score": (), "account": (), "comment": (),
                                             "survey_type": ("auto", *_TYPES)}
 
