@@ -67,6 +67,12 @@ def _structural_rejects(cur, n_cols: int) -> list[dict]:
     return out
 
 
+def _stored_tickets(cur) -> dict[str, str]:
+    """Return {ticket_id: account_id} of the stored tickets (a preset reads a satisfaction
+    rating's account from its ticket)."""
+    return dict(cur.execute("SELECT ticket_id, account_id FROM tickets").fetchall())
+
+
 def _reject_lines(plan: _Plan, err_rows: list[tuple[int, list]], skip: set[int]) -> list[dict]:
     """Turn (stage row, problems) into report rows with exact file lines."""
     lines = read.record_lines(plan.src, skip)
@@ -95,7 +101,8 @@ def preview(
     Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
     path = Path(path)
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
-                    preset_options, date_format, preset_limit=rows)
+                    preset_options, date_format, preset_limit=rows,
+                    tickets=lambda: _stored_tickets(store.cursor()))
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
@@ -182,7 +189,8 @@ def load_file(
     try:
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet,
-                        preset, preset_options, date_format)
+                        preset, preset_options, date_format,
+                        tickets=lambda: _stored_tickets(cur))
         plan.confirm_replace = confirm_replace
         res.preset, res.preset_notes = plan.src.preset, list(plan.src.preset_notes)
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.

@@ -116,17 +116,28 @@ def test_stripe_invoices_broken_amount_and_a_second_currency_are_rejected(store,
     assert _q(store, "SELECT sum(amount)::DOUBLE FROM orders") == [(1317.0,)]
 
 
+def _zendesk_tickets(store) -> None:
+    res = load_file(store, "tickets", FIX / "zendesk_tickets.csv", preset="zendesk_tickets")
+    assert res.outcome == "loaded", res.message
+
+
 def test_zendesk_ratings_become_csat_on_a_stated_scale(store):
+    _zendesk_tickets(store)  # a rating's account is its ticket's Organization
     res = load_file(store, "survey_responses", FIX / "zendesk_satisfaction.jsonl",
                     preset="zendesk_satisfaction")
     assert res.outcome == "loaded", res.message
     # 7 ratings: 3 good, 2 bad; the offered and unoffered ones have no answer.
     assert res.rows_loaded == 5
     assert any("1 offered, 1 unoffered" in n for n in res.preset_notes)
+    assert any("from the 5 tickets stored" in n for n in res.preset_notes)
     # good = 5, bad = 1 on scale 5: CSAT (>= 4) = 3 / 5 = 60 %, the mean (3x5 + 2x1) / 5.
     assert _q(store, "SELECT count(*) FILTER (WHERE score >= 4) / count(*), avg(score), "
                      "min(scale), max(scale), min(survey_type) FROM survey_responses") == [
         (0.6, 3.4, 5, 5, "csat")]
+    # Tickets 101 and 103 are Northwind's, 102 and 105 Contoso's, 104 Fabrikam's.
+    assert _q(store, "SELECT account_id, count(*) FILTER (WHERE score = 5), count(*) FILTER "
+                     "(WHERE score = 1) FROM survey_responses GROUP BY 1 ORDER BY 1") == [
+        ("Contoso Ltd", 0, 2), ("Fabrikam", 1, 0), ("Northwind Traders", 2, 0)]
     # 17:40 at -05:00 is 22:40 UTC; the bad rating's reason is kept with its comment.
     assert _q(store, "SELECT responded_at::VARCHAR, comment FROM survey_responses "
                      "WHERE response_id = '35122'") == [
@@ -134,7 +145,8 @@ def test_zendesk_ratings_become_csat_on_a_stated_scale(store):
          "Took three days\nto get an answer\n(reason: The issue took too long to resolve)")]
 
 
-def test_zendesk_rating_broken_score_and_missing_account(store, tmp_path):
+def test_zendesk_rating_broken_score_and_ratings_of_tickets_not_stored(store, tmp_path):
+    _zendesk_tickets(store)
     res = load_file(store, "survey_responses", FIX / "zendesk_satisfaction_broken.jsonl",
                     preset="zendesk_satisfaction")
     # JSON lines: record N is the report's line N + 1 (the comment with a newline in
@@ -142,19 +154,26 @@ def test_zendesk_rating_broken_score_and_missing_account(store, tmp_path):
     assert res.rejects == [{"line": 5, "column": "score", "value": "great",
                             "reason": "score 'great' is not a Zendesk rating (good, bad, "
                                       "offered, unoffered)"}]
-    # The API's own objects, without the organization column: every answer is rejected and
-    # the reason names the option.
-    path = tmp_path / "ratings.jsonl"
-    path.write_text("".join(ln.replace(', "organization_id": "acc-1"', "").replace(
-        ', "organization_id": "acc-2"', "").replace(', "organization_id": "acc-3"', "")
-        for ln in (FIX / "zendesk_satisfaction.jsonl").open(encoding="utf-8")),
-        encoding="utf-8")
-    res = load_file(store, "survey_responses", path, preset="zendesk_satisfaction")
+
+
+def test_zendesk_ratings_without_their_tickets_name_the_fix(store, tmp_path):
+    # No tickets stored: every answer is rejected, the reason says what to load first.
+    res = load_file(store, "survey_responses", FIX / "zendesk_satisfaction.jsonl",
+                    preset="zendesk_satisfaction")
     assert res.outcome == "rejected" and res.rows_rejected == 5
-    assert "--preset-option account=COLUMN" in res.rejects[0]["reason"]
-    res = load_file(store, "survey_responses", path, preset="zendesk_satisfaction",
-                    preset_options={"account": "requester_id"})
-    assert res.outcome == "loaded" and res.rows_loaded == 5
+    assert res.rejects[0]["reason"] == (
+        "ticket 101 is not among the stored tickets: load the Zendesk tickets export first "
+        "(its Organization is the account), or name an account column with "
+        "--preset-option account=COLUMN")
+    # An organization column added to the export is read instead, tickets or not.
+    path = tmp_path / "ratings.jsonl"
+    path.write_text("".join(ln.replace('"ticket_id": ', '"organization_id": "acc-x", '
+                                       '"ticket_id": ')
+                            for ln in (FIX / "zendesk_satisfaction.jsonl").open(
+                                encoding="utf-8")), encoding="utf-8")
+    res = load_file(store, "survey_responses", path, preset="zendesk_satisfaction")
+    assert (res.outcome, res.rows_loaded) == ("loaded", 5), res.rejects[:1]
+    assert _q(store, "SELECT DISTINCT account_id FROM survey_responses") == [("acc-x",)]
 
 
 def test_hubspot_closed_won_deals_become_orders(store):

@@ -24,7 +24,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metrics.ingest import formats, read
@@ -161,15 +161,16 @@ def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
-          date_format: str | None, work_dir: Path, limit: int | None = None) -> read.SourceFile:
+          date_format: str | None, work_dir: Path, limit: int | None = None,
+          tickets: Callable[[], dict[str, str]] | None = None) -> read.SourceFile:
     """Write the preset's CSV copy of `src` and return the SourceFile the import reads instead:
     the table's columns (and, for accounts, the other columns as custom attributes), the
     original line of each record (`line_map`), the transform's problems by record (`problems`)
     and the notes. `limit` (the preview's) stops after that many rows; notes the transform adds
-    at its end are then missing. `src`'s own copy is removed. Raises LoadRefused when nothing
-    is left to load."""
+    at its end are then missing. `tickets` gives the stored tickets' accounts by ticket id.
+    `src`'s own copy is removed. Raises LoadRefused when nothing is left to load."""
     opts = check_options(p, options)
-    ctx = Context(list(src.headers), opts, date_format)
+    ctx = Context(list(src.headers), opts, date_format, tickets=tickets)
     # A name of its own: two sessions previewing the same upload must not share a copy.
     fd, name = tempfile.mkstemp(prefix=f".{src.original.name}.{p.name}.", suffix=".csv",
                                 dir=work_dir)

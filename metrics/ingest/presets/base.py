@@ -28,12 +28,15 @@ class Out:
 @dataclass
 class Context:
     """What a transform is given besides the rows: the file's headers (as written, and by key),
-    the preset's options, the declared date format, and the notes it adds for this file."""
+    the preset's options, the declared date format, the notes it adds for this file, and the
+    store's tickets (a satisfaction rating's account is its ticket's)."""
 
     headers: list[str]
     options: dict[str, str]
     date_format: str | None = None
     notes: list[str] = field(default_factory=list)
+    # the stored tickets' accounts by ticket id, read when called (None: no store at hand)
+    tickets: Callable[[], dict[str, str]] | None = None
 
     @property
     def keys(self) -> dict[str, str]:

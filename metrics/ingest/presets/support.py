@@ -185,7 +185,19 @@ _ZD_ACCOUNT = ("organization_id", "organization", "organization_name", "ticket.o
 def _zendesk_ratings(rows: Rows, ctx: Context) -> Iterator[Out]:
     """Zendesk satisfaction ratings (the API's objects, JSON lines or CSV) -> CSAT answers."""
     acc = _account_columns(ctx, _ZD_ACCOUNT)
-    why = None if acc else _no_account(ctx, _ZD_ACCOUNT)
+    # The API's rating names its ticket, not an organization: the ticket's account, from the
+    # tickets already loaded (the Zendesk tickets export), unless a column is named.
+    by_ticket = ctx.tickets() if ctx.tickets and not ctx.options.get("account") else None
+    if acc:
+        why = None
+    elif by_ticket is None:
+        why = _no_account(ctx, _ZD_ACCOUNT)
+    else:
+        ctx.notes.append(f"The account is the rated ticket's, from the {len(by_ticket)} "
+                         "tickets stored.")
+        why = ("is not among the stored tickets: load the Zendesk tickets export first "
+               "(its Organization is the account), or name an account column with "
+               "--preset-option account=COLUMN")
     left: dict[str, int] = {}
     for line, r in rows:
         raw = _v(r, "score")
@@ -200,8 +212,12 @@ def _zendesk_ratings(rows: Rows, ctx: Context) -> Iterator[Out]:
             problems.append(("score", raw, f"score {raw!r} is not a Zendesk rating "
                              "(good, bad, offered, unoffered)"))
         account = _v(r, *acc)
+        ticket = _v(r, "ticket_id")
+        if account is None and by_ticket is not None:
+            account = by_ticket.get(ticket or "")
         if account is None and why:
-            problems.append(("account_id", None, why))
+            problems.append(("account_id", None, why if by_ticket is None
+                             else f"ticket {ticket} {why}"))
         comment = _v(r, "comment")
         reason = _v(r, "reason")
         if reason and reason.lower() not in ("no reason provided", "none"):
@@ -222,8 +238,9 @@ ZENDESK_RATINGS = Preset(
     "zendesk_satisfaction", "Zendesk satisfaction ratings export", "survey_responses",
     (frozenset({"id", "ticket_id", "requester_id", "assignee_id", "score"}),),
     _zendesk_ratings,
-    {"response_id": "id", "account_id": "organization_id / organization (or "
-     "--preset-option account=COLUMN)", "respondent": "requester_id",
+    {"response_id": "id", "account_id": "the stored ticket's account (ticket_id), else an "
+     "organization_id / organization column (or --preset-option account=COLUMN)",
+     "respondent": "requester_id",
      "survey_type": "csat", "score": "score: good = 5, bad = 1 (scale 5)",
      "comment": "comment (and the bad rating's reason)", "responded_at": "created_at",
      "touchpoint": "support"},
@@ -233,9 +250,10 @@ ZENDESK_RATINGS = Preset(
      "satisfaction score.",
      "offered / unoffered ratings (a survey without an answer) are left out and counted "
      "in the notes; any other score is rejected with its value.",
-     "A rating has no organization in Zendesk's API: the account is an organization_id or "
-     "organization column added to the export (joined from the ticket), or the column "
-     "named by --preset-option account=COLUMN; a rating without one is rejected.",
+     "A rating has no organization in Zendesk's API: its account is its ticket's, from the "
+     "tickets already loaded (load the zendesk_tickets export first), unless the file has "
+     "an organization_id / organization column or --preset-option account=COLUMN names "
+     "one; a rating whose ticket is not stored is rejected, saying so.",
      "A bad rating's reason is kept in the comment: \"(reason: ...)\"."),
     "Zendesk Satisfaction Ratings API, JSON format "
     "(https://developer.zendesk.com/api-reference/ticketing/ticket-management/"
