@@ -239,6 +239,24 @@ def test_typeform_unrecognised_score_needs_the_option_and_a_broken_score(store, 
     assert (res.outcome, res.rows_loaded) == ("loaded", 4)
 
 
+def test_typeform_layout_ending_with_submitted_at_and_token(store, tmp_path):
+    rows = list(csv.reader((FIX / "typeform_nps.csv").open(encoding="utf-8", newline="")))
+    # Questions and hidden fields, then Submitted At and Token (no #, no Network ID).
+    keep = [1, 2, 3, 4, 8, 0]
+    path = tmp_path / "typeform_old.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([rows[0][i] for i in keep[:4]] + ["Submitted At", "Token"])
+        w.writerows([[r[i] for i in keep] for r in rows[1:]])
+    assert detect_file(path, tmp_path) == "typeform_responses"
+    res = load_file(store, "survey_responses", path, preset="auto", allow_rejects=True)
+    # No Response Type column: the partial response (no score) is left out as unanswered.
+    assert (res.outcome, res.rows_loaded) == ("loaded", 4), res.message
+    assert _q(store, "SELECT response_id, responded_at::VARCHAR FROM survey_responses "
+                     "ORDER BY responded_at LIMIT 1") == [
+        ("k3q9x2m1p0a8d7f6", "2026-03-02 09:01:30")]
+
+
 def test_surveymonkey_csat_with_two_header_rows_and_answer_labels(store):
     res = load_file(store, "survey_responses", FIX / "surveymonkey_csat.csv",
                     preset="surveymonkey_responses",

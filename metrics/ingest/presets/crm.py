@@ -159,7 +159,8 @@ HUBSPOT_DEALS = Preset(
     "(https://knowledge.hubspot.com/crm-deals/hubspots-default-deal-properties: Deal "
     "Name, Deal Stage, Close Date, Amount, Pipeline, Deal owner, Create Date, Deal Type) "
     "as the deals export labels them, with Record ID and the association columns "
-    "Associated Company / Associated Company IDs",
+    "Associated Company / Associated Company IDs (those two names as public code reading "
+    "deals exports writes them, not checked on a HubSpot page)",
     {"won": ()},
     {"won": "the won stages' labels, separated by ; (default Closed Won)"},
 )

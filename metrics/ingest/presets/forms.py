@@ -142,25 +142,27 @@ _FORM_NOTES = (
 )
 
 _TF_FIXED = {"#", "response type", "start date", "stage date", "submit date", "network id",
-             "tags", "ending"}
+             "tags", "ending", "submitted at", "token"}
 
 TYPEFORM = Preset(
     "typeform_responses", "Typeform responses export", "survey_responses",
-    (frozenset({"#", "submit date", "network id"}),),
+    (frozenset({"#", "submit date", "network id"}), frozenset({"submitted at", "token"})),
     _form(_TF_FIXED, ("account_id", "account", "company_id", "company"),
-          ("email", "respondent"), ("#",), ("submit date",)),
-    {"response_id": "#", "account_id": "a hidden field account_id / account / company_id "
-     "/ company (or --preset-option account=COLUMN)", "respondent": "a hidden field email",
+          ("email", "respondent"), ("#", "token"), ("submit date", "submitted at")),
+    {"response_id": "# (or Token)", "account_id": "a hidden field account_id / account / "
+     "company_id / company (or --preset-option account=COLUMN)",
+     "respondent": "a hidden field email",
      "survey_type": "nps or csat, from the score question", "score": "the NPS or CSAT "
      "question (or --preset-option score=COLUMN)", "comment": "--preset-option "
-     "comment=COLUMN", "responded_at": "Submit Date (UTC)"},
+     "comment=COLUMN", "responded_at": "Submit Date (UTC), or Submitted At"},
     (*_FORM_NOTES,
      "Partial responses (Response Type partial) are left out and counted; Submit Date "
      "(UTC) is UTC."),
     "Typeform's CSV download of responses (Results > Responses > Download): # (the "
     "response token), one column per question as written, the hidden fields, then "
     "Response Type, Start Date (UTC), Stage Date (UTC), Submit Date (UTC), Network ID, "
-    "Tags, Ending; the fixed columns as public code reading that download lists them (the "
+    "Tags, Ending (another layout ends with Submitted At, Token); the fixed columns as "
+    "public code reading that download lists them (the "
     "API's equivalents: https://www.typeform.com/developers/responses/reference/"
     "retrieve-responses/ token, landed_at, submitted_at, hidden, metadata.network_id)",
     dict(_FORM_OPTIONS),

@@ -121,11 +121,11 @@ STRIPE_INVOICES = Preset(
      "ordered_at is Paid At (when the money came), else the invoice Date; times are UTC."),
     "Stripe Invoice object (https://docs.stripe.com/api/invoices/object: id, number, "
     "customer, customer_email, amount_due, amount_paid, amount_remaining, currency, "
-    "status draft/open/paid/uncollectible/void, created, status_transitions.paid_at) as "
-    "the Dashboard invoices export labels it (Invoices > Export: id, Number, Customer, "
-    "Customer Email, Amount Due, Amount Paid, Amount Remaining, Currency, Status, "
-    "Date (UTC), Paid At (UTC), ...); the labels are matched in any case and the API "
-    "names (amount_paid) are read too",
+    "status draft/open/paid/uncollectible/void, created, status_transitions.paid_at) "
+    "under title-case labels (id, Number, Customer, Customer Email, Amount Due, Amount "
+    "Paid, Currency, Status, Date (UTC), Paid At (UTC)) or the API names (amount_paid); "
+    "no Stripe page listing the Dashboard invoices export's own labels was found, so they "
+    "are matched in any case and the mapping step fixes any other",
     {"units": ("major", "minor"), "currency": ()},
     {"currency": "a currency code (usd, EUR)"},
 )
