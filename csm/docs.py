@@ -146,7 +146,7 @@ def presets_section() -> str:
         lines.append("")
         if p.options:
             lines += ["Options: " + "; ".join(
-                f"`{k}` = {' / '.join(v) if v else 'a column of the file'}"
+                f"`{k}` = {' / '.join(v) if v else p.option_text.get(k, 'a column of the file')}"
                 + (f" (default `{v[0]}`)" if v else "") for k, v in p.options.items()) + ".", ""]
         lines += [f"- {n}" for n in p.notes] + ["", f"Columns from: {p.source}.", ""]
     return "\n".join(lines)

@@ -67,6 +67,12 @@ def _structural_rejects(cur, n_cols: int) -> list[dict]:
     return out
 
 
+def _stored_tickets(cur) -> dict[str, str]:
+    """Return {ticket_id: account_id} of the stored tickets (a preset reads a satisfaction
+    rating's account from its ticket)."""
+    return dict(cur.execute("SELECT ticket_id, account_id FROM tickets").fetchall())
+
+
 def _reject_lines(plan: _Plan, err_rows: list[tuple[int, list]], skip: set[int]) -> list[dict]:
     """Turn (stage row, problems) into report rows with exact file lines."""
     lines = read.record_lines(plan.src, skip)
@@ -95,7 +101,8 @@ def preview(
     Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
     path = Path(path)
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
-                    preset_options, date_format, preset_limit=rows)
+                    preset_options, date_format, preset_limit=rows,
+                    tickets=lambda: _stored_tickets(store.cursor()))
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
@@ -182,7 +189,8 @@ def load_file(
     try:
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet,
-                        preset, preset_options, date_format)
+                        preset, preset_options, date_format,
+                        tickets=lambda: _stored_tickets(cur))
         plan.confirm_replace = confirm_replace
         res.preset, res.preset_notes = plan.src.preset, list(plan.src.preset_notes)
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
@@ -291,8 +299,6 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
         for row, column, value, reason in row_check(t, rows):
             checked.setdefault(int(row), []).append(
                 {"c": column, "v": None if value is None else str(value), "r": reason})
-    for row, problems in plan.src.problems.items():  # the preset's transform's
-        checked.setdefault(row, []).extend(problems)
     err_rows = []
     for row, errs, dupfile, kval in cur.execute(
         f"SELECT rowid, _err, _dupfile, {key_sql} FROM typed WHERE _err IS NOT NULL OR _dupfile "
@@ -302,10 +308,16 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             errs = [*(errs or []), {"c": key, "v": kval, "r": f"duplicate {key} {kval}: it appears "
                             "earlier in this file (the first occurrence is kept)"}]
         err_rows.append((row, errs))
-    if checked:
+    if checked or plan.src.problems:
         merged = dict(err_rows)
         for row, problems in checked.items():
             merged[row] = [*(merged.get(row) or []), *problems]
+        for row, problems in plan.src.problems.items():  # the preset's transform's
+            # Its reason replaces the schema's for the same value ("not a number" beside
+            # "Amount Paid 'forty-nine' is not a number" says it twice).
+            said = {(p["c"], p["v"]) for p in problems}
+            merged[row] = [*(e for e in merged.get(row) or [] if (e["c"], e["v"]) not in said),
+                           *problems]
         err_rows = sorted(merged.items())
     res.rows_in_file = n_ok + len(structural)
     rejected_rows = len(err_rows) + len(structural)

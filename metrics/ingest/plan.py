@@ -4,6 +4,7 @@ one SELECT that reads the file, casts every column and lists each row's problems
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _prepare(
     table: str, path: Path, mapping: dict | None, delimiter: str | None, max_bytes: int | None,
     work_dir: Path, sheet: str | None = None, preset: str | None = None,
     preset_options: dict[str, str] | None = None, date_format: str | None = None,
-    preset_limit: int | None = None,
+    preset_limit: int | None = None, tickets: Callable[[], dict[str, str]] | None = None,
 ) -> _Plan:
     """Open the file and check its header against the table; return the load's plan.
 
@@ -51,7 +52,7 @@ def _prepare(
             src.cleanup()
             raise
         src = presets.apply(p, src, preset_options, date_format, work_dir,
-                            preset_limit)  # cleans up src
+                            preset_limit, tickets)  # cleans up src
     try:
         headers = src.headers
         seen: dict[str, str] = {}

@@ -55,7 +55,9 @@ def sha256_of(path: Path) -> str:
 
 def _refuse_by_magic(head: bytes, name: str) -> None:
     if head.startswith(b"\x1f\x8b"):
-        raise LoadRefused(f"{name} is a gzip archive, not a CSV file: decompress it first.")
+        raise LoadRefused(f"{name} is a gzip archive, not a CSV file: decompress it first "
+                          "(gunzip it; Amplitude's export is a zip of .json.gz files: unzip "
+                          "it, then zcat *.json.gz > events.jsonl).")
     if head.startswith(b"PK\x03\x04"):
         raise LoadRefused(
             f"{name} is a zip archive, not a CSV, Excel (.xlsx), Parquet or JSON lines "

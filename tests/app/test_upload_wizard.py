@@ -189,3 +189,28 @@ def test_a_preset_of_another_table_says_which_table_to_choose(demo_db, run_app):
     assert not at.exception
     assert any("which loads the **tickets** table" in i.value for i in at.info)
     assert not any(c.key and c.key.startswith("preset_") for c in at.checkbox)
+
+
+TYPEFORM = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "typeform_nps.csv"
+
+
+def test_a_typeform_export_whose_score_is_not_recognised_asks_for_the_option(demo_db,
+                                                                               run_app):
+    before = _count(demo_db, "survey_responses")
+    text = TYPEFORM.read_text(encoding="utf-8").replace(
+        "How likely are you to recommend Acme to a friend or colleague?", "Score")
+    at = _upload(run_app(demo_db, "views/data.py"), "survey_responses", "typeform.csv", text)
+    assert not at.exception
+    assert any("This looks like a Typeform responses export" in i.value for i in at.info)
+    # No question reads as NPS or CSAT: refused, naming the option and the questions.
+    assert any("score=COLUMN" in e.value and "Score" in e.value for e in at.error)
+    fid_key = next(c.key for c in at.checkbox if c.key and c.key.startswith("preset_"))
+    at.text_input(key=f"{fid_key}_score").set_value("Score").run()
+    at.selectbox(key=f"{fid_key}_survey_type").set_value("nps").run()
+    assert not at.exception and not at.error
+    at.button(key="load_btn").click().run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    # 6 responses: a partial one and one without a score are left out.
+    assert labels["Loaded"] == "4"
+    assert _count(demo_db, "survey_responses") == before + 4

@@ -143,9 +143,11 @@ def _preset(store, table: str, path, fid: str, sheet: str | None) -> tuple:
         if values:
             options[k] = st.selectbox(f"Preset option: {k}", list(values),
                                       key=f"preset_{fid}_{k}")
-        elif text := st.text_input(f"Preset option: {k} (a column of the file; empty: the "
-                                   "preset looks for one)", key=f"preset_{fid}_{k}").strip():
-            options[k] = text  # free text: the name of a column
+        elif text := st.text_input(
+                f"Preset option: {k} ("
+                + p.option_text.get(k, "a column of the file; empty: the preset looks for one")
+                + ")", key=f"preset_{fid}_{k}").strip():
+            options[k] = text  # free text: a column's name, or what option_text says
     for note in p.notes:
         st.caption(md_escape(note))
     return name, options

@@ -11,8 +11,9 @@ its row (column, value, reason), reported and rejected like the schema's own pro
 line of the original file where the record starts.
 
 The package: `base` (the row, the context, the Preset and the value readers), one module per
-kind of tool (`support`, `billing`, `crm`, `surveys`, `events`) holding its vendors'
-transforms and Presets, and here the registry, detection and the copy the import reads.
+kind of tool (`support`, `billing`, `stripe_exports`, `crm`, `surveys`, `forms`, `events`)
+holding its vendors' transforms and Presets, and here the registry, detection and the copy the
+import reads.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metrics.ingest import formats, read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.presets.base import Context, Out, Preset, Problem, Rows, Transform, key
 from metrics.ingest.presets.billing import ONLINE_RETAIL, STRIPE
-from metrics.ingest.presets.crm import HUBSPOT, SALESFORCE
-from metrics.ingest.presets.events import MIXPANEL, SEGMENT
-from metrics.ingest.presets.support import INTERCOM, ZENDESK
+from metrics.ingest.presets.crm import HUBSPOT, HUBSPOT_DEALS, SALESFORCE
+from metrics.ingest.presets.events import AMPLITUDE, MIXPANEL, SEGMENT
+from metrics.ingest.presets.forms import SURVEYMONKEY, TYPEFORM
+from metrics.ingest.presets.stripe_exports import STRIPE_CUSTOMERS, STRIPE_INVOICES
+from metrics.ingest.presets.support import INTERCOM, ZENDESK, ZENDESK_RATINGS
 from metrics.ingest.presets.surveys import DELIGHTED, QUALTRICS
 from metrics.schema import TABLES
 
@@ -43,7 +46,8 @@ __all__ = ["PRESETS", "Context", "Out", "Preset", "Problem", "Rows", "Transform"
 # in it.
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     ZENDESK, STRIPE, ONLINE_RETAIL, HUBSPOT, SALESFORCE, INTERCOM, DELIGHTED, QUALTRICS,
-    MIXPANEL, SEGMENT,
+    MIXPANEL, SEGMENT, STRIPE_CUSTOMERS, STRIPE_INVOICES, ZENDESK_RATINGS, HUBSPOT_DEALS,
+    TYPEFORM, SURVEYMONKEY, AMPLITUDE,
 )}
 
 
@@ -138,29 +142,35 @@ def check_options(p: Preset, options: dict[str, str] | None) -> dict[str, str]:
 
 
 def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line where the record starts, {header key: text}) for every non-blank record."""
+    """Yield (line where the record starts, {header key: text}) for every non-blank record.
+    A JSON lines file's record N is line N + 1, as formats.py reports it, whatever lines a
+    value with a newline takes in the CSV copy."""
     keys = [key(h) for h in src.headers]
+    jsonl = src.transcoded and src.original.suffix.lower() in formats.JSONL_SUFFIXES
     with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=src.delimiter)
         next(reader)
         prev_end = reader.line_num
+        n = 1
         for rec in reader:
             start, prev_end = prev_end + 1, reader.line_num
             if not rec or (len(rec) == 1 and rec[0] == ""):
                 continue
-            yield start, dict(zip(keys, rec, strict=False))
+            n += 1
+            yield (n if jsonl else start), dict(zip(keys, rec, strict=False))
 
 
 def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
-          date_format: str | None, work_dir: Path, limit: int | None = None) -> read.SourceFile:
+          date_format: str | None, work_dir: Path, limit: int | None = None,
+          tickets: Callable[[], dict[str, str]] | None = None) -> read.SourceFile:
     """Write the preset's CSV copy of `src` and return the SourceFile the import reads instead:
     the table's columns (and, for accounts, the other columns as custom attributes), the
     original line of each record (`line_map`), the transform's problems by record (`problems`)
     and the notes. `limit` (the preview's) stops after that many rows; notes the transform adds
-    at its end are then missing. `src`'s own copy is removed. Raises LoadRefused when nothing
-    is left to load."""
+    at its end are then missing. `tickets` gives the stored tickets' accounts by ticket id.
+    `src`'s own copy is removed. Raises LoadRefused when nothing is left to load."""
     opts = check_options(p, options)
-    ctx = Context(list(src.headers), opts, date_format)
+    ctx = Context(list(src.headers), opts, date_format, tickets=tickets)
     # A name of its own: two sessions previewing the same upload must not share a copy.
     fd, name = tempfile.mkstemp(prefix=f".{src.original.name}.{p.name}.", suffix=".csv",
                                 dir=work_dir)

@@ -28,12 +28,15 @@ class Out:
 @dataclass
 class Context:
     """What a transform is given besides the rows: the file's headers (as written, and by key),
-    the preset's options, the declared date format, and the notes it adds for this file."""
+    the preset's options, the declared date format, the notes it adds for this file, and the
+    store's tickets (a satisfaction rating's account is its ticket's)."""
 
     headers: list[str]
     options: dict[str, str]
     date_format: str | None = None
     notes: list[str] = field(default_factory=list)
+    # the stored tickets' accounts by ticket id, read when called (None: no store at hand)
+    tickets: Callable[[], dict[str, str]] | None = None
 
     @property
     def keys(self) -> dict[str, str]:
@@ -59,6 +62,8 @@ class Preset:
     source: str  # where the column list was taken from
     # option -> its values, the default first; () = any text, default none (a column's name)
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # what an option of any text holds when it is not a column's name (for the docs)
+    option_text: dict[str, str] = field(default_factory=dict)
 
 
 def key(header: str) -> str:

@@ -1,5 +1,6 @@
-"""Support desks' ticket exports -> tickets: Zendesk (one row per ticket) and Intercom
-(conversation or message entries, one ticket per conversation)."""
+"""Support desks' exports: tickets from Zendesk (one row per ticket) and Intercom
+(conversation or message entries, one ticket per conversation); Zendesk's satisfaction ratings
+-> CSAT survey_responses."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from metrics.ingest.presets.base import (
     Preset,
     Problem,
     Rows,
+    _account_columns,
     _date_text,
     _iso,
+    _no_account,
     _number,
     _v,
     _when,
@@ -167,4 +170,95 @@ INTERCOM = Preset(
     "message_created_at, message_author_type, message_author_email, "
     "message_author_companies, conversation_id, conversation_state, "
     "conversation_created_at, conversation_first_response_at, conversation_closed_at",
+)
+
+
+
+# --- Zendesk satisfaction ratings -----------------------------------------------------------
+
+# Zendesk's legacy CSAT is two-point (good / bad): stated onto the CSAT 1-5 scale at its ends,
+# so a good rating is satisfied (>= 4) and a bad one is not, whatever the threshold chosen.
+_ZD_RATING = {"good": "5", "good_with_comment": "5", "bad": "1", "bad_with_comment": "1"}
+_ZD_ACCOUNT = ("organization_id", "organization", "organization_name", "ticket.organization_id")
+
+
+def _zendesk_ratings(rows: Rows, ctx: Context) -> Iterator[Out]:
+    """Zendesk satisfaction ratings (the API's objects, JSON lines or CSV) -> CSAT answers."""
+    acc = _account_columns(ctx, _ZD_ACCOUNT)
+    # The API's rating names its ticket, not an organization: the ticket's account, from the
+    # tickets already loaded (the Zendesk tickets export), unless a column is named.
+    by_ticket = ctx.tickets() if ctx.tickets and not ctx.options.get("account") else None
+    if acc:
+        why = None
+    elif by_ticket is None:
+        why = _no_account(ctx, _ZD_ACCOUNT)
+    else:
+        ctx.notes.append(f"The account is the rated ticket's, from the {len(by_ticket)} "
+                         "tickets stored.")
+        why = ("is not among the stored tickets: load the Zendesk tickets export first "
+               "(its Organization is the account), or name an account column with "
+               "--preset-option account=COLUMN")
+    left: dict[str, int] = {}
+    for line, r in rows:
+        raw = _v(r, "score")
+        state = (raw or "").lower()
+        if state in ("offered", "unoffered", "received", ""):
+            # A survey sent (or not) without an answer: no response.
+            left[state or "empty"] = left.get(state or "empty", 0) + 1
+            continue
+        problems: list[Problem] = []
+        score = _ZD_RATING.get(state)
+        if score is None:
+            problems.append(("score", raw, f"score {raw!r} is not a Zendesk rating "
+                             "(good, bad, offered, unoffered)"))
+        account = _v(r, *acc)
+        ticket = _v(r, "ticket_id")
+        if account is None and by_ticket is not None:
+            account = by_ticket.get(ticket or "")
+        if account is None and why:
+            problems.append(("account_id", None, why if by_ticket is None
+                             else f"ticket {ticket} {why}"))
+        comment = _v(r, "comment")
+        reason = _v(r, "reason")
+        if reason and reason.lower() not in ("no reason provided", "none"):
+            comment = f"{comment}\n(reason: {reason})" if comment else f"(reason: {reason})"
+        yield Out(line, {
+            "response_id": _v(r, "id"), "account_id": account,
+            "respondent": _v(r, "requester_id"), "survey_type": "csat",
+            "score": score if score is not None else raw, "scale": "5",
+            "comment": comment, "responded_at": _date_text(_v(r, "created_at"), ctx),
+            "touchpoint": "support",
+        }, problems)
+    if left:
+        ctx.notes.append("Ratings without an answer left out: " + ", ".join(
+            f"{n} {k}" for k, n in sorted(left.items())) + ".")
+
+
+ZENDESK_RATINGS = Preset(
+    "zendesk_satisfaction", "Zendesk satisfaction ratings export", "survey_responses",
+    (frozenset({"id", "ticket_id", "requester_id", "assignee_id", "score"}),),
+    _zendesk_ratings,
+    {"response_id": "id", "account_id": "the stored ticket's account (ticket_id), else an "
+     "organization_id / organization column (or --preset-option account=COLUMN)",
+     "respondent": "requester_id",
+     "survey_type": "csat", "score": "score: good = 5, bad = 1 (scale 5)",
+     "comment": "comment (and the bad rating's reason)", "responded_at": "created_at",
+     "touchpoint": "support"},
+    ("Zendesk's (legacy) CSAT is two-point: good = 5 and bad = 1 on the CSAT 1-5 scale "
+     "(scale 5), so every good rating counts as satisfied and every bad one as not, at any "
+     "--csat-threshold from 2 to 5; CSAT % is then good / (good + bad), Zendesk's own "
+     "satisfaction score.",
+     "offered / unoffered ratings (a survey without an answer) are left out and counted "
+     "in the notes; any other score is rejected with its value.",
+     "A rating has no organization in Zendesk's API: its account is its ticket's, from the "
+     "tickets already loaded (load the zendesk_tickets export first), unless the file has "
+     "an organization_id / organization column or --preset-option account=COLUMN names "
+     "one; a rating whose ticket is not stored is rejected, saying so.",
+     "A bad rating's reason is kept in the comment: \"(reason: ...)\"."),
+    "Zendesk Satisfaction Ratings API, JSON format "
+    "(https://developer.zendesk.com/api-reference/ticketing/ticket-management/"
+    "satisfaction_ratings/): id, url, assignee_id, group_id, requester_id, ticket_id, "
+    "score (offered, unoffered, good, bad), comment, reason, reason_code, created_at, "
+    "updated_at; read as JSON lines or CSV under the same names",
+    {"account": ()},
 )

@@ -1,8 +1,9 @@
 """Survey tools' response exports -> survey_responses: Delighted (the API's JSON lines or
-CSV) and Qualtrics (the CSV response export, NPS questions)."""
+CSV) and Qualtrics (the CSV response export, an NPS or CSAT question)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC
@@ -22,6 +23,7 @@ from metrics.ingest.presets.base import (
     _when,
     key,
 )
+from metrics.ingest.presets.forms import _CSAT, _CSAT_LABELS, _NPS, _TYPES
 
 # --- Delighted ------------------------------------------------------------------------------
 
@@ -75,23 +77,65 @@ DELIGHTED = Preset(
 # --- Qualtrics ------------------------------------------------------------------------------
 
 _QX_ACCOUNT = ("account_id", "accountid", "account", "company_id", "externalreference")
+# The response export's own columns (not questions).
+_QX_FIXED = {"startdate", "enddate", "status", "ipaddress", "progress", "duration (in seconds)",
+             "finished", "recordeddate", "responseid", "recipientlastname",
+             "recipientfirstname", "recipientemail", "externalreference", "locationlatitude",
+             "locationlongitude", "distributionchannel", "userlanguage", *_QX_ACCOUNT}
+
+
+def _qualtrics_score(ctx: Context, texts: dict[str, str]) -> tuple[str, str]:
+    """Return (header key of the score column, survey type): the `score` option's QID, else
+    the NPS question (a QID with its QID_NPS_GROUP), else the one question whose text (the
+    second header row) reads as NPS or CSAT. Raises LoadRefused listing the questions."""
+    keys = ctx.keys
+    stype = None if ctx.options.get("survey_type") in (None, "", "auto") \
+        else ctx.options["survey_type"]
+    chosen = key(ctx.options.get("score") or "") or None
+    if chosen and chosen not in keys:
+        raise LoadRefused(f"--preset-option score={ctx.options['score']}: the file has no "
+                          "such column.")
+    if chosen is None:
+        groups = [k for k in keys if k.endswith("_nps_group") and k[: -len("_nps_group")]
+                  in keys]
+        if groups:
+            return groups[0][: -len("_nps_group")], stype or "nps"
+        found = [k for k in keys if k not in _QX_FIXED and not k.endswith("_text")
+                 and (_NPS.search(texts.get(k, "")) or _CSAT.search(texts.get(k, "")))]
+        if len(found) != 1:
+            listed = "; ".join(f"{keys[k]} \"{texts.get(k, '')}\"" for k in keys
+                               if k not in _QX_FIXED)
+            raise LoadRefused(
+                ("no question" if not found else f"{len(found)} questions")
+                + " of this Qualtrics export read as the NPS (a QID with its QID_NPS_GROUP, "
+                "or \"... recommend ...\") or CSAT (\"... satisf...\") score: name its QID "
+                f"with --preset-option score=QID (the columns: {listed}).")
+        chosen = found[0]
+    text = texts.get(chosen, "")
+    stype = stype or ("nps" if _NPS.search(text) else "csat" if _CSAT.search(text) else None)
+    if stype is None:
+        raise LoadRefused(f"the score column {keys[chosen]} does not say its scale: add "
+                          "--preset-option survey_type=nps|csat|ces.")
+    return chosen, stype
 
 
 def _qualtrics(rows: Rows, ctx: Context) -> Iterator[Out]:
-    """A Qualtrics response export (CSV, three header rows) -> survey_responses (NPS)."""
+    """A Qualtrics response export (CSV, three header rows) -> survey_responses (NPS or
+    CSAT)."""
+    it = iter(rows)
+    first = next(it, None)
+    # The second header row holds the question texts: read before choosing the score.
+    texts = first[1] if first and _v(first[1], "responseid") == "Response ID" else {}
+    rows = itertools.chain([first], it) if first else it
+    score_key, stype = _qualtrics_score(ctx, texts)
     keys = ctx.keys
-    groups = [k for k in keys if k.endswith("_nps_group") and k[: -len("_nps_group")] in keys]
-    if not groups:
-        raise LoadRefused("this Qualtrics export has no NPS question (a column QID with its "
-                          "QID_NPS_GROUP); the preset reads NPS answers only.")
-    score_key = groups[0][: -len("_nps_group")]
     comment_key = key(ctx.options.get("comment") or "") or None
     if comment_key and comment_key not in keys:
         raise LoadRefused(f"--preset-option comment={ctx.options['comment']}: the file has no "
                           "such column.")
     acc = _account_columns(ctx, _QX_ACCOUNT)
     why = None if acc else _no_account(ctx, _QX_ACCOUNT)
-    ctx.notes.append(f"The NPS answer is column {keys[score_key]}"
+    ctx.notes.append(f"The {stype.upper()} answer is column {keys[score_key]}"
                      + (f"; the comment is {keys[comment_key]}." if comment_key else
                         "; no comment column (--preset-option comment=QID names one)."))
     zone = None
@@ -110,10 +154,17 @@ def _qualtrics(rows: Rows, ctx: Context) -> Iterator[Out]:
         account = _v(r, *acc)
         if account is None and why:
             problems.append(("account_id", None, why))
+        score = _v(r, score_key)
+        if stype == "csat" and score is not None and not score.isdigit():
+            label = _CSAT_LABELS.get(score.lower())
+            if label is None:
+                problems.append(("score", score, f"answer {score!r} is neither a number nor "
+                                 "a five-point CSAT label"))
+            score = label or score
         yield Out(line, {
             "response_id": rid or None, "account_id": account,
-            "respondent": _v(r, "recipientemail"), "survey_type": "nps",
-            "score": _v(r, score_key), "scale": None,
+            "respondent": _v(r, "recipientemail"), "survey_type": stype,
+            "score": score, "scale": None,
             "comment": _v(r, comment_key) if comment_key else None,
             "responded_at": _zoned(_v(r, "recordeddate", "enddate"), zone, ctx),
             "touchpoint": _v(r, "distributionchannel"),
@@ -138,16 +189,25 @@ def _zoned(s: str | None, zone: str | None, ctx: Context) -> str | None:
 
 
 QUALTRICS = Preset(
-    "qualtrics_nps", "Qualtrics survey export (NPS)", "survey_responses",
+    "qualtrics_nps", "Qualtrics survey export (NPS or CSAT)", "survey_responses",
     (frozenset({"startdate", "enddate", "responseid", "recordeddate"}),),
     _qualtrics,
     {"response_id": "ResponseId", "account_id": "an embedded data field account_id / "
      "AccountId / company_id, else ExternalReference (or --preset-option account=COLUMN)",
-     "respondent": "RecipientEmail", "score": "the QID whose QID_NPS_GROUP column exists",
+     "respondent": "RecipientEmail", "score": "the QID whose QID_NPS_GROUP column exists, "
+     "else the one question whose text reads as NPS or CSAT (or --preset-option score=QID)",
+     "survey_type": "nps, or csat for a satisfaction question (or --preset-option "
+     "survey_type)",
      "comment": "--preset-option comment=QID", "responded_at": "RecordedDate",
      "touchpoint": "DistributionChannel"},
     ("The NPS question is the column QID that has a QID_NPS_GROUP beside it (Qualtrics "
      "adds it to NPS questions); the score is 0-10.",
+     "Without one, the score is the one question whose text (second header row) reads as "
+     "NPS (\"... recommend ...\") or CSAT (\"... satisf...\": 1-5, as numeric values, or "
+     "the labels Extremely/Very satisfied ... Extremely/Very dissatisfied); when none or "
+     "several do, the load is refused listing the questions: --preset-option score=QID "
+     "(and survey_type=nps|csat|ces). Export numeric values with recode values 1-5: "
+     "Qualtrics keeps a question's recode values, which may not be 1-5.",
      "The two header rows after the first (question texts, ImportId JSON) are skipped; the "
      "time zone named in the ImportId row is used for the dates, converted to UTC.",
      "The account is an embedded data field (account_id, AccountId, account, company_id) "
@@ -157,8 +217,9 @@ QUALTRICS = Preset(
     "Finished, RecordedDate, ResponseId, RecipientLastName, RecipientFirstName, "
     "RecipientEmail, ExternalReference, LocationLatitude, LocationLongitude, "
     "DistributionChannel, UserLanguage, then the questions (an NPS question QID with "
-    "QID_NPS_GROUP) and embedded data; the list as public code reading these exports "
-    "declares it (e.g. a BigQuery schema of a Qualtrics NPS survey), no Qualtrics page "
-    "was checked",
-    {"account": (), "comment": ()},
+    "QID_NPS_GROUP) and embedded data; Qualtrics' Understanding Your Dataset "
+    "(https://www.qualtrics.com/support/survey-platform/data-and-analysis-module/data/"
+    "download-data/understanding-your-dataset/) describes the three header rows and "
+    "these columns",
+    {"account": (), "comment": (), "score": (), "survey_type": ("auto", *_TYPES)},
 )
