@@ -101,6 +101,23 @@ def _books(db: Path, owner: str) -> tuple[set[str], set[str], int]:
         1 for _n, o, a in rows if o == owner and a)
 
 
+def db_rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` on `db`, read as the CLI reads beside the running server (a
+    SharedStore: the file is opened only for this read, in turn with the server's writes)."""
+    from metrics.shared import SharedStore
+
+    shared = SharedStore(db, linger=0)
+    try:
+        with shared.read() as store:
+            cur = store.cursor()
+            try:
+                return cur.execute(sql).fetchall()
+            finally:
+                cur.close()
+    finally:
+        shared.close()
+
+
 @pytest.fixture(scope="module")
 def auth_url(provider, auth_db, tmp_path_factory) -> Iterator[str]:
     """`csm serve` with sign-in through `provider` and the test roles file; yield its URL."""
@@ -222,6 +239,17 @@ def test_an_analyst_loads_a_tickets_csv_through_the_wizard(
     assert table_counts(auth_page)["tickets"] == before + 2
     assert_no_exception(auth_page)
     screenshot(auth_page, screenshot_dir, "auth_04_analyst_loaded_tickets")
+    # The load is the signed-in person's, in the loads log and the audit trail — not the
+    # server's OS user "(local)".
+    load_id, loaded_by, file_name = db_rows(
+        auth_db[0], "SELECT load_id, loaded_by, file_name FROM loads ORDER BY load_id DESC "
+        "LIMIT 1")[0]
+    assert (loaded_by, file_name) == (ANALYST[0], "auth_tickets.csv")
+    who, action, subject, detail = db_rows(
+        auth_db[0], "SELECT who, action, subject, detail FROM audit ORDER BY event_id DESC "
+        "LIMIT 1")[0]
+    assert (who, action, subject) == (ANALYST[0], "load", "tickets")
+    assert detail.startswith(f"load {load_id}: ")
 
 
 def test_a_csm_opens_the_accounts_page_on_their_own_book(
