@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,14 @@ def auth_url(provider, auth_db, tmp_path_factory) -> Iterator[str]:
 def auth_page(browser, auth_url, provider, dialogs) -> Iterator[Page]:
     """A page of a fresh browser context (no cookies) that may reach only the app and the
     provider."""
+    with fresh_page(browser, auth_url, provider, dialogs) as pg:
+        yield pg
+
+
+@contextmanager
+def fresh_page(browser, auth_url: str, provider: str, dialogs: list[str]) -> Iterator[Page]:
+    """Yield a page of a fresh browser context (no cookies) that may reach only the app and
+    the provider; the context is closed when the block ends."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     allowed = (auth_url + "/", provider + "/")
     context.route(lambda u: not u.startswith(allowed), lambda route: route.abort())
@@ -302,3 +311,90 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
     leaked = sorted(n for n in others if n and f">{n}<" in text)
     assert leaked == [], leaked[:5]
     assert_no_exception(auth_page)
+
+
+def table_checksums(db: Path) -> dict[str, tuple]:
+    """Every table of `db` (data, loads, audit, targets, rules, snapshots...): its row count
+    and an order-free checksum of its rows, read beside the running server."""
+    from metrics.shared import SharedStore
+
+    shared = SharedStore(db, linger=0)
+    try:
+        with shared.read() as store:
+            cur = store.cursor()
+            try:
+                names = [r[0] for r in cur.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+                return {t: cur.execute(f'SELECT count(*), sum(hash(x)::HUGEINT) FROM "{t}" x'
+                                       ).fetchone() for t in names}
+            finally:
+                cur.close()
+    finally:
+        shared.close()
+
+
+def test_a_forged_upload_as_a_viewer_reaches_no_write(
+        browser, auth_url, provider, auth_db, dialogs, screenshot_dir):
+    """A viewer's browser sends what an uploader would have sent: the file PUT to Streamlit's
+    upload endpoint on the page's own session (cookies, XSRF token), then a rerun naming it as
+    the Data page uploader's value (the widget id as the server gives it to an analyst).
+
+    What the forgery can reach, honestly: Streamlit's endpoint takes any file for a live session
+    (204): the bytes are only staged in that session's memory (MemoryUploadedFileManager); no
+    file, table or log of ours is touched by it. The forged rerun runs the page's script with
+    the widget state, but a viewer's run never calls the wizard, so nothing reads the staged
+    file. The write functions refuse a viewer even when called directly (AppTest
+    test_the_write_functions_refuse_a_reader_and_write_nothing); the browser cannot reach them.
+    The control first shows the same forgery does reach the wizard for an analyst."""
+    from tests.e2e import st_wire
+
+    text = GOOD_TICKETS.format(acc=auth_db[1])
+    with fresh_page(browser, auth_url, provider, dialogs) as page:
+        wire = st_wire.tap(page)
+        sign_in(page, auth_url, provider, ANALYST)
+        page.goto(f"{auth_url}/data")
+        wait_for_app(page, "Data")
+        uploader = wire.element_id("file_uploader")
+        assert uploader, "the Data page drew no uploader for an analyst"
+        table = page.get_by_role("combobox", name="Table", exact=True)
+        choose(page, table, "tickets — Support conversations.")
+        wait_idle(page)
+        runs = wire.finished_runs()
+        status, file_id = st_wire.put_file(page, auth_url, wire.session_id(), "forged.csv",
+                                           text)
+        assert status == 204
+        wire.rerun_with_file(uploader, file_id, "forged.csv", len(text.encode()))
+        st_wire.wait_for_runs(page, wire, runs + 1)
+        # the forged messages are what the uploader sends: the wizard reads the file
+        expect(page.get_by_text("1. Column mapping")).to_be_visible(timeout=60_000)
+
+    with fresh_page(browser, auth_url, provider, dialogs) as page:
+        wire = st_wire.tap(page)
+        sign_in(page, auth_url, provider, VIEWER)
+        page.goto(f"{auth_url}/data")
+        wait_for_app(page, "Data")
+        assert wire.element_id("file_uploader") is None
+        before = table_checksums(auth_db[0])
+        uploads = auth_db[0].parent / "uploads"
+        files_before = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+        session = wire.session_id()
+        # without the page's XSRF token (a cross-site form): refused at the door
+        status, _ = st_wire.put_file(page, auth_url, session, "forged.csv", text, xsrf=False)
+        assert status == 403
+        status, file_id = st_wire.put_file(page, auth_url, session, "forged.csv", text)
+        assert status == 204  # staged in the session's memory, nothing more
+        runs = wire.finished_runs()
+        wire.rerun_with_file(uploader, file_id, "forged.csv", len(text.encode()))
+        st_wire.wait_for_runs(page, wire, runs + 1)
+        wait_idle(page)
+        expect(page.get_by_text(
+            "Loading data needs the analyst or admin role; you are signed in as viewer.")
+        ).to_be_visible()
+        expect(page.get_by_text("1. Column mapping")).to_have_count(0)
+        expect(page.get_by_role("button", name="Load", exact=True)).to_have_count(0)
+        assert_no_exception(page)
+        screenshot(page, screenshot_dir, "auth_07_viewer_forged_upload")
+        assert table_checksums(auth_db[0]) == before  # every table, loads and audit included
+        assert (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+                ) == files_before
