@@ -26,7 +26,30 @@ class Tap:
 
     sent: list[BackMsg] = field(default_factory=list)
     received: list[ForwardMsg] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # `received` as it came over the wire
+    # the WebSocket each received message came on (0, 1, ...: a page load opens a new one);
+    # messages of a closed one may still be handed over after the next has opened
+    conn: list[int] = field(default_factory=list)
+    connections: int = 0
     server: Any = None
+
+    def bytes_since(self, first_conn: int) -> bytes:
+        """Return everything the server sent the page on WebSocket `first_conn` and later ones,
+        as sent (the Arrow tables, chart specs, texts and widget options the browser has)."""
+        return b"".join(r for r, c in zip(self.raw, self.conn, strict=True) if c >= first_conn)
+
+    def downloads(self, first_conn: int = 0) -> list[tuple[str, str]]:
+        """Return (label, URL) of every download button the server drew on WebSocket
+        `first_conn` and later ones: the URL serves the file the button would download."""
+        out = []
+        for m, c in zip(self.received, self.conn, strict=True):
+            if c < first_conn:
+                continue
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                if el.WhichOneof("type") == "download_button" and el.download_button.url:
+                    out.append((el.download_button.label, el.download_button.url))
+        return out
 
     def session_id(self) -> str:
         """Return the id of the page's current session (from the newest NewSession)."""
@@ -74,6 +97,8 @@ def tap(page) -> Tap:
     def handler(ws) -> None:
         server = ws.connect_to_server()
         t.server = server
+        index = t.connections
+        t.connections += 1
 
         def up(m) -> None:
             if isinstance(m, bytes):
@@ -82,6 +107,8 @@ def tap(page) -> Tap:
 
         def down(m) -> None:
             if isinstance(m, bytes):
+                t.raw.append(m)
+                t.conn.append(index)
                 t.received.append(ForwardMsg.FromString(m))
             ws.send(m)
 

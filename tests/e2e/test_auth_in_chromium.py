@@ -39,6 +39,7 @@ VIEWER = ("viewer@example.com", "Vera Viewer", ["viewer"])
 # Only the roles file makes her an analyst: the claim alone would give the default, viewer.
 ANALYST = ("ana@example.com", "Ana Analyst", ["staff"])
 CSM = ("ava.thompson@example.com", "Ava Thompson", ["customer-success"])
+ADMIN = ("ada@example.com", "Ada Admin", ["admin"])  # the claim names the role itself
 # A csm sees only their own book here (row-level), on every page and in the pack they build.
 ROLES_YAML = """claim: groups
 default_role: viewer
@@ -52,13 +53,13 @@ csm_own_book_only: true
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
-    """A real OpenID Connect provider on loopback, with the three people as predefined users
+    """A real OpenID Connect provider on loopback, with the four people as predefined users
     (one click each on its authorization form); yield its base URL."""
     import oidc_provider_mock
 
     users = [oidc_provider_mock.User(sub=email, claims={"email": email, "name": name,
                                                          "groups": groups})
-             for email, name, groups in (VIEWER, ANALYST, CSM)]
+             for email, name, groups in (VIEWER, ANALYST, CSM, ADMIN)]
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
         # The provider names itself after the Host it is asked by: always ask "localhost".
         yield f"http://localhost:{server.server_port}"
@@ -79,6 +80,15 @@ def auth_db(tmp_path_factory, chromium_executable) -> tuple[Path, str]:
         cur = store.cursor()
         try:
             account = cur.execute("SELECT min(account_id) FROM accounts").fetchone()[0]
+            # An alert naming accounts of several books in the week the Weekly review opens
+            # on (22-28 June): a restricted csm must not see the other books' ones.
+            from datetime import date
+
+            from metrics import alerts
+
+            alerts.add_rule(cur, kind="health_red", name="Turned red", mrr_min=0,
+                            window_days=7)
+            alerts.evaluate(cur, trigger="manual", as_of=date(2026, 6, 28))
         finally:
             cur.close()
     finally:
@@ -282,9 +292,11 @@ def test_a_csm_opens_the_accounts_page_on_their_own_book(
 
 def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
         auth_page, auth_url, provider, auth_db, screenshot_dir, tmp_path):
+    from tests.e2e import st_wire
     from tests.e2e.test_dashboard_in_chromium import card_value, grid
 
     mine, others, active = _books(auth_db[0], "Ava Thompson")
+    wire = st_wire.tap(auth_page)
     sign_in(auth_page, auth_url, provider, CSM)
     expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("your book only")
     # Overview: the active accounts are the book's.
@@ -311,6 +323,10 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
     leaked = sorted(n for n in others if n and f">{n}<" in text)
     assert leaked == [], leaked[:5]
     assert_no_exception(auth_page)
+    # Every page, and every CSV and XLSX export it offers: nothing the server sends this
+    # browser names an account of another book (checked on the WebSocket's bytes: tables,
+    # charts, texts and widget options, hidden tabs included).
+    every_page_and_export(auth_page, wire, auth_url, auth_db[0], "Ava Thompson")
 
 
 def table_checksums(db: Path) -> dict[str, tuple]:
@@ -398,3 +414,87 @@ def test_a_forged_upload_as_a_viewer_reaches_no_write(
         assert table_checksums(auth_db[0]) == before  # every table, loads and audit included
         assert (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
                 ) == files_before
+
+
+def _book_ids(db: Path, owner: str) -> tuple[set[str], set[str]]:
+    """(the ids and names of `owner`'s accounts, the ids and names of every other account but
+    a name inside one of the book's: 'Ironcrest' of another book is in 'Ironcrest Dynamics')."""
+    rows = db_rows(db, "SELECT account_id, name, csm_owner FROM accounts")
+    mine = {v for a, n, o in rows if o == owner for v in (a, n) if v}
+    names = {n for _a, n, o in rows if o == owner and n}
+    others = {a for a, _n, o in rows if o != owner} | {
+        n for _a, n, o in rows if o != owner and n and not any(n in m for m in names)}
+    return mine, others - mine
+
+
+def _text(body: bytes) -> str:
+    """The text of a downloaded file: an XLSX workbook's cells, anything else decoded."""
+    if body[:2] == b"PK":
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(body))
+        return "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
+                         if c.value is not None)
+    return body.decode("utf-8", "replace")
+
+
+def every_page_and_export(page: Page, wire, base_url: str, db: Path, owner: str) -> None:
+    """Open every page of the catalogue (the Weekly review's lists built as XLSX) and fetch
+    every CSV and XLSX its download buttons serve; assert none names another book's account
+    and that the book's own accounts were seen."""
+    from dashboard.catalogue import PAGES
+
+    mine, others = _book_ids(db, owner)
+    seen_mine: set[str] = set()
+    exports: list[str] = []
+    for p in PAGES:
+        start = wire.connections  # the page load opens a WebSocket of its own
+        page.goto(f"{base_url}/{p.url_path}")
+        wait_for_app(page, p.title)
+        if p.key == "weekly":
+            page.get_by_test_id("stButtonGroup").get_by_text("XLSX (the lists)").click()
+            wait_idle(page)
+            page.get_by_role("button", name="Build the pack").click()
+            expect(page.get_by_role("button", name="Download XLSX")).to_be_visible(
+                timeout=60_000)
+        assert_no_exception(page)
+        sent = wire.bytes_since(start).decode("utf-8", "replace")
+        leaked = sorted(x for x in others if x in sent)
+        assert leaked == [], (p.key, leaked[:5])
+        seen_mine |= {x for x in mine if x in sent}
+        for label, url in wire.downloads(start):
+            response = page.request.get(f"{base_url}{url}")
+            assert response.ok, (p.key, label, response.status)
+            if response.body()[:4] == b"%PDF":
+                continue  # a PDF's text is compressed; the HTML pack is checked above
+            text = _text(response.body())
+            leaked = sorted(x for x in others if x in text)
+            assert leaked == [], (p.key, label, leaked[:5])
+            exports.append(f"{p.key}: {label}")
+    assert seen_mine, "no page showed an account of the book: the check saw nothing"
+    assert any("CSV" in e for e in exports) and "weekly: Download XLSX" in exports, exports
+
+
+def test_an_admin_gets_every_write_widget(auth_page, auth_url, provider, screenshot_dir):
+    sign_in(auth_page, auth_url, provider, ADMIN)
+    expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("role admin")
+    expect(auth_page.get_by_test_id("stSidebar")).not_to_contain_text("your book only")
+    auth_page.goto(f"{auth_url}/health")
+    wait_for_app(auth_page, "Health")
+    auth_page.get_by_text(re.compile(r"^Health model v\d+: edit")).click()
+    expect(auth_page.get_by_role("button", name="Save the model")).to_be_visible()
+    expect(auth_page.get_by_text("needs the analyst or admin role")).to_have_count(0)
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_08_admin_health_editor")
+    auth_page.goto(f"{auth_url}/goals")
+    wait_for_app(auth_page, "Goals")
+    for button in ("Save targets", "Save rules", "Check the rules now"):
+        expect(auth_page.get_by_role("button", name=button)).to_be_visible()
+    auth_page.goto(f"{auth_url}/data")
+    wait_for_app(auth_page, "Data")
+    expect(auth_page.get_by_role("combobox", name="Table", exact=True)).to_be_visible()
+    expect(auth_page.get_by_test_id("stFileUploader")).to_have_count(1)
+    expect(auth_page.get_by_text("needs the analyst or admin role")).to_have_count(0)
+    assert_no_exception(auth_page)
