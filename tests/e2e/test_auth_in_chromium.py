@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.auth_checks import db_rows, every_page_and_export, table_checksums
 from tests.e2e.conftest import _SERVER_LOG, DEMO_END, HOST, serving
 from tests.e2e.test_dashboard_in_chromium import (
     GOOD_TICKETS,
@@ -110,23 +111,6 @@ def _books(db: Path, owner: str) -> tuple[set[str], set[str], int]:
     mine = {n for n, o, _a in rows if o == owner}
     return mine, {n for n, o, _a in rows if o != owner} - mine, sum(
         1 for _n, o, a in rows if o == owner and a)
-
-
-def db_rows(db: Path, sql: str) -> list[tuple]:
-    """The rows of `sql` on `db`, read as the CLI reads beside the running server (a
-    SharedStore: the file is opened only for this read, in turn with the server's writes)."""
-    from metrics.shared import SharedStore
-
-    shared = SharedStore(db, linger=0)
-    try:
-        with shared.read() as store:
-            cur = store.cursor()
-            try:
-                return cur.execute(sql).fetchall()
-            finally:
-                cur.close()
-    finally:
-        shared.close()
 
 
 @pytest.fixture(scope="module")
@@ -329,27 +313,6 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
     every_page_and_export(auth_page, wire, auth_url, auth_db[0], "Ava Thompson")
 
 
-def table_checksums(db: Path) -> dict[str, tuple]:
-    """Every table of `db` (data, loads, audit, targets, rules, snapshots...): its row count
-    and an order-free checksum of its rows, read beside the running server."""
-    from metrics.shared import SharedStore
-
-    shared = SharedStore(db, linger=0)
-    try:
-        with shared.read() as store:
-            cur = store.cursor()
-            try:
-                names = [r[0] for r in cur.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
-                return {t: cur.execute(f'SELECT count(*), sum(hash(x)::HUGEINT) FROM "{t}" x'
-                                       ).fetchone() for t in names}
-            finally:
-                cur.close()
-    finally:
-        shared.close()
-
-
 def test_a_forged_upload_as_a_viewer_reaches_no_write(
         browser, auth_url, provider, auth_db, dialogs, screenshot_dir):
     """A viewer's browser sends what an uploader would have sent: the file PUT to Streamlit's
@@ -414,67 +377,6 @@ def test_a_forged_upload_as_a_viewer_reaches_no_write(
         assert table_checksums(auth_db[0]) == before  # every table, loads and audit included
         assert (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
                 ) == files_before
-
-
-def _book_ids(db: Path, owner: str) -> tuple[set[str], set[str]]:
-    """(the ids and names of `owner`'s accounts, the ids and names of every other account but
-    a name inside one of the book's: 'Ironcrest' of another book is in 'Ironcrest Dynamics')."""
-    rows = db_rows(db, "SELECT account_id, name, csm_owner FROM accounts")
-    mine = {v for a, n, o in rows if o == owner for v in (a, n) if v}
-    names = {n for _a, n, o in rows if o == owner and n}
-    others = {a for a, _n, o in rows if o != owner} | {
-        n for _a, n, o in rows if o != owner and n and not any(n in m for m in names)}
-    return mine, others - mine
-
-
-def _text(body: bytes) -> str:
-    """The text of a downloaded file: an XLSX workbook's cells, anything else decoded."""
-    if body[:2] == b"PK":
-        import io
-
-        import openpyxl
-
-        book = openpyxl.load_workbook(io.BytesIO(body))
-        return "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
-                         if c.value is not None)
-    return body.decode("utf-8", "replace")
-
-
-def every_page_and_export(page: Page, wire, base_url: str, db: Path, owner: str) -> None:
-    """Open every page of the catalogue (the Weekly review's lists built as XLSX) and fetch
-    every CSV and XLSX its download buttons serve; assert none names another book's account
-    and that the book's own accounts were seen."""
-    from dashboard.catalogue import PAGES
-
-    mine, others = _book_ids(db, owner)
-    seen_mine: set[str] = set()
-    exports: list[str] = []
-    for p in PAGES:
-        start = wire.connections  # the page load opens a WebSocket of its own
-        page.goto(f"{base_url}/{p.url_path}")
-        wait_for_app(page, p.title)
-        if p.key == "weekly":
-            page.get_by_test_id("stButtonGroup").get_by_text("XLSX (the lists)").click()
-            wait_idle(page)
-            page.get_by_role("button", name="Build the pack").click()
-            expect(page.get_by_role("button", name="Download XLSX")).to_be_visible(
-                timeout=60_000)
-        assert_no_exception(page)
-        sent = wire.bytes_since(start).decode("utf-8", "replace")
-        leaked = sorted(x for x in others if x in sent)
-        assert leaked == [], (p.key, leaked[:5])
-        seen_mine |= {x for x in mine if x in sent}
-        for label, url in wire.downloads(start):
-            response = page.request.get(f"{base_url}{url}")
-            assert response.ok, (p.key, label, response.status)
-            if response.body()[:4] == b"%PDF":
-                continue  # a PDF's text is compressed; the HTML pack is checked above
-            text = _text(response.body())
-            leaked = sorted(x for x in others if x in text)
-            assert leaked == [], (p.key, label, leaked[:5])
-            exports.append(f"{p.key}: {label}")
-    assert seen_mine, "no page showed an account of the book: the check saw nothing"
-    assert any("CSV" in e for e in exports) and "weekly: Download XLSX" in exports, exports
 
 
 def test_an_admin_gets_every_write_widget(auth_page, auth_url, provider, screenshot_dir):
