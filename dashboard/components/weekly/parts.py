@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import context, filters
+from dashboard import auth, context, filters
 from dashboard.components.table import for_people
 from metrics import export, fmt, review
 from metrics.periods import floor_period
@@ -57,8 +57,6 @@ def _review(q: Query, monday: date, own_book: bool, version: int) -> review.Revi
 def get_review(q: Query, monday: date) -> review.Review | None:
     """Return the cached review of the week starting `monday` for the filters of `q` (limited
     to the session's book, alerts included, for a csm restricted to it)."""
-    from dashboard import auth
-
     q = context.restricted(q)  # already so from filters.current_query; never wider
     return _review(q.with_(start=None, end=None), monday, auth.book_owner() is not None,
                    context.data_version())
