@@ -8,6 +8,7 @@ path calls `require(action)` itself, so hiding a widget is a courtesy, not the p
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ import streamlit as st
 from metrics import roles
 
 LOCAL_NOTE = "Local mode: no sign-in; everyone who can reach this page is admin."
+# Set (to 1) by `csm serve --allow-no-auth`, or by an operator starting Streamlit directly:
+# local mode on an address other machines can reach, knowingly.
+ALLOW_NO_AUTH = "CSM_ALLOW_NO_AUTH"
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,37 @@ def require(action: str) -> None:
         st.stop()
 
 
+def off_loopback_refusal() -> str | None:
+    """Return why local mode must not serve here — the server listens where other machines
+    can reach it (its configured `server.address` is not loopback; none set means every
+    interface) and neither [auth] nor $CSM_ALLOW_NO_AUTH=1 says otherwise — or None.
+
+    `csm serve` refuses such an address before starting; this covers a plain
+    `streamlit run dashboard/app.py`, which nothing checked before."""
+    if auth_configured() or os.environ.get(ALLOW_NO_AUTH) == "1":
+        return None
+    address = str(st.get_option("server.address") or "")
+    if roles.is_loopback(address):
+        return None
+    where = address or "every interface (no --server.address given)"
+    return (f"This server listens on {where} and has no sign-in: everyone who could reach it "
+            "would be admin, so it shows no data. Sign-in is required off loopback: configure "
+            "[auth] in .streamlit/secrets.toml (see .streamlit/secrets.example.toml), or serve "
+            f"on 127.0.0.1 (`csm serve`). To allow it anyway, set {ALLOW_NO_AUTH}=1 in the "
+            "server's environment (`csm serve --allow-no-auth` does).")
+
+
 def gate() -> None:
     """With [auth]: stop the run at a sign-in page until the person is signed in (nothing of
-    the data is drawn before). Without: do nothing (local mode)."""
-    if not auth_configured() or st.user.is_logged_in:
+    the data is drawn before). Without: stop at a message when the server is reachable from
+    other machines (`off_loopback_refusal`), else do nothing (local mode)."""
+    if not auth_configured():
+        if why := off_loopback_refusal():
+            st.title("Customer success metrics")
+            st.error(why, icon=":material/lock:")
+            st.stop()
+        return
+    if st.user.is_logged_in:
         return
     st.title("Customer success metrics")
     st.markdown("Sign in to see the dashboard.")

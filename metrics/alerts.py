@@ -316,19 +316,26 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
 
 
 def history(cur, limit: int = 500, from_day: date | None = None,
-            to_day: date | None = None) -> pd.DataFrame:
+            to_day: date | None = None, scope: Query | None = None) -> pd.DataFrame:
     """Return the evaluations, newest first (at most `limit`); only those whose as-of lies in
-    [from_day, to_day) when both are given."""
-    df = run_sql(cur, "alert_history", {"limit": int(limit), "from_day": from_day,
-                                        "to_day": to_day})
+    [from_day, to_day) when both are given. With `scope` (the accounts of a csm restricted to
+    their book): only the evaluations naming accounts of the scope, with those accounts alone
+    and their count as the value (alert_history_in_scope.sql); none over a whole segment or
+    the team."""
+    params = {"limit": int(limit), "from_day": from_day, "to_day": to_day}
+    if scope is None:
+        df = run_sql(cur, "alert_history", params)
+    else:
+        df = run_sql(cur, "alert_history_in_scope", {**params, **scope_params(cur, scope),
+                                                     "dim": "", "dim_attribute": ""})
     df["as_of"] = pd.to_datetime(df["as_of"]).dt.date
     return df
 
 
-def fired(cur, from_day: date, to_day: date) -> pd.DataFrame:
+def fired(cur, from_day: date, to_day: date, scope: Query | None = None) -> pd.DataFrame:
     """Return the alerts that fired (not held back by the cooldown) on data of
-    [from_day, to_day), newest first."""
-    h = history(cur, 1000, from_day, to_day)
+    [from_day, to_day), newest first; with `scope`, as `history` limits them."""
+    h = history(cur, 1000, from_day, to_day, scope)
     return h[h["fired"] & ~h["suppressed"]].reset_index(drop=True) if len(h) else h
 
 

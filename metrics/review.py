@@ -291,14 +291,18 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
 
 
 def build(cur, q: Query, week: date | str | None = None, movers: int = 10,
-          kpis_as_of: str = "data") -> Review | None:
+          kpis_as_of: str = "data", own_book: bool = False) -> Review | None:
     """Return the review of ISO week `week` (its Monday or 'YYYY-Www'; default the last
     complete week at the data's as-of) for the accounts in `q`'s filters; None without data.
 
     The KPIs are read as of the data's as-of (`kpis_as_of="data"`: the same numbers as the
     Overview, Support and `csm metric` for that week) or as they stood on the week's last day
     (`"week_end"`, the meeting's record; labelled). Band moves, MRR movers and churns are the
-    week's own; renewals due count from the data's as-of, as on the Retention page."""
+    week's own; renewals due count from the data's as-of, as on the Retention page.
+
+    `own_book`: `q` is a csm's own book, to which they are restricted; the alerts are then
+    limited to it too (only those naming its accounts, with those alone: alerts.history), where
+    otherwise they are the team's whatever the filters."""
     from metrics.kpis import renewals as renewals_kpi
 
     if kpis_as_of not in ("data", "week_end"):
@@ -335,13 +339,17 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10,
     up = renewals_kpi.upcoming_renewals(cur, q.with_(as_of=data_as_of),
                                         days=max(RENEWAL_HORIZONS))
     det = run_sql(cur, "review_detractors", {**params, "week_start": start, "week_end": end})
+    if own_book:
+        notes.append("Alerts: only those naming accounts of your book; rules over a whole "
+                     "segment or the team are not shown.")
     return Review(
         week=week_label(start), start=start, end=end, as_of=as_of, kpi_as_of=kpi_day,
         renewals_from=data_as_of, kpis=table,
         band_moves=moves, mrr_movers=mrr_movers(acc, movers),
         new_churns=new_churns(acc, start, end), reactivations=reactivations(acc),
         detractors=det, renewals=renewals_due(up, acc),
-        alerts=alerts.fired(cur, start, end), health=health, notes=notes,
+        alerts=alerts.fired(cur, start, end, q if own_book else None), health=health,
+        notes=notes,
     )
 
 

@@ -144,6 +144,22 @@ def refusal(action: str, role: str) -> str:
     return f"{ACTIONS[action][1]} needs the {needed} role; you are signed in as {role}."
 
 
+def is_loopback(address: str) -> bool:
+    """Return whether a server listening on `address` is only reachable from this machine
+    (127.0.0.0/8, ::1, "localhost", or a unix:// socket); any other name or address counts as
+    reachable from elsewhere, and so does "" (no address: Streamlit listens on every
+    interface)."""
+    import ipaddress
+
+    address = address.strip()
+    if address.lower() == "localhost" or address.startswith("unix://"):
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def owner_for(email: str | None, name: str | None, owners: Iterable[str]) -> str | None:
     """Return the csm_owner value of `owners` that is this person: equal to their name or
     email (case-insensitive), or to their email's local part with dots, dashes or underscores

@@ -19,16 +19,11 @@ AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
 
 
 def is_loopback(address: str) -> bool:
-    """Return whether `address` is only reachable from this machine (127.0.0.0/8, ::1 or
-    "localhost"); any other name or address counts as reachable from elsewhere."""
-    import ipaddress
+    """Return whether `address` is only reachable from this machine (metrics.roles.is_loopback:
+    the dashboard decides local mode by the same rule)."""
+    from metrics.roles import is_loopback as loopback
 
-    if address.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return loopback(address)
 
 
 def auth_section(secrets: Path) -> dict | None:
@@ -89,6 +84,10 @@ def cmd_serve(args) -> int:
         open_store(db).close()  # creates an empty database, or fails clearly if unusable
     app = root / "dashboard" / "app.py"
     env = dict(os.environ, CSM_DB=str(Path(db).resolve()))
+    if auth is None and args.allow_no_auth:
+        # The app refuses local mode off loopback by itself (dashboard/auth.py), as it must
+        # when started by plain `streamlit run`: pass the operator's explicit choice on.
+        env["CSM_ALLOW_NO_AUTH"] = "1"
     # The app tells local mode from sign-in by the same file csm checked above: only it is
     # read (not ~/.streamlit/secrets.toml), so the check and the app cannot disagree.
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),

@@ -58,3 +58,14 @@ def run_app(monkeypatch):
         return at
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def served_on_loopback():
+    """The AppTests run the dashboard as `csm serve` does, listening on 127.0.0.1: with no
+    address Streamlit listens on every interface, and local mode then shows no data
+    (dashboard/auth.off_loopback_refusal)."""
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)

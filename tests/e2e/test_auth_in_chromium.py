@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.auth_checks import db_rows, every_page_and_export, table_checksums
 from tests.e2e.conftest import _SERVER_LOG, DEMO_END, HOST, serving
 from tests.e2e.test_dashboard_in_chromium import (
     GOOD_TICKETS,
@@ -38,6 +40,7 @@ VIEWER = ("viewer@example.com", "Vera Viewer", ["viewer"])
 # Only the roles file makes her an analyst: the claim alone would give the default, viewer.
 ANALYST = ("ana@example.com", "Ana Analyst", ["staff"])
 CSM = ("ava.thompson@example.com", "Ava Thompson", ["customer-success"])
+ADMIN = ("ada@example.com", "Ada Admin", ["admin"])  # the claim names the role itself
 # A csm sees only their own book here (row-level), on every page and in the pack they build.
 ROLES_YAML = """claim: groups
 default_role: viewer
@@ -51,13 +54,13 @@ csm_own_book_only: true
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
-    """A real OpenID Connect provider on loopback, with the three people as predefined users
+    """A real OpenID Connect provider on loopback, with the four people as predefined users
     (one click each on its authorization form); yield its base URL."""
     import oidc_provider_mock
 
     users = [oidc_provider_mock.User(sub=email, claims={"email": email, "name": name,
                                                          "groups": groups})
-             for email, name, groups in (VIEWER, ANALYST, CSM)]
+             for email, name, groups in (VIEWER, ANALYST, CSM, ADMIN)]
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
         # The provider names itself after the Host it is asked by: always ask "localhost".
         yield f"http://localhost:{server.server_port}"
@@ -78,6 +81,15 @@ def auth_db(tmp_path_factory, chromium_executable) -> tuple[Path, str]:
         cur = store.cursor()
         try:
             account = cur.execute("SELECT min(account_id) FROM accounts").fetchone()[0]
+            # An alert naming accounts of several books in the week the Weekly review opens
+            # on (22-28 June): a restricted csm must not see the other books' ones.
+            from datetime import date
+
+            from metrics import alerts
+
+            alerts.add_rule(cur, kind="health_red", name="Turned red", mrr_min=0,
+                            window_days=7)
+            alerts.evaluate(cur, trigger="manual", as_of=date(2026, 6, 28))
         finally:
             cur.close()
     finally:
@@ -131,6 +143,14 @@ def auth_url(provider, auth_db, tmp_path_factory) -> Iterator[str]:
 def auth_page(browser, auth_url, provider, dialogs) -> Iterator[Page]:
     """A page of a fresh browser context (no cookies) that may reach only the app and the
     provider."""
+    with fresh_page(browser, auth_url, provider, dialogs) as pg:
+        yield pg
+
+
+@contextmanager
+def fresh_page(browser, auth_url: str, provider: str, dialogs: list[str]) -> Iterator[Page]:
+    """Yield a page of a fresh browser context (no cookies) that may reach only the app and
+    the provider; the context is closed when the block ends."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     allowed = (auth_url + "/", provider + "/")
     context.route(lambda u: not u.startswith(allowed), lambda route: route.abort())
@@ -222,6 +242,17 @@ def test_an_analyst_loads_a_tickets_csv_through_the_wizard(
     assert table_counts(auth_page)["tickets"] == before + 2
     assert_no_exception(auth_page)
     screenshot(auth_page, screenshot_dir, "auth_04_analyst_loaded_tickets")
+    # The load is the signed-in person's, in the loads log and the audit trail — not the
+    # server's OS user "(local)".
+    load_id, loaded_by, file_name = db_rows(
+        auth_db[0], "SELECT load_id, loaded_by, file_name FROM loads ORDER BY load_id DESC "
+        "LIMIT 1")[0]
+    assert (loaded_by, file_name) == (ANALYST[0], "auth_tickets.csv")
+    who, action, subject, detail = db_rows(
+        auth_db[0], "SELECT who, action, subject, detail FROM audit ORDER BY event_id DESC "
+        "LIMIT 1")[0]
+    assert (who, action, subject) == (ANALYST[0], "load", "tickets")
+    assert detail.startswith(f"load {load_id}: ")
 
 
 def test_a_csm_opens_the_accounts_page_on_their_own_book(
@@ -245,9 +276,11 @@ def test_a_csm_opens_the_accounts_page_on_their_own_book(
 
 def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
         auth_page, auth_url, provider, auth_db, screenshot_dir, tmp_path):
+    from tests.e2e import st_wire
     from tests.e2e.test_dashboard_in_chromium import card_value, grid
 
     mine, others, active = _books(auth_db[0], "Ava Thompson")
+    wire = st_wire.tap(auth_page)
     sign_in(auth_page, auth_url, provider, CSM)
     expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("your book only")
     # Overview: the active accounts are the book's.
@@ -273,4 +306,97 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_and_exports(
     assert "Weekly review" in text
     leaked = sorted(n for n in others if n and f">{n}<" in text)
     assert leaked == [], leaked[:5]
+    assert_no_exception(auth_page)
+    # Every page, and every CSV and XLSX export it offers: nothing the server sends this
+    # browser names an account of another book (checked on the WebSocket's bytes: tables,
+    # charts, texts and widget options, hidden tabs included).
+    every_page_and_export(auth_page, wire, auth_url, auth_db[0], "Ava Thompson")
+
+
+def test_a_forged_upload_as_a_viewer_reaches_no_write(
+        browser, auth_url, provider, auth_db, dialogs, screenshot_dir):
+    """A viewer's browser sends what an uploader would have sent: the file PUT to Streamlit's
+    upload endpoint on the page's own session (cookies, XSRF token), then a rerun naming it as
+    the Data page uploader's value (the widget id as the server gives it to an analyst).
+
+    What the forgery can reach, honestly: Streamlit's endpoint takes any file for a live session
+    (204): the bytes are only staged in that session's memory (MemoryUploadedFileManager); no
+    file, table or log of ours is touched by it. The forged rerun runs the page's script with
+    the widget state, but a viewer's run never calls the wizard, so nothing reads the staged
+    file. The write functions refuse a viewer even when called directly (AppTest
+    test_the_write_functions_refuse_a_reader_and_write_nothing); the browser cannot reach them.
+    The control first shows the same forgery does reach the wizard for an analyst."""
+    from tests.e2e import st_wire
+
+    text = GOOD_TICKETS.format(acc=auth_db[1])
+    with fresh_page(browser, auth_url, provider, dialogs) as page:
+        wire = st_wire.tap(page)
+        sign_in(page, auth_url, provider, ANALYST)
+        page.goto(f"{auth_url}/data")
+        wait_for_app(page, "Data")
+        uploader = wire.element_id("file_uploader")
+        assert uploader, "the Data page drew no uploader for an analyst"
+        table = page.get_by_role("combobox", name="Table", exact=True)
+        choose(page, table, "tickets — Support conversations.")
+        wait_idle(page)
+        runs = wire.finished_runs()
+        status, file_id = st_wire.put_file(page, auth_url, wire.session_id(), "forged.csv",
+                                           text)
+        assert status == 204
+        wire.rerun_with_file(uploader, file_id, "forged.csv", len(text.encode()))
+        st_wire.wait_for_runs(page, wire, runs + 1)
+        # the forged messages are what the uploader sends: the wizard reads the file
+        expect(page.get_by_text("1. Column mapping")).to_be_visible(timeout=60_000)
+
+    with fresh_page(browser, auth_url, provider, dialogs) as page:
+        wire = st_wire.tap(page)
+        sign_in(page, auth_url, provider, VIEWER)
+        page.goto(f"{auth_url}/data")
+        wait_for_app(page, "Data")
+        assert wire.element_id("file_uploader") is None
+        before = table_checksums(auth_db[0])
+        uploads = auth_db[0].parent / "uploads"
+        files_before = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+        session = wire.session_id()
+        # without the page's XSRF token (a cross-site form): refused at the door
+        status, _ = st_wire.put_file(page, auth_url, session, "forged.csv", text, xsrf=False)
+        assert status == 403
+        status, file_id = st_wire.put_file(page, auth_url, session, "forged.csv", text)
+        assert status == 204  # staged in the session's memory, nothing more
+        runs = wire.finished_runs()
+        wire.rerun_with_file(uploader, file_id, "forged.csv", len(text.encode()))
+        st_wire.wait_for_runs(page, wire, runs + 1)
+        wait_idle(page)
+        expect(page.get_by_text(
+            "Loading data needs the analyst or admin role; you are signed in as viewer.")
+        ).to_be_visible()
+        expect(page.get_by_text("1. Column mapping")).to_have_count(0)
+        expect(page.get_by_role("button", name="Load", exact=True)).to_have_count(0)
+        assert_no_exception(page)
+        screenshot(page, screenshot_dir, "auth_07_viewer_forged_upload")
+        assert table_checksums(auth_db[0]) == before  # every table, loads and audit included
+        assert (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+                ) == files_before
+
+
+def test_an_admin_gets_every_write_widget(auth_page, auth_url, provider, screenshot_dir):
+    sign_in(auth_page, auth_url, provider, ADMIN)
+    expect(auth_page.get_by_test_id("stSidebar")).to_contain_text("role admin")
+    expect(auth_page.get_by_test_id("stSidebar")).not_to_contain_text("your book only")
+    auth_page.goto(f"{auth_url}/health")
+    wait_for_app(auth_page, "Health")
+    auth_page.get_by_text(re.compile(r"^Health model v\d+: edit")).click()
+    expect(auth_page.get_by_role("button", name="Save the model")).to_be_visible()
+    expect(auth_page.get_by_text("needs the analyst or admin role")).to_have_count(0)
+    assert_no_exception(auth_page)
+    screenshot(auth_page, screenshot_dir, "auth_08_admin_health_editor")
+    auth_page.goto(f"{auth_url}/goals")
+    wait_for_app(auth_page, "Goals")
+    for button in ("Save targets", "Save rules", "Check the rules now"):
+        expect(auth_page.get_by_role("button", name=button)).to_be_visible()
+    auth_page.goto(f"{auth_url}/data")
+    wait_for_app(auth_page, "Data")
+    expect(auth_page.get_by_role("combobox", name="Table", exact=True)).to_be_visible()
+    expect(auth_page.get_by_test_id("stFileUploader")).to_have_count(1)
+    expect(auth_page.get_by_text("needs the analyst or admin role")).to_have_count(0)
     assert_no_exception(auth_page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metrics import roles
-from metrics.roles import RoleConfig, RolesError
+from metrics.roles import RoleConfig, RolesError, is_loopback
 
 
 def cfg(**kw) -> RoleConfig:
@@ -114,3 +114,13 @@ def test_own_book_only_is_read_from_the_roles_file():
 
     assert parse_config({"csm_own_book_only": True}).csm_own_book_only is True
     assert parse_config({}).csm_own_book_only is False
+
+
+@pytest.mark.parametrize("address, loopback", [
+    ("127.0.0.1", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("unix:///run/csm.sock", True), ("0.0.0.0", False), ("::", False), ("", False),
+    ("10.0.0.7", False), ("dash.example", False),
+])
+def test_only_loopback_addresses_and_sockets_are_this_machine_only(address, loopback):
+    # "" is Streamlit's default: it then listens on every interface
+    assert is_loopback(address) is loopback

@@ -11,6 +11,7 @@ from dashboard import auth, context
 from dashboard.components.table import for_people
 from metrics import alerts, fmt, goals
 from metrics.benchmarks import load_benchmarks
+from metrics.query import Query
 
 
 def _problems(title: str, problems: list[str]) -> None:
@@ -220,9 +221,14 @@ def rules_editor(segments: list[str]) -> None:
 
 
 def rules_history() -> None:
-    """The evaluations of the rules, newest first."""
+    """The evaluations of the rules, newest first; for a csm restricted to their own book, only
+    those naming its accounts (limited in the query: alerts.history)."""
+    book = auth.book_owner() is not None
+    if book:
+        st.caption("Only the evaluations naming accounts of your book; rules over a whole "
+                   "segment or the team are not shown.")
     with context.read_cursor() as cur:
-        h = alerts.history(cur, limit=200)
+        h = alerts.history(cur, limit=200, scope=context.restricted(Query()) if book else None)
     if h.empty:
         st.info("No evaluations yet: the rules are checked after every import, or with "
                 "\"Check the rules now\".")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import context, filters
+from dashboard import auth, context, filters
 from dashboard.components.table import for_people
 from metrics import export, fmt, review
 from metrics.periods import floor_period
@@ -49,14 +49,17 @@ def week_picker(as_of: date) -> date:
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Reviewing the week…")
-def _review(q: Query, monday: date, version: int) -> review.Review | None:
+def _review(q: Query, monday: date, own_book: bool, version: int) -> review.Review | None:
     with context.read_cursor() as cur:
-        return review.build(cur, q, monday)
+        return review.build(cur, q, monday, own_book=own_book)
 
 
 def get_review(q: Query, monday: date) -> review.Review | None:
-    """Return the cached review of the week starting `monday` for the filters of `q`."""
-    return _review(q.with_(start=None, end=None), monday, context.data_version())
+    """Return the cached review of the week starting `monday` for the filters of `q` (limited
+    to the session's book, alerts included, for a csm restricted to it)."""
+    q = context.restricted(q)  # already so from filters.current_query; never wider
+    return _review(q.with_(start=None, end=None), monday, auth.book_owner() is not None,
+                   context.data_version())
 
 
 def kpi_cards(kpis: pd.DataFrame) -> None:
