@@ -51,7 +51,8 @@ def build(r: review.Review, masked: bool = False) -> list[Section]:
         f"Week {r.week}: {r.start:%a %d %b} – {(r.end - pd.Timedelta(days=1)):%a %d %b %Y}, "
         f"against the week before. \"Real\" changes are significant at 5% (survey metrics); "
         f"the others are not tested."] + r.notes, review.kpi_display(r.kpis),
-        charts.plot_kpi_changes(r.kpis, title=KPI_TITLE) if len(r.kpis) else None, "Overview")]
+        charts.plot_kpi_changes(r.kpis, title=KPI_TITLE) if len(r.kpis) else None, "Overview",
+        all_rows=True)]
     if r.health and r.band_moves is not None:
         b = m(r.band_moves)
         t = pd.DataFrame({"account": b["account_name"].fillna(b["account_id"]),
