@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,6 +54,15 @@ SATISFACTION = [("NPS", "nps", "nps"), ("CSAT", "csat", "csat"), ("CES (1–7)",
 PAGES = {"views/overview.py": (OVERVIEW, "month"), "views/support.py": (SUPPORT, "month"),
          "views/retention.py": (RETENTION, "month"), "views/usage.py": (USAGE, "month"),
          "views/satisfaction.py": (SATISFACTION, "all")}
+
+
+def record(pair: str, values: dict[str, object]) -> None:
+    """Append a pair checked and the value each surface showed to $CSM_PAIRS_OUT as a JSON
+    line, when set (the table of pairs for the issue's closing note is made from it)."""
+    out = os.environ.get("CSM_PAIRS_OUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"pair": pair, "values": values}, default=str) + "\n")
 
 
 def cli_metric(db: Path, name: str, *args: str) -> pd.DataFrame:
@@ -121,6 +131,9 @@ def test_every_card_of_the_page_shows_what_csm_metric_prints(demo_db, run_app, p
     got = cards(page_run(run_app, demo_db, page))
     want = expected_cards(demo_db, spec, grain)
     assert {k: got.get(k) for k in want} == want
+    for k in want:
+        record(f"demo {grain}: {k} ({page.split('/')[1][:-3]})",
+               {"page": got.get(k), "csm metric (formatted)": want[k]})
 
 
 def _week_expected(db: Path, r: review.Review) -> dict[str, str]:
@@ -155,6 +168,9 @@ def test_the_weekly_review_and_its_pack_show_the_week_as_csm_metric_does(
     assert csm_main(["report", "--db", str(demo_db), "--week", r.week, "--out", str(out)]) == 0
     pack = html_table(out.read_text(), "this week")
     assert {k: pack.get(k) for k in want} == want
+    for k in want:
+        record(f"{k} {r.week}", {"Weekly review": page.get(k), "HTML pack": pack.get(k),
+                                 "csm metric --grain week (formatted)": want[k]})
     # the week's label is the week it covers
     assert f"{r.start:%a %d %b}" in out.read_text()
 
@@ -180,6 +196,8 @@ def test_the_health_mix_card_counts_the_health_pages_bands(demo_db, run_app):
     mix = cards(page_run(run_app, demo_db, "views/overview.py"))["Health mix green / yellow / red"]
     health = cards(page_run(run_app, demo_db, "views/health.py"))
     assert mix == " / ".join(health[f"{b} accounts"] for b in ("Green", "Yellow", "Red"))
+    record("Health mix green / yellow / red", {"Overview card": mix, "Health cards": " / ".join(
+        health[f"{b} accounts"] for b in ("Green", "Yellow", "Red"))})
     scored = cli_metric(demo_db, "health")
     assert health["Red accounts"] == f"{int((scored['band'] == 'red').sum()):,}"
 

@@ -16,8 +16,6 @@ With CSM_PAIRS_OUT set, every pair checked is also appended to that file as a JS
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +41,7 @@ from tests.app.test_consistency import (
     cli_metric,
     html_table,
     page_run,
+    record,
     shown,
 )
 
@@ -54,14 +53,6 @@ def model_file(tmp_path, monkeypatch):
     path.write_text(health.MODEL_FILE.read_text())
     monkeypatch.setenv("CSM_HEALTH_MODEL", str(path))
     return path
-
-
-def record(pair: str, values: dict[str, object]) -> None:
-    """Append a checked pair and the value each surface showed to $CSM_PAIRS_OUT (if set)."""
-    out = os.environ.get("CSM_PAIRS_OUT")
-    if out:
-        with open(out, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"pair": pair, "values": values}, default=str) + "\n")
 
 
 def the_review(db: Path, week: str | None = None) -> review.Review:
@@ -386,9 +377,19 @@ def pptx_kpis(path: Path) -> dict[str, str]:
     return {t.cell(r, 0).text: t.cell(r, i).text for r in range(1, len(t.rows))}
 
 
+def pptx_text(path: Path, title: str) -> str:
+    """Return the text boxes of the slide titled `title`."""
+    from pptx import Presentation
+
+    slide = next(s for s in Presentation(str(path)).slides if s.shapes.title.text == title)
+    return " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+
+
 def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_the_cli(
-        demo_db, run_app, tmp_path):
+        demo_db, run_app, tmp_path, monkeypatch):
     from openpyxl import load_workbook
+
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")  # no chart images: faster
 
     from tests.app.test_consistency import _week_expected
 
@@ -418,6 +419,11 @@ def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_t
     at = run_app(demo_db, "views/weekly.py", query=URL, state={"wk_fmt": "xlsx"})
     at.button(key="wk_build").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    # the week's LTV is not its month's: the note saying why is on the page and in every pack
+    ltv = next(n for n in r.notes if n.startswith("Customer lifetime value: "))
+    assert ltv in texts(at) and ltv in html_lines(packs["html"])["Key figures"]
+    assert ltv.split(",")[0] in " ".join(lines)
+    assert ltv in pptx_text(packs["pptx"], "Key figures")
     week, kind, _masked, data, _notes = at.session_state["wk_pack"]
     assert (week, kind) == (r.week, "xlsx")
     ws = load_workbook(io.BytesIO(data))["kpis"]
@@ -427,10 +433,13 @@ def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_t
     xlsx = {row[kpi]: fmt.value(row[this], row[unit]) for row in rows[1:]}
     assert xlsx == want
     numbers = {k.label: k for k in r.kpis.itertuples()}
+    frames: dict[str, pd.DataFrame] = {}
     for row in rows[1:]:
         k = numbers[row[kpi]]
-        cli = row_of(cli_metric(demo_db, k.metric, "--grain", "week", "--from",
-                                f"{r.start}", "--to", f"{r.end}"), r.start)
+        if k.metric not in frames:
+            frames[k.metric] = cli_metric(demo_db, k.metric, "--grain", "week", "--from",
+                                          f"{r.start}", "--to", f"{r.end}")
+        cli = row_of(frames[k.metric], r.start)
         v = cli[k.column] if cli is not None else None
         if v is None or pd.isna(v):
             assert row[this] is None, row
@@ -440,3 +449,65 @@ def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_t
                {"HTML": html[row[kpi]], "PDF": pdf[row[kpi]],
                 "PPTX": pptx[row[kpi]], "XLSX": row[this],
                 f"csm metric {k.metric}": v})
+
+
+def html_lines(path: Path) -> dict[str, list[str]]:
+    """Return {section title: its paragraphs' text} of an HTML pack."""
+    from lxml import html as lxml_html
+
+    out: dict[str, list[str]] = {}
+    title = ""
+    for el in lxml_html.fromstring(path.read_text()).iter("h2", "p"):
+        if el.tag == "h2":
+            title = el.text_content().strip()
+            out[title] = []
+        elif title:
+            out[title].append(el.text_content().strip())
+    return out
+
+
+def test_every_section_of_the_pack_counts_what_csm_metric_counts(demo_db, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    r = the_review(demo_db)
+    out = tmp_path / "pack.html"
+    assert csm_main(["report", "--db", str(demo_db), "--week", r.week, "--out", str(out)]) == 0
+    secs = html_lines(out)
+    week = ["--grain", "week", "--from", f"{r.start}", "--to", f"{r.end}"]
+
+    # band moves: the CLI's health bands the day before the week and on its last day
+    before = cli_metric(demo_db, "health", "--as-of", f"{r.start - timedelta(days=1)}")
+    after = cli_metric(demo_db, "health", "--as-of", f"{r.as_of}")
+    m = after.merge(before, on="account_id", suffixes=("", "_before"))
+    moved = m[m["band"] != m["band_before"]]
+    red = int((moved["band"] == "red").sum())
+    recovered = int(((moved["band_before"] == "red") & (moved["band"] != "red")).sum())
+    assert f"{red} turned red, {recovered} recovered." in secs["Accounts that moved band"]
+    assert len(r.band_moves) == len(moved)
+    record(f"Band moves {r.week}", {"pack": secs["Accounts that moved band"][0],
+                                    "csm metric health (day before vs last day)":
+                                    f"{red} turned red, {recovered} recovered, "
+                                    f"{len(moved)} moves"})
+
+    churn = row_of(cli_metric(demo_db, "logo_churn", *week), r.start)
+    line = next(x for x in secs["New churns and reactivations"] if "churned" in x)
+    assert line.startswith(f"{int(churn['churned_customers'])} account(s) churned")
+    record(f"New churns {r.week}", {"pack": line.split(" (")[0],
+                                    "csm metric logo_churn churned_customers":
+                                    int(churn["churned_customers"])})
+
+    nps = row_of(cli_metric(demo_db, "nps", *week), r.start)
+    line = secs["New detractors"][0]
+    assert line == f"{int(nps['detractors'])} NPS answer(s) from 0 to 6 this week."
+    record(f"New detractors {r.week}", {"pack": line, "csm metric nps detractors":
+                                        int(nps["detractors"])})
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        up = renewals_kpi.upcoming_renewals(con.cursor(), Query(as_of=r.renewals_from))
+    due = renewals_kpi.at_risk_renewals(up)
+    line = secs["Renewals due in the next 30 / 60 / 90 days"][0]
+    assert line.startswith(", ".join(f"{n:,} within {h} days" for h, n in
+                                     zip(due["within_days"], due["accounts"], strict=True)))
+    record(f"Renewals due 30/60/90 days from {r.renewals_from}",
+           {"pack": line.split(" of ")[0], "upcoming renewals detail": "/".join(
+               str(n) for n in due["accounts"])})
