@@ -222,6 +222,9 @@ def test_at_risk_arr_and_renewals_due_agree_on_retention_the_review_and_the_cli(
     # the detail's bands are the CLI's health bands of that day
     assert up["band"].fillna("-").tolist() == up["account_id"].map(bands).fillna("-").tolist()
     ret = labelled(page_run(run_app, demo_db, "views/retention.py"))
+    # no signed zero on any card (the demo's June net MRR churn, -0.003%, read "-0.0%")
+    assert not [(k, m.value) for k, m in ret.items()
+                if re.fullmatch(r"[-−]\$?0(\.0+)?(%| h| pts)?", m.value)]
     weekly = texts(page_run(run_app, demo_db, "views/weekly.py"))
     assert review.renewals_line(r) in weekly
     counts = review.renewal_counts(r.renewals)
@@ -403,6 +406,9 @@ def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_t
                          str(packs[ext])]) == 0
     html = html_table(packs["html"].read_text(), "this week")
     assert {k: html.get(k) for k in want} == want
+    # the pack's first lines say which day its KPIs are read on (the subtitle said "data as
+    # of 28 June" for KPIs read on 30 June)
+    assert f"KPIs as the data stands on {r.kpi_as_of:%d %B %Y}" in packs["html"].read_text()
     # PowerPoint: every KPI on the slide (the table was cut at 12 rows: 7 KPIs were missing)
     pptx = pptx_kpis(packs["pptx"])
     assert pptx == want
