@@ -145,9 +145,10 @@ def test_the_overview_and_support_on_the_reviews_week_show_the_reviews_numbers(d
 @pytest.mark.parametrize("last_day", [URL["to"], "2026-06-15"])
 def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, run_app,
                                                                     last_day):
-    """Health and Accounts count the customers on the range's last day, the Overview at the
-    end of the last complete month; each says which, and each equals the CLI on that basis.
-    A range ending mid-month (15 Jun) makes the two bases differ."""
+    """Health and Accounts count the customers on the range's last day, the Overview on the
+    last day of the month its card names; each says which, and each equals the CLI on that
+    basis. With a range ending mid-month (15 Jun) the two differ: a period is computed over its
+    whole calendar extent (DATA.md), so the Overview's June counts to 30 June."""
     query = {"to": last_day}
     at = page_run(run_app, demo_db, "views/health.py", query)
     m = re.search(r"As of (\d{4}-\d{2}-\d{2}) \(scores use the data dated before it\) .*? "
@@ -192,8 +193,8 @@ def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, ru
                                    "Overview health mix (sum)": sum(
                                        int(x) for x in mix.value.split(" / "))})
 
-    # The Overview counts at the end of the last complete month; its label names the month
-    # and its help says "on the period's last day"
+    # The Overview counts on the last day of the month its label names (the last complete
+    # one at the data's as-of) and its help says "on the period's last day"
     card = next(v for k, v in ov.items() if k.startswith("Customers · "))
     month = card.label.split(" · ")[1]
     frame = cli_metric(demo_db, "logo_churn", "--grain", "month", "--from", URL["from"],
