@@ -115,7 +115,7 @@ def week_expected(db: Path, spec, r: review.Review, cli: list[str]) -> dict[str,
     return out
 
 
-@pytest.mark.parametrize("book", ["db", "edge_db"])
+@pytest.mark.parametrize("book", ["demo_db", "edge_db"])
 def test_the_overview_and_support_on_the_reviews_week_show_the_reviews_numbers(book, request,
                                                                              run_app):
     db = book_db(request, book)
@@ -226,21 +226,24 @@ def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, ru
 # 3. At-risk ARR and renewals due
 
 
-def test_at_risk_arr_and_renewals_due_agree_on_retention_the_review_and_the_cli(demo_db,
+@pytest.mark.parametrize("book", ["demo_db", "edge_db"])
+def test_at_risk_arr_and_renewals_due_agree_on_retention_the_review_and_the_cli(book, request,
                                                                               run_app):
-    r = the_review(demo_db)
+    db = book_db(request, book)
+    r = the_review(db)
     day = r.renewals_from
-    assert day == date.fromisoformat(URL["to"])  # Retention's as-of is the same day
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    if book == "demo_db":
+        assert day == date.fromisoformat(URL["to"])  # Retention's as-of is the same day
+    with duckdb.connect(str(db), read_only=True) as con:
         up = renewals_kpi.upcoming_renewals(con.cursor(), Query(as_of=day))
-    bands = cli_metric(demo_db, "health", "--as-of", f"{day}").set_index("account_id")["band"]
+    bands = cli_metric(db, "health", "--as-of", f"{day}").set_index("account_id")["band"]
     # the detail's bands are the CLI's health bands of that day
     assert up["band"].fillna("-").tolist() == up["account_id"].map(bands).fillna("-").tolist()
-    ret = labelled(page_run(run_app, demo_db, "views/retention.py"))
+    ret = labelled(page_run(run_app, db, "views/retention.py"))
     # no signed zero on any card (the demo's June net MRR churn, -0.003%, read "-0.0%")
     assert not [(k, m.value) for k, m in ret.items()
                 if re.fullmatch(r"[-−]\$?0(\.0+)?(%| h| pts)?", m.value)]
-    weekly = texts(page_run(run_app, demo_db, "views/weekly.py"))
+    weekly = texts(page_run(run_app, db, "views/weekly.py"))
     assert review.renewals_line(r) in weekly
     counts = review.renewal_counts(r.renewals)
     for h in renewals_kpi.AT_RISK_HORIZONS:
@@ -257,11 +260,11 @@ def test_at_risk_arr_and_renewals_due_agree_on_retention_the_review_and_the_cli(
         rv_risk = rv[rv["band"].isin(renewals_kpi.AT_RISK_BANDS)]
         assert f"${rv_risk['mrr'].sum() * 12:,.0f}" == want
         assert f"{counts[h]:,} within {h} days" in weekly
-        record(f"At-risk ARR due in {h} days (from {day})",
+        record(f"{BOOKS[book]}At-risk ARR due in {h} days (from {day})",
                {"Retention card": card.value, "Weekly review renewals (12 × MRR)":
                 f"${rv_risk['mrr'].sum() * 12:,.0f}",
                 "upcoming renewals × csm metric health bands": float(risk["arr"].sum())})
-        record(f"Renewals due within {h} days (from {day})",
+        record(f"{BOOKS[book]}Renewals due within {h} days (from {day})",
                {"Retention": len(due), "Weekly review": counts[h]})
 
 
@@ -403,7 +406,7 @@ def pptx_text(path: Path, title: str) -> str:
     return " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
 
 
-@pytest.mark.parametrize("book", ["db", "edge_db"])
+@pytest.mark.parametrize("book", ["demo_db", "edge_db"])
 def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_the_cli(
         book, request, run_app, tmp_path, monkeypatch):
     from openpyxl import load_workbook
@@ -415,7 +418,7 @@ def test_the_pdf_pptx_and_xlsx_packs_show_the_key_figures_of_the_html_pack_and_t
     db = book_db(request, book)
     r = the_review(db)
     want = _week_expected(db, r)  # the CLI's week, formatted
-    assert len(want) == len(r.kpis) >= (15 if book == "db" else 8)
+    assert len(want) == len(r.kpis) >= (15 if book == "demo_db" else 8)
     packs = {}
     for ext in ("html", "pdf", "pptx"):
         packs[ext] = tmp_path / f"pack.{ext}"
@@ -492,48 +495,64 @@ def html_lines(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def test_every_section_of_the_pack_counts_what_csm_metric_counts(demo_db, tmp_path,
+@pytest.mark.parametrize("book", ["demo_db", "edge_db"])
+def test_every_section_of_the_pack_counts_what_csm_metric_counts(book, request, tmp_path,
                                                                  monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-    r = the_review(demo_db)
+    db = book_db(request, book)
+    r = the_review(db)
     out = tmp_path / "pack.html"
-    assert csm_main(["report", "--db", str(demo_db), "--week", r.week, "--out", str(out)]) == 0
+    assert csm_main(["report", "--db", str(db), "--week", r.week, "--out", str(out)]) == 0
     secs = html_lines(out)
     week = ["--grain", "week", "--from", f"{r.start}", "--to", f"{r.end}"]
 
     # band moves: the CLI's health bands the day before the week and on its last day
-    before = cli_metric(demo_db, "health", "--as-of", f"{r.start - timedelta(days=1)}")
-    after = cli_metric(demo_db, "health", "--as-of", f"{r.as_of}")
+    before = cli_metric(db, "health", "--as-of", f"{r.start - timedelta(days=1)}")
+    after = cli_metric(db, "health", "--as-of", f"{r.as_of}")
     m = after.merge(before, on="account_id", suffixes=("", "_before"))
     moved = m[m["band"] != m["band_before"]]
     red = int((moved["band"] == "red").sum())
     recovered = int(((moved["band_before"] == "red") & (moved["band"] != "red")).sum())
     assert f"{red} turned red, {recovered} recovered." in secs["Accounts that moved band"]
     assert len(r.band_moves) == len(moved)
-    record(f"Band moves {r.week}", {"pack": secs["Accounts that moved band"][0],
+    record(f"{BOOKS[book]}Band moves {r.week}", {"pack": secs["Accounts that moved band"][0],
                                     "csm metric health (day before vs last day)":
                                     f"{red} turned red, {recovered} recovered, "
                                     f"{len(moved)} moves"})
 
-    churn = row_of(cli_metric(demo_db, "logo_churn", *week), r.start)
+    churn = row_of(cli_metric(db, "logo_churn", *week), r.start)
     line = next(x for x in secs["New churns and reactivations"] if "churned" in x)
     assert line.startswith(f"{int(churn['churned_customers'])} account(s) churned")
-    record(f"New churns {r.week}", {"pack": line.split(" (")[0],
+    record(f"{BOOKS[book]}New churns {r.week}", {"pack": line.split(" (")[0],
                                     "csm metric logo_churn churned_customers":
                                     int(churn["churned_customers"])})
 
-    nps = row_of(cli_metric(demo_db, "nps", *week), r.start)
+    nps = row_of(cli_metric(db, "nps", *week), r.start)
     line = secs["New detractors"][0]
     assert line == f"{int(nps['detractors'])} NPS answer(s) from 0 to 6 this week."
-    record(f"New detractors {r.week}", {"pack": line, "csm metric nps detractors":
+    record(f"{BOOKS[book]}New detractors {r.week}", {"pack": line, "csm metric nps detractors":
                                         int(nps["detractors"])})
 
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb.connect(str(db), read_only=True) as con:
         up = renewals_kpi.upcoming_renewals(con.cursor(), Query(as_of=r.renewals_from))
     due = renewals_kpi.at_risk_renewals(up)
     line = secs["Renewals due in the next 30 / 60 / 90 days"][0]
     assert line.startswith(", ".join(f"{n:,} within {h} days" for h, n in
                                      zip(due["within_days"], due["accounts"], strict=True)))
-    record(f"Renewals due 30/60/90 days from {r.renewals_from}",
+    record(f"{BOOKS[book]}Renewals due 30/60/90 days from {r.renewals_from}",
            {"pack": line.split(" of ")[0], "upcoming renewals detail": "/".join(
                str(n) for n in due["accounts"])})
+
+
+def test_the_health_pages_paths_and_the_clis_json_have_no_nan_on_the_edge_book(edge_db,
+                                                                                run_app):
+    """An account without MRR on as-of has no 'from' on its path to the next band: the CLI's
+    JSON crashed on its NaN and the Health page's lists read 'MRR nan → 280'."""
+    add_usage(edge_db)
+    scored = cli_metric(edge_db, "health")
+    paths = [p for p in scored["path_to_next_band"] if isinstance(p, dict)]
+    assert any(p["from"] is None for p in paths)  # the edge case is there
+    at = page_run(run_app, edge_db, "views/health.py")
+    lists = [d.value for d in at.dataframe if "path" in d.value.columns]
+    assert lists and all("nan" not in str(v) for f in lists for v in f["path"])
+    assert any("no data →" in str(v) for f in lists for v in f["path"])
