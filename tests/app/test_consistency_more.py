@@ -156,22 +156,26 @@ def test_the_overview_and_support_on_the_reviews_week_show_the_reviews_numbers(b
 # 2. Customers: as of a day (Health, Accounts) and at a period's end (Overview)
 
 
-@pytest.mark.parametrize("last_day", [URL["to"], "2026-06-15"])
-def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, run_app,
+@pytest.mark.parametrize(("book", "last_day"), [("demo_db", URL["to"]), ("demo_db", "2026-06-15"),
+                                               ("edge_db", URL["to"])])
+def test_health_and_accounts_count_the_customers_of_their_stated_day(book, request, run_app,
                                                                     last_day):
     """Health and Accounts count the customers on the range's last day, the Overview on the
     last day of the month its card names; each says which, and each equals the CLI on that
     basis. With a range ending mid-month (15 Jun) the two differ: a period is computed over its
     whole calendar extent (DATA.md), so the Overview's June counts to 30 June."""
+    db = book_db(request, book)
+    data_as_of = the_review(db).renewals_from
     query = {"to": last_day}
-    at = page_run(run_app, demo_db, "views/health.py", query)
+    at = page_run(run_app, db, "views/health.py", query)
     m = re.search(r"As of (\d{4}-\d{2}-\d{2}) \(scores use the data dated before it\) .*? "
                   r"([\d,]+) customers \(active accounts\) in the filters", texts(at))
     assert m, texts(at)[:500]
     day, n = date.fromisoformat(m.group(1)), int(m.group(2).replace(",", ""))
-    assert day == date.fromisoformat(last_day)  # the range's last day (the data's as-of)
-    scored = cli_metric(demo_db, "health", "--as-of", f"{day}")
-    day_customers = cli_metric(demo_db, "logo_churn", "--grain", "day", "--from", f"{day}",
+    # the range's last day, or the data's as-of when earlier (the edge book's ends 29 Jun)
+    assert day == min(date.fromisoformat(last_day), data_as_of)
+    scored = cli_metric(db, "health", "--as-of", f"{day}")
+    day_customers = cli_metric(db, "logo_churn", "--grain", "day", "--from", f"{day}",
                                "--to", f"{day + timedelta(days=1)}")
     assert n == len(scored) == int(day_customers["customers_end"].iloc[0])
     got = cards(at)
@@ -180,21 +184,22 @@ def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, ru
         b: f"{int(bands.get(b, 0)):,}" for b in ("green", "yellow", "red")}
     assert got["Unscored"] == f"{int(scored['score'].isna().sum()):,}"
     assert got["Mean score"] == f"{scored['score'].mean():.1f}"
-    record(f"Customers on {day}", {"Health caption": n, "csm metric health (rows)": len(scored),
-                                   "csm metric logo_churn --grain day customers_end":
-                                   int(day_customers["customers_end"].iloc[0])})
-    record(f"Health bands green/yellow/red, unscored, mean score on {day}",
+    record(f"{BOOKS[book]}Customers on {day}",
+           {"Health caption": n, "csm metric health (rows)": len(scored),
+            "csm metric logo_churn --grain day customers_end":
+            int(day_customers["customers_end"].iloc[0])})
+    record(f"{BOOKS[book]}Health bands green/yellow/red, unscored, mean score on {day}",
            {"Health cards": " / ".join(got[f"{b} accounts"] for b in ("Green", "Yellow", "Red"))
             + f", {got['Unscored']}, {got['Mean score']}",
             "csm metric health": " / ".join(str(int(bands.get(b, 0)))
                                             for b in ("green", "yellow", "red"))
             + f", {int(scored['score'].isna().sum())}, {scored['score'].mean():.4f}"})
-    ov = labelled(page_run(run_app, demo_db, "views/overview.py", query))
+    ov = labelled(page_run(run_app, db, "views/overview.py", query))
     mix = next(v for k, v in ov.items() if k.startswith("Health mix"))
     assert mix.label.endswith(f" · {day}")
     assert mix.value == " / ".join(str(int(bands.get(b, 0))) for b in ("green", "yellow", "red"))
 
-    acc = page_run(run_app, demo_db, "views/accounts.py", query)
+    acc = page_run(run_app, db, "views/accounts.py", query)
     m = re.search(r"([\d,]+) accounts, [\d,]+ USD MRR, as of (\d{4}-\d{2}-\d{2})", texts(acc))
     assert m, texts(acc)[:500]
     assert (int(m.group(1).replace(",", "")), date.fromisoformat(m.group(2))) == (n, day)
@@ -202,22 +207,22 @@ def test_health_and_accounts_count_the_customers_of_their_stated_day(demo_db, ru
     assert int(team["accounts"].sum()) == n
     assert {b: int(team[b].sum()) for b in ("green", "yellow", "red")} == {
         b: int(bands.get(b, 0)) for b in ("green", "yellow", "red")}
-    record(f"Customers on {day}", {"Accounts caption": int(m.group(1).replace(",", "")),
-                                   "Accounts team table (sum)": int(team["accounts"].sum()),
-                                   "Overview health mix (sum)": sum(
-                                       int(x) for x in mix.value.split(" / "))})
+    record(f"{BOOKS[book]}Customers on {day}",
+           {"Accounts caption": int(m.group(1).replace(",", "")),
+            "Accounts team table (sum)": int(team["accounts"].sum()),
+            "Overview health mix (sum)": sum(int(x) for x in mix.value.split(" / "))})
 
     # The Overview counts on the last day of the month its label names (the last complete
     # one at the data's as-of) and its help says "on the period's last day"
     card = next(v for k, v in ov.items() if k.startswith("Customers · "))
     month = card.label.split(" · ")[1]
-    frame = cli_metric(demo_db, "logo_churn", "--grain", "month", "--from", URL["from"],
+    frame = cli_metric(db, "logo_churn", "--grain", "month", "--from", URL["from"],
                        "--to", f"{day + timedelta(days=1)}")
     done = frame[~frame["partial"].astype(bool)].iloc[-1]
     assert month == fmt.period(done["period"], "month")
     assert card.value == f"{int(done['customers_end']):,}"
     assert "on the period's last day" in card.help
-    record(f"Customers at the end of {month} (range to {day})",
+    record(f"{BOOKS[book]}Customers at the end of {month} (range to {day})",
            {"Overview card": card.value, "csm metric logo_churn --grain month customers_end":
             int(done["customers_end"])})
 
