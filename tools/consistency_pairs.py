@@ -4,7 +4,7 @@ the value each surface showed (issue 11's closing note).
     python tools/consistency_pairs.py OUT.md
 
 The tests append every pair they assert to $CSM_PAIRS_OUT (tests/app/test_consistency.py
-`record`); this script sets it, runs the two test files, and turns the lines into a Markdown
+`record`); this script sets it, runs the test files, and turns the lines into a Markdown
 table, pairs of the same name merged. The table says how the run ended: a pair recorded by a
 test that failed later is listed all the same, so read the result line first."""
 
@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-TESTS = ["tests/app/test_consistency.py", "tests/app/test_consistency_more.py"]
+TESTS = ["tests/app/test_consistency.py", "tests/app/test_consistency_more.py",
+         "tests/app/test_consistency_packs.py"]
 
 
 def show(v: object) -> str:
