@@ -94,6 +94,10 @@ def jsonable(v):
     """Return a JSON-ready value: NaN/NA -> None, dates -> ISO, numpy -> Python."""
     if v is None or type(v).__name__ == "NaTType":  # NaT is a datetime: test it first
         return None
+    if isinstance(v, dict):  # a cell holding a mapping (the health path): its values too
+        return {k: jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
     if isinstance(v, (datetime, date)):
         return v.isoformat() if not isinstance(v, datetime) else (
             v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat())

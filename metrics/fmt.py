@@ -44,6 +44,11 @@ def _signed(text: str, x: float) -> str:
     return ("+" if x >= 0 else MINUS) + text
 
 
+def _unsigned_zero(text: str) -> str:
+    # A negative value that rounds to zero reads as zero: "0.0%", never "-0.0%".
+    return text[1:] if text.startswith(("-", MINUS)) and rounds_to_zero(text) else text
+
+
 def value(v, unit: str) -> str:
     """Return a value as people read it: 12.3%, 41.5 (NPS points), $1,234, 3.2 h, 12 d, 1,234
     (counts), 4.23 (scores below 10) or 67.3, 2.41 (ratios); '—' when undefined."""
@@ -58,11 +63,11 @@ def value(v, unit: str) -> str:
     if x is None:
         return DASH
     if k == "rate":
-        return f"{x:.1%}"
+        return _unsigned_zero(f"{x:.1%}")
     if k == "rate_change":
         return change(x, unit)
     if k == "points":
-        return f"{x:.1f}"
+        return _unsigned_zero(f"{x:.1f}")
     if k == "money":
         return (MINUS if x < 0 else "") + f"${abs(x):,.0f}"
     if k == "hours":
@@ -72,7 +77,7 @@ def value(v, unit: str) -> str:
     if k == "count":
         return (f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}")
     if k == "score":
-        return (f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}")
+        return _unsigned_zero(f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}")
     if k == "ratio":
         return f"{x:,.2f}"
     return _plain(x)

@@ -46,7 +46,10 @@ def kpi_card(
             delta_color="off" if unchanged or few else ("normal" if good_when_up else "inverse"),
             delta_arrow="off" if unchanged else "auto",
             chart_data=[fmt.number(v) or 0.0 for v in series.tolist()] or None,
-            help=spec.definition, delta_description=f"vs previous {period_label}",
+            # a card of another column than the headline says what that column counts (the
+            # Customers card is not the definition of logo churn)
+            help=(explain[:1].upper() + explain[1:]) if explain else spec.definition,
+            delta_description=f"vs previous {period_label}",
         )
         notes = []
         if significance is not None and delta is not None:

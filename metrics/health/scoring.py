@@ -8,6 +8,8 @@ the path is checked.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -273,7 +275,10 @@ def _paths(raw, model, scored, scores, eff, present) -> pd.Series:
 
 
 def _plain(v):
+    # an input without data (no MRR on as-of) has no "from": null, not NaN (JSON has no NaN)
     v = float(v)
+    if math.isnan(v):
+        return None
     return int(v) if v.is_integer() else round(v, 2)
 
 

@@ -40,8 +40,10 @@ def build_pack(r: review.Review, masked: bool = False, filters_text: str = "",
         notes += draw(charts)
     elif charts:
         notes.append("Chart images were not drawn (asked for none).")
-    subtitle = [f"{r.start:%d %B} to {(r.end - pd.Timedelta(days=1)):%d %B %Y}; data as of "
-                f"{r.as_of:%d %B %Y}",
+    # the lists are the week's own (to its last day); the KPIs may be read later (review.build)
+    read = (f"data as of {r.as_of:%d %B %Y}" if r.kpi_as_of == r.as_of else
+            f"lists as of {r.as_of:%d %B %Y}, KPIs as the data stands on {r.kpi_as_of:%d %B %Y}")
+    subtitle = [f"{r.start:%d %B} to {(r.end - pd.Timedelta(days=1)):%d %B %Y}; {read}",
                 f"Accounts: {filters_text or 'all'}"
                 + ("; presentation-safe mode: names, people and emails are pseudonyms"
                    if masked else ""),

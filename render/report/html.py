@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import html
 
-from render.report.pack import ACCENT, MAX_ROWS, Pack, detail_line
+from render.report.pack import ACCENT, Pack, detail_line
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;color:#1b1f24;margin:2em auto;max-width:1100px;
@@ -37,7 +37,7 @@ def to_html(pack: Pack) -> bytes:
             b64 = base64.b64encode(s.image).decode()
             parts.append(f"<img alt='{e(s.title)}' src='data:image/png;base64,{b64}'>")
         if s.table is not None and len(s.table):
-            t = s.table.head(MAX_ROWS["html"])
+            t = s.rows("html")
             parts.append("<table><thead><tr>" + "".join(f"<th>{e(str(c))}</th>"
                                                         for c in t.columns) + "</tr></thead>")
             parts.append("<tbody>" + "".join(

@@ -25,6 +25,15 @@ class Section:
     # On a slide beside its chart only these columns fit; None: the slide shows the full-width
     # table and leaves the chart to the HTML and PDF.
     slide_columns: list[str] | None = None
+    # Figures, not a list (the KPI table): every row in every format, never "and N more" —
+    # a KPI cut from one format would disagree with the others.
+    all_rows: bool = False
+
+    def rows(self, fmt: str) -> pd.DataFrame:
+        """Return the rows of the table format `fmt` shows: all of them for `all_rows`, else
+        the first MAX_ROWS[fmt] (the renderer says how many more there are)."""
+        assert self.table is not None
+        return self.table if self.all_rows else self.table.head(MAX_ROWS[fmt])
 
 
 def detail_line(s: Section) -> str:

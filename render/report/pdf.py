@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from render.report.pack import MAX_ROWS, Pack, detail_line
+from render.report.pack import Pack, detail_line
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -56,7 +56,7 @@ def to_pdf(pack: Pack) -> bytes:
         if s.image:
             pdf.image(io.BytesIO(s.image), w=200)
         if s.table is not None and len(s.table):
-            tbl = s.table.head(MAX_ROWS["pdf"])
+            tbl = s.rows("pdf")
             pdf.set_font(font, "", 8)
             with pdf.table(headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 247)),
                            line_height=4.5, text_align="LEFT") as table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from render.report.pack import MAX_ROWS, Pack, Section, detail_line
+from render.report.pack import Pack, Section, detail_line
 
 
 def to_pptx(pack: Pack) -> bytes:
@@ -47,22 +47,24 @@ def to_pptx(pack: Pack) -> bytes:
             left = Inches(0.5)
         if s.table is None or not len(s.table):
             continue
-        tbl = s.table.head(MAX_ROWS["pptx"])
+        tbl = s.rows("pptx")
         n_rows, n_cols = len(tbl) + 1, len(tbl.columns)
-        height = Emu(Inches(0.36) * n_rows)
-        shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, height)
-        size = Pt(12 if n_cols <= 5 else 11)
-        for j, c in enumerate(tbl.columns):
-            cell = shape.table.cell(0, j)
-            cell.text = str(c)
-            cell.text_frame.paragraphs[0].font.size = size
-            cell.text_frame.paragraphs[0].font.bold = True
-        for i, row in enumerate(tbl.itertuples(index=False, name=None), start=1):
-            for j, v in enumerate(row):
+        # every row of an all-rows table fits on the slide: rows shrink below the usual height
+        row = min(Inches(0.36), int((prs.slide_height - top - Inches(0.3)) / n_rows))
+        compact = row < Inches(0.3)
+        shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, Emu(row * n_rows))
+        size = Pt(10 if compact else 12 if n_cols <= 5 else 11)
+        for i in range(n_rows):
+            shape.table.rows[i].height = Emu(row)
+        for i, cells in enumerate([list(tbl.columns), *tbl.itertuples(index=False, name=None)]):
+            for j, v in enumerate(cells):
                 cell = shape.table.cell(i, j)
                 text = str(v)
                 cell.text = text if len(text) <= 120 else text[:117] + "…"
                 cell.text_frame.paragraphs[0].font.size = size
+                cell.text_frame.paragraphs[0].font.bold = i == 0
+                if compact:
+                    cell.margin_top = cell.margin_bottom = Pt(1)
         if len(s.table) > len(tbl):
             more = slide.shapes.add_textbox(left, Inches(7.0), width, Inches(0.4))
             more.text_frame.text = f"and {len(s.table) - len(tbl)} more (see the HTML or PDF)"

@@ -52,7 +52,7 @@ def build(r: review.Review, masked: bool = False) -> list[Section]:
         f"against the week before. \"Real\" changes are significant at 5% (survey metrics); "
         f"the others are not tested."] + r.notes, review.kpi_display(r.kpis),
         charts.plot_kpi_changes(r.kpis, title=KPI_TITLE) if len(r.kpis) else None, "Overview",
-        detail=review.detail_text(r))]
+        detail=review.detail_text(r), all_rows=True)]
     if r.health and r.band_moves is not None:
         b = m(r.band_moves)
         t = pd.DataFrame({"account": b["account_name"].fillna(b["account_id"]),

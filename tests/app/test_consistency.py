@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, timedelta
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,10 +21,8 @@ import pytest
 
 from csm.cli import main as csm_main
 from metrics import fmt, registry, review
-from metrics.ingest.pipeline import load_file
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
-from metrics.store import Store
 
 URL = {"from": "2025-07-01", "to": "2026-06-30"}  # the sidebar's range: `to` is its last day
 CLI_WINDOW = ["--from", "2025-07-01", "--to", "2026-07-01"]  # the CLI's end is exclusive
@@ -55,6 +54,15 @@ SATISFACTION = [("NPS", "nps", "nps"), ("CSAT", "csat", "csat"), ("CES (1–7)",
 PAGES = {"views/overview.py": (OVERVIEW, "month"), "views/support.py": (SUPPORT, "month"),
          "views/retention.py": (RETENTION, "month"), "views/usage.py": (USAGE, "month"),
          "views/satisfaction.py": (SATISFACTION, "all")}
+
+
+def record(pair: str, values: dict[str, object]) -> None:
+    """Append a pair checked and the value each surface showed to $CSM_PAIRS_OUT as a JSON
+    line, when set (the table of pairs for the issue's closing note is made from it)."""
+    out = os.environ.get("CSM_PAIRS_OUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"pair": pair, "values": values}, default=str) + "\n")
 
 
 def cli_metric(db: Path, name: str, *args: str) -> pd.DataFrame:
@@ -123,6 +131,9 @@ def test_every_card_of_the_page_shows_what_csm_metric_prints(demo_db, run_app, p
     got = cards(page_run(run_app, demo_db, page))
     want = expected_cards(demo_db, spec, grain)
     assert {k: got.get(k) for k in want} == want
+    for k in want:
+        record(f"demo {grain}: {k} ({page.split('/')[1][:-3]})",
+               {"page": got.get(k), "csm metric (formatted)": want[k]})
 
 
 def _week_expected(db: Path, r: review.Review) -> dict[str, str]:
@@ -157,6 +168,9 @@ def test_the_weekly_review_and_its_pack_show_the_week_as_csm_metric_does(
     assert csm_main(["report", "--db", str(demo_db), "--week", r.week, "--out", str(out)]) == 0
     pack = html_table(out.read_text(), "this week")
     assert {k: pack.get(k) for k in want} == want
+    for k in want:
+        record(f"{k} {r.week}", {"Weekly review": page.get(k), "HTML pack": pack.get(k),
+                                 "csm metric --grain week (formatted)": want[k]})
     # the week's label is the week it covers
     assert f"{r.start:%a %d %b}" in out.read_text()
 
@@ -182,65 +196,14 @@ def test_the_health_mix_card_counts_the_health_pages_bands(demo_db, run_app):
     mix = cards(page_run(run_app, demo_db, "views/overview.py"))["Health mix green / yellow / red"]
     health = cards(page_run(run_app, demo_db, "views/health.py"))
     assert mix == " / ".join(health[f"{b} accounts"] for b in ("Green", "Yellow", "Red"))
+    record("Health mix green / yellow / red", {"Overview card": mix, "Health cards": " / ".join(
+        health[f"{b} accounts"] for b in ("Green", "Yellow", "Red"))})
     scored = cli_metric(demo_db, "health")
     assert health["Red accounts"] == f"{int((scored['band'] == 'red').sum()):,}"
 
 
 # ---------------------------------------------------------------------------------------------
 # An edge-case book: an empty month, a month with one answer, a week with only pending renewals
-
-
-@pytest.fixture
-def edge_db(tmp_path) -> Path:
-    """Six accounts over Jan–Jun 2026 (data to 30 Jun): no NPS answer in April, one in May,
-    subscriptions that all come due in the last week (pending renewals), tickets in two
-    months only."""
-    path = tmp_path / "edge" / "csm.duckdb"
-    path.parent.mkdir()
-    store = Store(path)
-    ids = [f"E{i}" for i in range(6)]
-    accounts = pd.DataFrame({
-        "account_id": ids, "name": [f"Edge {i}" for i in range(6)],
-        "segment": ["SMB", "SMB", "SMB", "Mid", "Mid", "Enterprise"],
-        "region": ["EU"] * 6, "csm_owner": ["Ann", "Ann", "Bo", "Bo", "Ann", "Bo"],
-        "plan": ["basic"] * 6, "signup_date": [date(2026, 1, 1)] * 5 + [date(2026, 5, 10)],
-        "churn_date": [None, None, None, None, date(2026, 3, 15), None],
-        "renewal_date": [date(2026, 7, 20), date(2026, 8, 20), date(2026, 12, 1), None, None,
-                         date(2027, 5, 10)]})
-    subs = pd.DataFrame({
-        "account_id": ids,
-        "plan": ["basic"] * 6, "start_date": [date(2026, 1, 1)] * 5 + [date(2026, 5, 10)],
-        # four end inside the last week: their renewals are still pending on 30 Jun
-        "end_date": [date(2026, 6, 24), date(2026, 6, 25), date(2026, 6, 26),
-                     date(2026, 6, 27), date(2026, 3, 15), None],
-        "mrr": [100.0, 200.0, 300.0, 400.0, 50.0, 1000.0], "billing_period": ["month"] * 6})
-    surveys = pd.DataFrame({
-        "response_id": ["R1", "R2", "R3", "R4", "R5"], "account_id": ["E0", "E1", "E2", "E0",
-                                                                      "E3"],
-        "survey_type": ["nps"] * 5, "score": [10, 3, 9, 7, 10],
-        "comment": [None] * 5, "respondent": [None] * 5,
-        # March: three answers; April: none; May: one; June: one
-        "responded_at": [datetime(2026, 3, 2, 9), datetime(2026, 3, 9, 9),
-                         datetime(2026, 3, 16, 9), datetime(2026, 5, 4, 9),
-                         datetime(2026, 6, 22, 9)]})
-    tickets = pd.DataFrame({
-        "ticket_id": ["T1", "T2", "T3"], "account_id": ["E0", "E1", "E5"],
-        "created_at": [datetime(2026, 5, 4, 9), datetime(2026, 5, 5, 9),
-                       datetime(2026, 6, 23, 9)],
-        "first_response_at": [datetime(2026, 5, 4, 10), datetime(2026, 5, 5, 12),
-                              datetime(2026, 6, 23, 9, 30)],
-        "resolved_at": [datetime(2026, 5, 4, 12), datetime(2026, 5, 6, 9),
-                        datetime(2026, 6, 24, 9)],
-        "contacts": [1, 2, 1], "reopened": [False, False, False]})
-    data = {"accounts": accounts, "subscriptions": subs, "survey_responses": surveys,
-            "tickets": tickets}
-    for table, frame in data.items():
-        csv = store.uploads / f"{table}.csv"  # the store reads files only from its uploads
-        frame.to_csv(csv, index=False)
-        res = load_file(store, table, csv)  # the real import path
-        assert res.outcome == "loaded", (table, res.message, res.rejects[:3])
-    store.close()
-    return path
 
 
 def test_the_edge_case_book_shows_the_same_numbers_on_the_pages_and_the_cli(edge_db, run_app):

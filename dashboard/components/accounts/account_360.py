@@ -44,7 +44,8 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
         cols[i % 4].markdown(f"**{label}**  \n{md_escape(text)}")
     attrs = a["attributes"]
-    if attrs is not None and len(attrs):
+    # an account without custom attributes has NULL there (pd.NA: no len), not an empty list
+    if hasattr(attrs, "__len__") and not isinstance(attrs, str) and len(attrs):
         st.caption("Custom attributes: " + md_escape(" · ".join(attrs)))
 
     scored = hd.scored_at(q, model, as_of, in_scope=False)

@@ -16,7 +16,8 @@ def path_text(path) -> str:
     """Return the path to the next band in words ("active users 12 → 18")."""
     if not isinstance(path, dict):
         return "—"
-    return f"{path['input']} {path['from']:,} → {path['to']:,}"
+    frm = "no data" if path["from"] is None else f"{path['from']:,}"  # e.g. no MRR on as-of
+    return f"{path['input']} {frm} → {path['to']:,}"
 
 
 def explain(row: pd.Series, model: dict, key: str) -> None:
