@@ -329,8 +329,11 @@ def extra_expected(db: Path, page: str) -> dict[str, str]:
                 "Share of MRR heard from": fmt.value(cov["mrr_coverage"], "fraction"),
                 "Accounts not heard from": f"{int(cov['unheard_accounts']):,}"}
     if page.endswith("support.py"):
-        f = cli_metric(db, "support", "--grain", "month", *CLI_WINDOW)
-        return {"Open backlog": f"{int(f['open_tickets'].sum()):,}"}
+        # the ticket_backlog metric's card: tickets open at the end of the last complete month
+        f = cli_metric(db, "ticket_backlog", "--grain", "month", *CLI_WINDOW)
+        done = f[~f["partial"].astype(bool)]
+        return {"Open backlog": shown(done.iloc[-1]["backlog_end"] if len(done) else None,
+                                      "ticket_backlog", "backlog_end")}
     return {}
 
 
