@@ -89,7 +89,7 @@ vol = st.plotly_chart(charts.plot_volume(frame, title=f"Tickets created and stil
 points = vol.selection.points if vol else []
 if points:
     start = date.fromisoformat(str(points[0]["x"])[:10])
-    show_tickets(f"the {grain} of {start:%Y-%m-%d}",
+    show_tickets(fmt.period(start, grain),
                  q.with_(start=start, end=next_period(start, grain)))
 
 st.subheader(f"By {BY[by].lower()}")

@@ -61,10 +61,14 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
     periods = list(moves["period"])
     done = moves[~moves["partial"]]
     default = periods.index(done["period"].iloc[-1]) if len(done) else len(periods) - 1
+    # A period picked at another grain (a month, then quarters) is not among these: the last
+    # complete period again, not an empty bridge.
+    if st.session_state.get("rr_bridge") not in periods:
+        st.session_state.pop("rr_bridge", None)
     pick = st.selectbox("Bridge for the period", periods, index=default, key="rr_bridge",
-                        format_func=lambda p: f"{p:%Y-%m-%d}")
+                        format_func=lambda p: fmt.period(p, grain))
     row = moves[moves["period"] == pick].iloc[0]
-    st.plotly_chart(charts.plot_waterfall(row, title=f"MRR bridge, {grain} of {pick:%Y-%m-%d}"
+    st.plotly_chart(charts.plot_waterfall(row, title=f"MRR bridge, {fmt.period(pick, grain)}"
                                           + (" (partial)" if row["partial"] else "")),
                     key="rr_waterfall")
     if points and points[0].get("customdata"):
@@ -72,8 +76,8 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
         start = date.fromisoformat(str(start)[:10])
         rows = context.detail("movement_accounts", q.with_(start=start,
                               end=next_period(start, grain)), movement=movement)
-        st.markdown(f"**{len(rows):,} accounts** behind **{movement}** in the {grain} of "
-                    f"{start:%Y-%m-%d} (total {fmt.value(rows[movement].sum(), 'USD')})")
+        st.markdown(f"**{len(rows):,} accounts** behind **{movement}** in "
+                    f"{fmt.period(start, grain)} (total {fmt.value(rows[movement].sum(), 'USD')})")
         st.dataframe(rows, hide_index=True, width="stretch")
 
 

@@ -22,7 +22,7 @@ def _period_choices(q: Query, grain: str) -> dict[str, tuple]:
     out: dict[str, tuple] = {"whole window": (None, None)}
     frame = context.metric("nps", q)
     for p, partial in zip(frame["period"], frame["partial"], strict=True):
-        label = f"{grain} of {p:%Y-%m-%d}" + (" (partial)" if partial else "")
+        label = fmt.period(p, grain) + (" (partial)" if partial else "")
         out[label] = (p, next_period(p, grain))
     return out
 
