@@ -78,6 +78,17 @@ def value(v, unit: str) -> str:
     return _plain(x)
 
 
+def plural(n, noun: str, many: str | None = None) -> str:
+    """Return a count with its noun in the right number: '1 account', '0 accounts',
+    '1,234 accounts'; `many` is the plural when it is not `noun` + 's' ('1 reply', '2 replies');
+    '— accounts' when the count is undefined."""
+    x = number(n)
+    word = noun if x == 1 else (many or noun + "s")
+    if x is None:
+        return f"{DASH} {word}"
+    return f"{x:,.0f} {word}" if x.is_integer() else f"{x:,.1f} {word}"
+
+
 def change(v, unit: str) -> str:
     """Return a difference of two values in the unit's terms: '+2.1 pp' (rates), '+2.1 pts'
     (NPS), '+$1,200', '+1.5 h', '+3' (counts), '+0.12' (scores); '—' when undefined."""

@@ -10,7 +10,7 @@ from dashboard import auth, context, filters
 from dashboard.components.accounts import account_360
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
-from metrics import health
+from metrics import fmt, health
 
 ALL = "All owners"
 st.title("Accounts")
@@ -62,8 +62,9 @@ with tab_book:
             "account_id"].str.contains(search, case=False, regex=False)
         mine = mine[hit]
     mine = mine.sort_values("mrr", ascending=False).reset_index(drop=True)
-    st.caption(f"{len(mine):,} accounts, {mine['mrr'].sum():,.0f} USD MRR, as of "
-               f"{as_of:%Y-%m-%d}. Click a column header to sort, a row to open the account.")
+    st.caption(f"{fmt.plural(len(mine), 'account')}, {fmt.value(mine['mrr'].sum(), 'USD')} "
+               f"MRR, as of {as_of:%Y-%m-%d}. Click a column header to sort, a row to open the "
+               "account.")
     sel = st.dataframe(
         mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
               "open_tickets", "renewal_date", "segment", "plan"]],

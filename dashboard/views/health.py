@@ -12,7 +12,7 @@ from dashboard.components.health.at_risk import at_risk_section
 from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
 from dashboard.components.health.explain import explain
-from metrics import health
+from metrics import fmt, health
 from render import charts
 
 st.title("Health")
@@ -49,7 +49,7 @@ if scored.empty:
     st.info("No active accounts on the as-of day in the selected filters.")
     st.stop()
 st.caption(f"As of {as_of:%Y-%m-%d} (scores use the data dated before it) · {label} · "
-           f"{len(scored):,} customers (active accounts) in the filters.")
+           f"{fmt.plural(len(scored), 'customer')} (active accounts) in the filters.")
 bands = scored["band"].value_counts()
 cols = st.columns(5)
 cols[0].metric("Mean score", f"{scored['score'].mean():.1f}", border=True)

@@ -6,6 +6,7 @@ from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
 from dashboard.components.table import spec_columns
 from dashboard.components.usage.nps import usage_by_nps
+from metrics import fmt
 from metrics.kpis import usage
 from metrics.query import page_query
 from render import charts
@@ -89,7 +90,7 @@ else:
         picked = (f"feature {feature} in {segment}", context.detail(
             "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
     if picked:
-        st.caption(f"{len(picked[1]):,} accounts behind **{picked[0]}**")
+        st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{picked[0]}**")
         st.dataframe(picked[1], hide_index=True, width="stretch")
 
 accounts = context.metric("account_usage", q_win)

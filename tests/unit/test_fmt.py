@@ -60,3 +60,16 @@ def test_a_change_that_rounds_to_zero_has_no_sign_and_counts_as_none():
     assert not fmt.rounds_to_zero("-0.1 h") and not fmt.rounds_to_zero(None)
     # a score on a fixed scale changes by points of the scale, not by a share
     assert fmt.delta(4.57, 4.87, "score") == "-0.30"
+
+
+def test_a_count_takes_its_noun_in_the_right_number_with_thousands_separators():
+    assert fmt.plural(1, "account") == "1 account"
+    assert fmt.plural(0, "account") == "0 accounts"
+    assert fmt.plural(2, "account") == "2 accounts"
+    assert fmt.plural(1234, "ticket") == "1,234 tickets"
+    assert fmt.plural(1.0, "response") == "1 response"  # a whole float is a whole count
+    assert fmt.plural(2.5, "user") == "2.5 users"
+    assert fmt.plural(1, "reply", "replies") == "1 reply"
+    assert fmt.plural(3, "reply", "replies") == "3 replies"
+    assert fmt.plural(None, "account") == "— accounts"
+    assert fmt.plural(float("nan"), "account") == "— accounts"

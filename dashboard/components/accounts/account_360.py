@@ -11,7 +11,7 @@ from dashboard import auth, context
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import explain
 from dashboard.components.text import md_escape
-from metrics import health
+from metrics import fmt, health
 from metrics.periods import day_start
 from render import charts
 
@@ -90,8 +90,9 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         if tickets.empty:
             st.info("No tickets from this account.")
         else:
-            st.caption(f"{len(tickets):,} tickets, {int((tickets['status'] == 'open').sum())} "
-                       "open at as-of; times in calendar hours.")
+            n_open = int((tickets["status"] == "open").sum())
+            st.caption(f"{fmt.plural(len(tickets), 'ticket')}, {n_open:,} open at as-of; times "
+                       "in calendar hours.")
             st.dataframe(tickets, hide_index=True, width="stretch", column_config={
                 "first_response_h": st.column_config.NumberColumn(format="%.1f h"),
                 "resolution_h": st.column_config.NumberColumn(format="%.1f h")})

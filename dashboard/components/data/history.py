@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import auth, context
 from dashboard.components.text import md_escape
-from metrics import audit
+from metrics import audit, fmt
 from metrics.ingest import undo
 
 ORDER = ["load_id", "time", "table", "file", "mode", "outcome", "undo", "rows_in_file",
@@ -39,7 +39,7 @@ def past_loads(store, who: str) -> None:
         return
     st.markdown("**Undo a load** — its table goes back to exactly what it was before it.")
     labels = {int(r.load_id): f"load {r.load_id}: {r.mode} of {r.file} into {r.table} "
-              f"({r.rows_loaded:,} rows, {pd.Timestamp(r.time):%Y-%m-%d %H:%M} UTC)"
+              f"({fmt.plural(r.rows_loaded, 'row')}, {pd.Timestamp(r.time):%Y-%m-%d %H:%M} UTC)"
               for r in can.itertuples()}
     load_id = st.selectbox("Load", list(labels), format_func=labels.get, key="undo_load")
     sure = st.checkbox(f"Undo load {load_id}", key=f"undo_sure_{load_id}")

@@ -120,7 +120,7 @@ def targets_editor(segments: list[str]) -> None:
         if problems:
             _problems(f"{up.name} cannot be loaded.", problems)
         else:
-            st.caption(f"{len(frame)} targets in {up.name}.")
+            st.caption(f"{fmt.plural(len(frame), 'target')} in {up.name}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
                 problems = save_targets(frame)
                 if problems:

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import context
+from metrics import fmt
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
 from render import charts
@@ -44,11 +45,12 @@ def renewals(q: Query, grain: str) -> None:
     for col, r in zip(cols, risk.itertuples(), strict=True):
         share = "" if r.at_risk_share != r.at_risk_share else f" ({r.at_risk_share:.0%} of ARR due)"
         col.metric(f"At-risk ARR due in {r.within_days} days", f"${r.at_risk_arr:,.0f}",
-                   help=f"{r.at_risk_accounts:,} red or yellow accounts of {r.accounts:,} "
+                   help=f"{fmt.plural(r.at_risk_accounts, 'red or yellow account')} of "
+                   f"{r.accounts:,} "
                    f"renewing within {r.within_days} days{share}; ARR due in all: "
                    f"${r.arr:,.0f}.")
     st.caption("At risk = red or yellow health on as-of (each horizon includes the shorter): "
-               + "; ".join(f"{r.at_risk_accounts:,} of {r.accounts:,} renewals within "
+               + "; ".join(f"{r.at_risk_accounts:,} of {fmt.plural(r.accounts, 'renewal')} within "
                            f"{r.within_days} days"
                            + ("" if r.at_risk_share != r.at_risk_share
                               else f" ({r.at_risk_share:.0%} of their ARR)")
@@ -68,7 +70,8 @@ def renewals(q: Query, grain: str) -> None:
         m = date.fromisoformat(str(month)[:10])
         empty = "unscored" if split == "band" else "(none)"
         rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
-        st.markdown(f"**{len(rows):,} accounts** of **{key}** renewing in **{m:%B %Y}**")
+        st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{key}** renewing in "
+                    f"**{fmt.period(m, 'month')}**")
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.dataframe(up.head(50), hide_index=True, width="stretch")

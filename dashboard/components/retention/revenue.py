@@ -76,7 +76,7 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
         start = date.fromisoformat(str(start)[:10])
         rows = context.detail("movement_accounts", q.with_(start=start,
                               end=next_period(start, grain)), movement=movement)
-        st.markdown(f"**{len(rows):,} accounts** behind **{movement}** in "
+        st.markdown(f"**{fmt.plural(len(rows), 'account')}** behind **{movement}** in "
                     f"{fmt.period(start, grain)} (total {fmt.value(rows[movement].sum(), 'USD')})")
         st.dataframe(rows, hide_index=True, width="stretch")
 

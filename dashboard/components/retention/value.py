@@ -34,7 +34,7 @@ def value(q: Query) -> None:
         return
     m = model.iloc[0]
     st.caption(f"BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013) fitted "
-               f"by maximum likelihood on {int(m.customers):,} customers "
+               f"by maximum likelihood on {fmt.plural(m.customers, 'customer')} "
                f"({int(m.repeat_customers):,} with repeat purchases), times in {UNITS[unit]}.")
     st.dataframe(model.rename(columns={"alpha": "α"}), hide_index=True, width="stretch")
     if pd.isna(m.p):

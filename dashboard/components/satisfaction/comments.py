@@ -43,7 +43,7 @@ def _theme_summary(tf: pd.DataFrame, ts: themes.ThemeSet, theme: str) -> None:
         return
     r = row.iloc[0]
     impact = "—" if pd.isna(r["impact"]) else f"{r['impact']:+.1f} pts"
-    st.markdown(f"**Theme: {md_escape(theme)}** — {int(r['responses']):,} responses "
+    st.markdown(f"**Theme: {md_escape(theme)}** — {fmt.plural(r['responses'], 'response')} "
                 f"({fmt.value(r['share'], 'fraction')} of all) · NPS of the theme "
                 f"{fmt.value(r['nps'], 'points')} · impact on NPS {impact}")
     rules = ", ".join([*spec.keywords, *spec.patterns])
@@ -109,8 +109,8 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
         st.info("No comment matches these filters.")
         return
     total = int(df["matching"].iloc[0])
-    st.caption(f"{total:,} comments match; showing the {len(df):,} newest."
-               if total > len(df) else f"{total:,} comments match.")
+    st.caption(f"{fmt.plural(total, 'comment')} match; showing the {len(df):,} newest."
+               if total > len(df) else f"{fmt.plural(total, 'comment')} match.")
     st.plotly_chart(charts.plot_comment_points(df, title="Comments by date and score (hover to "
                                                "read)"), key="sat_comment_chart")
     shown = df[["responded_at", "account_name", "account_id", "score", "category", "themes",

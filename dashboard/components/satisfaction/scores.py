@@ -33,7 +33,7 @@ def counts_text(name: str, row: pd.Series) -> str:
                 f"{int(row['detractors']):,} detractors of {n:,}")
     if name == "csat":
         return f"{int(row['satisfied']):,} satisfied of {n:,}"
-    return f"{n:,} responses"
+    return fmt.plural(n, "response")
 
 
 def interval_text(name: str, row: pd.Series) -> str:
@@ -248,5 +248,5 @@ def distribution(q: Query) -> None:
         st.info("No NPS responses in the selected window.")
         return
     st.plotly_chart(charts.plot_score_distribution(
-        frame, title=f"NPS score distribution ({int(frame['responses'].sum()):,} responses, "
+        frame, title=f"NPS score distribution ({fmt.plural(frame['responses'].sum(), 'response')}, "
                      f"{sat_state.basis_text(q)})"), key="sat_distribution_chart")

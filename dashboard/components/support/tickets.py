@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.table import spec_columns
+from metrics import fmt
 from metrics.kpis import support
 from metrics.query import Query, page_query
 from render import charts
@@ -14,7 +15,8 @@ from render import charts
 def show_tickets(selection, q_sel, group=None, any_group=True):
     """List the tickets behind the clicked bar."""
     rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
-    st.caption(f"{len(rows):,} tickets behind **{selection}** (newest first, at most 500)")
+    st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{selection}** (newest first, at "
+               "most 500)")
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
