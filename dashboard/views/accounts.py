@@ -10,6 +10,7 @@ from dashboard import auth, context, filters
 from dashboard.components.accounts import account_360
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
+from dashboard.components.table import columns
 from metrics import fmt, health
 
 ALL = "All owners"
@@ -69,14 +70,14 @@ with tab_book:
         mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
               "open_tickets", "renewal_date", "segment", "plan"]],
         hide_index=True, width="stretch", key="ac_table", on_select="rerun",
-        selection_mode="single-row", column_config={
+        selection_mode="single-row", column_config=columns(mine, **{
             "score": st.column_config.NumberColumn("health", format="%.1f"),
             "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
                                                       y_max=100),
             "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
             "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
             "open_tickets": "open tickets",
-            "renewal_date": st.column_config.DateColumn("renewal date")})
+            "renewal_date": st.column_config.DateColumn("renewal date")}))
     rows = sel.selection.rows if sel else []
     ids = list(mine["account_id"])
     if rows and ids[rows[0]] != st.session_state.get("ac_picked"):

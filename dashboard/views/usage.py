@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
-from dashboard.components.table import spec_columns
+from dashboard.components.table import columns, show
 from dashboard.components.usage.nps import usage_by_nps
 from metrics import fmt
 from metrics.kpis import usage
@@ -91,7 +91,7 @@ else:
             "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
     if picked:
         st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{picked[0]}**")
-        st.dataframe(picked[1], hide_index=True, width="stretch")
+        show(picked[1])
 
 accounts = context.metric("account_usage", q_win)
 st.subheader("Accounts whose usage fell most")
@@ -103,6 +103,6 @@ else:
     st.dataframe(fell[["account_id", "name", "segment", "csm_owner", "users_prev", "users",
                        "users_change", "events_prev", "events", "events_change"]],
                  hide_index=True, width="stretch",
-                 column_config=spec_columns("account_usage", fell))
+                 column_config=columns(fell, "account_usage"))
 
 usage_by_nps(accounts, WINDOWS[days])

@@ -65,7 +65,7 @@ def test_accounts_page_opens_my_book_from_the_url_with_an_account_360(
     assert_no_exception(page)
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
     assert "health" in headers and "MRR" in headers and rows
-    owner_col = headers.index("csm_owner")
+    owner_col = headers.index("CSM")
     assert {r[owner_col] for r in rows if len(r) > owner_col} == {"Noah Kim"}
     titles = chart_titles(page)
     for t in ("Health history (score and contributions)", "MRR history"):

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.table import columns
 from dashboard.components.text import md_escape
 from metrics import audit, fmt
 from metrics.ingest import undo
@@ -28,8 +29,8 @@ def past_loads(store, who: str) -> None:
         why_not = undo.undoable(cur)
     hist = hist.assign(undo=[why_not.get(int(i), "can be undone") for i in hist["load_id"]])
     st.dataframe(hist, width="stretch", hide_index=True, column_order=ORDER,
-                 column_config={"sha256": st.column_config.TextColumn(width="small"),
-                                "message": st.column_config.TextColumn(width="large")})
+                 column_config=columns(hist, sha256=st.column_config.TextColumn(width="small"),
+                                       message=st.column_config.TextColumn(width="large")))
     if not auth.can("undo_load"):
         st.caption(auth.refusal("undo_load"))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
 from metrics import fmt
 from metrics.query import Query
 from render import charts
@@ -41,4 +42,4 @@ def cohorts(q: Query) -> None:
         kept = int(rows["retained"].sum()) if len(rows) else 0
         st.markdown(f"Cohort **{str(cohort)[:7]}**, month **{int(k)}**: {kept:,} of "
                     f"{fmt.plural(len(rows), 'account')} active")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        show(rows)

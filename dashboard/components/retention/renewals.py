@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
 from metrics import fmt
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
@@ -72,6 +73,6 @@ def renewals(q: Query, grain: str) -> None:
         rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
         st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{key}** renewing in "
                     f"**{fmt.period(m, 'month')}**")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        show(rows)
     else:
-        st.dataframe(up.head(50), hide_index=True, width="stretch")
+        show(up.head(50))

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.kpi_card import card_target, kpi_card
+from dashboard.components.table import show
 from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
@@ -78,7 +79,7 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
                               end=next_period(start, grain)), movement=movement)
         st.markdown(f"**{fmt.plural(len(rows), 'account')}** behind **{movement}** in "
                     f"{fmt.period(start, grain)} (total {fmt.value(rows[movement].sum(), 'USD')})")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        show(rows)
 
 
 def trends(q: Query, grain: str) -> None:

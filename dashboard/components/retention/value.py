@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
 from metrics import fmt
 from metrics.query import Query
 from render import charts
@@ -36,7 +37,7 @@ def value(q: Query) -> None:
     st.caption(f"BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013) fitted "
                f"by maximum likelihood on {fmt.plural(m.customers, 'customer')} "
                f"({int(m.repeat_customers):,} with repeat purchases), times in {UNITS[unit]}.")
-    st.dataframe(model.rename(columns={"alpha": "α"}), hide_index=True, width="stretch")
+    show(model, "clv_model")
     if pd.isna(m.p):
         st.info("Too few customers with repeat purchases to fit the spend model.")
     per = context.metric("clv", qv)
@@ -52,7 +53,7 @@ def value(q: Query) -> None:
         top, "account_id", "clv", title=f"Top 20 accounts by predicted value ({horizon} "
         f"{UNITS[unit]}, discounted)", unit="USD", x_title="account", horizontal=True),
         key="rr_clv_top")
-    st.dataframe(per, hide_index=True, width="stretch")
+    show(per, "clv")
     st.subheader("Simple CLV by segment")
     years = st.number_input("Expected lifespan (years)", 0.5, 20.0, 3.0, 0.5, key="rr_life")
     simple = context.metric("clv_simple", q.with_(by="segment", grain="all")
@@ -64,4 +65,4 @@ def value(q: Query) -> None:
         simple, "segment", "clv", title="Simple CLV by segment (orders in the window)",
         unit="USD", x_title="segment"), key="rr_clv_simple")
     st.caption("Average order value × orders per customer per year × expected lifespan.")
-    st.dataframe(simple, hide_index=True, width="stretch")
+    show(simple, "clv_simple")

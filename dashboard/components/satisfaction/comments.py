@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import columns
 from dashboard.components.text import md_escape
 from metrics import export, fmt, themes
 from metrics.periods import next_period
@@ -116,12 +117,12 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
     shown = df[["responded_at", "account_name", "account_id", "score", "category", "themes",
                 "comment", "segment", "touchpoint", "respondent"]]
     st.dataframe(shown, hide_index=True, width="stretch", key="sat_comment_table",
-                 column_config={
+                 column_config=columns(shown, **{
                      "responded_at": st.column_config.DatetimeColumn("answered",
                                                                      format="YYYY-MM-DD"),
                      "account_name": "account",
                      "comment": st.column_config.TextColumn("comment", width="large"),
-                 })
+                 }))
     st.download_button("Download these comments (CSV)", export.csv_bytes(shown),
                        file_name="nps_comments.csv", mime="text/csv", key="sat_comment_csv",
                        icon=":material/download:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
-from dashboard.components.table import spec_columns
+from dashboard.components.table import columns, show
 from metrics import fmt
 from metrics.kpis import support
 from metrics.query import Query, page_query
@@ -17,7 +17,7 @@ def show_tickets(selection, q_sel, group=None, any_group=True):
     rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
     st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{selection}** (newest first, at "
                "most 500)")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show(rows)
 
 
 def churn_by_load(q: Query) -> None:
@@ -36,4 +36,4 @@ def churn_by_load(q: Query) -> None:
         rows = accounts[accounts["ticket_load"] == bucket].sort_values(
             "tickets_per_month", ascending=False)
         st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config=spec_columns("support_accounts", rows))
+                     column_config=columns(rows, "support_accounts"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.table import show
 from metrics import fmt
 from metrics.kpis import usage
 from render import charts
@@ -28,4 +29,4 @@ def usage_by_nps(accounts: pd.DataFrame, window: str) -> None:
         category = pick.selection.points[0].get("customdata")
         rows = accounts[accounts["active_customer"]]
         rows = rows[rows["nps_category"].fillna("no answer") == category]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        show(rows)
