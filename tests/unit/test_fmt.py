@@ -73,3 +73,16 @@ def test_a_count_takes_its_noun_in_the_right_number_with_thousands_separators():
     assert fmt.plural(3, "reply", "replies") == "3 replies"
     assert fmt.plural(None, "account") == "— accounts"
     assert fmt.plural(float("nan"), "account") == "— accounts"
+
+
+def test_no_page_part_formats_money_or_percentages_inline():
+    # money and shares are written by fmt.value / fmt.change, so a page never shows "$1,234"
+    # on one card and "-$1,234.00" or "12%" against "12.0%" on another
+    import re
+    from pathlib import Path
+
+    inline = re.compile(r"\$\{[^}]*:[^}]*f\}|\{[^}]*:[+,]?\.\d+%\}")
+    root = Path(__file__).resolve().parents[2] / "dashboard"
+    found = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py")
+             for i, line in enumerate(p.read_text().splitlines(), 1) if inline.search(line)]
+    assert not found, found

@@ -44,17 +44,18 @@ def renewals(q: Query, grain: str) -> None:
     risk = renewals_kpi.at_risk_renewals(up)
     cols = st.columns(len(risk))
     for col, r in zip(cols, risk.itertuples(), strict=True):
-        share = "" if r.at_risk_share != r.at_risk_share else f" ({r.at_risk_share:.0%} of ARR due)"
-        col.metric(f"At-risk ARR due in {r.within_days} days", f"${r.at_risk_arr:,.0f}",
+        share = ("" if r.at_risk_share != r.at_risk_share
+                 else f" ({fmt.value(r.at_risk_share, 'fraction')} of ARR due)")
+        col.metric(f"At-risk ARR due in {r.within_days} days", fmt.value(r.at_risk_arr, "USD"),
                    help=f"{fmt.plural(r.at_risk_accounts, 'red or yellow account')} of "
                    f"{r.accounts:,} "
                    f"renewing within {r.within_days} days{share}; ARR due in all: "
-                   f"${r.arr:,.0f}.")
+                   f"{fmt.value(r.arr, 'USD')}.")
     st.caption("At risk = red or yellow health on as-of (each horizon includes the shorter): "
                + "; ".join(f"{r.at_risk_accounts:,} of {fmt.plural(r.accounts, 'renewal')} within "
                            f"{r.within_days} days"
                            + ("" if r.at_risk_share != r.at_risk_share
-                              else f" ({r.at_risk_share:.0%} of their ARR)")
+                              else f" ({fmt.value(r.at_risk_share, 'fraction')} of their ARR)")
                            for r in risk.itertuples()) + ".")
     split = st.radio("Split by", list(SPLITS), horizontal=True, key="rr_renew_split",
                      format_func=SPLITS.get)

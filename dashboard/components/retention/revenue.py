@@ -42,7 +42,8 @@ def cards(q: Query, grain: str) -> None:
         done = frame[~frame["partial"]] if len(frame) else frame
         cur = done.iloc[-1] if len(done) else None
         prev = done.iloc[-2] if len(done) > 1 else None
-        conv = {"ltv": f"gross margin {q.setting('gross_margin', 1.0):.0%}",
+        conv = {"ltv": "gross margin "
+                       + fmt.value(q.setting("gross_margin", 1.0), "fraction"),
                 "nrr": f"reactivation: {q.setting('nrr_reactivation', 'include')}d"}.get(name, "")
         with cols[i % 5]:
             kpi_card(name, cur, prev, done[column] if len(done) else done, period_label=grain,

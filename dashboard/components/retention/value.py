@@ -47,7 +47,7 @@ def value(q: Query) -> None:
     cols[1].metric("Mean P(alive)", fmt.value(per["p_alive"].mean(), "fraction"),
                    border=True)
     cols[2].metric(f"Expected purchases, next {horizon} {UNITS[unit]}",
-                   f"{per['expected_purchases'].sum():,.0f}", border=True)
+                   fmt.value(per["expected_purchases"].sum(), "orders"), border=True)
     top = per.head(20)
     st.plotly_chart(charts.plot_category_bars(
         top, "account_id", "clv", title=f"Top 20 accounts by predicted value ({horizon} "

@@ -43,7 +43,7 @@ def _theme_summary(tf: pd.DataFrame, ts: themes.ThemeSet, theme: str) -> None:
     if row.empty:
         return
     r = row.iloc[0]
-    impact = "—" if pd.isna(r["impact"]) else f"{r['impact']:+.1f} pts"
+    impact = fmt.change(r["impact"], "points")
     st.markdown(f"**Theme: {md_escape(theme)}** — {fmt.plural(r['responses'], 'response')} "
                 f"({fmt.value(r['share'], 'fraction')} of all) · NPS of the theme "
                 f"{fmt.value(r['nps'], 'points')} · impact on NPS {impact}")
@@ -78,7 +78,7 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
                 "theme": tf["theme"], "responses": tf["responses"],
                 "share": [fmt.value(v, "fraction") for v in tf["share"]],
                 "NPS": [fmt.value(v, "points") for v in tf["nps"]],
-                "impact": [("—" if pd.isna(v) else f"{v:+.1f}") for v in tf["impact"]],
+                "impact": [fmt.change(v, "points") for v in tf["impact"]],
             }), hide_index=True, width="stretch", key="sat_theme_table")
     theme = st.pills("Read the comments of a theme", list(ts.names), key="sat_theme")
 

@@ -177,11 +177,7 @@ def trend(q: Query, grain: str) -> None:
 
 
 def _change_text(c, unit: str) -> str:
-    if pd.isna(c):
-        return ""
-    if unit == "fraction":
-        return f"{c * 100:+.1f} pp"
-    return f"{c:+.1f} pts" if unit == "points" else f"{c:+.2f}"
+    return "" if pd.isna(c) else fmt.change(c, unit)
 
 
 def _verdict(r) -> str:

@@ -28,7 +28,7 @@ def churn_by_load(q: Query) -> None:
     churn = st.plotly_chart(charts.plot_category_bars(
         load, "ticket_load", "churn_rate", title="Churn rate in the window by tickets per "
         "customer-month", unit="fraction", x_title="tickets per customer-month",
-        text=[f"{r:.0%} of {n:,}" if n else "no accounts" for r, n in
+        text=[f"{fmt.value(r, 'fraction')} of {n:,}" if n else "no accounts" for r, n in
               zip(load["churn_rate"].fillna(0), load["accounts"], strict=True)]),
         key="sp_churn", on_select="rerun", selection_mode="points")
     if churn and churn.selection.points:
