@@ -77,6 +77,32 @@ def resolve_people(values: list[str], options: list[str]) -> list[str]:
     return out
 
 
+def url_attributes(items: list[str]) -> list[str]:
+    """Return custom-attribute filter values ('Name: value') as a URL carries them: the value
+    pseudonymised while presentation-safe mode is on, like people (`url_people`)."""
+    from metrics.mask import attribute_item
+
+    return [attribute_item(v) for v in items] if masked() else list(items)
+
+
+def resolve_attributes(values: list[str], options: list[str]) -> list[str]:
+    """Return the 'Name: value' options that URL values stand for: an option as it is, or the
+    option whose masked form a value is (a masked link); unknown values are left out."""
+    from metrics.mask import attribute_item
+
+    by_alias = {attribute_item(o): o for o in options}
+    return [v if v in options else by_alias[v] for v in values
+            if v in options or v in by_alias]
+
+
+def attribute_label(item: str) -> str:
+    """Return a custom-attribute filter value as the sidebar shows it: pseudonymised in
+    presentation-safe mode."""
+    from metrics.mask import attribute_item
+
+    return attribute_item(item) if masked() else str(item)
+
+
 def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     """Initialise the filter keys once per session, from the URL when it has them."""
     if st.session_state.get("_filters_ready"):
@@ -89,7 +115,7 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
                                  if dim in PERSON_DIMENSIONS else
                                  [v for v in given if v in opts])
     attr_opts = options.get("attr", [])
-    st.session_state[ATTR_KEY] = [v for v in qp.get_all(ATTR_URL) if v in attr_opts]
+    st.session_state[ATTR_KEY] = resolve_attributes(qp.get_all(ATTR_URL), attr_opts)
     lo, hi = default_range(as_of)
     st.session_state[DATES_KEY] = (
         _parse_date(qp.get("from")) or lo,
@@ -184,7 +210,8 @@ def sidebar(options: dict[str, list[str]]) -> None:
                 st.multiselect(label, options[dim], key=key, placeholder="All", format_func=fmt)
         if options.get("attr"):
             st.multiselect("Custom attributes", options["attr"], key=ATTR_KEY,
-                           placeholder="All", help="Account attributes from your CSV columns.")
+                           placeholder="All", help="Account attributes from your CSV columns.",
+                           format_func=attribute_label)
         st.toggle("Presentation-safe mode", key=MASK_KEY,
                   help="Shows account names, people and emails as stable pseudonyms "
                   "(same account, same pseudonym) for screen sharing and exported packs. "
@@ -226,7 +253,7 @@ def sync_url() -> None:
             values = list(st.session_state[key])
             params[url] = url_people(values) if dim in PERSON_DIMENSIONS else values
     if st.session_state.get(ATTR_KEY):
-        params[ATTR_URL] = list(st.session_state[ATTR_KEY])
+        params[ATTR_URL] = url_attributes(list(st.session_state[ATTR_KEY]))
     if st.session_state.get(MASK_KEY):
         params[MASK_URL] = "1"
     for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL, MASK_URL,

@@ -176,3 +176,15 @@ def test_the_packs_movers_chart_is_the_builder_the_weekly_page_uses(week):
     assert kpi is not None
     assert kpi.to_dict()["data"] == charts.plot_kpi_changes(
         week.kpis, title=sections.KPI_TITLE).to_dict()["data"]
+
+
+def test_a_masked_packs_filter_line_names_custom_attribute_values_by_pseudonym():
+    from metrics import mask
+    from metrics.query import Query
+    from render import report
+
+    q = Query(attributes=(("Contract Type", ("Annual",)),), csm_owner=("Ann Lee",))
+    assert report.filters_text(q) == "csm_owner = Ann Lee; Contract Type = Annual"
+    masked = report.filters_text(q, masked=True)
+    assert "Annual" not in masked and "Ann Lee" not in masked
+    assert f"Contract Type = {mask.attribute('Contract Type', 'Annual')}" in masked
