@@ -164,3 +164,15 @@ def test_an_older_my_accounts_link_opens_the_owner_filter(demo_db, run_app):
     assert not at.exception, [e.value for e in at.exception]
     assert at.multiselect(key="f_owner").value == ["Noah Kim"]
     assert _param(at, "owner") == ["Noah Kim"] and "csm" not in at.query_params
+
+
+def test_the_account_360_names_custom_attribute_values_by_pseudonym_while_masked(demo_db,
+                                                                                 run_app):
+    def attrs(at) -> str:
+        return " ".join(c.value for c in at.caption if c.value.startswith("Custom attributes"))
+
+    plain = attrs(run_app(demo_db, "views/accounts.py"))
+    assert "Contract Type: " in plain and ("Annual" in plain or "Monthly" in plain), plain
+    masked = attrs(run_app(demo_db, "views/accounts.py", query={"mask": "1"}))
+    assert "Contract Type: Value " in masked, masked
+    assert "Annual" not in masked and "Monthly" not in masked, masked

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, context
+from dashboard import auth, context, filters
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import explain
 from dashboard.components.table import columns
@@ -47,7 +47,9 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         cols[i % 4].markdown(f"**{label}**  \n{md_escape(text)}")
     attrs = a["attributes"]
     if attrs is not None and len(attrs):
-        st.caption("Custom attributes: " + md_escape(" · ".join(attrs)))
+        # "name: value" as the filter holds them: values by pseudonym while masked
+        st.caption("Custom attributes: " + md_escape(" · ".join(
+            filters.attribute_label(x) for x in attrs)))
 
     scored = hd.scored_at(q, model, as_of, in_scope=False)
     mine = scored[scored["account_id"] == account_id] if len(scored) else scored
