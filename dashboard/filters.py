@@ -50,6 +50,10 @@ def default_range(as_of: date | None) -> tuple[date, date]:
 
 
 PERSON_DIMENSIONS = ("csm_owner",)  # their values are people: pseudonyms in a masked URL
+# Older links' names of a filter's URL parameter: the Accounts page's "My accounts" was 'csm'
+# before it became the sidebar's owner filter. Read on open, then replaced by the filter's own.
+URL_ALIASES = {"csm_owner": "csm"}
+OPTIONS_KEY = "_f_options"
 
 
 def url_people(values: list[str]) -> list[str]:
@@ -78,6 +82,32 @@ def resolve_people(values: list[str], options: list[str]) -> list[str]:
     return out
 
 
+def url_attributes(items: list[str]) -> list[str]:
+    """Return custom-attribute filter values ('Name: value') as a URL carries them: the value
+    pseudonymised while presentation-safe mode is on, like people (`url_people`)."""
+    from metrics.mask import attribute_item
+
+    return [attribute_item(v) for v in items] if masked() else list(items)
+
+
+def resolve_attributes(values: list[str], options: list[str]) -> list[str]:
+    """Return the 'Name: value' options that URL values stand for: an option as it is, or the
+    option whose masked form a value is (a masked link); unknown values are left out."""
+    from metrics.mask import attribute_item
+
+    by_alias = {attribute_item(o): o for o in options}
+    return [v if v in options else by_alias[v] for v in values
+            if v in options or v in by_alias]
+
+
+def attribute_label(item: str) -> str:
+    """Return a custom-attribute filter value as the sidebar shows it: pseudonymised in
+    presentation-safe mode."""
+    from metrics.mask import attribute_item
+
+    return attribute_item(item) if masked() else str(item)
+
+
 def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     """Initialise the filter keys once per session, from the URL when it has them."""
     if st.session_state.get("_filters_ready"):
@@ -85,11 +115,12 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     qp = st.query_params
     for dim, (key, url, _label) in DIMENSIONS.items():
         opts = options.get(dim, [])
-        st.session_state[key] = (resolve_people(qp.get_all(url), opts)
+        given = qp.get_all(url) or qp.get_all(URL_ALIASES.get(dim, url))[:1]
+        st.session_state[key] = (resolve_people(given, opts)
                                  if dim in PERSON_DIMENSIONS else
-                                 [v for v in qp.get_all(url) if v in opts])
+                                 [v for v in given if v in opts])
     attr_opts = options.get("attr", [])
-    st.session_state[ATTR_KEY] = [v for v in qp.get_all(ATTR_URL) if v in attr_opts]
+    st.session_state[ATTR_KEY] = resolve_attributes(qp.get_all(ATTR_URL), attr_opts)
     lo, hi = default_range(as_of)
     st.session_state[DATES_KEY] = (
         _parse_date(qp.get("from")) or lo,
@@ -182,7 +213,11 @@ def options_from(frame: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def sidebar(options: dict[str, list[str]]) -> None:
-    """Draw the filter widgets in the sidebar."""
+    """Draw the filter widgets in the sidebar (a value a page set with `set_next` first)."""
+    st.session_state[OPTIONS_KEY] = options
+    for _dim, (key, _u, _l) in DIMENSIONS.items():
+        if f"_next_{key}" in st.session_state:
+            st.session_state[key] = st.session_state.pop(f"_next_{key}")
     with st.sidebar:
         st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
         kept = date_range()
@@ -199,11 +234,23 @@ def sidebar(options: dict[str, list[str]]) -> None:
                 st.multiselect(label, options[dim], key=key, placeholder="All", format_func=fmt)
         if options.get("attr"):
             st.multiselect("Custom attributes", options["attr"], key=ATTR_KEY,
-                           placeholder="All", help="Account attributes from your CSV columns.")
+                           placeholder="All", help="Account attributes from your CSV columns.",
+                           format_func=attribute_label)
         st.toggle("Presentation-safe mode", key=MASK_KEY,
                   help="Shows account names, people and emails as stable pseudonyms "
                   "(same account, same pseudonym) for screen sharing and exported packs. "
                   "The data itself is not changed.")
+
+
+def choices(dim: str) -> list[str]:
+    """Return the options of a sidebar filter (real values, as the widget holds them)."""
+    return list(st.session_state.get(OPTIONS_KEY, {}).get(dim, []))
+
+
+def set_next(dim: str, values: list[str]) -> None:
+    """Set a sidebar filter from a page on the next run (a widget's value cannot change once
+    it is drawn in a run): call st.rerun() after it."""
+    st.session_state[f"_next_{DIMENSIONS[dim][0]}"] = list(values)
 
 
 def _book() -> str | None:
@@ -230,10 +277,11 @@ def sync_url() -> None:
             values = list(st.session_state[key])
             params[url] = url_people(values) if dim in PERSON_DIMENSIONS else values
     if st.session_state.get(ATTR_KEY):
-        params[ATTR_URL] = list(st.session_state[ATTR_KEY])
+        params[ATTR_URL] = url_attributes(list(st.session_state[ATTR_KEY]))
     if st.session_state.get(MASK_KEY):
         params[MASK_URL] = "1"
-    for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL, MASK_URL} |
+    for k in [k for k in st.query_params if k in {"from", "to", ATTR_URL, MASK_URL,
+                                                  *URL_ALIASES.values()} |
               {u for _k, u, _l in DIMENSIONS.values()} and k not in params]:
         del st.query_params[k]
     for k, v in params.items():

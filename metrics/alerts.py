@@ -247,7 +247,8 @@ def evaluate_rule(cur, rule: dict, as_of: date) -> Outcome:
         ids = turned_red(before, after, acc.rename(columns={"mrr_after": "mrr"}),
                          fmt.number(rule["mrr_min"]) or 0.0)
         ids = [a for a in ids if a in set(acc["account_id"])]
-        msg = (f"{len(ids)} account(s) turned red in the {days} days to {as_of}" if ids else
+        msg = (f"{fmt.plural(len(ids), 'account')} turned red in the {days} days to {as_of}"
+               if ids else
                f"no account turned red in the {days} days to {as_of}")
         return Outcome(bool(ids), float(len(ids)), fmt.number(rule["mrr_min"]), ids, msg)
     value = metric_value(cur, rule["metric"], seg, as_of, days)

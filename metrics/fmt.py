@@ -90,6 +90,17 @@ def significant(v, digits: int = 4) -> str:
     return DASH if x is None else f"{x:.{digits}g}"
 
 
+def plural(n, noun: str, many: str | None = None) -> str:
+    """Return a count with its noun in the right number: '1 account', '0 accounts',
+    '1,234 accounts'; `many` is the plural when it is not `noun` + 's' ('1 reply', '2 replies');
+    '— accounts' when the count is undefined."""
+    x = number(n)
+    word = noun if x == 1 else (many or noun + "s")
+    if x is None:
+        return f"{DASH} {word}"
+    return f"{x:,.0f} {word}" if x.is_integer() else f"{x:,.1f} {word}"
+
+
 def change(v, unit: str) -> str:
     """Return a difference of two values in the unit's terms: '+2.1 pp' (rates), '+2.1 pts'
     (NPS), '+$1,200', '+1.5 h', '+3' (counts), '+0.12' (scores); '—' when undefined."""

@@ -231,7 +231,7 @@ def save_targets(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
             )
         bump_data_version(cur)
         audit.record(cur, who or _os_user(), "targets", "targets",
-                     f"saved {len(clean)} targets (there were {before})")
+                     f"saved {fmt.plural(len(clean), 'target')} (there were {before:,})")
     return []
 
 

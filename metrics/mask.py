@@ -40,6 +40,21 @@ def person(value: Any) -> Any:
     return pseudonym(value, "Person")
 
 
+def attribute(name: str, value: Any) -> Any:
+    """Return the pseudonym of a custom attribute's value ('Value 3FA2B1'), stable for the same
+    attribute and value (the same value of two attributes differs); None stays None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return value
+    return pseudonym(f"{name}\x1f{value}", "Value")
+
+
+def attribute_item(item: str) -> str:
+    """Return a filter's 'Name: value' with the value pseudonymised ('Contract Type: Value
+    3FA2B1'): the attribute's name is a column of the user's file and stays readable."""
+    name, sep, value = str(item).partition(": ")
+    return f"{name}{sep}{attribute(name, value)}" if sep else str(attribute("", item))
+
+
 def mask_text(text):
     """Return `text` with every email address replaced by the person's pseudonym."""
     if not isinstance(text, str):

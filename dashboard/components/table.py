@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import fmt, registry
+from metrics import fmt, labels, registry
+from metrics.spec import ColumnSpec
 
 _FORMATS = {"rate": "percent", "rate_change": "percent", "money": "dollar", "hours": "%.1f h",
             "days": "%d d", "count": "localized", "points": "%.1f", "ratio": "%.2f"}
@@ -44,15 +45,8 @@ def spec_columns(metric: str, frame: pd.DataFrame, **overrides) -> dict:
     stay as they are: only their display changes."""
     out: dict = {}
     for c in registry.get(metric).cols:
-        if c.name not in frame.columns:
-            continue
-        fmt = _FORMATS.get(c.kind)
-        if c.kind == "date":
-            out[c.name] = st.column_config.DateColumn(c.label, format="YYYY-MM-DD")
-        elif fmt:
-            out[c.name] = st.column_config.NumberColumn(c.label, format=fmt, help=c.explain or None)
-        else:
-            out[c.name] = st.column_config.Column(c.label, help=c.explain or None)
+        if c.name in frame.columns:
+            out[c.name] = _config(c)
     out.update(overrides)
     return out
 
@@ -72,3 +66,48 @@ def readable(metric: str, frame: pd.DataFrame, **overrides) -> tuple[pd.DataFram
             out[c.name] = out[c.name].map(lambda v, u=c.unit: fmt.value(v, u)).astype(object)
             texts[c.name] = st.column_config.TextColumn(c.label, help=c.explain or None)
     return out, spec_columns(metric, out, **{**overrides, **texts})
+
+
+def _config(c: ColumnSpec, values: pd.Series | None = None) -> dict:
+    # With `values`, a format is only given to a column of its type: a number format on text,
+    # or a date format on strings, would not show them.
+    fmt = _FORMATS.get(c.kind)
+    is_date = values is None or pd.api.types.is_datetime64_any_dtype(values) or (
+        values.dtype == object and values.map(lambda v: v is None or hasattr(v, "isoformat")).all())
+    if c.kind == "date" and is_date:
+        return st.column_config.DateColumn(c.label, format="YYYY-MM-DD")
+    if fmt and (values is None or pd.api.types.is_numeric_dtype(values)
+                and not pd.api.types.is_bool_dtype(values)):
+        return st.column_config.NumberColumn(c.label, format=fmt, help=c.explain or None)
+    return st.column_config.Column(c.label, help=c.explain or None)
+
+
+def columns(frame: pd.DataFrame, metric: str | None = None, **overrides) -> dict:
+    """Return `st.dataframe` column_config labelling every column of `frame` for people
+    (`metrics.labels`: the metric's spec when named, the lists' raw columns, any spec of that
+    name, else 'rows_in_file' spelled out), formatted by unit where the values allow it.
+    `overrides` replace entries by column name; an override without a label (a format only)
+    keeps the column's label, one set to None hides the column. No header is snake_case."""
+    out: dict = {}
+    for name in frame.columns:
+        c = labels.spec(str(name), metric)
+        if c is not None:
+            out[name] = _config(c, frame[name])
+        elif "_" in str(name):
+            out[name] = st.column_config.Column(labels.label(name))
+    for name, cfg in overrides.items():
+        if isinstance(cfg, dict) and not cfg.get("label") and name in out:
+            cfg = {**cfg, "label": out[name]["label"]}
+        out[name] = cfg
+    return out
+
+
+def show(frame: pd.DataFrame, metric: str | None = None, where=st, config: dict | None = None,
+         **kwargs):
+    """Draw `frame` as a table people read (`where`: st or a column/container): missing text
+    as '—', every column labelled (`columns`, `config` overriding), no index unless asked;
+    return what st.dataframe returns (the selection when `on_select` is given)."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return where.dataframe(for_people(frame), column_config=columns(frame, metric,
+                                                                    **(config or {})), **kwargs)

@@ -1,17 +1,17 @@
-"""Accounts: a CSM's book of business ("my accounts" by owner, in the URL), the account 360,
-and the team view of every CSM owner side by side."""
+"""Accounts: a CSM's book of business ("my accounts": the sidebar's owner filter), the
+account 360, and the team view of every CSM owner side by side."""
 
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, context, filters
-from dashboard.components.accounts import account_360
+from dashboard import context, filters
+from dashboard.components.accounts import account_360, owner
 from dashboard.components.accounts.book import book_table
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
-from metrics import health
+from metrics import fmt, health
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
 # (the book, its health scored in pandas, the team tab; SELECTED: the account 360's queries)
@@ -21,7 +21,6 @@ CALLS = (("metric", "account_book"), ("metric", "health_inputs"),
 SELECTED = ("account_profile", "account_mrr_history", "account_surveys", "account_tickets",
             "account_usage_history", "account_features")
 
-ALL = "All owners"
 st.title("Accounts")
 q = filters.current_query()
 latest = context.as_of_default()
@@ -39,15 +38,6 @@ book = context.metric("account_book", q.with_(as_of=as_of))
 if book.empty:
     st.info("No active accounts on the as-of day in the selected filters.")
     st.stop()
-owners = sorted(book["csm_owner"].dropna().unique())
-if "ac_owner" not in st.session_state:
-    # "My accounts" comes from the URL the first time; else a csm opens on their own book.
-    user = auth.current_user(owners)
-    mine_default = user.owner if user.role == "csm" and user.owner in owners else ALL
-    # (while masked the book's owners are pseudonyms; a link may carry either form)
-    linked = filters.resolve_people(st.query_params.get_all("csm")[:1], owners)
-    st.session_state["ac_owner"] = linked[0] if linked else mine_default
-
 scored = hd.scored_at(q, model, as_of)
 trend = hd.scores_over(q, model, as_of)[["account_id", "score", "as_of"]]
 spark = trend.sort_values("as_of").groupby("account_id")["score"].apply(
@@ -59,20 +49,17 @@ table["renewal_date"] = pd.to_datetime(table["renewal_date"])
 tab_book, tab_team = st.tabs(["My accounts", "Team"])
 with tab_book:
     c1, c2 = st.columns([1, 2])
-    owner = c1.selectbox("My accounts (CSM owner)", [ALL] + owners, key="ac_owner")
-    if owner == ALL:
-        st.query_params.pop("csm", None)
-    elif st.query_params.get("csm") != owner:
-        st.query_params["csm"] = owner  # a pseudonym while masked: the book is masked
+    owner.picker(c1)  # the sidebar's owner filter: the book is already the owner's
     search = c2.text_input("Search name or account id", key="ac_search")
-    mine = table if owner == ALL else table[table["csm_owner"] == owner]
+    mine = table
     if search:
         hit = mine["name"].fillna("").str.contains(search, case=False, regex=False) | mine[
             "account_id"].str.contains(search, case=False, regex=False)
         mine = mine[hit]
     mine = mine.sort_values("mrr", ascending=False).reset_index(drop=True)
-    st.caption(f"{len(mine):,} accounts, {mine['mrr'].sum():,.0f} USD MRR, as of "
-               f"{as_of:%Y-%m-%d}. Click a column header to sort, a row to open the account.")
+    st.caption(f"{fmt.plural(len(mine), 'account')}, {fmt.value(mine['mrr'].sum(), 'USD')} "
+               f"MRR, as of {as_of:%Y-%m-%d}. Click a column header to sort, a row to open the "
+               "account.")
     rows = book_table(mine)
     ids = list(mine["account_id"])
     if rows and ids[rows[0]] != st.session_state.get("ac_picked"):

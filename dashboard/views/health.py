@@ -12,7 +12,7 @@ from dashboard.components.health.at_risk import at_risk_section
 from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
 from dashboard.components.health.explain import explain
-from metrics import health
+from metrics import fmt, health
 from render import charts
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
@@ -55,13 +55,13 @@ if scored.empty:
     st.info("No active accounts on the as-of day in the selected filters.")
     st.stop()
 st.caption(f"As of {as_of:%Y-%m-%d} (scores use the data dated before it) · {label} · "
-           f"{len(scored):,} customers (active accounts) in the filters.")
+           f"{fmt.plural(len(scored), 'customer')} (active accounts) in the filters.")
 bands = scored["band"].value_counts()
 cols = st.columns(5)
-cols[0].metric("Mean score", f"{scored['score'].mean():.1f}", border=True)
+cols[0].metric("Mean score", fmt.value(scored["score"].mean(), "score"), border=True)
 for col, b in zip(cols[1:4], ("green", "yellow", "red"), strict=True):
     col.metric(f"{b.capitalize()} accounts", f"{int(bands.get(b, 0)):,}", border=True,
-               help=f"{int(bands.get(b, 0)) / len(scored):.0%} of the active accounts")
+               help=f"{fmt.value(bands.get(b, 0) / len(scored), 'fraction')} of the customers")
 cols[4].metric("Unscored", f"{int(scored['score'].isna().sum()):,}", border=True,
                help="Accounts without data for any component.")
 

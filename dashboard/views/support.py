@@ -9,7 +9,7 @@ from dashboard.catalogue import targets
 from dashboard.components.kpi_card import card_target, kpi_card
 from dashboard.components.support.tickets import churn_by_load, show_tickets
 from dashboard.components.support.times import benchmarks, cards_caption, time_charts
-from metrics import registry
+from metrics import fmt, registry
 from metrics.periods import next_period
 from metrics.query import page_query
 from render import charts
@@ -76,7 +76,7 @@ right.plotly_chart(charts.plot_lines(backlog, {"backlog_end": "open at the end",
 points = vol.selection.points if vol else []
 if points:
     start = date.fromisoformat(str(points[0]["x"])[:10])
-    show_tickets(f"the {grain} of {start:%Y-%m-%d}",
+    show_tickets(fmt.period(start, grain),
                  q.with_(start=start, end=next_period(start, grain)))
 
 st.subheader(f"By {BY[by].lower()}")

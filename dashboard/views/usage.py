@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.kpi_card import kpi_card
-from dashboard.components.table import spec_columns
+from dashboard.components.table import columns
 from dashboard.components.usage.adoption import adoption_section
 from dashboard.components.usage.nps import usage_by_nps
 from metrics import registry
@@ -75,6 +75,6 @@ else:
     st.dataframe(fell[["account_id", "name", "segment", "csm_owner", "users_prev", "users",
                        "users_change", "events_prev", "events", "events_change"]],
                  hide_index=True, width="stretch",
-                 column_config=spec_columns("account_usage", fell))
+                 column_config=columns(fell, "account_usage"))
 
 usage_by_nps(accounts, WINDOWS[days])

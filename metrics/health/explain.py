@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from metrics import fmt
 from metrics.health.scoring import _support_users
 
 
@@ -13,7 +14,7 @@ def _n(v) -> str:
 
 
 def explain_inputs(row: pd.Series, model: dict) -> dict[str, str]:
-    """Return per component the raw inputs behind its score, in words ("12 active users of 40
+    """Return per component the raw inputs behind its score, in words ("active users: 12 of 40
     seats in the 30 days before as-of")."""
     c = model["components"]
     win = model["window_days"]
@@ -23,12 +24,13 @@ def explain_inputs(row: pd.Series, model: dict) -> dict[str, str]:
     else:
         users = int(row["active_users"])
         if row["seats"] == row["seats"] and row["seats"]:
-            out["usage"] = f"{users:,} active users of {_n(row['seats'])} seats in the {win} " \
-                           "days before as-of"
+            # "active users: 1 of 8 seats": the input is named, so no "1 active users"
+            out["usage"] = f"active users: {users:,} of {fmt.plural(row['seats'], 'seat')} " \
+                           f"in the {win} days before as-of"
         else:
             seg = row["segment"] if isinstance(row["segment"], str) else "(no segment)"
-            out["usage"] = f"{users:,} active users in the {win} days before as-of, ranked " \
-                           f"within segment {seg} (no seats attribute)"
+            out["usage"] = f"active users: {users:,} in the {win} days before " \
+                           f"as-of, ranked within segment {seg} (no seats attribute)"
         top = int(row["top_features"])
         out["adoption"] = (f"{int(row['features_used'])} of the {top} most used features in "
                            f"the {win} days before as-of") if top else "no features used"
@@ -47,7 +49,7 @@ def explain_inputs(row: pd.Series, model: dict) -> dict[str, str]:
         out["support"] = "no ticket data before as-of"
     else:
         per_user = row["tickets"] / _support_users(row.to_frame().T).iloc[0]
-        out["support"] = (f"{int(row['tickets'])} tickets in {sp.get('days', 90)} days "
+        out["support"] = (f"{fmt.plural(row['tickets'], 'ticket')} in {sp.get('days', 90)} days "
                           f"({per_user:.2f} per user), {int(row['open_p1'])} open P1, "
                           f"{int(row['missed_sla'])} missed first-response SLA")
     fd = c.get("financial", {}).get("days", 90)

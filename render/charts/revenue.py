@@ -97,6 +97,6 @@ def plot_renewal_calendar(df: pd.DataFrame, *, title: str, by: str = "segment") 
                           "<extra></extra>"))
     fig.update_layout(title=dict(text=safe_label(title)), height=360, barmode="stack",
                       hovermode="closest", clickmode="event+select", **LEGEND_TOP)
-    fig.update_xaxes(title_text="month of renewal_date", dtick="M1", tickformat="%b %Y")
+    fig.update_xaxes(title_text="Renewal month", dtick="M1", tickformat="%b %Y")
     fig.update_yaxes(title_text="ARR due (USD)", tickprefix="$", tickformat=",.0f")
     return fig

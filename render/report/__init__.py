@@ -68,14 +68,15 @@ def format_of(path: Path | str) -> str:
 
 
 def filters_text(q, masked: bool = False) -> str:
-    """Return the global filters of a Query in words ('' when none); CSM owners by pseudonym
-    when `masked`."""
+    """Return the global filters of a Query in words ('' when none); CSM owners and custom
+    attributes' values by pseudonym when `masked`."""
     def show(f, v):
         return mask.person(v) if masked and f == "csm_owner" else v
 
     parts = [f"{f} = {', '.join(show(f, v) for v in getattr(q, f))}"
              for f in ("segment", "region", "csm_owner", "plan") if getattr(q, f)]
-    parts += [f"{k} = {', '.join(v)}" for k, v in q.attributes]
+    parts += [f"{k} = {', '.join(mask.attribute(k, x) if masked else x for x in v)}"
+              for k, v in q.attributes]
     return "; ".join(parts)
 
 

@@ -86,15 +86,16 @@ def build(r: review.Review, masked: bool = False) -> list[Section]:
             "date or MRR": [fmt.value(v, "USD") for v in re_["mrr_after"]]}),
     ], ignore_index=True)
     out.append(Section("New churns and reactivations", [
-        f"{len(ch)} account(s) churned ({fmt.value(ch['mrr_before'].sum(), 'USD')} MRR before "
-        "the week); "
+        f"{fmt.plural(len(ch), 'account')} churned "
+        f"({fmt.value(ch['mrr_before'].sum(), 'USD')} MRR before the week); "
         f"{len(re_)} reactivated."], t, None, "Overview"))
     d = m(r.detractors)
     t = pd.DataFrame({"when": [str(v)[:16] for v in d["responded_at"]],
                       "account": d["account_name"].fillna(d["account_id"]),
                       "respondent": d["respondent"], "score": d["score"],
                       "comment": d["comment"]})
-    out.append(Section("New detractors", [f"{len(d)} NPS answer(s) from 0 to 6 this week."],
+    out.append(Section("New detractors",
+                       [f"{fmt.plural(len(d), 'NPS answer')} from 0 to 6 this week."],
                        t, None, "Satisfaction"))
     rn = m(r.renewals)
     t = pd.DataFrame({"account": rn["account_name"].fillna(rn["account_id"]),
@@ -111,7 +112,7 @@ def build(r: review.Review, masked: bool = False) -> list[Section]:
                       "accounts": al.get("accounts", pd.Series(dtype=object)),
                       "message": al.get("message", pd.Series(dtype=object))})
     out.append(Section("Alerts fired this week", [
-        f"{len(al)} alert(s) fired on data of this week." if len(al) else
+        f"{fmt.plural(len(al), 'alert')} fired on data of this week." if len(al) else
         "No alert fired on data of this week."], t, None, "Goals"))
     for s in out:
         if s.table is not None:

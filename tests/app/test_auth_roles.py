@@ -289,3 +289,23 @@ def test_a_csm_restricted_to_their_book_sees_only_their_accounts_on_every_page(
     assert not forged.exception
     assert [i.value for i in forged.info] == ["This account is not in your book."]
     assert not forged.subheader
+
+
+def test_a_csm_opens_accounts_on_their_own_book_through_the_owner_filter(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets = dict(AUTH)
+    at.user = {"is_logged_in": True, "email": "ava.thompson@example.com",
+               "name": "Ava Thompson", "groups": ["csm"]}
+    at.run()
+    at.switch_page("views/accounts.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="f_owner").value == ["Ava Thompson"]
+    assert at.selectbox(key="ac_owner").value == "Ava Thompson"
+    assert set(at.dataframe[0].value["csm_owner"]) == {"Ava Thompson"}
+    # the default is applied once: choosing every owner then sticks
+    at.selectbox(key="ac_owner").set_value("All owners").run()
+    at.switch_page("views/accounts.py")
+    at.run()
+    assert at.multiselect(key="f_owner").value == []
+    assert len(set(at.dataframe[0].value["csm_owner"])) > 1

@@ -127,3 +127,52 @@ def test_a_segment_model_is_edited_and_saved_as_an_override(demo_db, run_app, mo
     assert saved["segments"]["Enterprise"]["bands"] == {"green": 80.0, "yellow": 40.0}
     assert saved["bands"] == {"green": 70.0, "yellow": 40.0}  # the base model is unchanged
     assert saved["version"] == 2
+
+
+def _param(at, key) -> list[str]:
+    v = at.query_params[key]
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def test_my_accounts_is_the_sidebars_owner_filter_one_value_in_the_url(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="ac_owner").value == "All owners"
+    everyone = len(at.dataframe[0].value)
+    # choosing on the page chooses in the sidebar, for the book and in the link
+    at.selectbox(key="ac_owner").set_value("Noah Kim").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="f_owner").value == ["Noah Kim"]
+    assert _param(at, "owner") == ["Noah Kim"] and "csm" not in at.query_params
+    book = at.dataframe[0].value
+    assert set(book["csm_owner"]) == {"Noah Kim"} and 5 < len(book) < everyone
+    # choosing in the sidebar shows on the page
+    at.multiselect(key="f_owner").set_value(["Emma Schmidt"]).run()
+    assert at.selectbox(key="ac_owner").value == "Emma Schmidt"
+    assert set(at.dataframe[0].value["csm_owner"]) == {"Emma Schmidt"}
+    # two owners in the sidebar: the page says so rather than naming one
+    at.multiselect(key="f_owner").set_value(["Emma Schmidt", "Noah Kim"]).run()
+    assert at.selectbox(key="ac_owner").value == "The owners chosen in the sidebar"
+    assert set(at.dataframe[0].value["csm_owner"]) == {"Emma Schmidt", "Noah Kim"}
+    at.selectbox(key="ac_owner").set_value("All owners").run()
+    assert at.multiselect(key="f_owner").value == []
+    assert "owner" not in at.query_params and len(at.dataframe[0].value) == everyone
+
+
+def test_an_older_my_accounts_link_opens_the_owner_filter(demo_db, run_app):
+    at = run_app(demo_db, "views/accounts.py", query={"csm": "Noah Kim"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="f_owner").value == ["Noah Kim"]
+    assert _param(at, "owner") == ["Noah Kim"] and "csm" not in at.query_params
+
+
+def test_the_account_360_names_custom_attribute_values_by_pseudonym_while_masked(demo_db,
+                                                                                 run_app):
+    def attrs(at) -> str:
+        return " ".join(c.value for c in at.caption if c.value.startswith("Custom attributes"))
+
+    plain = attrs(run_app(demo_db, "views/accounts.py"))
+    assert "Contract Type: " in plain and ("Annual" in plain or "Monthly" in plain), plain
+    masked = attrs(run_app(demo_db, "views/accounts.py", query={"mask": "1"}))
+    assert "Contract Type: Value " in masked, masked
+    assert "Annual" not in masked and "Monthly" not in masked, masked

@@ -96,3 +96,31 @@ def test_show_the_math_gives_the_formula_the_numbers_and_the_sql(demo_db, run_ap
     assert any("responded_at" in c and "SELECT" in c for c in codes)
     shown = next(d.value for d in at.dataframe if "promoters" in d.value.index)
     assert int(shown.loc["responses", "value"]) > 0
+
+
+def test_a_masked_url_carries_custom_attribute_values_by_pseudonym_and_a_colleague_resolves_them(
+        demo_db, run_app):
+    from dashboard import filters
+    from metrics.mask import attribute_item
+
+    real = ["Contract Type: Annual"]
+    at = run_app(demo_db, "views/overview.py", query={"mask": "1", "attr": real[0]})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key=filters.ATTR_KEY).value == real  # a real value in a link works
+    url = repr({k: at.query_params[k] for k in at.query_params})
+    assert "Annual" not in url and attribute_item(real[0]) in url, url
+    # the sidebar shows the value by pseudonym too; the filter's value stays real
+    assert "Annual" not in " ".join(at.multiselect(key=filters.ATTR_KEY).format_func(o)
+                                    for o in at.multiselect(key=filters.ATTR_KEY).options)
+    cards = _card_values(at)
+    # the masked link, opened in a colleague's session, filters on the same value
+    again = run_app(demo_db, "views/overview.py",
+                    query={"mask": "1", "attr": attribute_item(real[0])})
+    assert not again.exception, [e.value for e in again.exception]
+    assert again.multiselect(key=filters.ATTR_KEY).value == real
+    assert _card_values(again) == cards
+    everyone = _card_values(run_app(demo_db, "views/overview.py", query={"mask": "1"}))
+    assert everyone != cards  # the filter does narrow the numbers
+    # unmasked, the URL carries the value as it is
+    plain = run_app(demo_db, "views/overview.py", query={"attr": real[0]})
+    assert "Annual" in repr({k: plain.query_params[k] for k in plain.query_params})

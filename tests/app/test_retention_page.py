@@ -166,3 +166,24 @@ def test_a_boundary_fit_shows_its_warning_and_readable_parameters(tmp_path, run_
         config = json.loads(d.proto.columns or "{}")
         labels = {c: config.get(c, {}).get("label") for c in d.value.columns}
         assert all(v and "_" not in v and v != c for c, v in labels.items()), labels
+
+
+def test_the_mrr_bridge_names_its_period_as_a_period_not_a_day(demo_db, run_app):
+    import json
+    import re
+
+    at = run_app(demo_db, PAGE, query=WINDOW)
+    assert not at.exception, [e.value for e in at.exception]
+    bridge = at.selectbox(key="rr_bridge")
+    assert "Jun 2026" in bridge.options and "Jul 2025" in bridge.options
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}", o) for o in bridge.options)
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in at.get("plotly_chart")]
+    assert "MRR bridge, Jun 2026" in titles, titles  # the last complete month by default
+    # the month picked before is not a quarter: the bridge falls back to the last complete one
+    at.button_group(key="rr_grain").set_value("quarter").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Q2 2026" in at.selectbox(key="rr_bridge").options
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in at.get("plotly_chart")]
+    assert "MRR bridge, Q2 2026" in titles, titles

@@ -191,3 +191,9 @@ def test_hostile_url_values_are_ignored(demo_db, run_app):
     assert at.segmented_control(key="sat_basis").value == "all"
     assert at.segmented_control(key="sat_csat").value == 4
     assert at.selectbox(key="sat_by").value == "segment"
+
+
+def test_the_comment_explorers_periods_are_named_as_periods_not_days(page):
+    options = page.selectbox(key="sat_period").options
+    assert options[0] == "whole window" and "Jul 2025" in options and "Jun 2026" in options
+    assert not any(o[:1].isdigit() for o in options)  # never "2025-07-01"

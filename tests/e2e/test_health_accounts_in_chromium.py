@@ -65,12 +65,12 @@ def test_accounts_page_opens_my_book_from_the_url_with_an_account_360(
     assert_no_exception(page)
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
     assert "health" in headers and "MRR" in headers and rows
-    owner_col = headers.index("csm_owner")
+    owner_col = headers.index("CSM")
     assert {r[owner_col] for r in rows if len(r) > owner_col} == {"Noah Kim"}
     titles = chart_titles(page)
     for t in ("Health history (score and contributions)", "MRR history"):
         assert t in titles, titles
-    assert "csm=Noah+Kim" in page.url or "csm=Noah%20Kim" in page.url
+    assert "owner=Noah+Kim" in page.url or "owner=Noah%20Kim" in page.url
     screenshot(page, screenshot_dir, "32_accounts_book_and_360")
     page.get_by_role("tab", name="Team").click()
     wait_idle(page)

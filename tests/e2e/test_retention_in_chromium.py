@@ -41,7 +41,7 @@ def test_retention_page_draws_movements_and_a_clicked_bar_lists_the_accounts(
     expect(page.get_by_text("accounts", exact=False).filter(has_text="behind").first
            ).to_be_visible()
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
-    assert "account_id" in headers and rows, (headers, rows)
+    assert "Account ID" in headers and rows, (headers, rows)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "21_retention_clicked_movement")
     page.get_by_role("tab", name="Churn & retention").click()
@@ -68,7 +68,7 @@ def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, 
     wait_idle(page)
     expect(page.get_by_text("accounts active", exact=False).first).to_be_visible()
     headers, rows = grid(page.locator('[data-testid="stDataFrame"] >> visible=true').last)
-    assert "account_id" in headers and "retained" in headers and rows, (headers, rows)
+    assert "Account ID" in headers and "retained" in headers and rows, (headers, rows)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "24_retention_cohort_clicked")
 

@@ -57,7 +57,7 @@ def test_support_page_draws_its_charts_and_a_clicked_bar_lists_the_tickets(
     click_bar(page, "FCR by channel (whole window)", 0)
     expect(page.get_by_text("tickets behind", exact=False).first).to_be_visible()
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
-    assert "ticket_id" in headers and rows, (headers, rows)
+    assert "Ticket" in headers and rows, (headers, rows)
     channel = headers.index("channel")
     assert len({r[channel] for r in rows if len(r) > channel}) == 1  # one channel's tickets
     assert_no_exception(page)
@@ -83,7 +83,7 @@ def test_usage_page_draws_adoption_and_a_clicked_feature_lists_the_accounts(
     click_bar(page, "Adoption by feature", 0)
     expect(page.get_by_text("accounts behind", exact=False).first).to_be_visible()
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
-    assert "account_id" in headers and rows, (headers, rows)
+    assert "Account ID" in headers and rows, (headers, rows)
     assert_no_exception(page)
     page.get_by_role("radio", name="last 90 days", exact=True).click()
     expect(page.get_by_text("last 90 days vs the 90 days before").first).to_be_visible()

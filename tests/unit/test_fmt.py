@@ -60,3 +60,29 @@ def test_a_change_that_rounds_to_zero_has_no_sign_and_counts_as_none():
     assert not fmt.rounds_to_zero("-0.1 h") and not fmt.rounds_to_zero(None)
     # a score on a fixed scale changes by points of the scale, not by a share
     assert fmt.delta(4.57, 4.87, "score") == "-0.30"
+
+
+def test_a_count_takes_its_noun_in_the_right_number_with_thousands_separators():
+    assert fmt.plural(1, "account") == "1 account"
+    assert fmt.plural(0, "account") == "0 accounts"
+    assert fmt.plural(2, "account") == "2 accounts"
+    assert fmt.plural(1234, "ticket") == "1,234 tickets"
+    assert fmt.plural(1.0, "response") == "1 response"  # a whole float is a whole count
+    assert fmt.plural(2.5, "user") == "2.5 users"
+    assert fmt.plural(1, "reply", "replies") == "1 reply"
+    assert fmt.plural(3, "reply", "replies") == "3 replies"
+    assert fmt.plural(None, "account") == "— accounts"
+    assert fmt.plural(float("nan"), "account") == "— accounts"
+
+
+def test_no_page_part_formats_money_or_percentages_inline():
+    # money and shares are written by fmt.value / fmt.change, so a page never shows "$1,234"
+    # on one card and "-$1,234.00" or "12%" against "12.0%" on another
+    import re
+    from pathlib import Path
+
+    inline = re.compile(r"\$\{[^}]*:[^}]*f\}|\{[^}]*:[+,]?\.\d+%\}")
+    root = Path(__file__).resolve().parents[2] / "dashboard"
+    found = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py")
+             for i, line in enumerate(p.read_text().splitlines(), 1) if inline.search(line)]
+    assert not found, found

@@ -40,3 +40,14 @@ def test_a_frames_own_account_names_are_hidden_inside_its_comments():
     out = mask.mask_frame(df)
     assert "Contoso" not in out.to_csv()
     assert out.comment.iloc[0] == f"{mask.pseudonym('Contoso Ltd')} loves it"
+
+
+def test_a_custom_attributes_value_gets_a_pseudonym_its_name_stays_readable():
+    a = mask.attribute("Contract Type", "Annual")
+    assert a == mask.attribute("Contract Type", "Annual") and a.startswith("Value ")
+    assert "Annual" not in a
+    assert a != mask.attribute("Contract Type", "Monthly")
+    assert a != mask.attribute("Renewal", "Annual")  # the same value of another attribute
+    assert mask.attribute("x", None) is None
+    item = mask.attribute_item("Contract Type: Annual")
+    assert item == f"Contract Type: {a}" and "Annual" not in item

@@ -200,3 +200,15 @@ def test_the_packs_detail_line_opens_the_overview_by_week_on_the_reviews_week(we
                      if sh.has_text_frame)
     assert query in texts
     assert "Detail: the Satisfaction page of the dashboard." in html  # other sections as before
+
+
+def test_a_masked_packs_filter_line_names_custom_attribute_values_by_pseudonym():
+    from metrics import mask
+    from metrics.query import Query
+    from render import report
+
+    q = Query(attributes=(("Contract Type", ("Annual",)),), csm_owner=("Ann Lee",))
+    assert report.filters_text(q) == "csm_owner = Ann Lee; Contract Type = Annual"
+    masked = report.filters_text(q, masked=True)
+    assert "Annual" not in masked and "Ann Lee" not in masked
+    assert f"Contract Type = {mask.attribute('Contract Type', 'Annual')}" in masked

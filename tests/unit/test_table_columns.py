@@ -43,3 +43,31 @@ def test_a_preview_shows_missing_values_as_a_dash_and_dates_as_dates():
     assert shown.to_dict("list") == {"amount": ["57.64", "—"], "name": ["Zoë", "—"],
                                      "day": ["2026-01-01", "—"],
                                      "at": ["2026-01-01 10:30:00", "—"]}
+
+
+def test_every_column_gets_a_label_for_people_and_overrides_keep_it():
+    from dashboard.components.table import columns
+    from metrics import labels
+
+    frame = pd.DataFrame({"account_id": ["a"], "csm_owner": ["x"], "mrr_now": [1.0],
+                          "rows_in_file": [3], "score": [1.0], "comment": ["hi"],
+                          "first_response_h": [2.5]})
+    cfg = columns(frame, first_response_h={"type_config": {"format": "%.2f h"}},
+                  comment="what they said")
+    assert cfg["account_id"]["label"] == "Account ID"  # the lists' raw columns
+    assert cfg["csm_owner"]["label"] == "CSM"
+    assert cfg["mrr_now"]["label"] == "MRR now"  # any metric's spec of that name
+    assert cfg["mrr_now"]["type_config"]["format"] == "dollar"
+    assert cfg["rows_in_file"]["label"] == "Rows in file"  # spelled out
+    assert "score" not in cfg  # no underscore and no metric named: left as it is
+    assert cfg["comment"] == "what they said"
+    # an override that only formats keeps the label
+    assert cfg["first_response_h"]["label"] == "First response"
+    assert cfg["first_response_h"]["type_config"]["format"] == "%.2f h"
+    # a named metric's spec wins (survey vs health score)
+    assert columns(frame, "health")["score"]["label"] == registry.column("health", "score").label
+    # a number format is not put on text, which it would not show
+    assert "type_config" not in columns(pd.DataFrame({"mrr_now": ["n/a"]}))["mrr_now"]
+    out = labels.for_people(pd.DataFrame({"account_id": [1], "Account ID": [2],
+                                          "rows_in_file": [3]}))
+    assert list(out.columns) == ["account_id", "Account ID", "Rows in file"]  # no clash

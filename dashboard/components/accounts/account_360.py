@@ -7,11 +7,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, context
+from dashboard import auth, context, filters
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import explain
+from dashboard.components.table import columns
+from dashboard.components.table import show as show_table
 from dashboard.components.text import md_escape
-from metrics import health
+from metrics import fmt, health
 from metrics.periods import day_start
 from render import charts
 
@@ -46,7 +48,9 @@ def show(account_id: str, q, model: dict, as_of) -> None:
     attrs = a["attributes"]
     # an account without custom attributes has NULL there (pd.NA: no len), not an empty list
     if hasattr(attrs, "__len__") and not isinstance(attrs, str) and len(attrs):
-        st.caption("Custom attributes: " + md_escape(" · ".join(attrs)))
+        # "name: value" as the filter holds them: values by pseudonym while masked
+        st.caption("Custom attributes: " + md_escape(" · ".join(
+            filters.attribute_label(x) for x in attrs)))
 
     scored = hd.scored_at(q, model, as_of, in_scope=False)
     mine = scored[scored["account_id"] == account_id] if len(scored) else scored
@@ -66,10 +70,10 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         right.plotly_chart(charts.plot_account_mrr(mrr, title="MRR history"), key="ac_mrr")
         moves = mrr[mrr["movement"].notna()]
         right.dataframe(moves.sort_values("day", ascending=False), hide_index=True,
-                        width="stretch", height=160, column_config={
+                        width="stretch", height=160, column_config=columns(moves, **{
                             "day": st.column_config.DateColumn("day"),
                             "mrr": st.column_config.NumberColumn("MRR", format="$%,.2f"),
-                            "change": st.column_config.NumberColumn(format="$%+,.2f")})
+                            "change": st.column_config.NumberColumn(format="$%+,.2f")}))
     else:
         right.info("No subscriptions for this account.")
     if len(mine):
@@ -84,18 +88,17 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         if surveys.empty:
             st.info("No NPS, CSAT or CES answers from this account.")
         else:
-            st.dataframe(surveys, hide_index=True, width="stretch", column_config={
-                "comment": st.column_config.TextColumn(width="large")})
+            st.dataframe(surveys, hide_index=True, width="stretch", column_config=columns(
+                surveys, comment=st.column_config.TextColumn(width="large")))
     tickets = context.named_query("account_tickets", account_id=account_id, as_of_end=end)
     with t2:
         if tickets.empty:
             st.info("No tickets from this account.")
         else:
-            st.caption(f"{len(tickets):,} tickets, {int((tickets['status'] == 'open').sum())} "
-                       "open at as-of; times in calendar hours.")
-            st.dataframe(tickets, hide_index=True, width="stretch", column_config={
-                "first_response_h": st.column_config.NumberColumn(format="%.1f h"),
-                "resolution_h": st.column_config.NumberColumn(format="%.1f h")})
+            n_open = int((tickets["status"] == "open").sum())
+            st.caption(f"{fmt.plural(len(tickets), 'ticket')}, {n_open:,} open at as-of; times "
+                       "in calendar hours.")
+            show_table(tickets)  # times by their unit: hours
     with t3:
         usage = context.named_query("account_usage_history", account_id=account_id, as_of=as_of)
         feats = context.named_query("account_features", account_id=account_id, as_of=as_of,
@@ -110,6 +113,6 @@ def show(account_id: str, q, model: dict, as_of) -> None:
             c1.plotly_chart(charts.plot_lines(u, {"active_users": "monthly active users"},
                                               title="Monthly active users", unit="users"),
                             key="ac_mau")
-            c2.dataframe(feats, hide_index=True, width="stretch")
+            show_table(feats, where=c2)
             c2.caption(f"Features used in the {model['window_days']} days before as-of "
                        f"({len(feats)} features).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.table import columns
+
 
 def book_table(mine: pd.DataFrame) -> list[int]:
     """Draw the accounts of `mine` (the book with health score, band and trend) and return the
@@ -13,12 +15,12 @@ def book_table(mine: pd.DataFrame) -> list[int]:
         mine[["name", "account_id", "csm_owner", "band", "score", "trend", "mrr", "last_nps",
               "open_tickets", "renewal_date", "segment", "plan"]],
         hide_index=True, width="stretch", key="ac_table", on_select="rerun",
-        selection_mode="single-row", column_config={
+        selection_mode="single-row", column_config=columns(mine, **{
             "score": st.column_config.NumberColumn("health", format="%.1f"),
             "trend": st.column_config.LineChartColumn("health, last 12 months", y_min=0,
                                                       y_max=100),
             "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
             "last_nps": st.column_config.NumberColumn("last NPS", format="%d"),
             "open_tickets": "open tickets",
-            "renewal_date": st.column_config.DateColumn("renewal date")})
+            "renewal_date": st.column_config.DateColumn("renewal date")}))
     return list(sel.selection.rows) if sel else []

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import columns
 from metrics import accounts
 from metrics.query import Query
 from render import charts
@@ -24,12 +25,12 @@ def team_tab(q: Query, book: pd.DataFrame, scored: pd.DataFrame, as_of: date) ->
                "--by csm_owner` prints it): MRR now of the accounts paying 12 months earlier ÷ "
                "their MRR then, by today's owner; at-risk renewals: red or yellow accounts "
                f"renewing within {accounts.RENEWAL_DAYS} days.")
-    st.dataframe(team, hide_index=True, width="stretch", column_config={
+    st.dataframe(team, hide_index=True, width="stretch", column_config=columns(team, **{
         "mrr": st.column_config.NumberColumn("MRR", format="$%,.0f"),
         "mean_score": st.column_config.NumberColumn("mean health", format="%.1f"),
         "nrr": st.column_config.NumberColumn("NRR", format="percent"),
         "logo_churn": st.column_config.NumberColumn("logo churn", format="percent"),
         "nps": st.column_config.NumberColumn("NPS", format="%.1f"),
-        "at_risk_mrr": st.column_config.NumberColumn("at-risk MRR", format="$%,.0f")})
+        "at_risk_mrr": st.column_config.NumberColumn("at-risk MRR", format="$%,.0f")}))
     st.plotly_chart(charts.plot_owner_mix(team, title="Health mix per CSM owner"),
                     key="ac_team_mix")

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.table import columns
 from dashboard.components.text import md_escape
-from metrics import audit
+from metrics import audit, fmt
 from metrics.ingest import undo
 
 ORDER = ["load_id", "time", "table", "file", "mode", "outcome", "undo", "rows_in_file",
@@ -28,8 +29,8 @@ def past_loads(store, who: str) -> None:
         why_not = undo.undoable(cur)
     hist = hist.assign(undo=[why_not.get(int(i), "can be undone") for i in hist["load_id"]])
     st.dataframe(hist, width="stretch", hide_index=True, column_order=ORDER,
-                 column_config={"sha256": st.column_config.TextColumn(width="small"),
-                                "message": st.column_config.TextColumn(width="large")})
+                 column_config=columns(hist, sha256=st.column_config.TextColumn(width="small"),
+                                       message=st.column_config.TextColumn(width="large")))
     if not auth.can("undo_load"):
         st.caption(auth.refusal("undo_load"))
         return
@@ -39,7 +40,7 @@ def past_loads(store, who: str) -> None:
         return
     st.markdown("**Undo a load** — its table goes back to exactly what it was before it.")
     labels = {int(r.load_id): f"load {r.load_id}: {r.mode} of {r.file} into {r.table} "
-              f"({r.rows_loaded:,} rows, {pd.Timestamp(r.time):%Y-%m-%d %H:%M} UTC)"
+              f"({fmt.plural(r.rows_loaded, 'row')}, {pd.Timestamp(r.time):%Y-%m-%d %H:%M} UTC)"
               for r in can.itertuples()}
     load_id = st.selectbox("Load", list(labels), format_func=labels.get, key="undo_load")
     sure = st.checkbox(f"Undo load {load_id}", key=f"undo_sure_{load_id}")

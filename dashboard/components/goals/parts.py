@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
-from dashboard.components.table import for_people
+from dashboard.components.table import columns, for_people
 from metrics import alerts, fmt, goals
 from metrics.benchmarks import load_benchmarks
 from metrics.query import Query
@@ -79,7 +79,8 @@ def targets_editor(segments: list[str]) -> None:
     only (table and download) for a user who may not save targets."""
     stored = _targets(context.data_version())
     if not auth.can("save_targets"):
-        st.dataframe(stored, hide_index=True, width="stretch", key="goal_table")
+        st.dataframe(stored, hide_index=True, width="stretch", key="goal_table",
+                     column_config=columns(stored))
         st.download_button("Download CSV", goals.targets_csv(stored), "targets.csv",
                            "text/csv", key="goal_download")
         st.caption(auth.refusal("save_targets"))
@@ -121,7 +122,7 @@ def targets_editor(segments: list[str]) -> None:
         if problems:
             _problems(f"{up.name} cannot be loaded.", problems)
         else:
-            st.caption(f"{len(frame)} targets in {up.name}.")
+            st.caption(f"{fmt.plural(len(frame), 'target')} in {up.name}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
                 problems = save_targets(frame)
                 if problems:
@@ -140,7 +141,7 @@ def proposals() -> None:
                  column_config={"check": st.column_config.TextColumn(width="large")})
     flagged = table[table["flag"].astype(bool)] if "flag" in table else table.iloc[:0]
     if len(flagged):
-        st.warning(f"{len(flagged)} proposal(s) need a second look: "
+        st.warning(f"{fmt.plural(len(flagged), 'proposal')} to look at again: "
                    + "; ".join(f"{m}: {f}" for m, f in zip(flagged["metric"], flagged["flag"],
                                                           strict=True)) + ".")
     st.caption("Proposed = the least-squares line through the last 4 complete quarters, "
@@ -169,8 +170,9 @@ def rules_editor(segments: list[str]) -> None:
     with context.read_cursor() as cur:
         rules = alerts.read_rules(cur)
     if not auth.can("save_rules"):
-        st.dataframe(rules.drop(columns=["created_at"]), hide_index=True, width="stretch",
-                     key="rule_table")
+        shown = rules.drop(columns=["created_at"])
+        st.dataframe(shown, hide_index=True, width="stretch", key="rule_table",
+                     column_config=columns(shown, name="Rule"))
         st.caption(auth.refusal("save_rules"))
         return
     kinds = [k for k in alerts.KINDS if k != "health_red" or alerts.health_available()]
@@ -217,7 +219,8 @@ def rules_editor(segments: list[str]) -> None:
                                              icon=":material/notifications:"):
         ev = evaluate_rules()
         fired = int((ev["fired"] & ~ev["suppressed"]).sum()) if len(ev) else 0
-        st.toast(f"{len(ev)} rule(s) checked, {fired} fired." if len(ev) else "No rules.")
+        st.toast(f"{fmt.plural(len(ev), 'rule')} checked, {fired:,} fired." if len(ev)
+                 else "No rules.")
 
 
 def rules_history() -> None:
@@ -233,10 +236,11 @@ def rules_history() -> None:
         st.info("No evaluations yet: the rules are checked after every import, or with "
                 "\"Check the rules now\".")
         return
-    st.dataframe(for_people(context.shown(h.drop(columns=["event_id"]))), hide_index=True,
-                 width="stretch", column_config={
+    shown = context.shown(h.drop(columns=["event_id"]))
+    st.dataframe(for_people(shown), hide_index=True, width="stretch", column_config=columns(
+                 shown, **{
                      "fired": st.column_config.CheckboxColumn("fired"),
                      "suppressed": st.column_config.CheckboxColumn(
                          "held (cooldown)", help="Fired again within the cooldown: not "
                          "repeated"),
-                     "accounts": st.column_config.TextColumn("accounts concerned")})
+                     "accounts": st.column_config.TextColumn("accounts concerned")}))

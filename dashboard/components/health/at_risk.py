@@ -10,6 +10,8 @@ import streamlit as st
 
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import path_text
+from dashboard.components.table import columns
+from metrics import fmt
 from metrics.health import risk as risk_rules
 
 COLUMNS = ["name", "account_id", "csm_owner", "renewal_date", "mrr_now", "score", "change_30d",
@@ -32,13 +34,16 @@ def at_risk_section(q, model, scored: pd.DataFrame, as_of: date
     else:
         risk["path"] = risk["path_to_next_band"].map(path_text)
         st.dataframe(risk[COLUMNS], hide_index=True, width="stretch",
-                     column_config=CONFIG, key="hl_risk")
-        st.caption(f"{len(risk):,} accounts, ${risk['mrr_now'].sum():,.0f} MRR; sorted by MRR. "
+                     column_config=columns(risk[COLUMNS], **CONFIG), key="hl_risk")
+        st.caption(f"{fmt.plural(len(risk), 'account')}, "
+                   f"{fmt.value(risk['mrr_now'].sum(), 'USD')} MRR; sorted by MRR. "
                    "Falling: red now and lower than their score 30 days ago.")
     if len(onboarding):
-        st.markdown(f"**Red and new: onboarding** — {len(onboarding):,} red accounts had no score "
+        st.markdown("**Red and new: onboarding** — "
+                    f"{fmt.plural(len(onboarding), 'red account')} had no score "
                     "30 days ago (new accounts, or no data then), so they are not called falling.")
         onboarding["path"] = onboarding["path_to_next_band"].map(path_text)
-        st.dataframe(onboarding[[c for c in COLUMNS if c != "change_30d"]], hide_index=True,
-                     width="stretch", column_config=CONFIG, key="hl_onboarding")
+        shown = onboarding[[c for c in COLUMNS if c != "change_30d"]]
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config=columns(shown, **CONFIG), key="hl_onboarding")
     return risk, onboarding

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard.components.health import data as hd
+from metrics import fmt
 from metrics.query import Query
 from render import charts
 
@@ -24,8 +25,10 @@ def backtest_section(q: Query, model: dict, saved: dict, latest: date) -> None:
         st.plotly_chart(charts.plot_backtest(bt, title="AUC and churned MRR flagged, by as-of date",
                                              compare=compare), key="hl_backtest")
         mean = bt[["auc", "red_lift", "churned_mrr_flagged"]].mean()
-        st.caption(f"Mean over {len(bt)} dates: AUC {mean['auc']:.2f}, red lift "
-                   f"{mean['red_lift']:.1f}×, churned MRR flagged red/yellow "
-                   f"{mean['churned_mrr_flagged']:.0%}"
-                   + (f" (saved model: AUC {compare['auc'].mean():.2f})" if compare is not None
+        st.caption(f"Mean over {fmt.plural(len(bt), 'date')}: AUC "
+                   f"{fmt.value(mean['auc'], 'ratio')}, "
+                   f"red lift {fmt.value(mean['red_lift'], 'ratio')}×, churned MRR flagged "
+                   f"red/yellow {fmt.value(mean['churned_mrr_flagged'], 'fraction')}"
+                   + (f" (saved model: AUC {fmt.value(compare['auc'].mean(), 'ratio')})"
+                      if compare is not None
                       else "") + ". AUC = chance a churner scored below a non-churner.")

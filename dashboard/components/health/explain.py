@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.text import md_escape
-from metrics import health
+from metrics import fmt, health
 from render import charts
 
 
@@ -27,7 +27,8 @@ def explain(row: pd.Series, model: dict, key: str) -> None:
         return
     left, right = st.columns([3, 2])
     left.plotly_chart(charts.plot_contributions(
-        row, title=f"Score {row['score']:.1f} ({row['band']}): contribution of each component"),
+        row, title=f"Score {fmt.value(row['score'], 'score')} ({row['band']}): contribution of "
+                   "each component"),
         key=f"{key}_waterfall")
     words = health.explain_inputs(row, model)
     table = pd.DataFrame({
@@ -44,7 +45,8 @@ def explain(row: pd.Series, model: dict, key: str) -> None:
         "weight used": st.column_config.NumberColumn(format="%.3f"),
         "contribution": st.column_config.NumberColumn(format="%.2f"),
         "raw inputs": st.column_config.TextColumn(width="large")})
-    right.markdown(f"**{row['band'].capitalize()}** — score {row['score']:.1f} of 100 "
+    right.markdown(f"**{row['band'].capitalize()}** — score "
+                   f"{fmt.value(row['score'], 'score')} of 100 "
                    f"(green ≥ {row['green']:g}, yellow ≥ {row['yellow']:g}).")
     if row["missing"]:
         used = sum(row[f"{c}_weight"] for c in health.COMPONENTS

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
+from metrics import fmt
 from metrics.query import Query
 from render import charts
 
@@ -39,5 +41,5 @@ def cohorts(q: Query) -> None:
         rows = context.detail("cohort_accounts", qb, cohort=str(cohort), period_number=int(k))
         kept = int(rows["retained"].sum()) if len(rows) else 0
         st.markdown(f"Cohort **{str(cohort)[:7]}**, month **{int(k)}**: {kept:,} of "
-                    f"{len(rows):,} accounts active")
-        st.dataframe(rows, hide_index=True, width="stretch")
+                    f"{fmt.plural(len(rows), 'account')} active")
+        show(rows)

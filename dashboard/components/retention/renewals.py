@@ -7,6 +7,8 @@ from datetime import date
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
+from metrics import fmt
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
 from render import charts
@@ -42,16 +44,18 @@ def renewals(q: Query, grain: str) -> None:
     risk = renewals_kpi.at_risk_renewals(up)
     cols = st.columns(len(risk))
     for col, r in zip(cols, risk.itertuples(), strict=True):
-        share = "" if r.at_risk_share != r.at_risk_share else f" ({r.at_risk_share:.0%} of ARR due)"
-        col.metric(f"At-risk ARR due in {r.within_days} days", f"${r.at_risk_arr:,.0f}",
-                   help=f"{r.at_risk_accounts:,} red or yellow accounts of {r.accounts:,} "
+        share = ("" if r.at_risk_share != r.at_risk_share
+                 else f" ({fmt.value(r.at_risk_share, 'fraction')} of ARR due)")
+        col.metric(f"At-risk ARR due in {r.within_days} days", fmt.value(r.at_risk_arr, "USD"),
+                   help=f"{fmt.plural(r.at_risk_accounts, 'red or yellow account')} of "
+                   f"{r.accounts:,} "
                    f"renewing within {r.within_days} days{share}; ARR due in all: "
-                   f"${r.arr:,.0f}.")
+                   f"{fmt.value(r.arr, 'USD')}.")
     st.caption("At risk = red or yellow health on as-of (each horizon includes the shorter): "
-               + "; ".join(f"{r.at_risk_accounts:,} of {r.accounts:,} renewals within "
+               + "; ".join(f"{r.at_risk_accounts:,} of {fmt.plural(r.accounts, 'renewal')} within "
                            f"{r.within_days} days"
                            + ("" if r.at_risk_share != r.at_risk_share
-                              else f" ({r.at_risk_share:.0%} of their ARR)")
+                              else f" ({fmt.value(r.at_risk_share, 'fraction')} of their ARR)")
                            for r in risk.itertuples()) + ".")
     split = st.radio("Split by", list(SPLITS), horizontal=True, key="rr_renew_split",
                      format_func=SPLITS.get)
@@ -68,7 +72,8 @@ def renewals(q: Query, grain: str) -> None:
         m = date.fromisoformat(str(month)[:10])
         empty = "unscored" if split == "band" else "(none)"
         rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
-        st.markdown(f"**{len(rows):,} accounts** of **{key}** renewing in **{m:%B %Y}**")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{key}** renewing in "
+                    f"**{fmt.period(m, 'month')}**")
+        show(rows)
     else:
-        st.dataframe(up.head(50), hide_index=True, width="stretch")
+        show(up.head(50))

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.kpi_card import card_target, kpi_card
+from dashboard.components.table import show
 from metrics import fmt, registry
 from metrics.benchmarks import cite, load_benchmarks
 from metrics.periods import next_period
@@ -41,7 +42,8 @@ def cards(q: Query, grain: str) -> None:
         done = frame[~frame["partial"]] if len(frame) else frame
         cur = done.iloc[-1] if len(done) else None
         prev = done.iloc[-2] if len(done) > 1 else None
-        conv = {"ltv": f"gross margin {q.setting('gross_margin', 1.0):.0%}",
+        conv = {"ltv": "gross margin "
+                       + fmt.value(q.setting("gross_margin", 1.0), "fraction"),
                 "nrr": f"reactivation: {q.setting('nrr_reactivation', 'include')}d"}.get(name, "")
         with cols[i % 5]:
             kpi_card(name, cur, prev, done[column] if len(done) else done, period_label=grain,
@@ -61,10 +63,14 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
     periods = list(moves["period"])
     done = moves[~moves["partial"]]
     default = periods.index(done["period"].iloc[-1]) if len(done) else len(periods) - 1
+    # A period picked at another grain (a month, then quarters) is not among these: the last
+    # complete period again, not an empty bridge.
+    if st.session_state.get("rr_bridge") not in periods:
+        st.session_state.pop("rr_bridge", None)
     pick = st.selectbox("Bridge for the period", periods, index=default, key="rr_bridge",
-                        format_func=lambda p: f"{p:%Y-%m-%d}")
+                        format_func=lambda p: fmt.period(p, grain))
     row = moves[moves["period"] == pick].iloc[0]
-    st.plotly_chart(charts.plot_waterfall(row, title=f"MRR bridge, {grain} of {pick:%Y-%m-%d}"
+    st.plotly_chart(charts.plot_waterfall(row, title=f"MRR bridge, {fmt.period(pick, grain)}"
                                           + (" (partial)" if row["partial"] else "")),
                     key="rr_waterfall")
     if points and points[0].get("customdata"):
@@ -72,9 +78,9 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
         start = date.fromisoformat(str(start)[:10])
         rows = context.detail("movement_accounts", q.with_(start=start,
                               end=next_period(start, grain)), movement=movement)
-        st.markdown(f"**{len(rows):,} accounts** behind **{movement}** in the {grain} of "
-                    f"{start:%Y-%m-%d} (total {fmt.value(rows[movement].sum(), 'USD')})")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.markdown(f"**{fmt.plural(len(rows), 'account')}** behind **{movement}** in "
+                    f"{fmt.period(start, grain)} (total {fmt.value(rows[movement].sum(), 'USD')})")
+        show(rows)
 
 
 def trends(q: Query, grain: str) -> None:

@@ -40,7 +40,7 @@ def value(q: Query) -> None:
         return
     m = model.iloc[0]
     st.caption(f"BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader & Hardie 2013) fitted "
-               f"by maximum likelihood on {int(m.customers):,} customers "
+               f"by maximum likelihood on {fmt.plural(m.customers, 'customer')} "
                f"({int(m.repeat_customers):,} with repeat purchases), times in {UNITS[unit]}.")
     for note in clv.fit_notes(m):
         # the fit's own words, shown as text: never Markdown from data
@@ -59,7 +59,7 @@ def value(q: Query) -> None:
     cols[1].metric("Mean P(alive)", fmt.value(per["p_alive"].mean(), "fraction"),
                    border=True)
     cols[2].metric(f"Expected purchases, next {horizon} {UNITS[unit]}",
-                   f"{per['expected_purchases'].sum():,.0f}", border=True)
+                   fmt.value(per["expected_purchases"].sum(), "orders"), border=True)
     top = per.head(20)
     st.plotly_chart(charts.plot_category_bars(
         top, "account_id", "clv", title=f"Top 20 accounts by predicted value ({horizon} "

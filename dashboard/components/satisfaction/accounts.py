@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.satisfaction import state as sat_state
+from dashboard.components.table import columns
 from metrics import export, fmt
 from metrics.kpis import loyalty
 from metrics.query import Query
@@ -81,12 +82,12 @@ def coverage(q: Query) -> None:
         last_response_at=[("never" if pd.isna(t) else f"{t:%Y-%m-%d}")
                           for t in shown["last_response_at"]]),
         hide_index=True, width="stretch", key="sat_unheard_table",
-        column_config={
+        column_config=columns(shown, **{
             "account_name": "account",
             "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
             "last_response_at": "last answer",
             "days_since_response": "days since",
-        })
+        }))
     st.caption(f"Not heard from {_day(q)}: no answer in the {days} days up to that day, "
                "largest MRR first (last answer empty: never answered). Collect feedback "
                "regularly.")
@@ -122,14 +123,14 @@ def advocates(q: Query) -> None:
               help=f"holding {fmt.value(shown['mrr'].sum(), 'USD')} MRR")
     st.dataframe(shown.assign(comment=shown["comment"].fillna("")), hide_index=True,
                  width="stretch", key="sat_advocates_table",
-                 column_config={
+                 column_config=columns(shown, **{
                      "account_name": "account",
                      "band": "health",
                      "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
                      "responded_at": st.column_config.DatetimeColumn("answered",
                                                                      format="YYYY-MM-DD"),
                      "comment": st.column_config.TextColumn("comment", width="large"),
-                 })
+                 }))
     st.download_button("Download advocates (CSV)", export.csv_bytes(shown),
                        file_name="advocates.csv", mime="text/csv", key="sat_advocates_csv",
                        icon=":material/download:")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import columns
 from dashboard.components.text import md_escape
 from metrics import export, fmt, themes
 from metrics.periods import next_period
@@ -22,7 +23,7 @@ def _period_choices(q: Query, grain: str) -> dict[str, tuple]:
     out: dict[str, tuple] = {"whole window": (None, None)}
     frame = context.metric("nps", q)
     for p, partial in zip(frame["period"], frame["partial"], strict=True):
-        label = f"{grain} of {p:%Y-%m-%d}" + (" (partial)" if partial else "")
+        label = fmt.period(p, grain) + (" (partial)" if partial else "")
         out[label] = (p, next_period(p, grain))
     return out
 
@@ -42,8 +43,8 @@ def _theme_summary(tf: pd.DataFrame, ts: themes.ThemeSet, theme: str) -> None:
     if row.empty:
         return
     r = row.iloc[0]
-    impact = "—" if pd.isna(r["impact"]) else f"{r['impact']:+.1f} pts"
-    st.markdown(f"**Theme: {md_escape(theme)}** — {int(r['responses']):,} responses "
+    impact = fmt.change(r["impact"], "points")
+    st.markdown(f"**Theme: {md_escape(theme)}** — {fmt.plural(r['responses'], 'response')} "
                 f"({fmt.value(r['share'], 'fraction')} of all) · NPS of the theme "
                 f"{fmt.value(r['nps'], 'points')} · impact on NPS {impact}")
     rules = ", ".join([*spec.keywords, *spec.patterns])
@@ -77,7 +78,7 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
                 "theme": tf["theme"], "responses": tf["responses"],
                 "share": [fmt.value(v, "fraction") for v in tf["share"]],
                 "NPS": [fmt.value(v, "points") for v in tf["nps"]],
-                "impact": [("—" if pd.isna(v) else f"{v:+.1f}") for v in tf["impact"]],
+                "impact": [fmt.change(v, "points") for v in tf["impact"]],
             }), hide_index=True, width="stretch", key="sat_theme_table")
     theme = st.pills("Read the comments of a theme", list(ts.names), key="sat_theme")
 
@@ -109,19 +110,19 @@ def themes_and_comments(q: Query, grain: str, segments: list[str]) -> None:
         st.info("No comment matches these filters.")
         return
     total = int(df["matching"].iloc[0])
-    st.caption(f"{total:,} comments match; showing the {len(df):,} newest."
-               if total > len(df) else f"{total:,} comments match.")
+    st.caption(f"{fmt.plural(total, 'comment')} match; showing the {len(df):,} newest."
+               if total > len(df) else f"{fmt.plural(total, 'comment')} match.")
     st.plotly_chart(charts.plot_comment_points(df, title="Comments by date and score (hover to "
                                                "read)"), key="sat_comment_chart")
     shown = df[["responded_at", "account_name", "account_id", "score", "category", "themes",
                 "comment", "segment", "touchpoint", "respondent"]]
     st.dataframe(shown, hide_index=True, width="stretch", key="sat_comment_table",
-                 column_config={
+                 column_config=columns(shown, **{
                      "responded_at": st.column_config.DatetimeColumn("answered",
                                                                      format="YYYY-MM-DD"),
                      "account_name": "account",
                      "comment": st.column_config.TextColumn("comment", width="large"),
-                 })
+                 }))
     st.download_button("Download these comments (CSV)", export.csv_bytes(shown),
                        file_name="nps_comments.csv", mime="text/csv", key="sat_comment_csv",
                        icon=":material/download:")

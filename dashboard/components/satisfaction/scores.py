@@ -33,7 +33,7 @@ def counts_text(name: str, row: pd.Series) -> str:
                 f"{int(row['detractors']):,} detractors of {n:,}")
     if name == "csat":
         return f"{int(row['satisfied']):,} satisfied of {n:,}"
-    return f"{n:,} responses"
+    return fmt.plural(n, "response")
 
 
 def interval_text(name: str, row: pd.Series) -> str:
@@ -177,11 +177,7 @@ def trend(q: Query, grain: str) -> None:
 
 
 def _change_text(c, unit: str) -> str:
-    if pd.isna(c):
-        return ""
-    if unit == "fraction":
-        return f"{c * 100:+.1f} pp"
-    return f"{c:+.1f} pts" if unit == "points" else f"{c:+.2f}"
+    return "" if pd.isna(c) else fmt.change(c, unit)
 
 
 def _verdict(r) -> str:
@@ -248,5 +244,5 @@ def distribution(q: Query) -> None:
         st.info("No NPS responses in the selected window.")
         return
     st.plotly_chart(charts.plot_score_distribution(
-        frame, title=f"NPS score distribution ({int(frame['responses'].sum()):,} responses, "
+        frame, title=f"NPS score distribution ({fmt.plural(frame['responses'].sum(), 'response')}, "
                      f"{sat_state.basis_text(q)})"), key="sat_distribution_chart")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
-from dashboard.components.table import spec_columns
+from dashboard.components.table import columns, show
+from metrics import fmt
 from metrics.kpis import support
 from metrics.query import Query, page_query
 from render import charts
@@ -14,8 +15,9 @@ from render import charts
 def show_tickets(selection, q_sel, group=None, any_group=True):
     """List the tickets behind the clicked bar."""
     rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
-    st.caption(f"{len(rows):,} tickets behind **{selection}** (newest first, at most 500)")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{selection}** (newest first, at "
+               "most 500)")
+    show(rows)
 
 
 def churn_by_load(q: Query) -> None:
@@ -26,7 +28,7 @@ def churn_by_load(q: Query) -> None:
     churn = st.plotly_chart(charts.plot_category_bars(
         load, "ticket_load", "churn_rate", title="Churn rate in the window by tickets per "
         "customer-month", unit="fraction", x_title="tickets per customer-month",
-        text=[f"{r:.0%} of {n:,}" if n else "no accounts" for r, n in
+        text=[f"{fmt.value(r, 'fraction')} of {n:,}" if n else "no accounts" for r, n in
               zip(load["churn_rate"].fillna(0), load["accounts"], strict=True)]),
         key="sp_churn", on_select="rerun", selection_mode="points")
     if churn and churn.selection.points:
@@ -34,4 +36,4 @@ def churn_by_load(q: Query) -> None:
         rows = accounts[accounts["ticket_load"] == bucket].sort_values(
             "tickets_per_month", ascending=False)
         st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config=spec_columns("support_accounts", rows))
+                     column_config=columns(rows, "support_accounts"))

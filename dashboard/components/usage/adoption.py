@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
+from dashboard.components.table import show
+from metrics import fmt
 from metrics.query import Query, page_query
 from render import charts
 
@@ -43,5 +45,5 @@ def adoption_section(q: Query, days: int, window: str) -> None:
         picked = (f"feature {feature} in {segment}", context.detail(
             "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
     if picked:
-        st.caption(f"{len(picked[1]):,} accounts behind **{picked[0]}**")
-        st.dataframe(picked[1], hide_index=True, width="stretch")
+        st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{picked[0]}**")
+        show(picked[1])

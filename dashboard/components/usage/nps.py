@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.table import show
+from metrics import fmt
 from metrics.kpis import usage
 from render import charts
 
@@ -18,7 +20,8 @@ def usage_by_nps(accounts: pd.DataFrame, window: str) -> None:
     pick = st.plotly_chart(charts.plot_category_bars(
         nps, "nps_category", "hours_per_active_user", title="Hours per active user by latest NPS "
         "answer", unit="hours", x_title="latest NPS answer",
-        text=[f"{h:.2f} h · {n:,} accounts · {a:.0%} active" if n else "no accounts"
+        text=[f"{fmt.value(h, 'hours')} · {fmt.plural(n, 'account')} · "
+              f"{fmt.value(a, 'fraction')} active" if n else "no accounts"
               for h, n, a in zip(nps["hours_per_active_user"].fillna(0), nps["accounts"],
                                  nps["active_share"].fillna(0), strict=True)]),
         key="us_nps", on_select="rerun", selection_mode="points")
@@ -26,4 +29,4 @@ def usage_by_nps(accounts: pd.DataFrame, window: str) -> None:
         category = pick.selection.points[0].get("customdata")
         rows = accounts[accounts["active_customer"]]
         rows = rows[rows["nps_category"].fillna("no answer") == category]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        show(rows)

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context, filters
-from dashboard.components.table import for_people
-from metrics import export, fmt, review
+from dashboard.components.table import columns, for_people
+from metrics import export, fmt, labels, review
 from metrics.periods import floor_period
 from metrics.query import Query
 from render import report
@@ -99,7 +99,7 @@ def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
         return
     cols = [c for c in order or [] if c in df] + [c for c in df if c not in (order or [])]
     st.dataframe(for_people(context.shown(df)), hide_index=True, width="stretch",
-                 column_config=config,
+                 column_config=columns(df, **config),
                  column_order=cols)
 
 
@@ -110,7 +110,9 @@ def _lists_xlsx(r: review.Review) -> bytes:
               "new detractors": r.detractors, "renewals": r.renewals, "alerts": r.alerts}
     if r.band_moves is not None:
         sheets["band moves"] = r.band_moves
-    return export.xlsx_book({k: context.shown(v) for k, v in sheets.items()})
+    # the list sheets' headers as people read them (the KPI sheet's are already)
+    return export.xlsx_book({k: context.shown(v) if k == "kpis" else
+                             labels.for_people(context.shown(v)) for k, v in sheets.items()})
 
 
 MIME = {"html": "text/html", "pdf": "application/pdf",
