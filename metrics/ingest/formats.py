@@ -8,7 +8,9 @@ validation, reject report, one transaction, the load record).
 - Parquet: read by DuckDB (typed columns written as text).
 - JSON lines (one JSON object per line, as Mixpanel, Amplitude and Segment export): nested
   objects are flattened one level per dot ("properties.time"); lists stay JSON text. The
-  report's line N is the file's record N - 1 (line 1 is the copy's header).
+  report's line N is the file's record N - 1 (line 1 is the copy's header), as for a preset
+  (presets/_records): `to_csv` returns those numbers, since a value holding a newline spans
+  two lines of the copy.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def flat(obj: dict, prefix: str = "") -> dict:
     return out
 
 
-def _jsonl(path: Path, out: Path) -> None:
+def _jsonl(path: Path, out: Path) -> list[int]:
     keys: dict[str, None] = {}
     # Two passes, streamed: the columns are the union of every record's keys (first seen
     # first), then the records are written under them.
@@ -166,6 +168,7 @@ def _jsonl(path: Path, out: Path) -> None:
             for k in flat(rec):
                 keys.setdefault(k, None)
     cols = list(keys)
+    lines: list[int] = []
     with open(path, encoding="utf-8-sig") as f, open(out, "w", encoding="utf-8",
                                                         newline="") as o:
         w = csv.writer(o)
@@ -174,18 +177,23 @@ def _jsonl(path: Path, out: Path) -> None:
             if line.strip():
                 rec = flat(json.loads(line))
                 w.writerow([_text(rec.get(c)) for c in cols])
+                lines.append(len(lines) + 2)
+    return lines
 
 
-def to_csv(path: Path, kind: str, out: Path, sheet: str | None = None) -> None:
-    """Write the CSV copy of an XLSX, Parquet or JSON lines file to `out`; raise LoadRefused
-    (nothing written that stays) when it cannot be read."""
+def to_csv(path: Path, kind: str, out: Path, sheet: str | None = None) -> list[int] | None:
+    """Write the CSV copy of an XLSX, Parquet or JSON lines file to `out`; return the line the
+    reject report names for each record of JSON lines (record N is line N + 1), None for the
+    others (the copy's lines are the sheet's rows); raise LoadRefused (nothing written that
+    stays) when it cannot be read."""
     try:
         if kind == "xlsx":
             _xlsx(path, out, sheet)
         elif kind == "parquet":
             _parquet(path, out)
         else:
-            _jsonl(path, out)
+            return _jsonl(path, out)
+        return None
     except LoadRefused:
         out.unlink(missing_ok=True)
         raise

@@ -31,7 +31,7 @@ class SourceFile:
     delimiter: str
     headers: list[str]
     transcoded: bool = False
-    # A preset's copy (metrics/ingest/presets/): the original line of each record, the
+    # A copy of a preset or a JSON lines file: the line reported for each record, the
     # problems its transform found by record index, and what it did.
     line_map: list[int] | None = None
     problems: dict[int, list[dict]] = field(default_factory=dict)
@@ -172,9 +172,10 @@ def open_source(
         head = f.read(65536)
     kind = formats.kind_of(path, head)
     src_path, transcoded = path, False
+    line_map = None
     if kind is not None:
         out = (work_dir or path.parent) / f".{name}.{kind}.csv"
-        formats.to_csv(path, kind, out, sheet)
+        line_map = formats.to_csv(path, kind, out, sheet)
         src_path, transcoded, head = out, True, b""
     else:
         _refuse_by_magic(head, name)
@@ -197,7 +198,7 @@ def open_source(
         if transcoded:
             src_path.unlink(missing_ok=True)
         raise
-    return SourceFile(src_path, path, encoding, delim, headers, transcoded)
+    return SourceFile(src_path, path, encoding, delim, headers, transcoded, line_map=line_map)
 
 
 def _has_data_row(path: Path, encoding: str) -> bool:

@@ -209,3 +209,19 @@ def test_csm_load_reads_the_cell_cap_from_the_environment(tmp_path):
     assert r.returncode == 1, r.stderr
     assert json.loads(r.stdout)["outcome"] == "refused"
     assert "more than 14 cells (CSM_MAX_XLSX_CELLS)" in r.stderr
+
+
+def test_a_json_lines_reject_names_its_record_even_after_a_value_with_a_newline(store):
+    # record 1's comment holds a newline (two lines of the CSV copy); record 3's score is
+    # bad: the report names it as line 4 (record N is line N + 1, as the README says), not 5
+    path = store.uploads / "answers.jsonl"
+    path.write_text(
+        '{"response_id": "r1", "account_id": "A1", "survey_type": "nps", "score": 9, '
+        '"responded_at": "2026-06-01", "comment": "good\\nreally"}\n'
+        '{"response_id": "r2", "account_id": "A1", "survey_type": "nps", "score": 7, '
+        '"responded_at": "2026-06-02"}\n'
+        '{"response_id": "r3", "account_id": "A1", "survey_type": "nps", "score": 12, '
+        '"responded_at": "2026-06-03"}\n')
+    res = load_file(store, "survey_responses", path)
+    assert res.outcome == "rejected", res.message
+    assert [(r["line"], r["column"], r["value"]) for r in res.rejects] == [(4, "score", "12")]
