@@ -24,7 +24,10 @@ in_scope AS (
 )
 SELECT h.event_id, h.rule_id, h.rule_name, h.evaluated_at, h.as_of, h.trigger, h.load_id,
        h.fired, h.suppressed, CAST(s.n AS DOUBLE) AS value, h.threshold, s.accounts,
-       regexp_replace(h.message, '^[0-9]+ account\(s\)', CAST(s.n AS VARCHAR) || ' account(s)')
+       -- the count as metrics.fmt.plural writes it ("1 account", "1,234 accounts"), also in
+       -- messages recorded before it ("3 account(s)")
+       regexp_replace(h.message, '^[0-9][0-9,]* account(\(s\)|s)?',
+                      format('{:,}', s.n) || CASE WHEN s.n = 1 THEN ' account' ELSE ' accounts' END)
            AS message
 FROM alert_history AS h
 JOIN in_scope AS s ON s.event_id = h.event_id

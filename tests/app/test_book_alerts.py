@@ -17,7 +17,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics import alerts
+from metrics import alerts, fmt
 from metrics.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -150,7 +150,7 @@ def test_the_goals_alert_history_of_a_restricted_csm_names_only_their_book(restr
     assert list(hist["rule_name"]) == ["Turned red"]
     assert hist["accounts"].iloc[0] == ", ".join(sorted(set(named) & mine))
     n = len(set(named) & mine)
-    assert hist["message"].iloc[0].startswith(f"{n} account(s) turned red")
+    assert hist["message"].iloc[0].startswith(f"{fmt.plural(n, 'account')} turned red")
 
 
 def test_an_analyst_sees_the_whole_history(restricted):

@@ -40,7 +40,8 @@ def test_a_book_sees_only_the_evaluations_naming_its_accounts_and_only_those(sto
     assert list(h["event_id"]) == [4, 1]
     assert list(h["accounts"]) == ["A1, A2", "A1"]
     assert list(h["value"]) == [2.0, 1.0]
-    assert h["message"].iloc[1] == "1 account(s) turned red in the 7 days to 2026-06-28"
+    # recounted and written as fmt.plural does, also from a message of the older form
+    assert h["message"].iloc[1] == "1 account turned red in the 7 days to 2026-06-28"
     assert h["message"].iloc[0].endswith("(within the cooldown: not repeated)")
 
 
