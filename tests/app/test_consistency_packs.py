@@ -172,14 +172,14 @@ def test_every_section_of_the_pack_counts_what_csm_metric_counts(book, request, 
 
     churn = row_of(cli_metric(db, "logo_churn", *week), r.start)
     line = next(x for x in secs["New churns and reactivations"] if "churned" in x)
-    assert line.startswith(f"{int(churn['churned_customers'])} account(s) churned")
+    assert line.startswith(f"{fmt.plural(churn['churned_customers'], 'account')} churned")
     record(f"{BOOKS[book]}New churns {r.week}", {"pack": line.split(" (")[0],
                                     "csm metric logo_churn churned_customers":
                                     int(churn["churned_customers"])})
 
     nps = row_of(cli_metric(db, "nps", *week), r.start)
     line = secs["New detractors"][0]
-    assert line == f"{int(nps['detractors'])} NPS answer(s) from 0 to 6 this week."
+    assert line == f"{fmt.plural(nps['detractors'], 'NPS answer')} from 0 to 6 this week."
     record(f"{BOOKS[book]}New detractors {r.week}", {"pack": line, "csm metric nps detractors":
                                         int(nps["detractors"])})
 
