@@ -34,6 +34,14 @@ PRESET_FILES = [
     ("delighted_responses.jsonl", "survey_responses", "delighted_responses", {}),
     ("mixpanel_events.jsonl", "usage_events", "mixpanel_events", {}),
     ("segment_events.jsonl", "usage_events", "segment_events", {}),
+    ("stripe_customers.csv", "accounts", "stripe_customers", {}),
+    ("stripe_invoices.csv", "orders", "stripe_invoices", {}),
+    ("hubspot_deals.csv", "orders", "hubspot_deals", {}),
+    ("typeform_nps.csv", "survey_responses", "typeform_responses", {}),
+    ("surveymonkey_csat.csv", "survey_responses", "surveymonkey_responses", {}),
+    ("qualtrics_csat.csv", "survey_responses", "qualtrics_nps", {}),
+    ("delighted_responses.csv", "survey_responses", "delighted_responses", {}),
+    ("amplitude_events.jsonl", "usage_events", "amplitude_events", {}),
 ]
 BROKEN = [(f.replace(".", "_broken.", 1), t, p, o) for f, t, p, o in PRESET_FILES
           if (FIX / f.replace(".", "_broken.", 1)).exists()]
@@ -120,8 +128,32 @@ def test_csm_load_of_each_broken_fixture_exits_1_with_load_files_row_report(
 def test_every_preset_fixture_is_loaded_by_the_cli_somewhere():
     from metrics.ingest.presets import PRESETS
 
-    assert {p for _f, _t, p, _o in PRESET_FILES} | {"online_retail"} == set(PRESETS)
+    # online_retail: tests/unit/test_cli.py; zendesk_satisfaction needs its tickets first:
+    # test_csm_load_of_zendesk_ratings_after_their_tickets_matches_load_file below
+    assert ({p for _f, _t, p, _o in PRESET_FILES} | {"online_retail", "zendesk_satisfaction"}
+            == set(PRESETS))
     assert len(BROKEN) == len(PRESET_FILES) - 1  # the Salesforce report has no broken copy
+
+
+def test_csm_load_of_zendesk_ratings_after_their_tickets_matches_load_file(tmp_path):
+    # The ratings name no account: each takes the rated ticket's, from the tickets stored.
+    cli_db, lib_db = tmp_path / "cli" / "csm.duckdb", tmp_path / "lib" / "csm.duckdb"
+    tickets, ratings = FIX / "zendesk_tickets.csv", FIX / "zendesk_satisfaction.jsonl"
+    for path, table in ((tickets, "tickets"), (ratings, "survey_responses")):
+        r = csm("load", table, str(path), "--preset", "auto", "--db", str(cli_db))
+        assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    store = Store(lib_db)
+    try:
+        load_file(store, "tickets", tickets, preset="zendesk_tickets")
+        want = load_file(store, "survey_responses", ratings,
+                         preset="zendesk_satisfaction").to_dict()
+    finally:
+        store.close()
+    assert (doc["outcome"], doc["preset"]) == ("loaded", "zendesk_satisfaction")
+    assert doc["rows_loaded"] > 0 and doc["rows_rejected"] == 0
+    _same(doc, want)
+    assert stored(cli_db) == stored(lib_db)
 
 
 def _tickets() -> pd.DataFrame:

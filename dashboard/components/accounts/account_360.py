@@ -115,4 +115,4 @@ def show(account_id: str, q, model: dict, as_of) -> None:
                             key="ac_mau")
             show_table(feats, where=c2)
             c2.caption(f"Features used in the {model['window_days']} days before as-of "
-                       f"({len(feats)} features).")
+                       f"({fmt.plural(len(feats), 'feature')}).")
