@@ -107,7 +107,11 @@ def problems(page, where: str) -> list[str]:
         context = text[max(0, m.start() - 60):m.end() + 60].replace("\n", " | ")
         found.append(f"{where}: {m.group(0)!r} in text: …{context}…")
     ticks = page.locator(MAIN).locator(f"{CHART} .xtick text, {CHART} .ytick text")
-    for t in ticks.all_text_contents():
+    labels = ticks.all_text_contents()
+    charts = page.locator(MAIN).locator(CHART)
+    if not labels and any(charts.nth(i).is_visible() for i in range(charts.count())):
+        found.append(f"{where}: charts shown but no tick label read (the check saw nothing)")
+    for t in labels:
         if SUB_DAY_TICK.search(t):
             found.append(f"{where}: tick label with a time of day: {t!r}")
     return found
