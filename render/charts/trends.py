@@ -96,6 +96,7 @@ def plot_lines(
     add_targets(fig, targets, target_name)
     mark_partial(fig, d, x)
     fig.update_layout(title=dict(text=safe_label(title)), height=340, **LEGEND_TOP)
+    _room_for_the_legend(fig)
     periods.period_axis(fig, d, x)
     values = d[list(ys)].to_numpy().ravel()
     if targets is not None and len(targets):  # the axis reaches the target line too
@@ -115,6 +116,16 @@ def plot_group_lines(df: pd.DataFrame, y: str, group: str, *, title: str, unit: 
                            color=PALETTE[i % len(PALETTE)], first=i == 0)
     mark_partial(fig, d.drop_duplicates(x), x)
     fig.update_layout(title=dict(text=safe_label(title)), height=340, **LEGEND_TOP)
+    _room_for_the_legend(fig)
     periods.period_axis(fig, d, x)
     periods.value_axis(fig, unit, d[y], tozero=True)
     return fig
+
+
+def _room_for_the_legend(fig: go.Figure) -> None:
+    """Give a legend of more than four entries, which wraps onto a second row above the plot
+    in a half-width chart, the top margin it needs to stay clear of the title (it ran over
+    the title of Support's first response chart: median, p90, mean, target, partial)."""
+    shown = sum(1 for t in fig.data if t.showlegend is not False)
+    if shown > 4:
+        fig.update_layout(margin=dict(t=110))
