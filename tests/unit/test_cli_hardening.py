@@ -4,6 +4,7 @@ file holds, implausible dates refused at import, and bounded date options."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,78 @@ def test_a_line_with_too_many_columns_counts_once(tmp_path):
     doc = json.loads(r.stdout)
     assert (doc["rows_in_file"], doc["rows_loaded"], doc["rows_rejected"]) == (3, 2, 1)
     assert [x["line"] for x in doc["rejects"]] == [3]
+
+
+# Item 11 and item 3: dates no calendar reading can mean, or outside the plausible range.
+RANGE = "outside the plausible range 1900-01-01 to 2100-12-31"
+UNPARSEABLE = "unparseable or ambiguous date/time"
+BAD_DATES = [
+    ("20245-03-01", RANGE), ("294247-01-10", RANGE), ("0000-01-01", RANGE), ("1/2/3", RANGE),
+    ("1-1-1", RANGE), ("1899-12-31", RANGE), ("2101-01-01", RANGE),
+    ("2024-01-01 BC", UNPARSEABLE), ("24-01", UNPARSEABLE), ("infinity", UNPARSEABLE),
+    ("-infinity", UNPARSEABLE), ("epoch", UNPARSEABLE), ("today", UNPARSEABLE),
+    ("2024-03-01T10:00:00+25:00", "time zone offset beyond -12:00 to +14:00"),
+]
+GOOD_DATES = [("1900-01-01", "1900-01-01 00:00:00"), ("2100-12-31 23:59:59",
+              "2100-12-31 23:59:59"), ("2024-03-01T10:00:00+14:00", "2024-02-29 20:00:00")]
+
+
+def _stored(db: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_implausible_dates_are_rejected_with_a_reason_and_good_ones_stored_as_written(tmp_path):
+    db = tmp_path / "db" / "csm.duckdb"
+    lines = [f"B{i},A1,{v}" for i, (v, _r) in enumerate(BAD_DATES)]
+    lines += [f"G{i},A1,{v}" for i, (v, _s) in enumerate(GOOD_DATES)]
+    f = tmp_path / "tickets.csv"
+    f.write_text("ticket_id,account_id,created_at\n" + "\n".join(lines) + "\n")
+    r = csm("load", "tickets", str(f), "--allow-rejects", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert (doc["rows_loaded"], doc["rows_rejected"]) == (len(GOOD_DATES), len(BAD_DATES))
+    got = {x["value"]: x["reason"] for x in doc["rejects"]}
+    assert set(got) == {v for v, _r in BAD_DATES}
+    assert all(len([x for x in doc["rejects"] if x["value"] == v]) == 1 for v in got)
+    for value, reason in BAD_DATES:
+        assert reason in got[value], (value, got[value])
+    stored = _stored(db, "SELECT ticket_id, CAST(created_at AS VARCHAR) FROM tickets "
+                         "ORDER BY ticket_id")
+    assert stored == [(f"G{i}", s) for i, (_v, s) in enumerate(GOOD_DATES)]
+
+
+def test_a_five_digit_signup_year_is_rejected_and_csm_metric_still_runs(tmp_path):
+    db = tmp_path / "db" / "csm.duckdb"
+    f = tmp_path / "accounts.csv"
+    f.write_text("account_id,name,signup_date\nA1,Acme,2024-01-05\nA2,Beta,20245-03-01\n"
+                 "A3,Gamma,2024-02-01\n")
+    r = csm("load", "accounts", str(f), "--db", str(db))
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["rejects"] == [{"line": 3, "column": "signup_date", "value": "20245-03-01",
+                               "reason": "date " + RANGE + " (settings CSM_DATE_MIN and "
+                                                          "CSM_DATE_MAX)"}]
+    r = csm("load", "accounts", str(f), "--allow-rejects", "--db", str(db))
+    assert json.loads(r.stdout)["rows_loaded"] == 2
+    m = csm("metric", "logo_churn", "--db", str(db), "--format", "json")
+    assert m.returncode == 0, m.stderr
+    assert "Traceback" not in m.stderr
+
+
+def test_the_plausible_range_is_a_setting(tmp_path):
+    f = tmp_path / "accounts.csv"
+    f.write_text("account_id,name,signup_date\nA1,Acme,2024-01-05\nA2,Beta,2031-01-01\n")
+    env = {**os.environ, "CSM_DATE_MIN": "2000-01-01", "CSM_DATE_MAX": "2030-12-31"}
+    r = subprocess.run([sys.executable, "-m", "csm.cli", "load", "accounts", str(f), "--db",
+                        str(tmp_path / "db" / "csm.duckdb")], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 1
+    (rej,) = json.loads(r.stdout)["rejects"]
+    assert rej["value"] == "2031-01-01"
+    assert "outside the plausible range 2000-01-01 to 2030-12-31" in rej["reason"]
