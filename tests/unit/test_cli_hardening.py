@@ -132,3 +132,42 @@ def test_the_plausible_range_is_a_setting(tmp_path):
     (rej,) = json.loads(r.stdout)["rejects"]
     assert rej["value"] == "2031-01-01"
     assert "outside the plausible range 2000-01-01 to 2030-12-31" in rej["reason"]
+
+
+# Item 12: every date a `csm` option takes is bounded before it reaches a query.
+def _accounts_db(tmp_path: Path) -> Path:
+    db = tmp_path / "db" / "csm.duckdb"
+    f = tmp_path / "accounts.csv"
+    f.write_text("account_id,name,signup_date\nA1,Acme,2024-01-05\nA2,Beta,2024-03-01\n")
+    assert csm("load", "accounts", str(f), "--db", str(db)).returncode == 0
+    return db
+
+
+OUT_OF_RANGE = [
+    (("metric", "logo_churn", "--as-of", "9999-12-31"), "argument --as-of: 9999-12-31"),
+    (("metric", "logo_churn", "--from", "0001-01-01"), "argument --from: 0001-01-01"),
+    (("metric", "logo_churn", "--to", "9999-12-31"), "argument --to: 9999-12-31"),
+    (("metric", "logo_churn", "--as-of", "1899-12-31"), "argument --as-of: 1899-12-31"),
+    (("report", "--week", "9999-W52", "--out", "{tmp}/r.html"), "week 9999-W52: 9999-12-27"),
+    (("demo", "--end", "9999-12-31"), "argument --end: 9999-12-31"),
+]
+
+
+def test_out_of_range_date_options_exit_2_with_the_range_and_no_traceback(tmp_path):
+    db = _accounts_db(tmp_path)
+    for args, said in OUT_OF_RANGE:
+        r = csm(*(a.format(tmp=tmp_path) for a in args), "--db", str(db))
+        assert r.returncode == 2, (args, r.stderr[-300:])
+        assert said in r.stderr and "outside the plausible range of dates 1900-01-01 to " \
+            "2100-12-31" in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr and r.stdout == ""
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_date_options_inside_the_range_still_run(tmp_path):
+    db = _accounts_db(tmp_path)
+    r = csm("metric", "logo_churn", "--from", "1900-01-01", "--as-of", "2024-06-30",
+            "--grain", "year", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert rows[-1]["period"] == "2024-01-01" and rows[-1]["customers_end"] == 2
