@@ -33,6 +33,10 @@ _RULES = """## Import rules
   `;` tab and `|`, detected or declared (`--delimiter`). Dates in ISO 8601, or in one declared
   format (`--date-format "%m/%d/%Y"`). An empty or header-only file, a gzip or XLSX renamed .csv,
   and a file over the size limit are refused.
+- **Plausible dates.** A date outside 1900-01-01 to 2100-12-31 (settings `CSM_DATE_MIN`,
+  `CSM_DATE_MAX`) rejects its row with the range in the reason, as do words DuckDB would read
+  as dates (`epoch`, `infinity`) and an offset beyond -12:00 to +14:00. The same range bounds
+  the dates of the pages' URLs and of `csm` options (`--from`, `--to`, `--as-of`).
 - **All or nothing.** A load is one transaction. Any row with a problem rejects the whole file
   with a report (line, column, value, reason) unless the valid rows are asked for explicitly
   (`--allow-rejects`, or "Load the valid rows" on the Data page). For every load

@@ -19,10 +19,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _date(s: str) -> date:
+    """Return the date an option gives; a usage error (exit 2) for text that is no ISO date or a
+    date outside the plausible range (metrics/plausible.py), before it reaches a query."""
+    from metrics import plausible
+
     try:
-        return date.fromisoformat(s)
+        d = date.fromisoformat(s)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {s!r}") from e
+    try:
+        why = plausible.problem(d)
+    except ValueError as e:  # a setting that is not a date
+        raise argparse.ArgumentTypeError(str(e)) from e
+    if why:
+        raise argparse.ArgumentTypeError(why)
+    return d
 
 
 _TYPES = {"int": int, "float": float}

@@ -27,6 +27,7 @@ except RolesError as e:
 options = filters.options_from(context.named_query("filter_values"))
 filters.init_state(options, context.as_of_default())
 filters.follow_link()
+filters.url_warning()
 filters.sidebar(options)
 filters.sync_url()
 

@@ -6,11 +6,13 @@ initialised in one place, and in the URL query parameters, so a link reproduces 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from metrics import plausible
 from metrics.query import Query
 
 # dimension -> (session-state key, URL parameter, label)
@@ -38,6 +40,56 @@ def _parse_date(s: str | None) -> date | None:
         return date.fromisoformat(s) if s else None
     except ValueError:
         return None
+
+
+# The warning about a URL's dates that could not be used, and the range shown instead: drawn
+# on every run while that range is shown (the URL is read once, on the session's first run).
+URL_WARNING_KEY = "_f_url_warning"
+
+
+def url_range(first: str | None, last: str | None,
+              fallback: tuple[date, date]) -> tuple[tuple[date, date] | None, str | None]:
+    """Return ((first, last), None) for the dates a URL gives (a missing end taken from
+    `fallback`), (None, why) when one is not a date, is outside the plausible range
+    (metrics/plausible.py) or `from` is after `to`, and (None, None) when it gives none."""
+    if not first and not last:
+        return None, None
+    ends, whys = [], []
+    for name, text, default in (("from", first, fallback[0]), ("to", last, fallback[1])):
+        d = _parse_date(text) if text else default
+        if d is None:
+            # Echoed as digits and date signs only: nothing of the link is read as Markdown.
+            shown = re.sub(r"[^0-9T:+-]", "?", str(text)[:40])
+            whys.append(f"{name}={shown} is not a date (YYYY-MM-DD) in the plausible range "
+                        f"{plausible.describe()}")
+        elif plausible.problem(d):
+            whys.append(f"{name}={d.isoformat()} is outside the plausible range "
+                        f"{plausible.describe()}")
+        ends.append(d)
+    if whys:
+        return None, "; ".join(whys)
+    if ends[0] > ends[1]:
+        return None, f"{ends[0].isoformat()} is after {ends[1].isoformat()}"
+    return (ends[0], ends[1]), None
+
+
+def _refuse_url_dates(why: str, shown: tuple[date, date]) -> None:
+    """Keep the warning that the URL's dates were not used and `shown` was instead."""
+    st.session_state[URL_WARNING_KEY] = (
+        f"The link's date range was not used: {why}. Showing {shown[0]:%Y-%m-%d} – "
+        f"{shown[1]:%Y-%m-%d} instead.", tuple(shown))
+
+
+def url_warning() -> None:
+    """Draw the warning that the URL's dates were not used, while the range shown instead is
+    still the one chosen (forget it once the user picks another)."""
+    kept = st.session_state.get(URL_WARNING_KEY)
+    if not kept:
+        return
+    if date_range() != kept[1]:
+        del st.session_state[URL_WARNING_KEY]
+        return
+    st.warning(kept[0])  # the URL's text in it is escaped (url_range)
 
 
 def default_range(as_of: date | None) -> tuple[date, date]:
@@ -122,10 +174,10 @@ def init_state(options: dict[str, list[str]], as_of: date | None) -> None:
     attr_opts = options.get("attr", [])
     st.session_state[ATTR_KEY] = resolve_attributes(qp.get_all(ATTR_URL), attr_opts)
     lo, hi = default_range(as_of)
-    st.session_state[DATES_KEY] = (
-        _parse_date(qp.get("from")) or lo,
-        _parse_date(qp.get("to")) or hi,
-    )
+    given, why = url_range(qp.get("from"), qp.get("to"), (lo, hi))
+    st.session_state[DATES_KEY] = given or (lo, hi)
+    if why:
+        _refuse_url_dates(why, (lo, hi))
     st.session_state[RANGE_KEY] = st.session_state[DATES_KEY]
     st.session_state[MASK_KEY] = qp.get(MASK_URL, "") in ("1", "true", "on")
     st.session_state["_filters_ready"] = True
@@ -137,9 +189,13 @@ def follow_link() -> None:
     qp = st.query_params
     if qp.get(LINK_URL) != "1":
         return
-    first, last = _parse_date(qp.get("from")), _parse_date(qp.get("to"))
-    if first and last:
-        st.session_state[DATES_KEY] = st.session_state[RANGE_KEY] = tuple(sorted((first, last)))
+    current = date_range()
+    if qp.get("from") and qp.get("to") and current:
+        given, why = url_range(qp.get("from"), qp.get("to"), current)
+        if given:
+            st.session_state[DATES_KEY] = st.session_state[RANGE_KEY] = given
+        elif why:
+            _refuse_url_dates(why, current)
     del st.query_params[LINK_URL]
 
 
@@ -219,7 +275,9 @@ def sidebar(options: dict[str, list[str]]) -> None:
         if f"_next_{key}" in st.session_state:
             st.session_state[key] = st.session_state.pop(f"_next_{key}")
     with st.sidebar:
-        st.date_input("Date range", key=DATES_KEY, help="First and last day (inclusive).")
+        lo, hi = plausible.bounds()
+        st.date_input("Date range", key=DATES_KEY, min_value=lo, max_value=hi,
+                      help="First and last day (inclusive).")
         kept = date_range()
         if picking() and kept:
             st.caption(f"Choose an end date. Until then the pages show {kept[0]:%Y-%m-%d} – "

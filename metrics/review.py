@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import alerts, fmt, goals, registry
+from metrics import alerts, fmt, goals, plausible, registry
 from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.kpis.satisfaction import change_test
@@ -33,14 +33,20 @@ SURVEY = ("nps", "csat", "ces")
 
 
 def parse_week(text: str) -> date:
-    """Return the Monday of ISO week 'YYYY-Www'; ValueError for anything else."""
+    """Return the Monday of ISO week 'YYYY-Www'; ValueError for anything else, a week
+    outside the plausible range of dates (metrics/plausible.py) included."""
     m = _WEEK.match((text or "").strip())
     if not m:
         raise ValueError(f"not an ISO week (YYYY-Www, e.g. 2026-W26): {text!r}")
     try:
-        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError as e:
         raise ValueError(f"no such ISO week: {text!r}") from e
+    # The week's last day is compared and shifted too: both its ends must be plausible.
+    why = plausible.problem(monday) or plausible.problem(monday + timedelta(days=6))
+    if why:
+        raise ValueError(f"week {text.strip()}: {why}")
+    return monday
 
 
 def week_label(monday: date) -> str:

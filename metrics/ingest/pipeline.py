@@ -53,13 +53,19 @@ def _noop(_f: float, _m: str) -> None:
 
 
 def _structural_rejects(cur, n_cols: int) -> list[dict]:
-    """Return the report rows of the lines DuckDB's reader rejected (bad quoting, columns)."""
+    """Return the report rows of the lines DuckDB's reader rejected (bad quoting, columns): one
+    per line and kind of problem. DuckDB lists a line with too few columns once per missing
+    column ("Found: 1", "Found: 2", ...); the first says how many the line has."""
     rows = cur.execute(
         "SELECT line, column_name, error_type, csv_line, error_message FROM csm_rejects "
-        "ORDER BY line"
+        "ORDER BY line, column_idx"
     ).fetchall()
     out = []
+    seen: set[tuple[int, str]] = set()
     for line, _column, etype, csv_line, msg in rows:
+        if (int(line), etype) in seen:
+            continue
+        seen.add((int(line), etype))
         reason = _STRUCTURAL.get(etype, msg or etype).format(n=n_cols)
         if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             reason += f" ({msg})" if msg else ""
@@ -319,8 +325,10 @@ def _run(cur, plan: _Plan, res: LoadResult, date_format, csat_scale, allow_rejec
             merged[row] = [*(e for e in merged.get(row) or [] if (e["c"], e["v"]) not in said),
                            *problems]
         err_rows = sorted(merged.items())
-    res.rows_in_file = n_ok + len(structural)
-    rejected_rows = len(err_rows) + len(structural)
+    # A line is one row however many problems the reader found in it.
+    bad_lines = len({r["line"] for r in structural})
+    res.rows_in_file = n_ok + bad_lines
+    rejected_rows = len(err_rows) + bad_lines
     if rejected_rows:
         skip = {r["line"] for r in structural}
         rej = structural + _reject_lines(plan, err_rows[:MAX_REJECTS_REPORTED], skip)

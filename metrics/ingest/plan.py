@@ -11,7 +11,7 @@ from pathlib import Path
 from metrics.ingest import presets, read
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.mapping import apply_user_mapping, propose_mapping
-from metrics.ingest.validate import ROW_RULES, _q, column_plan
+from metrics.ingest.validate import ROW_RULES, _q, column_plan, date_checks
 from metrics.schema import TABLES
 
 
@@ -135,7 +135,8 @@ def _typed_sql(plan: _Plan, has_format: bool, limit: int | None = None) -> str:
                 f"TRY_CAST({m} AS DATE))) AS DATE)"
             )
             cp.checks = [(f"{m} IS NULL", _q("required value is empty (month)")),
-                         (f"{cp.value} IS NULL", _q("unparseable month (use 2024-03)"))]
+                         (f"{cp.value} IS NULL", _q("unparseable month (use 2024-03)")),
+                         date_checks(m, cp.value, "month", False)[-1]]
         elif plan.monthly and col == "end_date":
             cp.value = "CAST(NULL AS DATE)"
         value = _adjust(t, col, cp.value, plan)

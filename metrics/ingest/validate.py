@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metrics import plausible
 from metrics.schema import TABLES
 
 
@@ -26,13 +27,22 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+# An offset beyond the world's time zones (-12:00 to +14:00) at the end of a date/time text:
+# DuckDB would shift the time by it (+25:00 reads as the day before).
+_BAD_OFFSET = "[+-](1[5-9]|[2-9][0-9])(:?[0-9]{2})?$"
+
+
 def _parse(kind: str, s: str, has_format: bool) -> str:
     """Return SQL parsing text `s` as `kind` (DATE or TIMESTAMP), in UTC, NULL if unparseable."""
     # Fast path for the common offset-free forms (2024-03-31 and 2024-03-31 10:00:00): a plain
     # TIMESTAMP cast is about 4x faster than going through TIMESTAMPTZ. Anything else (an offset,
-    # Z, fractions) takes the TIMESTAMPTZ path, which converts offsets to UTC.
+    # Z, fractions) takes the TIMESTAMPTZ path, which converts offsets to UTC. A text that does
+    # not start with a digit is no date in ISO 8601: DuckDB's words (epoch, infinity, today)
+    # are not read as dates, nor is an offset no time zone has.
     plain = f"(length({s}) = 10 OR (length({s}) = 19 AND {s}[17] = ':'))"
-    iso_ts = (f"CASE WHEN {plain} THEN TRY_CAST({s} AS TIMESTAMP) "
+    iso_ts = (f"CASE WHEN NOT ({s}[1] BETWEEN '0' AND '9') THEN NULL "
+              f"WHEN {plain} THEN TRY_CAST({s} AS TIMESTAMP) "
+              f"WHEN regexp_matches({s}, '{_BAD_OFFSET}') THEN NULL "
               f"ELSE (TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END")
     parts = []
     if has_format:
@@ -40,6 +50,27 @@ def _parse(kind: str, s: str, has_format: bool) -> str:
     parts.append(iso_ts)
     ts = f"COALESCE({', '.join(parts)})" if len(parts) > 1 else iso_ts
     return f"CAST({ts} AS DATE)" if kind == "DATE" else ts
+
+
+def date_checks(s: str, value: str, what: str, has_format: bool) -> list[tuple[str, str]]:
+    """Return the checks of a date column: text `s`, typed `value`; `what` names it in the
+    reasons ('date', 'date/time'). An offset beyond ±14:00, unparseable text and a date
+    outside the plausible range (metrics/plausible.py) each give their reason."""
+    lo, hi = plausible.bounds()
+    offset = f"regexp_matches({s}, '{_BAD_OFFSET}')"
+    return [
+        (f"{s} IS NOT NULL AND {value} IS NULL AND {offset}",
+         _q("time zone offset beyond -12:00 to +14:00")),
+        (f"{s} IS NOT NULL AND {value} IS NULL AND NOT {offset}",
+         _q(f"unparseable or ambiguous {what} (use ISO 8601 such as 2024-03-31"
+            + (" or the declared --date-format" if has_format else
+               ", or declare the format with --date-format") + ")")),
+        # Both bounds are included: a date/time on the last day is in range.
+        (f"{value} < DATE '{lo.isoformat()}' OR {value} >= "
+         f"(DATE '{hi.isoformat()}' + INTERVAL 1 DAY)",
+         _q(f"{what} outside the plausible range {plausible.describe()} (settings "
+            f"{' and '.join(plausible.SETTINGS)})")),
+    ]
 
 
 def _number(s: str) -> str:
@@ -82,13 +113,7 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
         value = s
     elif t in ("DATE", "TIMESTAMP"):
         value = _parse(t, s, has_format)
-        what = "date" if t == "DATE" else "date/time"
-        checks.append(
-            (f"{s} IS NOT NULL AND {value} IS NULL",
-             _q(f"unparseable or ambiguous {what} (use ISO 8601 such as 2024-03-31"
-                + (" or the declared --date-format" if has_format else
-                   ", or declare the format with --date-format") + ")"))
-        )
+        checks += date_checks(s, value, "date" if t == "DATE" else "date/time", has_format)
     elif t in ("INTEGER", "SMALLINT"):
         # DuckDB rounds '7.5' when casting to an integer: accept only whole-number text.
         value = (f"CASE WHEN regexp_full_match({s}, '[-+]?[0-9]+') THEN TRY_CAST({s} AS {t}) "

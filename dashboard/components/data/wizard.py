@@ -12,24 +12,22 @@ from dashboard import auth, context
 from dashboard.components.table import as_text
 from dashboard.components.text import md_escape
 from metrics import alerts, export, goals
-from metrics.ingest import LoadRefused, load_file, presets, preview, undo
+from metrics.ingest import LoadRefused, load_file, presets, preview, stage, undo
 from metrics.ingest.validate import NULL_MARKERS
 from metrics.schema import TABLES
 
 NONE = "— not in file —"
 
 
-def save_upload(store, up) -> tuple:
-    """Write the uploaded bytes into the upload folder; return (path, sha256). Stops the run
-    unless the user may load data (nothing is written)."""
+def save_upload(store, up) -> stage.Staged:
+    """Stage the uploaded bytes in the upload folder (written whole, or reused only when the
+    staged file has their size and sha256); return the staged file. Stops the run unless the
+    user may load data (nothing is written)."""
     auth.require("load_data")
     data = up.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", up.name)[-80:] or "upload.csv"
-    path = store.uploads / f"{sha[:12]}_{safe}"
-    if not path.exists():
-        path.write_bytes(data)
-    return path, sha
+    return stage.stage(store.uploads, f"{sha[:12]}_{safe}", data)
 
 
 def show_result(res: dict) -> None:
@@ -62,14 +60,21 @@ def show_result(res: dict) -> None:
                            key="dl_rejects")
 
 
-def _load(store, table: str, path, args: dict, *, confirm: bool, fid: str) -> None:
+def _load(store, table: str, staged: stage.Staged, args: dict, *, confirm: bool,
+          fid: str) -> None:
     """Run the load (read-write, alone: other sessions' reads and a `csm` command wait for it
     and never see half of it); keep its result, or the replace awaiting confirmation. Stops
-    the run with the role needed unless the user may load data (checked where it writes)."""
+    the run with the role needed unless the user may load data (checked where it writes).
+    A staged file that no longer has the upload's size and sha256 is not loaded (an error)."""
     auth.require("load_data")
+    try:
+        stage.verify(staged)
+    except LoadRefused as e:
+        st.error(f"**Nothing was changed.** {md_escape(e)}")
+        return
     bar = st.progress(0.0, text="starting")
     with store.write() as rw:
-        res = load_file(rw, table, path, **args, confirm_replace=confirm,
+        res = load_file(rw, table, staged.path, **args, confirm_replace=confirm,
                         progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
                         after_load=alerts.after_load, row_check=goals.check_rows)
     bar.empty()
@@ -84,7 +89,8 @@ def _load(store, table: str, path, args: dict, *, confirm: bool, fid: str) -> No
         st.rerun()  # redraw the counts, history and every page on the new data
 
 
-def _confirm_replace(store, table: str, path, args: dict, pending: dict) -> None:
+def _confirm_replace(store, table: str, staged: stage.Staged, args: dict,
+                     pending: dict) -> None:
     """Show what the replace would remove and go ahead only on an explicit confirmation."""
     impact = pending["impact"]
     n = impact["removed"]
@@ -100,7 +106,7 @@ def _confirm_replace(store, table: str, path, args: dict, pending: dict) -> None
                        key=f"confirm_replace_{pending['fid']}")
     if st.button(f"Replace and remove {n:,} {table}", key="load_confirm_btn", disabled=not sure,
                  type="primary"):
-        _load(store, table, path, args, confirm=True, fid=pending["fid"])
+        _load(store, table, staged, args, confirm=True, fid=pending["fid"])
 
 
 def _sheet(path, fid: str) -> str | None:
@@ -164,8 +170,8 @@ def wizard(store) -> None:
                           type=["csv", "txt", "tsv", "xlsx", "parquet", "jsonl", "ndjson",
                                 "json"], key="up_file")
     if up is not None:
-        path, sha = save_upload(store, up)
-        fid = sha[:12]
+        staged = save_upload(store, up)
+        path, fid = staged.path, staged.sha256[:12]
         sheet = _sheet(path, fid)
         preset, preset_options = _preset(store, table, path, fid, sheet)
         try:
@@ -264,11 +270,11 @@ def wizard(store) -> None:
                         preset_options=preset_options)
             if st.button("Load", type="primary", key="load_btn",
                          disabled=not ready or mode is None):
-                _load(store, table, path, args, confirm=False, fid=fid)
+                _load(store, table, staged, args, confirm=False, fid=fid)
             pending = st.session_state.get("replace_pending")
             if pending and pending["fid"] == fid and pending["table"] == table and (
                     mode == "replace"):
-                _confirm_replace(store, table, path, args, pending)
+                _confirm_replace(store, table, staged, args, pending)
     if "last_load" in st.session_state:
         st.markdown("**Result of the last load**")
         show_result(st.session_state["last_load"])
