@@ -6,6 +6,7 @@ workbook over the size cap is refused."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -122,6 +123,18 @@ def from_csv(frames, tmp_path_factory) -> dict[str, str]:
     return _metrics_after_loading(frames, tmp_path_factory.mktemp("fmt_csv"), "csv")
 
 
+def _same(a, b) -> bool:
+    """Return whether two JSON values are equal, floats to a relative 1e-12."""
+    if isinstance(a, float) or isinstance(b, float):
+        return (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
 @pytest.mark.parametrize("kind", ["xlsx", "parquet", "jsonl"])
 def test_each_format_round_trips_the_demo_tables_to_the_same_metrics(frames, from_csv,
                                                                       tmp_path, kind):
@@ -129,7 +142,9 @@ def test_each_format_round_trips_the_demo_tables_to_the_same_metrics(frames, fro
     assert list(got) == list(from_csv)
     for name, want in from_csv.items():
         assert json.loads(want), f"{name} is empty on the demo data: the comparison says nothing"
-        assert got[name] == want, name
+        # equal to the last float digit's rounding: DuckDB's parallel sums may add in another
+        # order from one run to the next (seen: 0.23795712909441238 vs ...236)
+        assert _same(json.loads(got[name]), json.loads(want)), name
 
 
 def test_a_broken_row_in_a_workbook_is_refused_with_its_row_number(store):
