@@ -37,9 +37,12 @@ KINDS = {
 }
 OPS = ("below", "above")
 RULE_COLUMNS = ["rule_id", "name", "kind", "metric", "segment", "op", "threshold", "mrr_min",
-                "window_days", "cooldown_hours", "enabled"]
+                "window_days", "cooldown_hours", "enabled", "creates_tasks"]
 DEFAULT_WINDOW = {"threshold": 30, "target": 30, "health_red": 7}
 DEFAULT_COOLDOWN_HOURS = 24.0
+_INSERT_RULE = ("INSERT INTO alert_rules (rule_id, name, kind, metric, segment, op, threshold, "
+                "mrr_min, window_days, cooldown_hours, enabled, created_at, creates_tasks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def health_available() -> bool:
@@ -118,6 +121,9 @@ def normalise_rule(r: dict) -> tuple[dict, list[str]]:
         problems.append("cooldown_hours: 0 or more")
     out["enabled"] = True if out["enabled"] is None or out["enabled"] is pd.NA else bool(
         out["enabled"])
+    # An account-naming rule (health_red) may open a task per account (metrics/actions/tasks).
+    ct = out["creates_tasks"]
+    out["creates_tasks"] = False if ct is None or ct is pd.NA or ct != ct else bool(ct)
     out["name"] = _text(out["name"]) or (default_name(out) if not problems else None)
     return out, problems
 
@@ -134,10 +140,10 @@ def add_rule(cur, **fields) -> tuple[int | None, list[str]]:
         return None, problems
     rid = int(cur.execute("SELECT nextval('alert_rule_seq')").fetchone()[0])
     cur.execute(
-        "INSERT INTO alert_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_RULE,
         [rid, rule["name"], rule["kind"], rule["metric"], rule["segment"], rule["op"],
          fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
-         rule["cooldown_hours"], rule["enabled"], _now()],
+         rule["cooldown_hours"], rule["enabled"], _now(), rule["creates_tasks"]],
     )
     return rid, []
 
@@ -171,10 +177,10 @@ def save_rules(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
             created = rule["created_at"]
             created = _now() if created is None or pd.isna(created) else created
             cur.execute(
-                "INSERT INTO alert_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_RULE,
                 [rid, rule["name"], rule["kind"], rule["metric"], rule["segment"], rule["op"],
                  fmt.number(rule["threshold"]), fmt.number(rule["mrr_min"]), rule["window_days"],
-                 rule["cooldown_hours"], rule["enabled"], created],
+                 rule["cooldown_hours"], rule["enabled"], created, rule["creates_tasks"]],
             )
         from metrics import audit
         from metrics.ingest.record import _whoami
@@ -304,6 +310,9 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
             "message": out.message + (" (within the cooldown: not repeated)" if suppressed
                                       else ""),
         })
+    from metrics.actions import tasks
+
+    by_rule = {int(r["rule_id"]): r for r in rules.to_dict("records")}
     with transaction(cur):
         for ev in events:
             ev["event_id"] = int(cur.execute("SELECT nextval('alert_event_seq')").fetchone()[0])
@@ -313,6 +322,9 @@ def evaluate(cur, trigger: str = "manual", load_id: int | None = None,
                  ev["trigger"], ev["load_id"], ev["fired"], ev["suppressed"], ev["value"],
                  ev["threshold"], ev["accounts"], ev["message"]],
             )
+            rule = by_rule[ev["rule_id"]]
+            if ev["fired"] and ev["accounts"] and bool(rule.get("creates_tasks")):
+                tasks.from_alert(cur, rule, ev["accounts"].split(", "), now)
     return pd.DataFrame(events)
 
 

@@ -1,6 +1,6 @@
-"""The audit trail: who changed what, when — every load, undo, target change, alert-rule change
-and health-model save, from the dashboard (the signed-in user) or the command line (the OS
-user). `csm audit` prints it; the Data page shows it."""
+"""The audit trail: who changed what, when — every load, undo, target change, alert-rule change,
+health-model save, task, note, risk play and follow-up, from the dashboard (the signed-in user)
+or the command line (the OS user). `csm audit` prints it; the Data page shows it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-ACTIONS = ("load", "undo", "targets", "alert_rule", "health_model")
+ACTIONS = ("load", "undo", "targets", "alert_rule", "health_model", "task", "note", "risk_play",
+           "followup")
 
 
 def record(cur, who: str, action: str, subject: str, detail: str) -> None:

@@ -101,6 +101,20 @@ def plural(n, noun: str, many: str | None = None) -> str:
     return f"{x:,.0f} {word}" if x.is_integer() else f"{x:,.1f} {word}"
 
 
+def compact_money(v) -> str:
+    """Return an amount of dollars rounded for a sentence: '$850', '$12k', '$1.2M' ('—' when
+    undefined)."""
+    x = number(v)
+    if x is None:
+        return DASH
+    sign, a = (MINUS if x < 0 else ""), abs(x)
+    if a >= 999_500:
+        return f"{sign}${a / 1e6:,.1f}M".replace(".0M", "M")
+    if a >= 1000:
+        return f"{sign}${a / 1e3:,.0f}k"
+    return f"{sign}${a:,.0f}"
+
+
 def change(v, unit: str) -> str:
     """Return a difference of two values in the unit's terms: '+2.1 pp' (rates), '+2.1 pts'
     (NPS), '+$1,200', '+1.5 h', '+3' (counts), '+0.12' (scores); '—' when undefined."""

@@ -17,6 +17,7 @@ from metrics.kpis import (
     cohorts,
     customers,
     feedback,
+    followup,
     loyalty,
     renewals,
     retention,
@@ -32,8 +33,8 @@ from metrics.spec import ColumnSpec, MetricSpec, SettingSpec
 MetricDef = MetricSpec  # the name pages and tests knew the description by
 
 # In the order `csm metrics` and the metric reference list them by area.
-MODULES = (satisfaction, customers, revenue, support, usage, feedback, loyalty, health_specs,
-           accounts, retention, cohorts, survival, renewals, clv)
+MODULES = (satisfaction, customers, revenue, support, usage, feedback, loyalty, followup,
+           health_specs, accounts, retention, cohorts, survival, renewals, clv)
 
 
 def _collect() -> dict[str, MetricSpec]:

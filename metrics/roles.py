@@ -27,6 +27,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "check_rules": (frozenset({"analyst", "admin"}), "Checking the alert rules"),
     "save_health_model": (frozenset({"analyst", "admin"}), "Saving the health model"),
     "undo_load": (frozenset({"analyst", "admin"}), "Undoing a load"),
+    # tasks, notes, risk plays and detractor follow-ups (metrics/actions/)
+    "edit_tasks": (frozenset({"csm", "analyst", "admin"}), "Creating or changing tasks"),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -235,12 +235,57 @@ def _v4(cur) -> None:
     cur.execute("CREATE SEQUENCE IF NOT EXISTS audit_seq START 1")
 
 
+# The team's own work on accounts (metrics/actions/): tasks, notes, risk plays and their stages,
+# the follow-up of detractors. Written from the dashboard, never imported; exported with the
+# canonical tables (`exported_tables`). Table -> its CREATE TABLE statement.
+WORK_TABLES: dict[str, str] = {
+    "tasks": """CREATE TABLE IF NOT EXISTS tasks (
+        task_id INTEGER PRIMARY KEY, account_id VARCHAR NOT NULL, title VARCHAR NOT NULL,
+        type VARCHAR NOT NULL, owner VARCHAR, due_date DATE, priority VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, close_reason VARCHAR, source VARCHAR, rule_id INTEGER,
+        response_id VARCHAR, created_by VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP,
+        closed_at TIMESTAMP)""",
+    "notes": """CREATE TABLE IF NOT EXISTS notes (
+        note_id INTEGER PRIMARY KEY, account_id VARCHAR NOT NULL, body VARCHAR NOT NULL,
+        author VARCHAR, created_at TIMESTAMP)""",
+    "risk_plays": """CREATE TABLE IF NOT EXISTS risk_plays (
+        play_id INTEGER PRIMARY KEY, account_id VARCHAR NOT NULL, stage VARCHAR NOT NULL,
+        arr DOUBLE, owner VARCHAR, opened_by VARCHAR, opened_at TIMESTAMP,
+        closed_at TIMESTAMP, note VARCHAR)""",
+    "play_stages": """CREATE TABLE IF NOT EXISTS play_stages (
+        play_id INTEGER NOT NULL, stage VARCHAR NOT NULL, entered_at TIMESTAMP NOT NULL,
+        who VARCHAR)""",
+    "feedback_followups": """CREATE TABLE IF NOT EXISTS feedback_followups (
+        response_id VARCHAR PRIMARY KEY, account_id VARCHAR, state VARCHAR NOT NULL,
+        owner VARCHAR, note VARCHAR, contacted_at TIMESTAMP, resolved_at TIMESTAMP,
+        updated_by VARCHAR, updated_at TIMESTAMP)""",
+}
+
+
+def _v5(cur) -> None:
+    # Tasks, notes, risk plays and closed-loop follow-up (metrics/actions/); an alert rule may
+    # create a task per account it names (alert_rules.creates_tasks).
+    for ddl in WORK_TABLES.values():
+        cur.execute(ddl)
+    for seq in ("task_seq", "note_seq", "play_seq"):
+        cur.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq} START 1")
+    cur.execute("ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS creates_tasks BOOLEAN")
+
+
+def exported_tables() -> list[str]:
+    """Return every table an export of the database holds: the canonical tables, the custom
+    attributes, then the team's work tables (tasks, notes, plays, follow-ups)."""
+    return [*TABLES, "account_attributes", *WORK_TABLES]
+
+
 def create_sql(name: str) -> str:
     """Return the CREATE TABLE statement of a canonical table or of account_attributes."""
     if name in TABLES:
         return table_ddl(TABLES[name])
     if name == "account_attributes":
         return INTERNAL_DDL[0]
+    if name in WORK_TABLES:
+        return WORK_TABLES[name]
     raise KeyError(name)
 
 
@@ -250,6 +295,7 @@ MIGRATIONS = {
     2: ("usage rollups usage_daily and usage_monthly", _v2),
     3: ("alert rules and their history", _v3),
     4: ("load snapshots for undo, who undid a load, the audit trail", _v4),
+    5: ("tasks, notes, risk plays, feedback follow-ups; alert rules that create tasks", _v5),
 }
 
 
