@@ -134,6 +134,7 @@ PAGES: tuple[Page, ...] = (
                  for m in ("nps", "csat", "ces", "logo_churn", "mrr", "support", "usage",
                            "nps_revenue", "feedback_coverage")],
                ("sql", "alert_history", {"limit": 1000, "from_day": None, "to_day": None}))),
+    Page("tasks", "Tasks", "tasks.py", ":material/task_alt:", "Team"),
     Page("goals", "Goals", "goals.py", ":material/flag:", "Team"),
     Page("data", "Data", "data.py", ":material/upload_file:", "Data"),
 )

@@ -19,7 +19,8 @@ ACCOUNT_COLUMNS = ("name", "account_name", "company")
 PERSON_COLUMNS = ("respondent", "csm_owner", "owner", "loaded_by", "contact", "user_name")
 # free-text columns in which account names are looked for (only these: a long list of names
 # is a large pattern, not worth running over every code or id column)
-FREE_TEXT_COLUMNS = ("comment", "comments", "message", "note", "text", "body")
+FREE_TEXT_COLUMNS = ("comment", "comments", "message", "note", "text", "body", "title", "what",
+                     "detail", "close_reason")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

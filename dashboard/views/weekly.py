@@ -1,12 +1,13 @@
 """Weekly review: what changed this week, for the team meeting on a shared screen — KPI changes
 (real or noise), band moves, MRR movers, churns and reactivations, new detractors, renewals due,
-alerts fired — and the meeting pack as HTML, PDF or PowerPoint."""
+alerts fired, risk plays and tasks closed — and the meeting pack as HTML, PDF or PowerPoint."""
 
 from datetime import timedelta
 
 import streamlit as st
 
 from dashboard import context, filters
+from dashboard.components.tasks import weekly as tk_weekly
 from dashboard.components.weekly import parts as wp
 from metrics import fmt, review
 from render import charts
@@ -78,23 +79,14 @@ wp.table(r.detractors, "No NPS answer from 0 to 6 this week.",
 st.page_link("views/satisfaction.py", label="Themes and all comments: Satisfaction",
              icon=":material/sentiment_satisfied:")
 
-st.subheader("Renewals due in the next 30 / 60 / 90 days")
-within = st.segmented_control("Due within", ["30 days", "60 days", "90 days"],
-                              default="90 days", key="wk_within") or "90 days"
-days = int(within.split()[0])
-due = r.renewals[r.renewals["days_to"] <= days] if len(r.renewals) else r.renewals
-if not r.health and len(due):
-    due = due.drop(columns=["band"])
-    st.caption("Health: not available yet.")
-st.caption(review.renewals_line(r))
-wp.table(due, f"No renewal in the {days} days after {r.renewals_from:%d %b %Y}.",
-         ["account_name", "renewal_date", "days_to", "mrr", "band", "csm_owner"],
-         mrr=st.column_config.NumberColumn("MRR", format="$%,.0f"))
+wp.renewals_section(r)
 
-st.subheader("Alerts fired this week")
-wp.table(r.alerts.drop(columns=["event_id"], errors="ignore"),
-         "No alert fired on data of this week.")
-st.page_link("views/goals.py", label="Alert rules and their history: Goals", icon=":material/flag:")
+wp.alerts_section(r)
+
+st.subheader("Team actions: risk plays and tasks closed")
+tk_weekly.section(q, r.start, r.end, newest=(as_of - r.as_of).days < 7)
+st.page_link("views/tasks.py", label="All tasks, plays and follow-ups: Tasks",
+             icon=":material/task_alt:")
 
 st.divider()
 wp.pack_download(r, q)

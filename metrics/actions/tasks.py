@@ -186,3 +186,10 @@ def team(tasks: pd.DataFrame) -> pd.DataFrame:
     out[["open", "overdue", "closed"]] = out[["open", "overdue", "closed"]].astype("int64")
     return out.sort_values(["overdue", "open", "owner"],
                            ascending=[False, False, True]).reset_index(drop=True)
+
+
+def accounts_in(cur, q: Query | None = None) -> pd.DataFrame:
+    """Return the accounts of `q`'s scope a task may be created on: account_id, name,
+    csm_owner; customers first, then by name."""
+    return run_sql(cur, "scope_accounts", {**scope_params(cur, q or Query()), "dim": "",
+                                           "dim_attribute": ""})

@@ -185,6 +185,7 @@ def _targets_frame(w: _World) -> pd.DataFrame:
             ("csat", None, start, stop, 0.85, "support CSAT, share of 4-5 answers"),
             ("logo_churn", None, start, stop, 0.02, "monthly logo churn at most 2%"),
             ("first_response_median_h", None, start, stop, 8.0, "median first response"),
+            ("followup_share", None, start, stop, 0.8, "detractors contacted within 7 days"),
             (
                 "mrr",
                 None,

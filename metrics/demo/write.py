@@ -23,6 +23,7 @@ from metrics.demo.frames import (
 from metrics.demo.rules import add_demo_rules
 from metrics.demo.support import _simulate_tickets, _surveys_frame, _tickets_frame
 from metrics.demo.usage import _usage_batches
+from metrics.demo.work import add_demo_work
 from metrics.demo.world import _simulate, _World
 from metrics.ingest.record import LoadResult, finish_load, utc_now
 from metrics.store import Store, transaction
@@ -78,7 +79,8 @@ def generate(
 
     Replaces accounts, subscriptions, survey_responses, tickets, usage_events, orders, targets
     and account_attributes in one transaction (all or nothing), bumps the data version, logs the
-    load and checkpoints; adds the demo's alert rules when there are none (metrics/demo/rules.py).
+    load and checkpoints; adds the demo's alert rules when there are none (metrics/demo/rules.py)
+    and its tasks, notes, plays and follow-ups when there is no such work (metrics/demo/work.py).
     `end` (default: yesterday) is the last day of data; `progress`, when
     given, is called as progress(fraction 0-1, message)."""
     if size not in SIZES:
@@ -106,6 +108,8 @@ def generate(
             finish_load(cur, _demo_load(size, counts), started, "csm demo", rollup.refresh)
         report(0.96, "alert rules")
         add_demo_rules(cur)
+        report(0.965, "tasks, notes, plays")
+        add_demo_work(cur, end)
         report(0.97, "checkpoint")
         try:
             cur.execute("CHECKPOINT")

@@ -12,6 +12,7 @@ from dashboard.components.health import data as hd
 from dashboard.components.health.explain import explain
 from dashboard.components.table import columns
 from dashboard.components.table import show as show_table
+from dashboard.components.tasks import timeline as tk_timeline
 from dashboard.components.text import md_escape
 from metrics import fmt, health
 from metrics.periods import day_start
@@ -52,6 +53,8 @@ def show(account_id: str, q, model: dict, as_of) -> None:
         st.caption("Custom attributes: " + md_escape(" · ".join(
             filters.attribute_label(x) for x in attrs)))
 
+    tk_timeline.actions(account_id)
+
     scored = hd.scored_at(q, model, as_of, in_scope=False)
     mine = scored[scored["account_id"] == account_id] if len(scored) else scored
     hist = hd.history(q, model, as_of, account_id)
@@ -82,7 +85,9 @@ def show(account_id: str, q, model: dict, as_of) -> None:
     else:
         st.info("Not an active customer on the as-of day: no current health score.")
 
-    t1, t2, t3 = st.tabs(["Survey answers", "Tickets", "Usage"])
+    t0, t1, t2, t3 = st.tabs(["Timeline and notes", "Survey answers", "Tickets", "Usage"])
+    with t0:
+        tk_timeline.show(account_id, end, hist, mrr)
     surveys = context.named_query("account_surveys", account_id=account_id, as_of_end=end)
     with t1:
         if surveys.empty:

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import path_text
 from dashboard.components.table import columns
+from dashboard.components.tasks import at_risk as tk_at_risk
 from metrics import fmt
 from metrics.health import risk as risk_rules
 
@@ -46,4 +47,5 @@ def at_risk_section(q, model, scored: pd.DataFrame, as_of: date
         shown = onboarding[[c for c in COLUMNS if c != "change_30d"]]
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config=columns(shown, **CONFIG), key="hl_onboarding")
+    tk_at_risk.actions(risk, onboarding)
     return risk, onboarding

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import auth, context, filters
 from dashboard.components.table import columns, for_people
+from dashboard.components.tasks import weekly as tk_weekly
 from metrics import export, fmt, labels, review
 from metrics.periods import floor_period
 from metrics.query import Query
@@ -101,6 +102,32 @@ def table(df: pd.DataFrame | None, empty: str, order: list[str] | None = None,
     st.dataframe(for_people(context.shown(df)), hide_index=True, width="stretch",
                  column_config=columns(df, **config),
                  column_order=cols)
+
+
+def renewals_section(r: review.Review) -> None:
+    """Draw the renewals due in the next 30 / 60 / 90 days and a one-click renewal task."""
+    st.subheader("Renewals due in the next 30 / 60 / 90 days")
+    within = st.segmented_control("Due within", ["30 days", "60 days", "90 days"],
+                                  default="90 days", key="wk_within") or "90 days"
+    days = int(within.split()[0])
+    due = r.renewals[r.renewals["days_to"] <= days] if len(r.renewals) else r.renewals
+    if not r.health and len(due):
+        due = due.drop(columns=["band"])
+        st.caption("Health: not available yet.")
+    st.caption(review.renewals_line(r))
+    table(due, f"No renewal in the {days} days after {r.renewals_from:%d %b %Y}.",
+          ["account_name", "renewal_date", "days_to", "mrr", "band", "csm_owner"],
+          mrr=st.column_config.NumberColumn("MRR", format="$%,.0f"))
+    tk_weekly.renewal_task(due)
+
+
+def alerts_section(r: review.Review) -> None:
+    """Draw the alerts fired on data of the week and the link to the rules."""
+    st.subheader("Alerts fired this week")
+    table(r.alerts.drop(columns=["event_id"], errors="ignore"),
+          "No alert fired on data of this week.")
+    st.page_link("views/goals.py", label="Alert rules and their history: Goals",
+                 icon=":material/flag:")
 
 
 def _lists_xlsx(r: review.Review) -> bytes:
