@@ -37,7 +37,7 @@ def test_sections_keep_the_navigation_order():
     assert {s: [p.key for p in ps] for s, ps in catalogue.sections().items()} == {
         "Metrics": ["overview", "satisfaction", "retention", "support", "usage", "health",
                     "accounts"],
-        "Team": ["weekly", "goals"],
+        "Team": ["weekly", "tasks", "goals"],
         "Data": ["data"],
     }
 
