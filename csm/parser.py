@@ -121,8 +121,10 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
 
     sp = cmd("audit", "print the audit trail: who loaded, undid or changed what, when")
     sp.add_argument("--limit", type=int, default=200, help="the newest N events")
-    sp.add_argument("--action", choices=["load", "undo", "targets", "alert_rule",
-                                         "health_model"], help="only events of this kind")
+    # metrics.audit.ACTIONS (not imported: it brings pandas into every command's start)
+    sp.add_argument("--action", choices=["load", "undo", "targets", "alert_rule", "health_model",
+                                         "task", "note", "risk_play", "followup"],
+                    help="only events of this kind")
     sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
 
     sp = cmd("metric", "print a metric")

@@ -201,6 +201,9 @@ def rules_editor(segments: list[str]) -> None:
             "cooldown_hours": st.column_config.NumberColumn(
                 "cooldown h", help="Not repeated within this many hours (default 24)"),
             "enabled": st.column_config.CheckboxColumn("on", default=True),
+            "creates_tasks": st.column_config.CheckboxColumn(
+                "tasks", default=False, help="health_red only: open a risk task on each "
+                "account it names (one while open; none within the cooldown after a closing)"),
         })
     live = [p for i, r in enumerate(edited.to_dict("records"), start=1)
             if any(pd.notna(r.get(c)) for c in ("kind", "metric", "threshold", "mrr_min"))

@@ -10,14 +10,13 @@ import streamlit as st
 
 from dashboard.components.kpi_card import card_target, kpi_card
 from dashboard.components.table import columns
-from dashboard.components.tasks.write import act, quick_task, reading, shown
+from dashboard.components.tasks.write import act, for_table, quick_task, reading, shown
 from metrics import fmt, registry
 from metrics.actions import followup
 
 SHOWN = ["responded_at", "account_name", "survey_type", "score", "comment", "state",
          "contacted_at", "in_time", "respondent", "csm_owner", "response_id"]
-CONFIG = {"responded_at": st.column_config.DatetimeColumn("answered", format="YYYY-MM-DD"),
-          "contacted_at": st.column_config.DatetimeColumn("contacted", format="YYYY-MM-DD"),
+CONFIG = {"responded_at": "answered", "contacted_at": "contacted",
           "in_time": st.column_config.CheckboxColumn("within 7 days"),
           "comment": st.column_config.TextColumn("comment", width="large"),
           "account_name": "account", "survey_type": "survey", "csm_owner": "CSM",
@@ -54,11 +53,12 @@ def section(q, start, end) -> None:
     st.caption(f"{fmt.plural(len(answers), 'answer')} needing a follow-up, answered "
                f"{fmt.span(start, end)}: " + ", ".join(
                    f"{int(counts.get(s, 0)):,} {s}" for s in followup.STATES) + ".")
-    view = shown(answers[SHOWN])
+    view = for_table(answers[SHOWN])
     st.dataframe(view, hide_index=True, width="stretch", key="tk_followups",
                  column_config=columns(view, **CONFIG))
     labels = {r.response_id: f"{r.responded_at:%Y-%m-%d} {r.account_name} "
-              f"{r.survey_type.upper()} {r.score} ({r.state})" for r in view.itertuples()}
+              f"{r.survey_type.upper()} {r.score} ({r.state})"
+              for r in shown(answers).itertuples()}
     with st.form("tk_followup_form", border=True):
         c1, c2, c3 = st.columns([3, 1, 2])
         rid = c1.selectbox("Answer", list(labels), format_func=labels.get, key="tk_answer")

@@ -8,14 +8,13 @@ import streamlit as st
 
 from dashboard import auth, filters
 from dashboard.components.table import columns
-from dashboard.components.tasks.write import act, reading, shown, today
+from dashboard.components.tasks.write import act, for_table, reading, shown, today
 from metrics import fmt
 from metrics.actions import tasks
 
 SHOWN = ["overdue", "due_date", "title", "account_name", "type", "priority", "status", "owner",
          "source", "account_id", "task_id"]
-CONFIG = {"overdue": st.column_config.CheckboxColumn("overdue"),
-          "due_date": st.column_config.DateColumn("due"),
+CONFIG = {"overdue": st.column_config.CheckboxColumn("overdue"), "due_date": "due",
           "account_name": "account", "account_id": "account id", "task_id": "task"}
 
 
@@ -30,7 +29,7 @@ def table(df: pd.DataFrame, key: str, empty: str) -> None:
     if df.empty:
         st.info(empty)
         return
-    view = shown(df[SHOWN])
+    view = for_table(df[SHOWN])
     st.dataframe(view, hide_index=True, width="stretch", key=key,
                  column_config=columns(view, **CONFIG))
 

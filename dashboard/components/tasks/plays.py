@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, context
 from dashboard.components.table import columns
-from dashboard.components.tasks.write import act, flash, reading, shown
+from dashboard.components.tasks.write import act, flash, for_table, reading, shown
 from metrics import fmt
 from metrics.actions import now, plays
 
@@ -17,8 +17,7 @@ SHOWN = ["account_name", "stage", "arr", "days_in_stage", "days_open", "owner", 
 CONFIG = {"account_name": "account", "arr": st.column_config.NumberColumn("ARR", format="$%,.0f"),
           "days_in_stage": st.column_config.NumberColumn("days in stage", format="%d"),
           "days_open": st.column_config.NumberColumn("days open", format="%d"),
-          "opened_at": st.column_config.DatetimeColumn("opened", format="YYYY-MM-DD"),
-          "closed_at": st.column_config.DatetimeColumn("closed", format="YYYY-MM-DD"),
+          "opened_at": "opened", "closed_at": "closed",
           "account_id": "account id", "play_id": "play"}
 
 
@@ -41,7 +40,7 @@ def section(all_plays: pd.DataFrame) -> None:
         arr = all_plays.loc[all_plays["stage"] == stage, "arr"].sum()
         col.metric(stage.capitalize(), f"{int(counts.get(stage, 0)):,}", border=True,
                    help=f"{fmt.value(arr, 'USD')} ARR")
-    view = shown(all_plays[SHOWN])
+    view = for_table(all_plays[SHOWN])
     st.dataframe(view, hide_index=True, width="stretch", key="tk_plays",
                  column_config=columns(view, **CONFIG))
     if len(open_):

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.table import columns
-from dashboard.components.tasks.write import quick_task, reading, shown, today
+from dashboard.components.tasks.write import for_table, quick_task, reading, shown, today
 from metrics import fmt
 from metrics.actions import now, plays, tasks
 
@@ -37,11 +37,10 @@ def section(q, start: date, end: date, newest: bool) -> None:
                + (f", {int((done['status'] == 'done').sum()):,} done" if len(done) else "")
                + ". Tasks and plays are closed in wall-clock time.")
     if len(done):
-        view = shown(done[SHOWN])
+        view = for_table(done[SHOWN])
         st.dataframe(view, hide_index=True, width="stretch", key="wk_tasks_done",
-                     column_config=columns(view, closed_at=st.column_config.DatetimeColumn(
-                         "closed", format="YYYY-MM-DD HH:mm"), account_name="account",
-                         close_reason="reason"))
+                     column_config=columns(view, closed_at="closed", account_name="account",
+                                           close_reason="reason"))
 
 
 def renewal_task(due: pd.DataFrame) -> None:

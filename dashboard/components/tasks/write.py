@@ -94,3 +94,21 @@ def quick_task(where, account_id: str, type: str, source: str, key: str,
 def shown(df: pd.DataFrame) -> pd.DataFrame:
     """Return `df` as the page may show it (masked in presentation-safe mode)."""
     return context.shown(df)
+
+
+def for_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Return `df` as a table shows it: masked in presentation-safe mode, times as
+    'YYYY-MM-DD' ('YYYY-MM-DD HH:MM' when a time of day is set), and '—' for every missing
+    text or time (Streamlit would print None)."""
+    from dashboard.components.table import for_people
+
+    out = shown(df).copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            t = out[c]
+            whole = bool((t.dropna() == t.dropna().dt.normalize()).all())
+            out[c] = t.dt.strftime("%Y-%m-%d" if whole else "%Y-%m-%d %H:%M").astype(object)
+            out[c] = out[c].where(t.notna(), None)
+        elif out[c].dtype == object:
+            out[c] = out[c].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+    return for_people(out)
