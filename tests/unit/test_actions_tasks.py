@@ -111,8 +111,13 @@ def test_a_task_by_hand_is_prefilled_checked_and_audited(loaded):
     tasks.set_status(cur, tid, "in progress", "liam@example.com")
     team = tasks.team(tasks.listing(cur, today=date(2026, 2, 10)))
     assert team.to_dict("records") == [{"owner": "Liam", "open": 1, "overdue": 1, "closed": 0}]
+    tasks.reassign(cur, tid, "ava@example.com", owner="Ava", due_date="2026-02-20")
+    t = tasks.listing(cur, today=date(2026, 2, 10)).iloc[0]
+    assert (t["owner"], t["due_date"].date(), bool(t["overdue"])) == ("Ava", date(2026, 2, 20),
+                                                                      False)
     ev = audit.events(cur, action="task")
-    assert ev["detail"].tolist() == ["task 1 open → in progress",
+    assert ev["detail"].tolist() == ["task 1: owner Ava, due_date 2026-02-20",
+                                     "task 1 open → in progress",
                                      "created risk task: Save Cogs"]
 
 

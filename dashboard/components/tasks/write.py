@@ -85,9 +85,13 @@ def quick_task(where, account_id: str, type: str, source: str, key: str,
                     disabled=not allowed, help=None if allowed else auth.refusal("edit_tasks")):
         with reading() as cur:
             f = tasks.prefill(cur, account_id, type, source, today(), detail, response_id)
+        from dashboard.filters import masked, person_label
+
+        title = "a task" if masked() else f['title']  # the title names the account
+        owner = person_label(f["owner"]) if f["owner"] else "nobody"
         act(lambda cur, who: tasks.create(cur, who, **f),
-            f"Task created: {f['title']} (due {f['due_date']:%d %b %Y}, owner "
-            f"{f['owner'] or 'nobody'}).", account_id, key=key)
+            f"Task created: {title} (due {f['due_date']:%d %b %Y}, owner {owner}).",
+            account_id, key=key)
     flash(key, where)
 
 
