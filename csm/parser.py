@@ -18,9 +18,11 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def _date(s: str) -> date:
+def _date(s: str, *, exclusive_end: bool = False) -> date:
     """Return the date an option gives; a usage error (exit 2) for text that is no ISO date or a
-    date outside the plausible range (metrics/plausible.py), before it reaches a query."""
+    date outside the plausible range (metrics/plausible.py), before it reaches a query.
+    `exclusive_end`: the option ends a half-open window, so the day after the range's last
+    date is accepted."""
     from metrics import plausible
 
     try:
@@ -28,12 +30,18 @@ def _date(s: str) -> date:
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {s!r}") from e
     try:
-        why = plausible.problem(d)
+        why = plausible.problem(d, exclusive_end=exclusive_end)
     except ValueError as e:  # a setting that is not a date
         raise argparse.ArgumentTypeError(str(e)) from e
     if why:
         raise argparse.ArgumentTypeError(why)
     return d
+
+
+def _window_end(s: str) -> date:
+    """Return the date a `--to` option gives (exclusive: up to the day after the last
+    plausible date); a usage error like `_date` otherwise."""
+    return _date(s, exclusive_end=True)
 
 
 _TYPES = {"int": int, "float": float}
@@ -131,7 +139,7 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--grain", choices=["day", "week", "month", "quarter", "year", "all"],
                     default="month", help="the length of the periods")
     sp.add_argument("--from", dest="start", type=_date, help="first day of the window")
-    sp.add_argument("--to", dest="end", type=_date, help="day after the window (exclusive)")
+    sp.add_argument("--to", dest="end", type=_window_end, help="day after the window (exclusive)")
     sp.add_argument("--as-of", type=_date, help="the day the data is read as of")
     sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
