@@ -46,24 +46,26 @@ def settings_options() -> list:
     return list(registry.setting_specs().values())
 
 
-def _delivery_options(sp) -> None:
-    """Add the options `csm send` and `csm schedule` share (what to send, where, retries)."""
+def _delivery_options(sp, unless_sent: bool = True) -> None:
+    """Add the options `csm send` and `csm schedule` share (what to send, where, retries);
+    `csm schedule` always skips what was sent, so it has no --unless-sent."""
     sp.add_argument("--to", action="append", metavar="ADDR[,ADDR…]",
                     help="mail the pack to these addresses (repeatable)")
     sp.add_argument("--format", choices=["pdf", "html", "pptx"], default="pdf",
                     help="the pack's format, attached to the mail")
     sp.add_argument("--webhook", action="store_true",
                     help="post the alerts fired on data of the week to [webhook] url")
-    sp.add_argument("--secrets", type=Path, default=None,
+    sp.add_argument("--secrets", type=Path, default=None, metavar="FILE",
                     help="the secrets file with [smtp] and [webhook] (default: "
                     ".streamlit/secrets.toml of the project)")
-    sp.add_argument("--unless-sent", action="store_true",
-                    help="skip what the audit trail says was sent for this week already "
-                    "(for cron: a rerun sends nothing twice)")
-    sp.add_argument("--attempts", type=int, default=3,
+    if unless_sent:
+        sp.add_argument("--unless-sent", action="store_true",
+                        help="skip what the audit trail says was sent for this week already "
+                        "(for cron: a rerun sends nothing twice)")
+    sp.add_argument("--attempts", type=int, default=3, metavar="N",
                     help="tries per server while its error may pass (refused connection, "
                     "SMTP 4xx, HTTP 429/5xx)")
-    sp.add_argument("--retry-wait", type=float, default=2.0,
+    sp.add_argument("--retry-wait", type=float, default=2.0, metavar="SECONDS",
                     help="seconds before the second try, doubled before each next one")
     sp.add_argument("--mask", action="store_true",
                     help="presentation-safe: pseudonyms for account names, people and emails")
@@ -201,10 +203,11 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                       "(the audit trail says what was sent)")
     sp.add_argument("--day", choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                     default="mon", help="the day the pack goes out")
-    sp.add_argument("--at", default="07:00", help="the time it goes out (HH:MM, local time)")
+    sp.add_argument("--at", default="07:00", metavar="HH:MM",
+                    help="the time it goes out (local time)")
     sp.add_argument("--once", action="store_true",
                     help="with --run: one round (send the last due week unless sent) and exit")
-    _delivery_options(sp)
+    _delivery_options(sp, unless_sent=False)
 
     sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
     sp.add_argument("--sizes", default="small,medium,large")

@@ -179,7 +179,12 @@ def run(deliver: Callable[[str], tuple[int, dict]], weekday: int, at: clock, onc
             slot = latest_slot(now(), weekday, at)
             week = week_of(slot.date())
             log(f"due {slot:%a %Y-%m-%d %H:%M}: the pack of {week}")
-            code, doc = deliver(week)
+            try:
+                code, doc = deliver(week)
+            except Exception as e:  # noqa: BLE001 - a long-running loop reports and retries
+                log(f"the round failed: {e}")
+                code, doc = 1, {"week": week, "error": str(e), "sent": [], "failed": [],
+                                "skipped": []}
             rounds.append(doc)
             if once or stop:
                 break

@@ -84,7 +84,8 @@ def make_plan(args) -> Plan:
     path = (args.secrets or default_secrets()).resolve()
     doc = delivery.read_secrets(path)
     filters(args.filter)  # a malformed --filter is a usage error now, not after the build
-    return Plan(args.db, week, to, args.format, bool(args.webhook), bool(args.unless_sent),
+    return Plan(args.db, week, to, args.format, bool(args.webhook),
+                bool(getattr(args, "unless_sent", False)),
                 bool(args.mask), list(args.filter or []), args.kpis_as_of.replace("-", "_"),
                 args.attempts, args.retry_wait,
                 delivery.smtp_settings(doc, path) if to else None,
