@@ -44,7 +44,10 @@ class Mailbox:
             if reply.startswith("250"):
                 self.messages.append({"to": list(envelope.rcpt_tos),
                                       "data": envelope.original_content or envelope.content,
-                                      "tls": session.ssl is not None,
+                                      # STARTTLS sets session.ssl; implicit TLS only
+                                      # shows on the connection
+                                      "tls": session.ssl is not None or server.transport
+                                      .get_extra_info("ssl_object") is not None,
                                       "authenticated": bool(session.authenticated)})
         return reply
 

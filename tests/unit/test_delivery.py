@@ -126,6 +126,7 @@ def test_html_pack_by_mail_and_the_weeks_alerts_to_the_webhook(db, tmp_path, cap
         server.stop()
         hook.stop()
     assert code == 0, err
+    assert not box.messages[0]["tls"]  # security = "none": the tls flag tells them apart
     _msg, part = attachment(box.messages[0]["data"])
     assert part.get_content_type() == "text/html"
     html = part.get_content()
@@ -294,3 +295,33 @@ def test_unless_sent_sends_a_weeks_pack_once(db, tmp_path, capsys, box):
     assert second["sent"] == [] and second["skipped"][0]["channel"] == "mail"
     assert "already sent" in second["skipped"][0]["reason"]
     assert [r["action"] for r in trail(db)] == ["send"]
+
+
+def test_implicit_tls_and_a_certificate_that_does_not_verify(tmp_path):
+    """security = "ssl" (port 465 style) delivers over TLS from the first byte; without the
+    CA that signed the server's certificate the handshake fails and is not retried."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    cert, key = srv.self_signed(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert), str(key))
+    box = srv.Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=srv.free_port(), ssl_context=ctx)
+    server.start()
+    good = delivery.SmtpSettings("127.0.0.1", server.port, "p@example.com", "ssl",
+                                 ca_file=str(cert))
+    unverified = delivery.SmtpSettings("127.0.0.1", server.port, "p@example.com", "ssl")
+    try:
+        delivery.send_mail(good, delivery.message(good, ["a@example.com"], "s", "b", b"<p>",
+                                                  "p.html", "html"))
+        with pytest.raises(delivery.SendError) as e:
+            delivery.retry(lambda _n: delivery.send_mail(unverified, delivery.message(
+                unverified, ["a@example.com"], "s", "b", b"<p>", "p.html", "html")), 3, 0,
+                lambda _m: None, "mail")
+    finally:
+        server.stop()
+    assert len(box.messages) == 1 and box.messages[0]["tls"]
+    assert "TLS with the SMTP server" in str(e.value) and "not retried" in str(e.value)
+    assert len(box.messages) == 1
