@@ -18,9 +18,11 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def _date(s: str) -> date:
+def _date(s: str, *, exclusive_end: bool = False) -> date:
     """Return the date an option gives; a usage error (exit 2) for text that is no ISO date or a
-    date outside the plausible range (metrics/plausible.py), before it reaches a query."""
+    date outside the plausible range (metrics/plausible.py), before it reaches a query.
+    `exclusive_end`: the option ends a half-open window, so the day after the range's last
+    date is accepted."""
     from metrics import plausible
 
     try:
@@ -28,12 +30,18 @@ def _date(s: str) -> date:
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {s!r}") from e
     try:
-        why = plausible.problem(d)
+        why = plausible.problem(d, exclusive_end=exclusive_end)
     except ValueError as e:  # a setting that is not a date
         raise argparse.ArgumentTypeError(str(e)) from e
     if why:
         raise argparse.ArgumentTypeError(why)
     return d
+
+
+def _window_end(s: str) -> date:
+    """Return the date a `--to` option gives (exclusive: up to the day after the last
+    plausible date); a usage error like `_date` otherwise."""
+    return _date(s, exclusive_end=True)
 
 
 _TYPES = {"int": int, "float": float}
@@ -44,6 +52,35 @@ def settings_options() -> list:
     from metrics import registry
 
     return list(registry.setting_specs().values())
+
+
+def _delivery_options(sp, unless_sent: bool = True) -> None:
+    """Add the options `csm send` and `csm schedule` share (what to send, where, retries);
+    `csm schedule` always skips what was sent, so it has no --unless-sent."""
+    sp.add_argument("--to", action="append", metavar="ADDR[,ADDR…]",
+                    help="mail the pack to these addresses (repeatable)")
+    sp.add_argument("--format", choices=["pdf", "html", "pptx"], default="pdf",
+                    help="the pack's format, attached to the mail")
+    sp.add_argument("--webhook", action="store_true",
+                    help="post the alerts fired on data of the week to [webhook] url")
+    sp.add_argument("--secrets", type=Path, default=None, metavar="FILE",
+                    help="the secrets file with [smtp] and [webhook] (default: "
+                    ".streamlit/secrets.toml of the project)")
+    if unless_sent:
+        sp.add_argument("--unless-sent", action="store_true",
+                        help="skip what the audit trail says was sent for this week already "
+                        "(for cron: a rerun sends nothing twice)")
+    sp.add_argument("--attempts", type=int, default=3, metavar="N",
+                    help="tries per server while its error may pass (refused connection, "
+                    "SMTP 4xx, HTTP 429/5xx)")
+    sp.add_argument("--retry-wait", type=float, default=2.0, metavar="SECONDS",
+                    help="seconds before the second try, doubled before each next one")
+    sp.add_argument("--mask", action="store_true",
+                    help="presentation-safe: pseudonyms for account names, people and emails")
+    sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
+                    help="restrict the pack's accounts, e.g. --filter segment=SMB (repeatable)")
+    sp.add_argument("--kpis-as-of", choices=("data", "week-end"), default="data",
+                    help="the pack's KPIs as the data stands now or on the week's last day")
 
 
 def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
@@ -123,7 +160,8 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=200, help="the newest N events")
     # metrics.audit.ACTIONS (not imported: it brings pandas into every command's start)
     sp.add_argument("--action", choices=["load", "undo", "targets", "alert_rule", "health_model",
-                                         "task", "note", "risk_play", "followup"],
+                                         "send", "send_failed", "task", "note", "risk_play",
+                                         "followup"],
                     help="only events of this kind")
     sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
 
@@ -133,7 +171,7 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--grain", choices=["day", "week", "month", "quarter", "year", "all"],
                     default="month", help="the length of the periods")
     sp.add_argument("--from", dest="start", type=_date, help="first day of the window")
-    sp.add_argument("--to", dest="end", type=_date, help="day after the window (exclusive)")
+    sp.add_argument("--to", dest="end", type=_window_end, help="day after the window (exclusive)")
     sp.add_argument("--as-of", type=_date, help="the day the data is read as of")
     sp.add_argument("--format", choices=["json", "csv"], default="json", help="output format")
     sp.add_argument("--filter", action="append", metavar="DIM=VALUE",
@@ -155,6 +193,31 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--kpis-as-of", choices=("data", "week-end"), default="data",
                     help="read the KPIs as the data stands now (default: the numbers of the "
                          "Overview and csm metric) or as they stood on the week's last day")
+
+    sp = cmd("send", "mail the weekly meeting pack (SMTP, [smtp] in the secrets file) and/or "
+             "post the week's alerts to a chat webhook ([webhook]); recorded in the audit trail")
+    sp.add_argument("--week", help="ISO week YYYY-Www, or last: the last complete week by the "
+                    "calendar (what cron sends on Monday); default: the data's last complete "
+                    "week, as csm report")
+    _delivery_options(sp)
+
+    sp = cmd("schedule", "send the pack every Monday: print the crontab line (--print), check "
+             "one (--check), or run a small scheduler (--run)")
+    what = sp.add_mutually_exclusive_group(required=True)
+    what.add_argument("--print", action="store_true",
+                      help="print the crontab line of csm send for --to/--webhook")
+    what.add_argument("--check", metavar="LINE",
+                      help="check a crontab line: its times, next runs and its csm send")
+    what.add_argument("--run", action="store_true",
+                      help="run until stopped, sending each week's pack once at the due time "
+                      "(the audit trail says what was sent)")
+    sp.add_argument("--day", choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                    default="mon", help="the day the pack goes out")
+    sp.add_argument("--at", default="07:00", metavar="HH:MM",
+                    help="the time it goes out (local time)")
+    sp.add_argument("--once", action="store_true",
+                    help="with --run: one round (send the last due week unless sent) and exit")
+    _delivery_options(sp, unless_sent=False)
 
     sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
     sp.add_argument("--sizes", default="small,medium,large")

@@ -1,6 +1,7 @@
 """The audit trail: who changed what, when — every load, undo, target change, alert-rule change,
 health-model save, task, note, risk play and follow-up, from the dashboard (the signed-in user)
-or the command line (the OS user). `csm audit` prints it; the Data page shows it."""
+or the command line (the OS user), and every delivery `csm send` made (`send`: the server
+accepted it) or failed to make (`send_failed`). `csm audit` prints it; the Data page shows it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-ACTIONS = ("load", "undo", "targets", "alert_rule", "health_model", "task", "note", "risk_play",
-           "followup")
+ACTIONS = ("load", "undo", "targets", "alert_rule", "health_model", "send", "send_failed", "task",
+           "note", "risk_play", "followup")
 
 
 def record(cur, who: str, action: str, subject: str, detail: str) -> None:
@@ -29,3 +30,12 @@ def events(cur, limit: int = 1000, action: str | None = None) -> pd.DataFrame:
         "SELECT event_id, happened_at, who, action, subject, detail FROM audit "
         "WHERE $action IS NULL OR action = $action ORDER BY event_id DESC LIMIT $limit",
         {"action": action, "limit": int(limit)}).df()
+
+
+def sent(cur, subject: str) -> pd.DataFrame:
+    """Return the successful deliveries recorded under `subject` (e.g. 'mail 2026-W26'),
+    newest first: event_id, happened_at (UTC), who, detail. Empty when it was never sent (a
+    failed attempt, `send_failed`, does not count)."""
+    return cur.execute(
+        "SELECT event_id, happened_at, who, detail FROM audit "
+        "WHERE action = 'send' AND subject = ? ORDER BY event_id DESC", [subject]).df()

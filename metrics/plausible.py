@@ -10,7 +10,7 @@ The range is `CSM_DATE_MIN` to `CSM_DATE_MAX` (ISO dates, both included), defaul
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 DEFAULT_MIN = date(1900, 1, 1)
 DEFAULT_MAX = date(2100, 12, 31)
@@ -43,10 +43,12 @@ def describe() -> str:
     return f"{lo.isoformat()} to {hi.isoformat()}"
 
 
-def problem(d: date) -> str | None:
-    """Return why `d` is refused ('outside the plausible range …'), or None when it is in it."""
+def problem(d: date, *, exclusive_end: bool = False) -> str | None:
+    """Return why `d` is refused ('outside the plausible range …'), or None when it is in it.
+    `exclusive_end`: `d` ends a half-open window (`--to`), so the day after the last plausible
+    date is allowed too (`--to 2101-01-01` asks for everything up to 2100-12-31)."""
     lo, hi = bounds()
-    if lo <= d <= hi:
+    if lo <= d <= hi or (exclusive_end and d == hi + timedelta(days=1)):
         return None
     return (f"{d.isoformat()} is outside the plausible range of dates {describe()} "
             f"(settings {' and '.join(SETTINGS)})")

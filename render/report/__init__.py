@@ -24,7 +24,7 @@ from render.report.pack import FORMATS, MAX_ROWS, Pack, Section
 from render.report.pdf import to_pdf
 from render.report.pptx import to_pptx
 
-__all__ = ["FORMATS", "MAX_ROWS", "Pack", "Section", "browser_path", "build_pack",
+__all__ = ["FORMATS", "MAX_ROWS", "Pack", "Section", "browser_path", "build", "build_pack",
            "filters_text", "format_of", "render", "sections", "to_html", "to_pdf", "to_pptx",
            "write"]
 
@@ -80,16 +80,29 @@ def filters_text(q, masked: bool = False) -> str:
     return "; ".join(parts)
 
 
+def build(cur, q, week: str | None, fmt: str, masked: bool = False, images: bool = True,
+          kpis_as_of: str = "data") -> dict:
+    """Return the pack of `week` ('YYYY-Www'; None = the last complete week) for the accounts
+    in query `q`'s filters, rendered in `fmt`: {week, title, data (the file's bytes), notes,
+    review (the metrics.review.Review it shows), pack}; `kpis_as_of` as in review.build. ValueError
+    for a bad week or format, LookupError without data. `write` saves it; `csm send` mails it.
+    Also returns the `pack` itself (its sections' text makes the mail's body)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
+    if r is None:
+        raise LookupError("the database has no data: nothing to review")
+    pack = build_pack(r, masked, filters_text(q, masked), images)
+    return {"week": r.week, "title": pack.title, "data": render(pack, fmt), "notes": pack.notes,
+            "review": r, "pack": pack}
+
+
 def write(cur, q, week: str | None, out: Path | str, masked: bool = False,
           images: bool = True, kpis_as_of: str = "data") -> dict:
     """Build the pack of `week` ('YYYY-Www'; None = the last complete week) for the accounts in
     query `q`'s filters and write it to `out` (format from its extension); `kpis_as_of` as in
     review.build. Returns {week, notes} (notes e.g. no chart images); ValueError for a bad
     week or extension, LookupError without data."""
-    fmt = format_of(out)
-    r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
-    if r is None:
-        raise LookupError("the database has no data: nothing to review")
-    pack = build_pack(r, masked, filters_text(q, masked), images)
-    Path(out).write_bytes(render(pack, fmt))
-    return {"week": r.week, "notes": pack.notes}
+    done = build(cur, q, week, format_of(out), masked, images, kpis_as_of)
+    Path(out).write_bytes(done["data"])
+    return {"week": done["week"], "notes": done["notes"]}

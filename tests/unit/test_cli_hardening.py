@@ -171,3 +171,15 @@ def test_date_options_inside_the_range_still_run(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert rows[-1]["period"] == "2024-01-01" and rows[-1]["customers_end"] == 2
+
+
+def test_to_is_exclusive_so_the_day_after_the_last_plausible_date_is_accepted(tmp_path):
+    # `--to` ends a half-open window: 2101-01-01 asks for everything up to 2100-12-31 (in the
+    # range); the day after that is still refused.
+    db = _accounts_db(tmp_path)
+    r = csm("metric", "logo_churn", "--from", "2024-01-01", "--to", "2101-01-01",
+            "--as-of", "2024-06-30", "--grain", "all", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["customers_end"] == 2
+    r = csm("metric", "logo_churn", "--to", "2101-01-02", "--db", str(db))
+    assert r.returncode == 2 and "argument --to: 2101-01-02" in r.stderr
