@@ -5,8 +5,9 @@ read-only beside other readers. `SharedStore` (metrics/shared.py) opens one only
 a read or a write takes, so the dashboard and the command line can use one file in turn
 (metrics/locks.py says who waits for whom).
 
-The connection is locked down at connect: file access only inside the data folder, the upload
-folder and paths the caller names (the CLI's input file); no extension auto-install or
+The connection is locked down at connect: file access only inside the database's own upload
+folder (`<db file>.uploads/`, made for it, never a folder that holds anything else) and paths
+the caller names (the CLI's input file); no extension auto-install or
 auto-load; memory and thread limits; then `lock_configuration` so no query can undo it.
 """
 
@@ -58,8 +59,12 @@ def default_db_path() -> Path:
 
 
 def upload_dir(db_path: Path) -> Path:
-    """Return the folder where uploaded files are staged before import (beside the database)."""
-    return db_path.resolve().parent / "uploads"
+    """Return the folder where uploaded files are staged before import: `<db file>.uploads/`
+    beside the database. It is the only folder the database may read or write, so it is one
+    made for this database: with `--db ~/x.duckdb` the database's parent is the whole home
+    folder, which must not become readable."""
+    db = db_path.resolve()
+    return db.parent / f"{db.name}.uploads"
 
 
 def _dir(p: Path) -> str:
@@ -152,7 +157,7 @@ class Store:
             # This process already opened the file (DuckDB shares one instance per file and
             # process), and that instance is locked down already.
             return con
-        dirs = [_dir(self.path.parent), _dir(self.uploads)]
+        dirs = [_dir(self.uploads)]
         files = [str(Path(p).resolve()) for p in allow_paths]
         # Lists are bound as parameters; the paths are ours or the CLI user's own input file.
         con.execute("SET allowed_directories = ?", [dirs])

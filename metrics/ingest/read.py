@@ -44,6 +44,21 @@ class SourceFile:
             self.path.unlink(missing_ok=True)
 
 
+def refuse_link_out(path: Path) -> None:
+    """Raise LoadRefused when `path` is a symbolic link to a file outside the link's own
+    folder. A link dropped into an inbox or named on the command line would otherwise make the
+    import read (and its messages, stored in `loads` and shown to every viewer, quote) a
+    file the user never meant to share, such as a system file. The target is not named."""
+    if not path.is_symlink():
+        return
+    folder = path.parent.resolve()
+    if not path.resolve().is_relative_to(folder):
+        raise LoadRefused(
+            f"{path.name} is a symbolic link to a file outside its folder; links are not "
+            "followed out of the folder they are in. Copy the file itself there instead."
+        )
+
+
 def sha256_of(path: Path) -> str:
     """Return the hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
@@ -159,6 +174,7 @@ def open_source(
     name = path.name
     if not path.is_file():
         raise LoadRefused(f"{path} does not exist or is not a file.")
+    refuse_link_out(path)
     size = path.stat().st_size
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES
     if size > limit:
