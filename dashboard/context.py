@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.text import md_escape
 from metrics import registry
 from metrics.query import Query
 from metrics.shared import SharedStore
@@ -49,7 +50,7 @@ def store_or_stop() -> SharedStore:
     try:
         return get_store()
     except StoreError as e:
-        st.error(f"**The database cannot be opened.** {e}")
+        st.error(f"**The database cannot be opened.** {md_escape(e)}")
         st.stop()
         raise  # unreachable: st.stop raises
 
