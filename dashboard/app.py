@@ -26,12 +26,14 @@ try:
 except RolesError as e:
     st.error(f"**The roles file cannot be used.** {md_escape(e)}")
     st.stop()
-options = filters.options_from(context.named_query("filter_values"))
-filters.init_state(options, context.as_of_default())
-filters.follow_link()
-filters.url_warning()
-filters.sidebar(options)
-filters.sync_url()
+# A damaged database shows only when a query reads the damaged part: any page then says so.
+with context.stop_on_store_error():
+    options = filters.options_from(context.named_query("filter_values"))
+    filters.init_state(options, context.as_of_default())
+    filters.follow_link()
+    filters.url_warning()
+    filters.sidebar(options)
+    filters.sync_url()
 
 # The pages live in views/, not "pages/": Streamlit would also run files there as legacy
 # pages, bypassing this script. Sections, order, titles and icons: dashboard/catalogue.py.
@@ -40,4 +42,5 @@ pg = st.navigation({
                       default=p.default) for p in pages]
     for section, pages in catalogue.sections().items()
 })
-pg.run()
+with context.stop_on_store_error():
+    pg.run()

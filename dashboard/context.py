@@ -56,6 +56,18 @@ def store_or_stop() -> SharedStore:
 
 
 @contextmanager
+def stop_on_store_error() -> Iterator[None]:
+    """Run the block; when the database turns out unusable inside it (a damaged block read by
+    a query, a read-only file at a save), show why instead of the page and stop the script.
+    Nothing was deleted or changed (metrics/store.py)."""
+    try:
+        yield
+    except StoreError as e:
+        st.error(f"**The database cannot be used.** {md_escape(e)}")
+        st.stop()
+
+
+@contextmanager
 def read_cursor() -> Iterator:
     """Yield a cursor of the read-only open for direct queries; closed when the block ends."""
     with get_store().read() as store:
