@@ -121,6 +121,7 @@ SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&=")
 
 
 def _unescape(text: str) -> str:
+    text = text.replace("\u2060", "")  # the word joiners that stop autolinks
     out, i = [], 0
     while i < len(text):
         if text[i] == "\\":
@@ -142,6 +143,18 @@ def test_an_escaped_value_has_every_markup_character_escaped_and_no_line_break(p
     # directives): what shows is the value, its line breaks as spaces.
     assert _unescape(escaped) == " ".join(part for part in payload.splitlines() if part) \
         or _unescape(escaped) == payload.replace("\n", " ")
+
+
+@pytest.mark.parametrize("value", ["http://203.0.113.9/p.png", "see https://x.test/a",
+                                   "WWW.evil.test", "someone@example.test"])
+def test_web_and_mail_addresses_cannot_become_autolinks(value):
+    # GitHub-flavoured Markdown links these in the text after escapes are read: a word
+    # joiner (U+2060) must sit inside "://", before the dot of "www." and before "@".
+    escaped = md_escape(value)
+    plain = escaped.replace("\\", "")
+    assert "://" not in plain and "www." not in plain.lower() and "@" not in plain.replace(
+        "\u2060@", "")
+    assert _unescape(escaped) == value
 
 
 def test_streamlit_directives_are_broken_by_the_escape():

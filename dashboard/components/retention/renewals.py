@@ -75,6 +75,6 @@ def renewals(q: Query, grain: str) -> None:
         rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
         st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{md_escape(key)}** renewing in "
                     f"**{fmt.period(m, 'month')}**")
-        show(rows)
+        show(rows, download="renewals_accounts.csv")
     else:
-        show(up.head(50))
+        show(up.head(50), download="renewals_upcoming.csv")

@@ -18,7 +18,7 @@ def show_tickets(selection, q_sel, group=None, any_group=True):
     rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
     st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{md_escape(selection)}** (newest "
                "first, at most 500)")
-    show(rows)
+    show(rows, download="tickets.csv")
 
 
 def churn_by_load(q: Query) -> None:

@@ -47,4 +47,4 @@ def adoption_section(q: Query, days: int, window: str) -> None:
             "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
     if picked:
         st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{md_escape(picked[0])}**")
-        show(picked[1])
+        show(picked[1], download="feature_accounts.csv")
