@@ -7,7 +7,6 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import context, filters
-from dashboard.components.text import md_escape
 from dashboard.components.weekly import parts as wp
 from metrics import fmt, review
 from render import charts
@@ -28,7 +27,7 @@ st.caption(f"{r.start:%A %d %B} to {r.as_of:%A %d %B %Y}, against the week befor
            "the sidebar filters (the date range does not apply here)."
            + (" Presentation-safe mode is on." if filters.masked() else ""))
 for note in r.notes:
-    st.caption(md_escape(note))
+    st.caption(wp.md_escape(note))  # text from the data: shown as text
 
 st.subheader("Key figures")
 if r.kpis.empty:

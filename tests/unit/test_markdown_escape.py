@@ -187,7 +187,7 @@ def _leaves(a: ast.expr):
         return
     if isinstance(a, ast.Call):
         fn = ast.unparse(a.func)
-        if fn in SAFE_CALLS or fn.startswith("fmt."):
+        if fn in SAFE_CALLS or fn.startswith("fmt.") or fn.endswith(".md_escape"):
             return
         if isinstance(a.func, ast.Attribute) and a.func.attr == "join" \
                 and isinstance(a.func.value, ast.Constant):
