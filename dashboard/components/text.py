@@ -9,9 +9,9 @@ import re
 
 # Every ASCII punctuation character CommonMark lets a backslash escape that Streamlit's
 # Markdown gives a meaning: emphasis, links and images, headings, lists, code, tables, HTML,
-# LaTeX ($), entities (&), colour and emoji directives (:red[x], :smile:, :material/x:),
-# setext headings (=) and strikethrough (~).
-_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+# LaTeX ($), entities (&), colour and emoji directives (:red[x], :smile:, :material/x:)
+# and strikethrough (~). Line breaks become spaces, so no setext heading (=) can form.
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # A line break inside a value would start a new Markdown block (a list, a heading, a quote).
 _BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 # GitHub-flavoured autolinks (http://…, www.…, name@host.tld) are found in the text after

@@ -207,6 +207,8 @@ def test_every_page_and_tab_shows_hostile_text_as_text_and_nothing_leaves(
             wait_for_app(w.page, p.title)
             found += _tabs(w, p.key, screenshot_dir)
         assert w.requests, "no request was recorded: the log saw nothing"
+        print(f"{len(PAGES)} pages: {len(w.requests)} requests, {len(w.outside())} to another "
+              "host")
     finally:
         w.page.context.close()
     assert not found, "\n".join(found[:40])

@@ -103,6 +103,16 @@ def outside_connections(pid: int) -> list[str]:
     return out
 
 
+def listening(pid: int) -> list[str]:
+    """Return the addresses process `pid` and its children listen on."""
+    import psutil
+
+    procs = [psutil.Process(pid)]
+    procs += procs[0].children(recursive=True)
+    return [c.laddr.ip for p in procs for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN]
+
+
 def _exercise(url: str) -> list[str]:
     """Same-origin and cross-origin handshakes; return their status lines."""
     return [handshake(url, url), handshake(url, "http://evil.example"),
@@ -115,9 +125,11 @@ def test_csm_serve_makes_no_request_of_its_own(tmp_path):
                      env=proxied_env(proxy)) as (url, proc):
             statuses = _exercise(url)
             conns = outside_connections(proc.pid)
+            listens = listening(proc.pid)
     assert statuses[0].startswith("HTTP/1.1 101"), statuses  # the app's own page connects
     assert seen == [], f"the server asked the internet: {seen}"
     assert conns == [], conns
+    assert listens and all(ip == HOST for ip in listens), listens
 
 
 def test_the_control_plain_streamlit_does_ask_so_the_check_can_see_it(tmp_path):

@@ -231,4 +231,5 @@ def test_kill_9_during_a_health_model_save_leaves_the_old_or_the_new_file(world,
         assert got in (old, new), f"kill -9 at {moment:.3f} s left a mixed model file"
         yaml.safe_load(got)
         outcomes["old" if got == old else "new"] += 1
-    print(f"model: {KILLS} kills over {took:.3f} s: {outcomes}")
+    left = len(list(tmp_path.glob(".health_model.*")))  # killed between write and rename
+    print(f"model: {KILLS} kills over {took:.3f} s: {outcomes}; temporary files left: {left}")

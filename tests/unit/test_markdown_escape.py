@@ -117,7 +117,7 @@ PAYLOADS = ["![x](http://203.0.113.9/p.png)", "[link](javascript:alert(1))", "**
             "a &amp; b", "line\n\n# two", "x\n===", "<script>alert(1)</script>", "a|b|c"]
 
 
-SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&=")
+SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&")
 
 
 def _unescape(text: str) -> str:
