@@ -41,4 +41,4 @@ demo: $(STAMP)
 	$(VENV)/bin/csm demo --size small
 
 clean:
-	rm -rf $(VENV) data/csm.duckdb data/csm.duckdb.wal data/uploads
+	rm -rf $(VENV) data/csm.duckdb data/csm.duckdb.wal data/csm.duckdb.uploads data/uploads

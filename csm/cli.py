@@ -27,6 +27,7 @@ from csm.common import (
     EXIT_REFUSED,
     EXIT_USAGE,
     UsageError,
+    eprint,
     frame_records,
     jsonable,
 )
@@ -56,10 +57,20 @@ def main(argv: list[str] | None = None) -> int:
                "metrics": cmd_metrics, "presets": cmd_presets, "bench": cmd_bench,
                "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit,
                "watch": cmd_watch, "send": cmd_send, "schedule": cmd_schedule}[args.command]
+    from metrics.store import StoreError, damaged, default_db_path
+
     try:
         return handler(args)
     except BrokenPipeError:
         return EXIT_OK
+    except StoreError as e:  # damaged, read-only, busy: a message, never a traceback
+        eprint(f"csm: {e}")
+        return EXIT_REFUSED
+    except Exception as e:
+        if (why := damaged(e, getattr(args, "db", None) or default_db_path())) is None:
+            raise
+        eprint(f"csm: {why}")
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.text import md_escape
 from metrics import registry
 from metrics.query import Query
 from metrics.shared import SharedStore
@@ -49,9 +50,21 @@ def store_or_stop() -> SharedStore:
     try:
         return get_store()
     except StoreError as e:
-        st.error(f"**The database cannot be opened.** {e}")
+        st.error(f"**The database cannot be opened.** {md_escape(e)}")
         st.stop()
         raise  # unreachable: st.stop raises
+
+
+@contextmanager
+def stop_on_store_error() -> Iterator[None]:
+    """Run the block; when the database turns out unusable inside it (a damaged block read by
+    a query, a read-only file at a save), show why instead of the page and stop the script.
+    Nothing was deleted or changed (metrics/store.py)."""
+    try:
+        yield
+    except StoreError as e:
+        st.error(f"**The database cannot be used.** {md_escape(e)}")
+        st.stop()
 
 
 @contextmanager

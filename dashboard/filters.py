@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.text import md_escape
 from metrics import plausible
 from metrics.query import Query
 
@@ -284,7 +285,7 @@ def sidebar(options: dict[str, list[str]]) -> None:
                        f"{kept[1]:%Y-%m-%d}.")
         for dim, (key, _url, label) in DIMENSIONS.items():
             if dim == "csm_owner" and _book() is not None:
-                st.caption(f"CSM owner: your book only ({person_label(_book() or '')})")
+                st.caption(f"CSM owner: your book only ({md_escape(person_label(_book() or ''))})")
                 continue
             if options.get(dim):
                 # People are shown by pseudonym in presentation-safe mode; values stay real.

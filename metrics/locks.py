@@ -17,9 +17,11 @@ holders, such as a read kept open a moment by metrics/shared.py, to close at onc
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -61,7 +63,19 @@ class FileLock:
         self.holders: weakref.WeakSet = weakref.WeakSet()
 
     def _open(self, path: Path) -> int:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+        # A read-only folder: an existing lock file still locks (flock needs no write
+        # access); without one nobody can write the database there either, so a private
+        # file stands in (a lock no other process sees, and none needs to).
+        try:
+            return os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            with tempfile.TemporaryFile() as f:
+                return os.dup(f.fileno())
 
     def holder(self) -> str:
         """Return what holds the database for writing, as the writer wrote it, or '' when no
@@ -142,7 +156,11 @@ class FileLock:
                     except BaseException:
                         fcntl.flock(gate, fcntl.LOCK_UN)
                         raise
-                    self.writer_path.write_text(_describe() + "\n")
+                    try:
+                        self.writer_path.write_text(_describe() + "\n")
+                    except OSError:
+                        pass  # a read-only folder: the open for writing says why it fails
+
                 else:
                     # Pass the gate: a writer that is waiting holds it, so we queue behind it.
                     self._wait(gate, fcntl.LOCK_SH, wait, on_wait, "writing")

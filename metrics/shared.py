@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from metrics.locks import DEFAULT_WAIT, file_lock
-from metrics.store import SchemaBehind, Store, default_db_path, upload_dir
+from metrics.store import SchemaBehind, Store, damaged, default_db_path, upload_dir
 
 LINGER = float(os.environ.get("CSM_READ_LINGER", "0.5"))
 _OPEN: weakref.WeakSet = weakref.WeakSet()  # every SharedStore of this process
@@ -131,6 +131,11 @@ class SharedStore:
         self._mine.store = ro
         try:
             yield ro
+        except Exception as e:
+            # A damaged block shows only when a query reads it: say so, as at the open.
+            if (why := damaged(e, self.path)) is not None:
+                raise why from e
+            raise
         finally:
             self._mine.store = None
             with self._cond:

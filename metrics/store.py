@@ -5,8 +5,9 @@ read-only beside other readers. `SharedStore` (metrics/shared.py) opens one only
 a read or a write takes, so the dashboard and the command line can use one file in turn
 (metrics/locks.py says who waits for whom).
 
-The connection is locked down at connect: file access only inside the data folder, the upload
-folder and paths the caller names (the CLI's input file); no extension auto-install or
+The connection is locked down at connect: file access only inside the database's own upload
+folder (`<db file>.uploads/`, made for it, never a folder that holds anything else) and paths
+the caller names (the CLI's input file); no extension auto-install or
 auto-load; memory and thread limits; then `lock_configuration` so no query can undo it.
 """
 
@@ -58,12 +59,48 @@ def default_db_path() -> Path:
 
 
 def upload_dir(db_path: Path) -> Path:
-    """Return the folder where uploaded files are staged before import (beside the database)."""
-    return db_path.resolve().parent / "uploads"
+    """Return the folder where uploaded files are staged before import: `<db file>.uploads/`
+    beside the database. It is the only folder the database may read or write, so it is one
+    made for this database: with `--db ~/x.duckdb` the database's parent is the whole home
+    folder, which must not become readable."""
+    db = db_path.resolve()
+    return db.parent / f"{db.name}.uploads"
 
 
 def _dir(p: Path) -> str:
     return str(p.resolve()).rstrip("/") + "/"
+
+
+class DatabaseDamaged(StoreError):
+    """Part of the database file cannot be read (a block whose checksum does not match)."""
+
+
+# What DuckDB says when a block of the file is not what it wrote (lower case).
+_DAMAGE_SIGNS = ("corrupt database file", "does not match stored checksum",
+                 "could not read enough bytes")
+# What the operating system says when the file or its folder cannot be written.
+_READ_ONLY_SIGNS = ("read-only file system", "permission denied")
+
+
+def damaged(e: BaseException, path: Path | str) -> DatabaseDamaged | None:
+    """Return a DatabaseDamaged saying so for a DuckDB error `e` that means the file at `path`
+    is damaged (None for any other error)."""
+    if not isinstance(e, duckdb.Error):
+        return None
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if not any(s in first.lower() for s in _DAMAGE_SIGNS):
+        return None
+    return DatabaseDamaged(
+        f"The database {path} is damaged: part of it cannot be read (DuckDB: {first[:200]}). "
+        "Nothing was deleted or changed. Restore a copy of the file, or move it aside and "
+        "load your files again.")
+
+
+def _read_only(path: Path, reason: str) -> StoreError:
+    return StoreError(
+        f"The database {path} cannot be written ({reason}): the file or its folder is "
+        "read-only. It can still be read (the dashboard and `csm metric` work), but nothing "
+        "can be loaded or saved until it is writable. Nothing was changed.")
 
 
 class SchemaBehind(StoreError):
@@ -78,9 +115,16 @@ class Store:
                  read_only: bool = False, wait: float = DEFAULT_WAIT, on_wait=None) -> None:
         self.path = Path(path) if path else default_db_path()
         self.read_only = read_only
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.uploads = upload_dir(self.path)
-        self.uploads.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.uploads.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            # A read-only folder can still be read; a write needs both folders.
+            if not read_only:
+                raise _read_only(self.path, e.strerror or str(e)) from e
+        if not read_only and self.path.exists() and not os.access(self.path, os.W_OK):
+            raise _read_only(self.path, "no permission to write the file")
         self._lock = threading.Lock()
         self._file_lock = file_lock(self.path)
         try:
@@ -104,7 +148,9 @@ class Store:
             cur.close()
         except RuntimeError as e:
             self.close()
-            raise e if isinstance(e, StoreError) else StoreError(str(e)) from e
+            if isinstance(e, StoreError):
+                raise
+            raise (damaged(e, self.path) or StoreError(str(e))) from e
 
     def _connect(self, allow_paths: tuple) -> duckdb.DuckDBPyConnection:
         config: dict[str, Any] = {
@@ -127,6 +173,8 @@ class Store:
             return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
         except duckdb.IOException as e:
             msg = str(e)
+            if any(s in msg.lower() for s in _READ_ONLY_SIGNS):
+                raise _read_only(self.path, msg.strip().splitlines()[0][:200]) from e
             if "lock" in msg.lower():
                 raise StoreError(
                     f"The database {self.path} is in use by another process (only one program "
@@ -152,7 +200,7 @@ class Store:
             # This process already opened the file (DuckDB shares one instance per file and
             # process), and that instance is locked down already.
             return con
-        dirs = [_dir(self.path.parent), _dir(self.uploads)]
+        dirs = [_dir(self.uploads)]
         files = [str(Path(p).resolve()) for p in allow_paths]
         # Lists are bound as parameters; the paths are ours or the CLI user's own input file.
         con.execute("SET allowed_directories = ?", [dirs])

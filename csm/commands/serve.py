@@ -90,8 +90,11 @@ def cmd_serve(args) -> int:
         env["CSM_ALLOW_NO_AUTH"] = "1"
     # The app tells local mode from sign-in by the same file csm checked above: only it is
     # read (not ~/.streamlit/secrets.toml), so the check and the app cannot disagree.
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--server.address", args.address,
+    # Streamlit through csm.offline_streamlit: its public-IP lookup removed; no usage
+    # statistics whatever the config file says. Nothing leaves the machine.
+    cmd = [sys.executable, "-m", "csm.offline_streamlit", "run", str(app),
+           "--server.port", str(args.port), "--server.headless", "true",
+           "--server.address", args.address, "--browser.gatherUsageStats", "false",
            "--secrets.files", str(secrets)]
     # Run from the project folder so .streamlit/config.toml applies.
     os.chdir(root)

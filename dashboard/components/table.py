@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import fmt, labels, registry
+from metrics import export, fmt, labels, registry
 from metrics.spec import ColumnSpec
 
 _FORMATS = {"rate": "percent", "rate_change": "percent", "money": "dollar", "hours": "%.1f h",
@@ -103,11 +103,27 @@ def columns(frame: pd.DataFrame, metric: str | None = None, **overrides) -> dict
 
 
 def show(frame: pd.DataFrame, metric: str | None = None, where=st, config: dict | None = None,
-         **kwargs):
+         download: str | None = None, **kwargs):
     """Draw `frame` as a table people read (`where`: st or a column/container): missing text
     as '—', every column labelled (`columns`, `config` overriding), no index unless asked;
-    return what st.dataframe returns (the selection when `on_select` is given)."""
+    with `download` (a file name), a button under it downloads the rows as CSV (`download_csv`).
+    Return what st.dataframe returns (the selection when `on_select` is given)."""
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
-    return where.dataframe(for_people(frame), column_config=columns(frame, metric,
-                                                                    **(config or {})), **kwargs)
+    shown = where.dataframe(for_people(frame), column_config=columns(frame, metric,
+                                                                     **(config or {})), **kwargs)
+    if download:
+        download_csv(frame, download, where)
+    return shown
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, where=st) -> None:
+    """Offer `frame` as a CSV download through the export's formula neutralisation
+    (metrics/export.py: `=`, `+`, `-`, `@` … at the start of a text cell get a quote).
+
+    Streamlit's own table download writes cells as they are (`@SUM(1+1)` runs in a
+    spreadsheet), so it is off (`client.disableDataExport` in .streamlit/config.toml) and
+    tables people export get this button instead."""
+    where.download_button("Download (CSV)", export.csv_bytes(frame), file_name=file_name,
+                          mime="text/csv", key=f"csv_{file_name}", on_click="ignore",
+                          icon=":material/download:")

@@ -11,6 +11,7 @@ from dashboard.components.accounts import account_360, owner
 from dashboard.components.accounts.book import book_table
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
+from dashboard.components.text import md_escape
 from metrics import fmt, health
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
@@ -32,7 +33,7 @@ as_of = min(q.end - timedelta(days=1), latest) if q.end else latest
 try:
     model = health.load_model(health.model_path())
 except health.ModelError as e:
-    st.error(f"The saved health model cannot be used: {e}")
+    st.error(f"The saved health model cannot be used: {md_escape(e)}")
     st.stop()
 book = context.metric("account_book", q.with_(as_of=as_of))
 if book.empty:

@@ -12,6 +12,7 @@ from dashboard.components.health.at_risk import at_risk_section
 from dashboard.components.health.backtest import backtest_section
 from dashboard.components.health.editor import editor, save_button
 from dashboard.components.health.explain import explain
+from dashboard.components.text import md_escape
 from metrics import fmt, health
 from render import charts
 
@@ -32,10 +33,10 @@ as_of = min(q.end - timedelta(days=1), latest) if q.end else latest
 try:
     saved = health.load_model(health.model_path())
 except health.ModelError as e:
-    st.error(f"The saved health model cannot be used: {e}")
+    st.error(f"The saved health model cannot be used: {md_escape(e)}")
     st.stop()
 if msg := st.session_state.pop("hm_saved_msg", None):
-    st.success(msg)
+    st.success(md_escape(msg))
 
 raw_now = hd.raw_at(q, saved, as_of)
 with st.expander(f"Health model v{saved['version']}: edit weights, thresholds and window",

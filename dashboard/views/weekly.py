@@ -28,7 +28,7 @@ st.caption(f"{r.start:%A %d %B} to {r.as_of:%A %d %B %Y}, against the week befor
            "the sidebar filters (the date range does not apply here)."
            + (" Presentation-safe mode is on." if filters.masked() else ""))
 for note in r.notes:
-    st.caption(note)
+    st.caption(wp.md_escape(note))  # text from the data: shown as text
 
 st.subheader("Key figures")
 if r.kpis.empty:

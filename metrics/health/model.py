@@ -236,9 +236,15 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
                 break
             header += line
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".health_model.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(header + text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(header + text)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before it replaces the old file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # a full disk leaves no temporary file
+        raise
     return new
 
 

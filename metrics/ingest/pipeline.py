@@ -6,6 +6,7 @@ holds for every outcome; a refused or rejected load writes nothing but its row i
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
 from metrics.ingest.write import _clean_path_applies, _load_clean, _write
 from metrics.schema import TABLES
-from metrics.store import Store
+from metrics.store import Store, damaged
 
 __all__ = ["AfterLoad", "LoadResult", "RowCheck", "MAX_REJECTS_REPORTED", "Progress", "load_file",
            "preview"]
@@ -214,13 +215,10 @@ def load_file(
         # Refused as a whole, like a file-level refusal: no row counts as read, loaded or
         # skipped (rows_in_file = loaded + rejected + skipped holds).
         res.rows_in_file = res.rows_loaded = res.rows_skipped_duplicate = 0
-    except duckdb.TransactionException as e:
-        res.outcome = "refused"
-        res.message = (f"Another load was writing at the same time; nothing was changed. "
-                       f"Retry. ({e})")
-    except duckdb.Error as e:
-        res.outcome = "refused"
-        res.message = f"{res.file} could not be read as CSV: {e}"
+    except (duckdb.Error, OSError) as e:
+        # Nothing was written (the transaction rolled back): no row counts as loaded.
+        res.outcome, res.message = "refused", _failure(res.file, e, store.path)
+        res.rows_loaded = res.rows_skipped_duplicate = 0
     finally:
         if plan is not None:
             plan.src.cleanup()
@@ -235,6 +233,21 @@ def load_file(
         _run_after_load(after_load, store, res, progress)
     progress(1.0, res.outcome)
     return res
+
+
+def _failure(file: str, e: BaseException, db: Path) -> str:
+    """Return the message of a load that failed inside DuckDB or the file system: a full
+    disk, a damaged database, a write conflict, else a file that could not be read."""
+    if "no space left" in str(e).lower() or getattr(e, "errno", None) == errno.ENOSPC:
+        return (f"{file} was not loaded: {read.disk_problem(e)} Nothing was changed: the "
+                "data stays as it was before this load.")
+    if (why := damaged(e, db)) is not None:
+        return f"{file} was not loaded. {why}"
+    if isinstance(e, duckdb.TransactionException) and "conflict" in str(e).lower():
+        return f"Another load was writing at the same time; nothing was changed. Retry. ({e})"
+    if isinstance(e, OSError):
+        return f"{file} was not loaded: {read.disk_problem(e)} Nothing was changed."
+    return f"{file} could not be read as CSV: {e}"
 
 
 def _run_after_load(after_load: AfterLoad, store: Store, res: LoadResult,

@@ -75,8 +75,11 @@ def _prepare(
         required = [c for c in spec.required if not (monthly and c == "start_date")]
         missing = [c for c in required if c not in final]
         if missing:
-            hint = ""
+            hint, seen_cols = "", f" Found: {', '.join(headers)}."
             if len(headers) == 1:
+                # One column is no header of a delimited file: the line may be anything (the
+                # first line of a file never meant as a table), so it is not repeated.
+                seen_cols = ""
                 hint = (" The header has a single column: is the delimiter right? "
                         "(, ; tab and | are detected)")
             found = presets.detect_preset(headers) if preset is None else None
@@ -85,7 +88,7 @@ def _prepare(
                          f"--preset {found}.")
             raise LoadRefused(
                 f"{path.name}: missing required column(s) {', '.join(missing)} for table "
-                f"{table}. Found: {', '.join(headers)}. Map them with --map "
+                f"{table}.{seen_cols} Map them with --map "
                 f"target=source.{hint}"
             )
         if not monthly:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +45,45 @@ class SourceFile:
         """Remove the transcoded copy, if one was made."""
         if self.transcoded:
             self.path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _copy_or_clean(out: Path) -> Iterator[None]:
+    """Run the block that writes the working copy `out`; when it fails, remove the partial
+    copy (no temporary file is left behind) and turn a failed write (a full disk) into a
+    refusal that says so."""
+    try:
+        yield
+    except BaseException as e:
+        out.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise LoadRefused(f"The working copy of the file could not be written: "
+                              f"{disk_problem(e)} Nothing was changed.") from e
+        raise
+
+
+def disk_problem(e: BaseException) -> str:
+    """Return what a failed write says for people: "no space left on device …" for a full
+    disk, else the system's own words."""
+    text = str(e)
+    if getattr(e, "errno", None) == errno.ENOSPC or "no space left" in text.lower():
+        return "no space left on device (the disk is full; free some space and load again)."
+    return (getattr(e, "strerror", None) or text) + "."
+
+
+def refuse_link_out(path: Path) -> None:
+    """Raise LoadRefused when `path` is a symbolic link to a file outside the link's own
+    folder. A link dropped into an inbox or named on the command line would otherwise make the
+    import read (and its messages, stored in `loads` and shown to every viewer, quote) a
+    file the user never meant to share, such as a system file. The target is not named."""
+    if not path.is_symlink():
+        return
+    folder = path.parent.resolve()
+    if not path.resolve().is_relative_to(folder):
+        raise LoadRefused(
+            f"{path.name} is a symbolic link to a file outside its folder; links are not "
+            "followed out of the folder they are in. Copy the file itself there instead."
+        )
 
 
 def sha256_of(path: Path) -> str:
@@ -159,6 +201,7 @@ def open_source(
     name = path.name
     if not path.is_file():
         raise LoadRefused(f"{path} does not exist or is not a file.")
+    refuse_link_out(path)
     size = path.stat().st_size
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES
     if size > limit:
@@ -175,14 +218,16 @@ def open_source(
     line_map = None
     if kind is not None:
         out = (work_dir or path.parent) / f".{name}.{kind}.csv"
-        line_map = formats.to_csv(path, kind, out, sheet)
+        with _copy_or_clean(out):
+            line_map = formats.to_csv(path, kind, out, sheet)
         src_path, transcoded, head = out, True, b""
     else:
         _refuse_by_magic(head, name)
     encoding = "utf-8" if kind else detect_encoding(path, head)
     if encoding in ("utf-16", "cp1252"):
         out = (work_dir or path.parent) / f".{name}.utf8.csv"
-        transcode(path, encoding, out)
+        with _copy_or_clean(out):
+            transcode(path, encoding, out)
         src_path, transcoded = out, True
     read_enc = "utf-8-sig" if encoding == "utf-8-sig" else "utf-8"
     try:

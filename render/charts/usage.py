@@ -22,8 +22,10 @@ def plot_adoption(df: pd.DataFrame, *, title: str) -> go.Figure:
     fig.add_trace(go.Bar(y=labels, x=d["adoption_rate"], orientation="h", name="this window",
                          customdata=d["feature"].astype(str), text=text,
                          textposition="auto", marker_color=PRIMARY))
+    # The marker carries the feature too: a click near it selects the marker, not the bar
+    # (a small bar's centre lies close to it), and the drill-down read "feature None".
     fig.add_trace(go.Scatter(y=labels, x=d["adoption_rate_prev"], mode="markers",
-                             name="previous window",
+                             name="previous window", customdata=d["feature"].astype(str),
                              marker=dict(symbol="line-ns", size=18, color=TEXT,
                                          line=dict(width=3, color=TEXT))))
     fig.update_layout(title=dict(text=safe_label(title)), height=max(320, 30 * len(d) + 130),

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics import goals
 from metrics.roles import refusal
-from metrics.store import Store
+from metrics.store import Store, upload_dir
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -174,7 +174,7 @@ def test_the_write_functions_refuse_a_reader_and_write_nothing(env, tmp_path, wr
     if write == "undo":
         _a_load(env)
     loads_before = _loads(env)
-    uploads = env.parent / "uploads"
+    uploads = upload_dir(env)
     uploads_before = sorted(uploads.iterdir()) if uploads.exists() else []
     before = targets_count(env)
     script = tmp_path / "forge.py"
@@ -204,7 +204,7 @@ def test_the_same_writes_as_an_analyst_do_write(env, tmp_path):
         assert "WRITTEN" in [m.value for m in at.markdown], write
     assert targets_count(env) == before - 1
     assert model.read_text() != version
-    assert any(p.name.endswith("forged.csv") for p in (env.parent / "uploads").iterdir())
+    assert any(p.name.endswith("forged.csv") for p in (upload_dir(env)).iterdir())
     assert _loads(env)[-1][1] == "undone"
 
 

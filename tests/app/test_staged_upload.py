@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from metrics.store import Store
+from metrics.store import Store, upload_dir
 
 ROWS = 40
 
@@ -29,7 +29,7 @@ def _one(db, sql):
 def _staged(db, name: str, data: bytes):
     """The path the wizard stages `data` uploaded as `name` under."""
     sha = hashlib.sha256(data).hexdigest()
-    return db.parent / "uploads" / f"{sha[:12]}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}"
+    return upload_dir(db) / f"{sha[:12]}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}"
 
 
 def _upload_and_load(at, name: str, data: bytes):

@@ -19,5 +19,10 @@ def test_upload_size_limit_is_explicit_and_bounded():
     assert 1 <= CONFIG["server"]["maxUploadSize"] <= 2048
 
 
+def test_streamlit_table_downloads_are_off_for_our_neutralised_csv():
+    # Streamlit's own CSV download writes formulas as they are (issue 17 item 7).
+    assert CONFIG["client"]["disableDataExport"] is True
+
+
 def test_usage_statistics_are_off():
     assert CONFIG["browser"]["gatherUsageStats"] is False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, filters
+from dashboard.components.text import md_escape
 
 ALL = "All owners"
 SEVERAL = "The owners chosen in the sidebar"
@@ -28,7 +29,8 @@ def picker(where) -> None:
     to their book. The first time a csm opens the page with no owner chosen, the filter is set
     to their own book (then the page reruns)."""
     if auth.book_owner() is not None:
-        where.caption(f"My accounts: your book only ({filters.person_label(auth.book_owner())})")
+        who = md_escape(filters.person_label(auth.book_owner()))
+        where.caption(f"My accounts: your book only ({who})")
         return
     owners = filters.choices("csm_owner")
     chosen = list(st.session_state.get(OWNER_KEY, []))

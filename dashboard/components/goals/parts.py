@@ -9,14 +9,15 @@ import streamlit as st
 
 from dashboard import auth, context
 from dashboard.components.table import columns, for_people
+from dashboard.components.text import md_escape
 from metrics import alerts, fmt, goals
 from metrics.benchmarks import load_benchmarks
 from metrics.query import Query
 
 
 def _problems(title: str, problems: list[str]) -> None:
-    st.warning(f"**{title}** Nothing was changed.\n\n" + "\n".join(f"- {p}" for p in
-                                                                     problems[:20]))
+    st.warning(f"**{md_escape(title)}** Nothing was changed.\n\n"
+               + "\n".join(f"- {md_escape(p)}" for p in problems[:20]))
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
@@ -103,7 +104,7 @@ def targets_editor(segments: list[str]) -> None:
         })
     _live, problems = goals.normalise(edited)
     if problems:
-        st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in
+        st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {md_escape(p)}" for p in
                                                               problems[:20]))
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Save targets", type="primary", key="goal_save"):
@@ -122,13 +123,13 @@ def targets_editor(segments: list[str]) -> None:
         if problems:
             _problems(f"{up.name} cannot be loaded.", problems)
         else:
-            st.caption(f"{fmt.plural(len(frame), 'target')} in {up.name}.")
+            st.caption(f"{fmt.plural(len(frame), 'target')} in {md_escape(up.name)}.")
             if st.button("Replace the targets with this file", key="goal_replace"):
                 problems = save_targets(frame)
                 if problems:
                     _problems("The targets were not saved.", problems)
                 else:
-                    st.toast(f"Targets replaced from {up.name}.")
+                    st.toast(f"Targets replaced from {md_escape(up.name)}.")
 
 
 def proposals() -> None:
@@ -142,8 +143,8 @@ def proposals() -> None:
     flagged = table[table["flag"].astype(bool)] if "flag" in table else table.iloc[:0]
     if len(flagged):
         st.warning(f"{fmt.plural(len(flagged), 'proposal')} to look at again: "
-                   + "; ".join(f"{m}: {f}" for m, f in zip(flagged["metric"], flagged["flag"],
-                                                          strict=True)) + ".")
+                   + "; ".join(f"{md_escape(m)}: {md_escape(f)}" for m, f in
+                               zip(flagged["metric"], flagged["flag"], strict=True)) + ".")
     st.caption("Proposed = the least-squares line through the last 4 complete quarters, "
                "extended to the next quarter that has not begun (past the running one); when "
                "the trend goes the wrong way, the last level (hold the line). Rates stay "
@@ -209,7 +210,8 @@ def rules_editor(segments: list[str]) -> None:
             if any(pd.notna(r.get(c)) for c in ("kind", "metric", "threshold", "mrr_min"))
             for p in (f"rule {i}, {e}" for e in alerts.normalise_rule(r)[1])]
     if live:
-        st.warning("**Not saved as it stands:**\n" + "\n".join(f"- {p}" for p in live[:20]))
+        st.warning("**Not saved as it stands:**\n"
+                   + "\n".join(f"- {md_escape(p)}" for p in live[:20]))
     c1, c2 = st.columns([1, 3])
     if c1.button("Save rules", type="primary", key="rule_save"):
         problems = save_rules(edited)

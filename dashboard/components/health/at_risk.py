@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.components.health import data as hd
 from dashboard.components.health.explain import path_text
-from dashboard.components.table import columns
+from dashboard.components.table import columns, download_csv
 from dashboard.components.tasks import at_risk as tk_at_risk
 from metrics import fmt
 from metrics.health import risk as risk_rules
@@ -36,6 +36,7 @@ def at_risk_section(q, model, scored: pd.DataFrame, as_of: date
         risk["path"] = risk["path_to_next_band"].map(path_text)
         st.dataframe(risk[COLUMNS], hide_index=True, width="stretch",
                      column_config=columns(risk[COLUMNS], **CONFIG), key="hl_risk")
+        download_csv(risk[COLUMNS], "at_risk.csv")
         st.caption(f"{fmt.plural(len(risk), 'account')}, "
                    f"{fmt.value(risk['mrr_now'].sum(), 'USD')} MRR; sorted by MRR. "
                    "Falling: red now and lower than their score 30 days ago.")

@@ -10,6 +10,7 @@ import hashlib
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.text import md_escape
 from metrics import audit, health
 from render import charts
 
@@ -79,7 +80,7 @@ def editor(saved: dict, segments: list[str], stages: list[str]) -> tuple[dict | 
     try:
         model = health.validate_model(draft)
     except health.ModelError as e:
-        st.error(f"This model cannot be used: {e}")
+        st.error(f"This model cannot be used: {md_escape(e)}")
         return None, str(e)
     total = sum(_effective(model, scope)[0].values())
     st.caption(f"Weights sum to {total:.2f}; each account's weights are divided by the sum of "

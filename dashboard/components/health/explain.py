@@ -51,8 +51,8 @@ def explain(row: pd.Series, model: dict, key: str) -> None:
     if row["missing"]:
         used = sum(row[f"{c}_weight"] for c in health.COMPONENTS
                    if row[f"{c}_effective_weight"] == row[f"{c}_effective_weight"])
-        right.caption(f"No data for **{row['missing']}**: it drops out and the other weights "
-                      f"are divided by their sum ({used:.2f}) so they add up to 1.")
+        right.caption(f"No data for **{md_escape(row['missing'])}**: it drops out and the "
+                      f"other weights are divided by their sum ({used:.2f}) so they add up to 1.")
     else:
         right.caption("Every component has data; contributions = weight × score.")
     if row.get("override"):
@@ -60,7 +60,9 @@ def explain(row: pd.Series, model: dict, key: str) -> None:
                       f"{row['green']:g}, yellow ≥ {row['yellow']:g}).")
     if isinstance(row["path_to_next_band"], dict):
         p = row["path_to_next_band"]
-        right.markdown(f"**Path to {row['next_band']}:** {charts.COMPONENT_LABELS[p['component']]}"
-                       f" — {path_text(p)} (the single raw input needing the least change).")
+        right.markdown(f"**Path to {md_escape(row['next_band'])}:** "
+                       f"{charts.COMPONENT_LABELS[p['component']]}"
+                       f" — {md_escape(path_text(p))} (the single raw input needing the least "
+                       "change).")
     elif row["band"] != "green":
         right.caption("No single component can lift this account to the next band alone.")

@@ -42,4 +42,4 @@ def cohorts(q: Query) -> None:
         kept = int(rows["retained"].sum()) if len(rows) else 0
         st.markdown(f"Cohort **{str(cohort)[:7]}**, month **{int(k)}**: {kept:,} of "
                     f"{fmt.plural(len(rows), 'account')} active")
-        show(rows)
+        show(rows, download="cohort_accounts.csv")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.table import show
+from dashboard.components.text import md_escape
 from metrics import fmt
 from metrics.kpis import renewals as renewals_kpi
 from metrics.query import Query
@@ -72,8 +73,8 @@ def renewals(q: Query, grain: str) -> None:
         m = date.fromisoformat(str(month)[:10])
         empty = "unscored" if split == "band" else "(none)"
         rows = up[(up["month"] == m) & (up[split].fillna(empty) == key)]
-        st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{key}** renewing in "
+        st.markdown(f"**{fmt.plural(len(rows), 'account')}** of **{md_escape(key)}** renewing in "
                     f"**{fmt.period(m, 'month')}**")
-        show(rows)
+        show(rows, download="renewals_accounts.csv")
     else:
-        show(up.head(50))
+        show(up.head(50), download="renewals_upcoming.csv")

@@ -80,7 +80,7 @@ def movements(q: Query, grain: str, moves: pd.DataFrame) -> None:
                               end=next_period(start, grain)), movement=movement)
         st.markdown(f"**{fmt.plural(len(rows), 'account')}** behind **{movement}** in "
                     f"{fmt.period(start, grain)} (total {fmt.value(rows[movement].sum(), 'USD')})")
-        show(rows)
+        show(rows, download="mrr_movement_accounts.csv")
 
 
 def trends(q: Query, grain: str) -> None:

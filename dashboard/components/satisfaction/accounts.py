@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import context
 from dashboard.components.satisfaction import state as sat_state
 from dashboard.components.table import columns
+from dashboard.components.text import md_escape
 from metrics import export, fmt
 from metrics.kpis import loyalty
 from metrics.query import Query
@@ -107,7 +108,7 @@ def advocates(q: Query) -> None:
         frame = context.metric("advocates", q.with_(grain="all").with_setting(
             "advocates_health", rule))
     except ValueError as e:  # an unusable health model
-        st.warning(f"The advocates list needs health scores: {e}")
+        st.warning(f"The advocates list needs health scores: {md_escape(e)}")
         return
     health = ("whose health band on that day is green (the Health page's model)"
               if rule == "green" else "whatever their health band (shown)")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.table import columns, show
+from dashboard.components.text import md_escape
 from metrics import fmt
 from metrics.kpis import support
 from metrics.query import Query, page_query
@@ -15,9 +16,9 @@ from render import charts
 def show_tickets(selection, q_sel, group=None, any_group=True):
     """List the tickets behind the clicked bar."""
     rows = context.detail("support_tickets", q_sel, group=group, any_group=any_group)
-    st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{selection}** (newest first, at "
-               "most 500)")
-    show(rows)
+    st.caption(f"{fmt.plural(len(rows), 'ticket')} behind **{md_escape(selection)}** (newest "
+               "first, at most 500)")
+    show(rows, download="tickets.csv")
 
 
 def churn_by_load(q: Query) -> None:

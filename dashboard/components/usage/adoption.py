@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import context
 from dashboard.components.table import show
+from dashboard.components.text import md_escape
 from metrics import fmt
 from metrics.query import Query, page_query
 from render import charts
@@ -45,5 +46,5 @@ def adoption_section(q: Query, days: int, window: str) -> None:
         picked = (f"feature {feature} in {segment}", context.detail(
             "feature_accounts", q_seg, feature=feature, group=value, any_group=False))
     if picked:
-        st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{picked[0]}**")
-        show(picked[1])
+        st.caption(f"{fmt.plural(len(picked[1]), 'account')} behind **{md_escape(picked[0])}**")
+        show(picked[1], download="feature_accounts.csv")

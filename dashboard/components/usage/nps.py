@@ -29,4 +29,4 @@ def usage_by_nps(accounts: pd.DataFrame, window: str) -> None:
         category = pick.selection.points[0].get("customdata")
         rows = accounts[accounts["active_customer"]]
         rows = rows[rows["nps_category"].fillna("no answer") == category]
-        show(rows)
+        show(rows, download="usage_nps_accounts.csv")

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import auth, context, filters
 from dashboard.components.table import columns, for_people
 from dashboard.components.tasks import weekly as tk_weekly
+from dashboard.components.text import md_escape
 from metrics import export, fmt, labels, review
 from metrics.periods import floor_period
 from metrics.query import Query
@@ -169,4 +170,4 @@ def pack_download(r: review.Review, q: Query) -> None:
         c3.download_button(f"Download {fmt.upper()}", built[3], f"weekly-review-{r.week}."
                            f"{fmt}", MIME[fmt], key="wk_download", type="primary")
         for n in built[4]:
-            st.warning(n)
+            st.warning(md_escape(n))
