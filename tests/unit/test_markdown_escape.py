@@ -94,6 +94,17 @@ TRUSTED = {
     ('dashboard/components/usage/adoption.py', 'window'),
     ('dashboard/components/usage/nps.py', 'window'),
     ('dashboard/components/weekly/parts.py', 'notes'),
+    # program text: counts, dates, the follow-up states and the review's own lines
+    ('dashboard/components/weekly/parts.py', 'review.renewals_line(r)'),
+    ('dashboard/components/tasks/followup.py', 's'),
+    ('dashboard/components/tasks/lists.py', 'empty'),
+    ('dashboard/components/tasks/lists.py', 'n_over'),
+    ('dashboard/components/tasks/lists.py', 'today()'),
+    ('dashboard/components/tasks/weekly.py', 'o.line()'),
+    # built from md_escape'd parts and the program's own bold
+    ('dashboard/components/tasks/timeline.py', 'head'),
+    ('dashboard/components/tasks/timeline.py', 'who'),
+    ('dashboard/components/tasks/timeline.py', 'parts'),
     ('dashboard/components/weekly/parts.py', 'empty'),
     ('dashboard/filters.py', 'grain'),
     ('dashboard/filters.py', 'kept[0]'),

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import auth, context
 from dashboard.components.table import columns
 from dashboard.components.tasks.write import act, flash, for_table, reading, shown
+from dashboard.components.text import md_escape
 from metrics import fmt
 from metrics.actions import now, plays
 
@@ -80,8 +81,8 @@ def of_account(account_id: str, stages: bool = True) -> None:
     if p.empty:
         return
     latest = p.iloc[0]
-    st.markdown(f"**Risk play #{latest['play_id']}**: {latest['stage']}, "
+    st.markdown(f"**Risk play #{int(latest['play_id'])}**: {md_escape(latest['stage'])}, "
                 f"{fmt.value(latest['arr'], 'USD')} ARR")
     if stages and times is not None:
-        st.caption(" → ".join(f"{s} ({fmt.value(d, 'days')})" for s, d in
+        st.caption(" → ".join(f"{md_escape(s)} ({fmt.value(d, 'days')})" for s, d in
                               zip(times["stage"], times["days"], strict=True)))

@@ -38,11 +38,11 @@ def actions(account_id: str) -> None:
         names = _real_name(cur, account_id)
     open_ = open_[open_["account_id"] == account_id]
     if len(open_):
-        st.caption("Open tasks: " + md_escape(" · ".join(
-            f"#{r.task_id} {r.title} (due {fmt.date_(r.due_date)}, {r.owner or 'nobody'})"
-            + (" **overdue**" if r.overdue else "") for r in maybe(
-                open_, filters.masked(), names).itertuples())).replace(
-            r"\*\*overdue\*\*", "**overdue**"))
+        # each task's text escaped on its own, so only the program's "overdue" is bold
+        parts = [md_escape(f"#{r.task_id} {r.title} (due {fmt.date_(r.due_date)}, "
+                           f"{r.owner or 'nobody'})") + (" **overdue**" if r.overdue else "")
+                 for r in maybe(open_, filters.masked(), names).itertuples()]
+        st.caption("Open tasks: " + " · ".join(parts))
     play_parts.of_account(account_id)
 
 
@@ -82,6 +82,6 @@ def show(account_id: str, as_of_end: datetime, history: pd.DataFrame | None,
         st.markdown(head + who)
         if isinstance(r.detail, str) and r.detail.strip():
             # a note's Markdown is shown as the text it is (escaped), line breaks kept
-            st.markdown("> " + md_escape(r.detail).replace("\n", "  \n> "))
+            st.markdown("> " + "  \n> ".join(md_escape(line) for line in r.detail.splitlines()))
     if len(tl) > 200:
         st.caption(f"The newest 200 of {len(tl):,} events.")

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.text import md_escape
 from metrics.actions import ActionError, tasks
 
 FLASH = "tk_flash"
@@ -33,7 +34,7 @@ def flash(key: str | None = None, where=None) -> None:
     got = st.session_state.get(FLASH)
     if got and (key is None or got[0] == key):
         del st.session_state[FLASH]
-        (where or st).success(got[1], icon=":material/task_alt:")
+        (where or st).success(md_escape(got[1]), icon=":material/task_alt:")
 
 
 def _in_book(cur, account_id: str | None) -> bool:
@@ -60,7 +61,7 @@ def act(fn: Callable, done: str, account_id: str | None, *args, key: str | None 
                 raise ActionError("this account is not in your book")
             fn(cur, *args, who=context.who(), **kw)
     except ActionError as e:
-        st.error(f"Not saved: {e}")
+        st.error(f"Not saved: {md_escape(e)}")
         return False
     st.session_state[FLASH] = (key, done)
     st.rerun()
