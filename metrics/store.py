@@ -116,6 +116,8 @@ class Store:
         self.path = Path(path) if path else default_db_path()
         self.read_only = read_only
         self.uploads = upload_dir(self.path)
+        # the files besides the upload folder this store's DuckDB may read (resolved)
+        self.allow_paths = tuple(str(Path(p).resolve()) for p in allow_paths)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.uploads.mkdir(parents=True, exist_ok=True)

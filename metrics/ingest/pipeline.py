@@ -9,12 +9,13 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from metrics.ingest import dates, presets, read, undo
+from metrics.ingest import dates, presets, read, stage, undo
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -106,7 +107,16 @@ def preview(
     none does), `preset_applied` (bool) and `preset_notes` (what the preset does, and did to
     this file when applied). With a preset applied, headers and mapping are its copy's.
     Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
-    path = Path(path)
+    with stage.within_reach(store.uploads, store.allow_paths, Path(path)) as readable:
+        return _preview(store, table, readable, mapping, date_format, csat_scale, delimiter,
+                        rows, sheet, preset, preset_options)
+
+
+def _preview(store: Store, table: str, path: Path, mapping: dict | None,
+             date_format: str | None, csat_scale: int | None, delimiter: str | None, rows: int,
+             sheet: str | None, preset: str | None, preset_options: dict[str, str] | None,
+             ) -> tuple[pd.DataFrame, dict]:
+    """Return `preview`'s result for a file the store's DuckDB may read."""
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
                     preset_options, date_format, preset_limit=rows,
                     tickets=lambda: _stored_tickets(store.cursor()))
@@ -193,7 +203,9 @@ def load_file(
     user = loaded_by or _whoami()
     cur = store.cursor()
     plan = None
+    reach = ExitStack()
     try:
+        path = reach.enter_context(stage.within_reach(store.uploads, store.allow_paths, path))
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet,
                         preset, preset_options, date_format,
@@ -222,6 +234,7 @@ def load_file(
     finally:
         if plan is not None:
             plan.src.cleanup()
+        reach.close()
         try:
             cur.execute("DROP TABLE IF EXISTS typed")
         except duckdb.Error:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +90,25 @@ def verify(staged: Staged) -> None:
         raise LoadRefused(
             "The staged copy of this file changed since it was uploaded (its size or sha256 "
             "differs), so it was not loaded: upload it again.")
+
+
+@contextmanager
+def within_reach(uploads: Path, allowed: tuple[str, ...], path: Path) -> Iterator[Path]:
+    """Yield a path the store's DuckDB may read for the file at `path`: `path` itself when it
+    is inside `uploads` or among the `allowed` files the store was opened with (the command
+    line and the inbox open it so, and read in place), else a copy in `uploads` removed
+    afterwards. DuckDB reads only the upload folder (no folder beside the database is opened
+    to it); a program that calls the import with a file of its own names that file, which it
+    can read anyway. A symbolic link out of its folder is not copied: the import refuses it."""
+    resolved = path.resolve()
+    if (not path.is_file() or path.is_symlink() or resolved.is_relative_to(uploads.resolve())
+            or str(resolved) in allowed):
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".in-", suffix=path.suffix, dir=uploads)
+    os.close(fd)
+    try:
+        shutil.copyfile(path, tmp)
+        yield Path(tmp)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
