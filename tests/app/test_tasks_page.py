@@ -5,6 +5,7 @@ way to create one; a csm restricted to their book sees only their accounts' task
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def test_a_task_from_the_at_risk_list_is_closed_with_a_reason_on_the_tasks_page(
     at.selectbox(key="tk_pick").set_value(tid)
     at.selectbox(key="tk_status").set_value("done")
     at.button(key="FormSubmitter:tk_status_form-Save status").click().run()
-    assert [e.value for e in at.error] == ["Not saved: reason: it cannot be empty"]
+    # the message as shown: Markdown's backslash escapes (md_escape) removed
+    assert [re.sub(r"\\(.)", r"\1", e.value) for e in at.error] == [
+        "Not saved: reason: it cannot be empty"]
     assert _tasks(env).set_index("task_id").loc[tid, "status"] == "open"  # nothing written
     at.text_input(key="tk_reason").set_value("Called, plan agreed")
     at.button(key="FormSubmitter:tk_status_form-Save status").click().run()

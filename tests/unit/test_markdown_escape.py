@@ -101,6 +101,8 @@ TRUSTED = {
     ('dashboard/components/tasks/lists.py', 'n_over'),
     ('dashboard/components/tasks/lists.py', 'today()'),
     ('dashboard/components/tasks/weekly.py', 'o.line()'),
+    # the message of a write: program text, its data parts escaped where it is built (act)
+    ('dashboard/components/tasks/write.py', 'got[1]'),
     # built from md_escape'd parts and the program's own bold
     ('dashboard/components/tasks/timeline.py', 'head'),
     ('dashboard/components/tasks/timeline.py', 'who'),

@@ -34,7 +34,7 @@ def flash(key: str | None = None, where=None) -> None:
     got = st.session_state.get(FLASH)
     if got and (key is None or got[0] == key):
         del st.session_state[FLASH]
-        (where or st).success(md_escape(got[1]), icon=":material/task_alt:")
+        (where or st).success(got[1], icon=":material/task_alt:")
 
 
 def _in_book(cur, account_id: str | None) -> bool:
@@ -91,7 +91,8 @@ def quick_task(where, account_id: str, type: str, source: str, key: str,
         title = "a task" if masked() else f['title']  # the title names the account
         owner = person_label(f["owner"]) if f["owner"] else "nobody"
         act(lambda cur, who: tasks.create(cur, who, **f),
-            f"Task created: {title} (due {f['due_date']:%d %b %Y}, owner {owner}).",
+            f"Task created: {md_escape(title)} (due {f['due_date']:%d %b %Y}, "
+            f"owner {md_escape(owner)}).",
             account_id, key=key)
     flash(key, where)
 
