@@ -149,7 +149,8 @@ def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
     jsonl = src.transcoded and src.original.suffix.lower() in formats.JSONL_SUFFIXES
     with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=src.delimiter)
-        next(reader)
+        for _ in range(src.skip + 1):  # Excel's "sep=" line, then the header
+            next(reader)
         prev_end = reader.line_num
         n = 1
         for rec in reader:
@@ -203,4 +204,5 @@ def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
         src.cleanup()
     return read.SourceFile(out_path, src.original, src.encoding, ",", header,
                            transcoded=True, line_map=lines, problems=problems,
-                           preset=p.name, preset_notes=[*p.notes, *ctx.notes])
+                           preset=p.name, preset_notes=[*p.notes, *ctx.notes],
+                           notes=src.notes, invisible=src.invisible)
