@@ -23,7 +23,7 @@ DEFAULT_MAX_BYTES = int(os.environ.get("CSM_MAX_UPLOAD_MB", "2048")) * 1024 * 10
 # width (10,000 columns took 136 s for 5 rows), and no export of customer data is that wide.
 MAX_COLUMNS = int(os.environ.get("CSM_MAX_COLUMNS", "1000"))
 # Excel's first line naming the delimiter ("sep=;"), written by its CSV exports in some locales.
-_SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t|]*', re.IGNORECASE)
+SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t|]*', re.IGNORECASE)
 # Compressed files: their first bytes, and the name endings that say "compressed".
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2",
                b"\xfd7zXZ\x00": "xz"}
@@ -172,7 +172,7 @@ def open_source(
     try:
         header_line = first_line(src_path, read_enc)
         skip = 0
-        sep = _SEP_LINE.fullmatch(header_line)
+        sep = SEP_LINE.fullmatch(header_line)
         if sep:  # Excel's "sep=;": the delimiter, then the header on the next line
             skip = 1
             delimiter = delimiter or sep.group(1)

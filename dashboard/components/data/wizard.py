@@ -167,8 +167,9 @@ def wizard(store) -> None:
     auth.require("load_data")
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
-    up = st.file_uploader("File — CSV (UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
-                          "pipe delimited), Excel (.xlsx), Parquet or JSON lines",
+    up = st.file_uploader("File — CSV (UTF-8, UTF-16, or Latin-1 throughout; comma, "
+                          "semicolon, tab or pipe delimited), Excel (.xlsx), Parquet or "
+                          "JSON lines",
                           type=["csv", "txt", "tsv", "xlsx", "parquet", "jsonl", "ndjson",
                                 "json"], key="up_file")
     if up is not None:

@@ -18,7 +18,6 @@ import reads.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import json
@@ -27,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from metrics.ingest import formats, read
+from metrics.ingest import formats, read, text
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.presets.base import Context, Out, Preset, Problem, Rows, Transform, key
 from metrics.ingest.presets.billing import ONLINE_RETAIL, STRIPE
@@ -79,9 +78,10 @@ def detect_file(path: Path, work_dir: Path, sheet: str | None = None) -> str | N
         if kind == "jsonl":
             return detect_preset(_jsonl_keys(path))
         if kind is None:
-            enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
-                else "utf-8-sig"
+            enc = text.bom_encoding(head) or "utf-8-sig"
             line = read.first_line(path, enc)
+            if read.SEP_LINE.fullmatch(line):  # Excel's "sep=;": the header is next
+                line = read.first_line(path, enc, 1)
             return detect_preset(next(csv.reader([line], delimiter=read.detect_delimiter(line))))
         src = read.open_source(path, work_dir=work_dir, sheet=sheet)
     except (LoadRefused, OSError, ValueError, StopIteration, csv.Error):
