@@ -37,17 +37,35 @@ _SAVE = "Save it as CSV with encoding UTF-8."
 
 @dataclass
 class Scan:
-    """What one pass over a text file found: line endings by kind, invisible characters."""
+    """What one pass over a text file found: which line endings, how many invisible
+    characters."""
 
-    crlf: int = 0
-    lf: int = 0  # LF not after CR
-    cr: int = 0  # CR not before LF
+    crlf: bool = False
+    lf: bool = False  # an LF not after CR
+    cr: bool = False  # a CR not before LF
     invisible: int = 0  # zero-width and BOM characters after the start of the file
 
     @property
     def mixed_endings(self) -> bool:
         """True when the reader needs a copy with one kind of line ending."""
-        return self.cr > 0 or (self.crlf > 0 and self.lf > 0)
+        return self.cr or (self.crlf and self.lf)
+
+    def endings(self, t: str) -> None:
+        """Note the line endings of `t` (a CR at its end belongs to the next text)."""
+        if self.mixed_endings:
+            return  # decided: counting more costs time and changes nothing
+        if "\r" not in t:  # memchr-fast; LF-only text needs no counting
+            self.lf = self.lf or "\n" in t
+            return
+        crlf = t.count("\r\n")
+        self.crlf = self.crlf or crlf > 0
+        self.lf = self.lf or t.count("\n") > crlf
+        self.cr = self.cr or t.count("\r") > crlf
+
+    def describe(self) -> str:
+        """Return the kinds of line ending found ('CRLF and LF')."""
+        kinds = [k for k, on in (("CRLF", self.crlf), ("LF", self.lf), ("CR", self.cr)) if on]
+        return " and ".join(kinds)
 
 
 def bom_encoding(head: bytes) -> str | None:
@@ -68,12 +86,21 @@ class _BadByte(Exception):
         self.line, self.col, self.byte = line, col, byte
 
 
-def _where(text: str, line: int, col: int) -> tuple[int, int]:
-    """Return (line, column) after `text`, starting from (line, column) before it."""
-    n = text.count("\n")
-    if n:
-        return line + n, len(text) - text.rfind("\n")
-    return line, col + len(text)
+def _line_col(path: Path, codec: str, offset: int) -> tuple[int, int]:
+    """Return the (line, column), from 1, of the character at `offset` of the decoded file
+    (read again: only a refusal needs it, so the scan itself counts no lines)."""
+    dec = codecs.getincrementaldecoder(codec)("replace")
+    line, seen, col0 = 1, 0, 0  # col0: the offset where the current line starts
+    with open(path, "rb") as f:
+        while seen <= offset and (chunk := f.read(_CHUNK)):
+            t = dec.decode(chunk)
+            part = t[: offset - seen]
+            n = part.count("\n")
+            if n:
+                line += n
+                col0 = seen + part.rfind("\n") + 1
+            seen += len(t)
+    return line, offset - col0 + 1
 
 
 def scan(path: Path, codec: str, out: Path | None = None, fix_endings: bool = False,
@@ -83,8 +110,8 @@ def scan(path: Path, codec: str, out: Path | None = None, fix_endings: bool = Fa
     does not decode, LoadRefused at the first NUL character."""
     dec = codecs.getincrementaldecoder(codec)("strict")
     s = Scan()
-    line, col = 1, 1  # where the next character is
-    prev_cr = False  # the previous chunk ended in CR
+    pos = 0  # characters decoded before this chunk
+    carry = ""  # a CR that ended the last text: its LF may start the next
     dst = open(out, "w", encoding="utf-8", newline="") if out is not None else None
     try:
         with open(path, "rb") as f:
@@ -96,25 +123,20 @@ def scan(path: Path, codec: str, out: Path | None = None, fix_endings: bool = Fa
                     text = dec.decode(chunk, final=final)
                 except UnicodeDecodeError as e:
                     good = (pending + chunk)[: e.start].decode(codec, "replace")
-                    ln, cl = _where(good, line, col)
+                    ln, cl = _line_col(path, codec, pos + len(good))
                     raise _BadByte(ln, cl, e.object[e.start]) from None
                 if "\x00" in text:
-                    ln, cl = _where(text[: text.index("\x00")], line, col)
+                    ln, cl = _line_col(path, codec, pos + text.index("\x00"))
                     raise LoadRefused(
                         f"{name or path.name} holds a NUL character at line {ln}, column {cl}: "
                         "it is binary data, or text in another encoding (UTF-16 without a "
                         f"byte-order mark). {_SAVE}")
-                t = text
-                if prev_cr and t.startswith("\n"):  # a CRLF split between two chunks
-                    s.crlf, s.cr, t = s.crlf + 1, s.cr - 1, t[1:]
-                crlf = t.count("\r\n")
-                s.crlf += crlf
-                s.lf += t.count("\n") - crlf
-                s.cr += t.count("\r") - crlf
-                if text:
-                    prev_cr = text.endswith("\r")
-                s.invisible += sum(text.count(c) for c in INVISIBLE)
-                line, col = _where(text, line, col)
+                t = carry + text
+                carry = "\r" if t.endswith("\r") and not final else ""
+                s.endings(t[:-1] if carry else t)
+                if not text.isascii():
+                    s.invisible += sum(text.count(c) for c in INVISIBLE if c in text)
+                pos += len(text)
                 if dst is not None:
                     dst.write(text)
                 if final:
@@ -197,8 +219,8 @@ def decode(path: Path, head: bytes, copy: Path, name: str | None = None) -> Deco
     if codec in ("utf-8", "utf-8-sig") and not s.mixed_endings:
         return Decoded(codec, None, notes, s.invisible)
     if s.mixed_endings:
-        notes.append(f"{name} mixes line endings ({s.crlf:,} CRLF, {s.lf:,} LF, "
-                     f"{s.cr:,} CR): every line ending was read as LF.")
+        notes.append(f"{name} mixes line endings ({s.describe()}): every line ending was "
+                     "read as LF.")
     try:
         scan(path, codec, copy, fix_endings=s.mixed_endings, name=name)
     except _BadByte as b:  # pragma: no cover - the first pass decoded the same bytes
