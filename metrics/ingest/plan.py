@@ -45,16 +45,22 @@ def _prepare(
     name = name or path.name
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir,
-                           sheet=sheet, name=name)
-    if preset is not None:
-        try:
-            p = presets.resolve(preset, table, src.headers)
-        except BaseException:
-            src.cleanup()
+    try:
+        src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes,
+                               work_dir=work_dir, sheet=sheet, name=name)
+        if preset is not None:
+            try:
+                p = presets.resolve(preset, table, src.headers)
+            except BaseException:
+                src.cleanup()
+                raise
+            src = presets.apply(p, src, preset_options, date_format, work_dir,
+                                preset_limit, tickets)  # cleans up src
+    except LoadRefused as e:
+        if name == path.name:
             raise
-        src = presets.apply(p, src, preset_options, date_format, work_dir,
-                            preset_limit, tickets)  # cleans up src
+        # The workbook, JSON and preset readers name the file they read: the staged copy.
+        raise LoadRefused(str(e).replace(path.name, name)) from None
     try:
         headers = src.headers
         seen: dict[str, str] = {}

@@ -250,3 +250,10 @@ def _plotly_decode(text: str) -> str:
 def test_chart_labels_show_quotes_as_quotes_not_entities(label):
     assert _plotly_decode(safe_label(label)) == label
     assert "<" not in safe_label(label)
+
+
+def test_a_workbook_or_json_lines_refusal_names_the_upload_too(store):
+    p = put(store, "0123456789ab_events.jsonl", b'{"a": 1}\nnot json\n')
+    with pytest.raises(LoadRefused) as e:
+        preview(store, "usage_events", p, file_name="events.jsonl")
+    assert str(e.value).startswith("events.jsonl, line 2: not JSON")
