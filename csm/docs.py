@@ -29,10 +29,25 @@ _RULES = """## Import rules
   sample. A header matches a canonical column after trimming, case folding and BOM removal, or
   through a mapping (`--map target=source`; the Data page proposes one from common synonyms).
   Other columns of accounts are kept as custom attributes under their header as written.
-- **Files.** UTF-8 (with or without BOM), UTF-16 with BOM and Latin-1/cp1252; delimiters `,`
-  `;` tab and `|`, detected or declared (`--delimiter`). Dates in ISO 8601, or in one declared
-  format (`--date-format "%m/%d/%Y"`). An empty or header-only file, a gzip or XLSX renamed .csv,
-  and a file over the size limit are refused.
+- **Files.** UTF-8 (with or without BOM), UTF-16 and UTF-32 with BOM, and Windows-1252
+  (Latin-1); delimiters `,` `;` tab and `|`, detected or declared (`--delimiter`), or named by
+  Excel's first line `sep=;`. Dates in ISO 8601, or in one declared format
+  (`--date-format "%m/%d/%Y"`). An empty or header-only file, a compressed file (gzip, zstd,
+  bzip2, xz: refused by its first bytes, never expanded) or one named `.gz`/`.zst` that is not,
+  an XLSX renamed .csv, a file over the size limit and one wider than `CSM_MAX_COLUMNS` (1,000)
+  columns are refused.
+- **One encoding per file.** Without a BOM a file is UTF-8 throughout, or Windows-1252 when it
+  holds no UTF-8 sequence at all (said in the load's notes and the preview); a file mixing them
+  (one Latin-1 `é` in a UTF-8 file) is refused, naming the first bad byte's line and column,
+  as is a NUL character anywhere. Mixed line endings (CRLF, LF, CR) are read as LF, with a
+  note.
+- **Ids** (`account_id`, `user_id`, `ticket_id`, `response_id`, `order_id`) are
+  NFC-normalised, with zero-width characters, BOMs and no-break spaces at their ends removed,
+  so `A1` and `A\u200b1` are one account; `CSM_IDS=reject` rejects such rows instead. Letters
+  of other scripts that look alike (Cyrillic `А`) stay other ids.
+- **Numbers.** `1,000.50`, `$100` and `€1,200.50` are read; `1.000,50`, `1,5`, `(100)` and
+  NBSP-grouped digits are "not a number" rather than guessed; an integer beyond 32 bits is
+  "integer out of range".
 - **Plausible dates.** A date outside 1900-01-01 to 2100-12-31 (settings `CSM_DATE_MIN`,
   `CSM_DATE_MAX`) rejects its row with the range in the reason, as do words DuckDB would read
   as dates (`epoch`, `infinity`) and an offset beyond -12:00 to +14:00. The same range bounds

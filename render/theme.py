@@ -72,8 +72,11 @@ def axis_title(unit: str) -> str:
 
 
 def safe_label(text) -> str:
-    """Return data text escaped for Plotly labels and hovers (no markup runs)."""
-    return html.escape(str(text), quote=True)
+    """Return data text escaped for Plotly labels and hovers (no markup runs).
+
+    Quotes become numeric entities: Plotly decodes `&#34;` but knows no `&quot;`, which it
+    would show as written."""
+    return html.escape(str(text), quote=True).replace("&quot;", "&#34;")
 
 
 def wrap_label(text, width: int = 60) -> str:

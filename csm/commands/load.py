@@ -79,6 +79,8 @@ def cmd_load(args) -> int:
     d = res.to_dict()
     json.dump(d, sys.stdout, default=jsonable, ensure_ascii=False)
     sys.stdout.write("\n")
+    for note in res.notes:  # what reading the file did (also in the JSON summary)
+        eprint(f"note: {note}")
     for note in res.preset_notes:  # what the preset did (also in the JSON summary)
         eprint(f"preset {res.preset}: {note}")
     eprint(res.message)

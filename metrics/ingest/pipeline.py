@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.ingest import dates, presets, read, stage, undo
+from metrics.ingest import dates, presets, read, stage, undo, validate
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.plan import _params, _Plan, _prepare, _typed_sql
 from metrics.ingest.record import LoadResult, Progress, _whoami, record_load, utc_now
@@ -96,7 +96,7 @@ def preview(
     store: Store, table: str, path: Path | str, *, mapping: dict | None = None,
     date_format: str | None = None, csat_scale: int | None = None, delimiter: str | None = None,
     rows: int = 20, sheet: str | None = None, preset: str | None = None,
-    preset_options: dict[str, str] | None = None,
+    preset_options: dict[str, str] | None = None, file_name: str | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Return (the first `rows` rows as they would be stored, info) without writing anything.
 
@@ -106,25 +106,32 @@ def preview(
     applied (`preset` given) or, when none is given, the one the header matches (None when
     none does), `preset_applied` (bool) and `preset_notes` (what the preset does, and did to
     this file when applied). With a preset applied, headers and mapping are its copy's.
+    `notes`: what reading the file did (its encoding when not UTF-8, line endings, Excel's
+    "sep=" line, ids normalised). `file_name` names the file in messages.
     Raises LoadRefused for a file that cannot be read or a preset that does not fit."""
-    with stage.within_reach(store.uploads, store.allow_paths, Path(path)) as readable:
-        return _preview(store, table, readable, mapping, date_format, csat_scale, delimiter,
-                        rows, sheet, preset, preset_options)
+    path = Path(path)
+    with stage.within_reach(store.uploads, store.allow_paths, path) as readable:
+        return _preview(store, table, readable, file_name or path.name, mapping, date_format,
+                        csat_scale, delimiter, rows, sheet, preset, preset_options)
 
 
-def _preview(store: Store, table: str, path: Path, mapping: dict | None,
+def _preview(store: Store, table: str, path: Path, name: str, mapping: dict | None,
              date_format: str | None, csat_scale: int | None, delimiter: str | None, rows: int,
              sheet: str | None, preset: str | None, preset_options: dict[str, str] | None,
              ) -> tuple[pd.DataFrame, dict]:
-    """Return `preview`'s result for a file the store's DuckDB may read."""
+    """Return `preview`'s result for a file the store's DuckDB may read, named `name` in
+    messages."""
     plan = _prepare(table, path, mapping, delimiter, None, store.uploads, sheet, preset,
                     preset_options, date_format, preset_limit=rows,
-                    tickets=lambda: _stored_tickets(store.cursor()))
+                    tickets=lambda: _stored_tickets(store.cursor()), name=name)
     cur = store.cursor()
     try:
         cur.execute("DROP TABLE IF EXISTS csm_rejects")
         sql = _typed_sql(plan, bool(date_format), limit=rows)
-        df = cur.execute(sql, _params(date_format, csat_scale or 5, sql, plan)).df()
+        try:
+            df = cur.execute(sql, _params(date_format, csat_scale or 5, sql, plan)).df()
+        except duckdb.Error as e:
+            raise LoadRefused(unreadable(name, e)) from None
         problems = [
             {"row": int(r), "column": p["c"], "value": p["v"], "reason": p["r"]}
             # DuckDB gives the list column as numpy arrays (or None / NaN for none).
@@ -146,12 +153,37 @@ def _preview(store: Store, table: str, path: Path, mapping: dict | None,
             "mapping": plan.mapping, "headers": plan.src.headers,
             "delimiter": plan.src.delimiter, "encoding": plan.src.encoding,
             "custom_attributes": [h for _, h in plan.extra], "problems": problems,
-            "monthly": plan.monthly, **_preset_info(plan, preset),
+            "monthly": plan.monthly, "notes": read_notes(plan), **_preset_info(plan, preset),
         }
         return shown, info
     finally:
         cur.close()
         plan.src.cleanup()
+
+
+def unreadable(name: str, e: duckdb.Error) -> str:
+    """Return the message of a file DuckDB's reader could not read: what went wrong in words,
+    never the reader's internal text, the file's path or its content."""
+    text = str(e)
+    if "state machine" in text or "INVALID STATE" in text:
+        return (f"{name} could not be read as CSV: a line breaks the CSV rules in a way the "
+                "reader cannot follow (a quote inside an unquoted value, or a stray carriage "
+                "return). Nothing was changed. Open it in a spreadsheet and save it again as "
+                "CSV UTF-8.")
+    kind = text.split(":", 1)[0].strip()[:60]
+    return f"{name} could not be read as CSV ({kind}). Nothing was changed."
+
+
+def read_notes(plan: _Plan) -> list[str]:
+    """Return what reading the file did, for the load's report and the preview."""
+    notes = list(plan.src.notes)
+    if plan.src.invisible and any(validate.is_id(c) for c in plan.mapping):
+        action = ("removed from ids" if validate.id_mode() == "normalise"
+                  else "rejected in ids")
+        notes.append(f"The file holds {plan.src.invisible:,} invisible characters (zero-width "
+                     f"spaces or joiners, byte-order marks): they are {action} (setting "
+                     f"{validate.ID_SETTING}); ids are also NFC-normalised.")
+    return notes
 
 
 def _preset_info(plan: _Plan, chosen: str | None) -> dict:
@@ -209,8 +241,9 @@ def load_file(
         progress(0.02, "checking the file")
         plan = _prepare(table, path, mapping, delimiter, max_bytes, store.uploads, sheet,
                         preset, preset_options, date_format,
-                        tickets=lambda: _stored_tickets(cur))
+                        tickets=lambda: _stored_tickets(cur), name=res.file)
         plan.confirm_replace = confirm_replace
+        res.notes = read_notes(plan)
         res.preset, res.preset_notes = plan.src.preset, list(plan.src.preset_notes)
         # Hash in a thread while DuckDB reads: hashlib releases the GIL on large buffers.
         _sha_job = _POOL.submit(read.sha256_of, path)
@@ -260,7 +293,7 @@ def _failure(file: str, e: BaseException, db: Path) -> str:
         return f"Another load was writing at the same time; nothing was changed. Retry. ({e})"
     if isinstance(e, OSError):
         return f"{file} was not loaded: {read.disk_problem(e)} Nothing was changed."
-    return f"{file} could not be read as CSV: {e}"
+    return unreadable(file, e) if isinstance(e, duckdb.Error) else str(e)
 
 
 def _run_after_load(after_load: AfterLoad, store: Store, res: LoadResult,

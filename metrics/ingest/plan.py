@@ -33,6 +33,7 @@ def _prepare(
     work_dir: Path, sheet: str | None = None, preset: str | None = None,
     preset_options: dict[str, str] | None = None, date_format: str | None = None,
     preset_limit: int | None = None, tickets: Callable[[], dict[str, str]] | None = None,
+    name: str | None = None,
 ) -> _Plan:
     """Open the file and check its header against the table; return the load's plan.
 
@@ -40,19 +41,26 @@ def _prepare(
     rewritten by the preset into a CSV copy under the canonical names (metrics/ingest/presets),
     which is what the plan reads (its first `preset_limit` rows: the preview's). Raises
     LoadRefused (the file's cleanup done) for duplicate or missing columns, or a preset that
-    does not fit."""
+    does not fit. `name` is the file's name in messages (the upload's, not the staged copy's)."""
+    name = name or path.name
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes, work_dir=work_dir,
-                           sheet=sheet)
-    if preset is not None:
-        try:
-            p = presets.resolve(preset, table, src.headers)
-        except BaseException:
-            src.cleanup()
+    try:
+        src = read.open_source(path, delimiter=delimiter, max_bytes=max_bytes,
+                               work_dir=work_dir, sheet=sheet, name=name)
+        if preset is not None:
+            try:
+                p = presets.resolve(preset, table, src.headers)
+            except BaseException:
+                src.cleanup()
+                raise
+            src = presets.apply(p, src, preset_options, date_format, work_dir,
+                                preset_limit, tickets)  # cleans up src
+    except LoadRefused as e:
+        if name == path.name:
             raise
-        src = presets.apply(p, src, preset_options, date_format, work_dir,
-                            preset_limit, tickets)  # cleans up src
+        # The workbook, JSON and preset readers name the file they read: the staged copy.
+        raise LoadRefused(str(e).replace(path.name, name)) from None
     try:
         headers = src.headers
         seen: dict[str, str] = {}
@@ -60,11 +68,11 @@ def _prepare(
             k = h.strip().lower()
             if k in seen:
                 raise LoadRefused(
-                    f"{path.name}: duplicate column {h!r} in the header; rename one of them."
+                    f"{name}: duplicate column {h!r} in the header; rename one of them."
                 )
             if not k:
                 if len(headers) == 1:
-                    raise LoadRefused(f"{path.name}: the header line is empty.")
+                    raise LoadRefused(f"{name}: the header line is empty.")
             seen[k] = h
         try:
             final = apply_user_mapping(table, headers, propose_mapping(table, headers), mapping)
@@ -87,7 +95,7 @@ def _prepare(
                 hint += (f" This looks like a {presets.PRESETS[found].label}: load it with "
                          f"--preset {found}.")
             raise LoadRefused(
-                f"{path.name}: missing required column(s) {', '.join(missing)} for table "
+                f"{name}: missing required column(s) {', '.join(missing)} for table "
                 f"{table}.{seen_cols} Map them with --map "
                 f"target=source.{hint}"
             )
@@ -111,7 +119,8 @@ def _read_csv_sql(plan: _Plan, limit: int | None = None) -> str:
         "SELECT * FROM read_csv($path, header = true, auto_detect = false, "
         f"columns = {cols}, delim = $delim, quote = '\"', escape = '\"', "
         "strict_mode = true, store_rejects = true, rejects_table = 'csm_rejects', "
-        "rejects_scan = 'csm_reject_scans', max_line_size = 10000000)"
+        "rejects_scan = 'csm_reject_scans', max_line_size = 10000000, compression = 'none'"
+        + (f", skip = {int(plan.src.skip)}" if plan.src.skip else "") + ")"
     )
     return sql + (f" LIMIT {int(limit)}" if limit else "")
 

@@ -6,22 +6,32 @@ UTF-8 copy beside the upload (streamed, never held in memory whole).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import errno
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metrics.ingest import formats
+from metrics.ingest import formats, text
 from metrics.ingest.errors import LoadRefused
 
 DELIMITERS = [",", ";", "\t", "|"]
 DEFAULT_MAX_BYTES = int(os.environ.get("CSM_MAX_UPLOAD_MB", "2048")) * 1024 * 1024
+# The widest file read (columns of the header): DuckDB's reader slows with the square of the
+# width (10,000 columns took 136 s for 5 rows), and no export of customer data is that wide.
+MAX_COLUMNS = int(os.environ.get("CSM_MAX_COLUMNS", "1000"))
+# Excel's first line naming the delimiter ("sep=;"), written by its CSV exports in some locales.
+SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t|]*', re.IGNORECASE)
+# Compressed files: their first bytes, and the name endings that say "compressed".
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2",
+               b"\xfd7zXZ\x00": "xz"}
+_COMPRESSED_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd",
+                        ".bz2": "bzip2", ".xz": "xz"}
 _CHUNK = 1 << 20
 
 
@@ -34,6 +44,11 @@ class SourceFile:
     delimiter: str
     headers: list[str]
     transcoded: bool = False
+    # lines before the header (Excel's "sep=;" line): skipped by every reader of the file
+    skip: int = 0
+    # what reading the file did (encoding, line endings): shown with the load's result
+    notes: list[str] = field(default_factory=list)
+    invisible: int = 0  # zero-width and BOM characters in the file (removed from ids)
     # A copy of a preset or a JSON lines file: the line reported for each record, the
     # problems its transform found by record index, and what it did.
     line_map: list[int] | None = None
@@ -100,6 +115,17 @@ def _refuse_by_magic(head: bytes, name: str) -> None:
         raise LoadRefused(f"{name} is a gzip archive, not a CSV file: decompress it first "
                           "(gunzip it; Amplitude's export is a zip of .json.gz files: unzip "
                           "it, then zcat *.json.gz > events.jsonl).")
+    # Compressed files are never decompressed here, so no size cap on their content is needed:
+    # a small archive that expands to terabytes is refused by its first bytes.
+    for magic, kind in _COMPRESSED.items():
+        if head.startswith(magic):
+            raise LoadRefused(f"{name} is a {kind}-compressed file, not a CSV file: "
+                              "decompress it first.")
+    suffix = Path(name).suffix.lower()
+    if suffix in _COMPRESSED_SUFFIXES:
+        kind = _COMPRESSED_SUFFIXES[suffix]
+        raise LoadRefused(f"{name} is named {suffix} but is not {kind}-compressed: rename it "
+                          f"without {suffix} (as .csv) and load it again.")
     if head.startswith(b"PK\x03\x04"):
         raise LoadRefused(
             f"{name} is a zip archive, not a CSV, Excel (.xlsx), Parquet or JSON lines "
@@ -111,63 +137,12 @@ def _refuse_by_magic(head: bytes, name: str) -> None:
         raise LoadRefused(f"{name} is a PDF document, not a CSV file.")
 
 
-def detect_encoding(path: Path, head: bytes) -> str:
-    """Return 'utf-8', 'utf-8-sig', 'utf-16' or 'cp1252' for the file.
-
-    A BOM decides; otherwise the whole file is checked as UTF-8 (incrementally) and, if it is
-    not, taken as Windows-1252/Latin-1. NUL bytes without a BOM mean binary or BOM-less UTF-16,
-    which cannot be read reliably, so the file is refused."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        raise LoadRefused(
-            f"{path.name} is not readable text (it contains NUL bytes): it is binary or UTF-16 "
-            "without a byte-order mark. Save it as CSV with encoding UTF-8."
-        )
-    dec = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                dec.decode(chunk)
-            dec.decode(b"", final=True)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1252"
-
-
-def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
-    if not isinstance(err, UnicodeDecodeError):  # registered for decoding only
-        raise err
-    # cp1252 leaves five bytes undefined; Latin-1 maps them to C1 controls, so nothing is lost.
-    return err.object[err.start : err.end].decode("latin-1"), err.end
-
-
-codecs.register_error("latin1fallback", _latin1_fallback)
-
-
-def transcode(path: Path, encoding: str, out: Path) -> None:
-    """Write `path` decoded from `encoding` into `out` as UTF-8, streaming."""
-    codec = "cp1252" if encoding == "cp1252" else encoding
-    errors = "latin1fallback" if encoding == "cp1252" else "strict"
-    dec = codecs.getincrementaldecoder(codec)(errors=errors)
-    try:
-        with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
-            while chunk := src.read(_CHUNK):
-                dst.write(dec.decode(chunk))
-            dst.write(dec.decode(b"", final=True))
-    except UnicodeDecodeError as e:
-        out.unlink(missing_ok=True)
-        raise LoadRefused(
-            f"{path.name} could not be decoded as {encoding} (byte {e.start}): wrong encoding. "
-            "Save it as CSV with encoding UTF-8."
-        ) from e
-
-
-def first_line(path: Path, encoding: str) -> str:
-    """Return the first line of the file (the header), decoded, without BOM or newline."""
+def first_line(path: Path, encoding: str, skip: int = 0) -> str:
+    """Return the first line of the file after `skip` lines (the header), decoded, without BOM
+    or newline."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
         line = f.readline()
     return line.lstrip("\ufeff").rstrip("\r\n")
 
@@ -192,15 +167,18 @@ def open_source(
     max_bytes: int | None = None,
     work_dir: Path | None = None,
     sheet: str | None = None,
+    name: str | None = None,
 ) -> SourceFile:
     """Inspect a file and return how to read it; raise LoadRefused for a file that is not a
-    readable, non-empty CSV (too large, archive, binary, empty, header only). An XLSX (its
-    first sheet, or `sheet`), Parquet or JSON lines file is read through a CSV copy
-    (metrics/ingest/formats.py)."""
+    readable, non-empty CSV (too large, archive, binary, not one encoding, empty, header only,
+    too many columns). An XLSX (its first sheet, or `sheet`), Parquet or JSON lines file is
+    read through a CSV copy (metrics/ingest/formats.py); a file in another encoding than UTF-8
+    or with mixed line endings through a UTF-8 copy (metrics/ingest/text.py). `name` is the
+    file's name in messages (the upload's, not the staged copy's)."""
     path = Path(path)
-    name = path.name
+    name = name or path.name
     if not path.is_file():
-        raise LoadRefused(f"{path} does not exist or is not a file.")
+        raise LoadRefused(f"{name} does not exist or is not a file.")
     refuse_link_out(path)
     size = path.stat().st_size
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES
@@ -216,39 +194,58 @@ def open_source(
     kind = formats.kind_of(path, head)
     src_path, transcoded = path, False
     line_map = None
+    folder = work_dir or path.parent
     if kind is not None:
-        out = (work_dir or path.parent) / f".{name}.{kind}.csv"
+        out = folder / f".{path.name}.{kind}.csv"
+        # a failed write (a full disk) removes the partial copy and says so
         with _copy_or_clean(out):
             line_map = formats.to_csv(path, kind, out, sheet)
-        src_path, transcoded, head = out, True, b""
+            # a NUL in a JSON string or a cell is refused like one in a CSV file
+            invisible = text.scan(out, "utf-8", name=name).invisible
+        src_path, transcoded = out, True
+        encoding, notes = "utf-8", []
     else:
         _refuse_by_magic(head, name)
-    encoding = "utf-8" if kind else detect_encoding(path, head)
-    if encoding in ("utf-16", "cp1252"):
-        out = (work_dir or path.parent) / f".{name}.utf8.csv"
-        with _copy_or_clean(out):
-            transcode(path, encoding, out)
-        src_path, transcoded = out, True
-    read_enc = "utf-8-sig" if encoding == "utf-8-sig" else "utf-8"
+        copy = folder / f".{path.name}.utf8.csv"
+        with _copy_or_clean(copy):
+            dec = text.decode(path, head, copy, name)
+        encoding, notes, invisible = dec.encoding, dec.notes, dec.invisible
+        if dec.copy is not None:
+            src_path, transcoded = dec.copy, True
+    read_enc = "utf-8-sig"
     try:
         header_line = first_line(src_path, read_enc)
+        skip = 0
+        sep = SEP_LINE.fullmatch(header_line)
+        if sep:  # Excel's "sep=;": the delimiter, then the header on the next line
+            skip = 1
+            delimiter = delimiter or sep.group(1)
+            header_line = first_line(src_path, read_enc, skip)
+            notes = [*notes, f"{name} starts with Excel's line {sep.group(0)!r}:"
+                     " its delimiter was used and the line skipped."]
         if not header_line.strip():
             raise LoadRefused(f"{name} is empty (its first line is blank).")
         delim = delimiter or detect_delimiter(header_line)
         headers = [h.replace("\ufeff", "").strip() for h in next(
             csv.reader(io.StringIO(header_line), delimiter=delim))]
-        if not _has_data_row(src_path, read_enc):
+        if len(headers) > MAX_COLUMNS:
+            raise LoadRefused(f"{name} has {len(headers):,} columns, over the limit of "
+                              f"{MAX_COLUMNS:,} (setting CSM_MAX_COLUMNS): remove the columns "
+                              "you do not need.")
+        if not _has_data_row(src_path, read_enc, skip):
             raise LoadRefused(f"{name} has a header but no data rows.")
     except BaseException:
         if transcoded:
             src_path.unlink(missing_ok=True)
         raise
-    return SourceFile(src_path, path, encoding, delim, headers, transcoded, line_map=line_map)
+    return SourceFile(src_path, path, encoding, delim, headers, transcoded, line_map=line_map,
+                      skip=skip, notes=list(notes), invisible=invisible)
 
 
-def _has_data_row(path: Path, encoding: str) -> bool:
+def _has_data_row(path: Path, encoding: str, skip: int = 0) -> bool:
     with open(path, encoding=encoding, errors="replace", newline="") as f:
-        f.readline()
+        for _ in range(skip + 1):
+            f.readline()
         for line in f:
             if line.strip():
                 return True
@@ -269,6 +266,8 @@ def record_lines(src: SourceFile, skip: set[int]) -> list[int]:
         reader = csv.reader(f, delimiter=src.delimiter)
         prev_end = 1
         try:
+            for _ in range(src.skip):
+                next(reader)
             next(reader)
             prev_end = reader.line_num
             for rec in reader:

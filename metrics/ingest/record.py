@@ -47,6 +47,9 @@ class LoadResult:
     # the preset the file was read with (metrics/ingest/presets) and what it did
     preset: str | None = None
     preset_notes: list[str] = field(default_factory=list)
+    # what reading the file did: its encoding when not UTF-8, line endings made one kind,
+    # Excel's "sep=" line used, invisible characters removed from ids
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

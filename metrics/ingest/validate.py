@@ -7,6 +7,7 @@ Every canonical column gets a typed expression over its raw text and a list of c
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from metrics import plausible
@@ -98,6 +99,38 @@ def null_marker_sql(raw: str) -> str:
     return f"upper(trim({raw})) IN ({_MARKERS_SQL})"
 
 
+# Ids (every column named *_id): NFC-normalised with zero-width and BOM characters removed (and
+# no-break spaces at their ends, which trim() leaves), so
+# "A1", "A\u200b1" and "\ufeffA1" are one account ("normalise", the default), or such an id
+# rejects its row ("reject"). The setting CSM_IDS chooses.
+ID_SETTING = "CSM_IDS"
+ID_MODES = ("normalise", "reject")
+_INVISIBLE_RE = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def id_mode() -> str:
+    """Return how ids with invisible or decomposed characters are read: normalise or reject;
+    raises ValueError naming the setting for any other value."""
+    mode = os.environ.get(ID_SETTING, "").strip().lower() or "normalise"
+    mode = {"normalize": "normalise"}.get(mode, mode)
+    if mode not in ID_MODES:
+        raise ValueError(f"{ID_SETTING}={mode!r}: use normalise or reject")
+    return mode
+
+
+def is_id(col: str) -> bool:
+    """True for the columns holding ids (account_id, user_id, ticket_id, ...)."""
+    return col.endswith("_id")
+
+
+def _id_value(s: str) -> str:
+    # Plain ASCII (byte length = character length) is already normal: the common case costs
+    # two length computations, not a regular expression.
+    return (f"CASE WHEN strlen({s}) = length({s}) THEN {s} ELSE NULLIF(nfc_normalize("
+            f"regexp_replace(regexp_replace({s}, '{_INVISIBLE_RE}', '', 'g'), "
+            "'^[\\s\u00a0\u202f]+|[\\s\u00a0\u202f]+$', '', 'g')), '') END")
+
+
 def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> ColumnPlan:
     """Return the typed expression and checks of one canonical column.
 
@@ -109,16 +142,30 @@ def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> Colu
     checks: list[tuple[str, str]] = []
     label = col
     t = spec.type
-    if t == "VARCHAR":
+    if t == "VARCHAR" and is_id(col) and raw:
+        if id_mode() == "reject":
+            checks.append((f"{_id_value(s)} IS DISTINCT FROM {s}", _q(
+                "id holds invisible (zero-width or BOM) or not NFC-normalised characters "
+                f"(setting {ID_SETTING}=reject)")))
+        else:
+            # The normalised id is the value every check sees: an id of invisible characters
+            # only is empty, so a required one rejects its row.
+            s = _id_value(s)
+        value = s
+    elif t == "VARCHAR":
         value = s
     elif t in ("DATE", "TIMESTAMP"):
         value = _parse(t, s, has_format)
         checks += date_checks(s, value, "date" if t == "DATE" else "date/time", has_format)
     elif t in ("INTEGER", "SMALLINT"):
         # DuckDB rounds '7.5' when casting to an integer: accept only whole-number text.
-        value = (f"CASE WHEN regexp_full_match({s}, '[-+]?[0-9]+') THEN TRY_CAST({s} AS {t}) "
-                 "END")
-        checks.append((f"{s} IS NOT NULL AND {value} IS NULL", _q("not an integer")))
+        whole = f"regexp_full_match({s}, '[-+]?[0-9]+')"
+        value = f"CASE WHEN {whole} THEN TRY_CAST({s} AS {t}) END"
+        lo, hi = (-32768, 32767) if t == "SMALLINT" else (-2147483648, 2147483647)
+        checks.append((f"{s} IS NOT NULL AND {value} IS NULL AND NOT {whole}",
+                       _q("not an integer")))
+        checks.append((f"{s} IS NOT NULL AND {value} IS NULL AND {whole}",
+                       _q(f"integer out of range ({lo:,} to {hi:,})")))
     elif t in ("DOUBLE",) or t.startswith("DECIMAL"):
         num = _number(s)
         checks.append((f"{s} IS NOT NULL AND {num} IS NULL", _q("not a number")))

@@ -45,6 +45,8 @@ def show_result(res: dict) -> None:
         st.warning(msg)
     else:
         st.error(f"**Nothing was changed.** {msg}")
+    for note in res.get("notes") or []:  # what reading the file did
+        st.info(md_escape(note))
     if res.get("orphans"):
         st.warning(f"{res['orphans']} account ids are not in the accounts table (kept, reported "
                    f"as orphans): {md_escape(', '.join(res['orphan_account_ids'][:20]))}")
@@ -165,8 +167,9 @@ def wizard(store) -> None:
     auth.require("load_data")
     table = st.selectbox("Table", list(TABLES), key="up_table",
                          format_func=lambda t: f"{t} — {TABLES[t].description}")
-    up = st.file_uploader("File — CSV (UTF-8, UTF-16 or Latin-1; comma, semicolon, tab or "
-                          "pipe delimited), Excel (.xlsx), Parquet or JSON lines",
+    up = st.file_uploader("File — CSV (UTF-8, UTF-16, or Latin-1 throughout; comma, "
+                          "semicolon, tab or pipe delimited), Excel (.xlsx), Parquet or "
+                          "JSON lines",
                           type=["csv", "txt", "tsv", "xlsx", "parquet", "jsonl", "ndjson",
                                 "json"], key="up_file")
     if up is not None:
@@ -177,7 +180,7 @@ def wizard(store) -> None:
         try:
             with store.read() as ro:
                 _df, info = preview(ro, table, path, sheet=sheet, preset=preset,
-                                    preset_options=preset_options)
+                                    preset_options=preset_options, file_name=up.name)
         except LoadRefused as e:
             st.error(f"**This file cannot be loaded; nothing was changed.** {md_escape(e)}")
             info = None
@@ -240,7 +243,9 @@ def wizard(store) -> None:
                     shown, pinfo = preview(ro, table, path, mapping=user_map,
                                            date_format=date_format, csat_scale=csat_scale,
                                            sheet=sheet, preset=preset,
-                                           preset_options=preset_options)
+                                           preset_options=preset_options, file_name=up.name)
+                for note in pinfo["notes"]:  # an encoding guessed, line endings, ids cleaned
+                    st.warning(md_escape(note))
                 st.dataframe(as_text(shown), width="stretch", hide_index=True)
                 st.caption("Empty cells and the texts "
                            + ", ".join(NULL_MARKERS) + " (any case) are read as no value; "

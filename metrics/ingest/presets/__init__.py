@@ -18,7 +18,6 @@ import reads.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import json
@@ -27,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from metrics.ingest import formats, read
+from metrics.ingest import formats, read, text
 from metrics.ingest.errors import LoadRefused
 from metrics.ingest.presets.base import Context, Out, Preset, Problem, Rows, Transform, key
 from metrics.ingest.presets.billing import ONLINE_RETAIL, STRIPE
@@ -79,9 +78,10 @@ def detect_file(path: Path, work_dir: Path, sheet: str | None = None) -> str | N
         if kind == "jsonl":
             return detect_preset(_jsonl_keys(path))
         if kind is None:
-            enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
-                else "utf-8-sig"
+            enc = text.bom_encoding(head) or "utf-8-sig"
             line = read.first_line(path, enc)
+            if read.SEP_LINE.fullmatch(line):  # Excel's "sep=;": the header is next
+                line = read.first_line(path, enc, 1)
             return detect_preset(next(csv.reader([line], delimiter=read.detect_delimiter(line))))
         src = read.open_source(path, work_dir=work_dir, sheet=sheet)
     except (LoadRefused, OSError, ValueError, StopIteration, csv.Error):
@@ -149,7 +149,8 @@ def _records(src: read.SourceFile) -> Iterator[tuple[int, dict[str, str]]]:
     jsonl = src.transcoded and src.original.suffix.lower() in formats.JSONL_SUFFIXES
     with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=src.delimiter)
-        next(reader)
+        for _ in range(src.skip + 1):  # Excel's "sep=" line, then the header
+            next(reader)
         prev_end = reader.line_num
         n = 1
         for rec in reader:
@@ -203,4 +204,5 @@ def apply(p: Preset, src: read.SourceFile, options: dict[str, str] | None,
         src.cleanup()
     return read.SourceFile(out_path, src.original, src.encoding, ",", header,
                            transcoded=True, line_map=lines, problems=problems,
-                           preset=p.name, preset_notes=[*p.notes, *ctx.notes])
+                           preset=p.name, preset_notes=[*p.notes, *ctx.notes],
+                           notes=src.notes, invisible=src.invisible)
