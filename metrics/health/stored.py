@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
+from typing import Any, cast
 
 import pandas as pd
 
@@ -81,18 +82,18 @@ def _shape(frame: pd.DataFrame, columns: list[str] = SCORE_COLUMNS) -> pd.DataFr
     if not len(frame):
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     out = frame[columns].reset_index(drop=True)
+    want: dict[str, Any] = {"in_scope": "bool", "churned_next": "bool",
+                            "model_version": "int64", "account_id": "object", "band": "object"}
     for c in columns:
         if c == "as_of":
             if out[c].dtype != object:
                 out[c] = pd.to_datetime(out[c]).dt.date
-        elif c in ("in_scope", "churned_next"):
-            out[c] = out[c].astype(bool, copy=False)
-        elif c == "model_version":
-            out[c] = out[c].astype("int64", copy=False)
-        elif c in ("account_id", "band"):
-            out[c] = out[c].astype(object, copy=False).where(out[c].notna(), None)
-        else:
-            out[c] = out[c].astype(float, copy=False)
+            continue
+        dtype = want.get(c, "float64")
+        if out[c].dtype != dtype:  # converted only when not already so (no copies)
+            out[c] = out[c].astype(dtype)
+        if dtype == "object":
+            out[c] = out[c].where(out[c].notna(), None)
     return out
 
 
@@ -133,7 +134,7 @@ def _stored(cur, q: Query, model: dict, dates: list[date],
     frame = cur.execute(f"SELECT {', '.join(keep)} FROM ({sql})",
                         {k: params[k] for k in sql_params(sql)}).df()
     rows = _shape(frame, keep)
-    return {d: part[columns].reset_index(drop=True)
+    return {cast(date, d): part[columns].reset_index(drop=True)
             for d, part in rows.groupby("as_of", sort=True)}
 
 

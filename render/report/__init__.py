@@ -20,6 +20,8 @@ from metrics import mask, review
 from render.report import sections
 from render.report.html import to_html
 from render.report.images import browser_path, draw
+from render.report.images import start as start_images
+from render.report.images import stop as stop_images
 from render.report.pack import FORMATS, MAX_ROWS, Pack, Section
 from render.report.pdf import to_pdf
 from render.report.pptx import to_pptx
@@ -87,9 +89,14 @@ def write(cur, q, week: str | None, out: Path | str, masked: bool = False,
     review.build. Returns {week, notes} (notes e.g. no chart images); ValueError for a bad
     week or extension, LookupError without data."""
     fmt = format_of(out)
-    r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
-    if r is None:
-        raise LookupError("the database has no data: nothing to review")
-    pack = build_pack(r, masked, filters_text(q, masked), images)
+    if images:  # Chromium starts while the review is computed (images.start)
+        start_images()
+    try:
+        r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
+        if r is None:
+            raise LookupError("the database has no data: nothing to review")
+        pack = build_pack(r, masked, filters_text(q, masked), images)
+    finally:
+        stop_images()
     Path(out).write_bytes(render(pack, fmt))
     return {"week": r.week, "notes": pack.notes}
