@@ -35,6 +35,7 @@ from metrics.health.over_dates import scored_by_date
 from metrics.query import Query
 
 TABLE = "health_scores"
+NOT_INPUTS = ("targets", "orders")  # tables a load of which leaves the scores as they are
 _COMPONENT_COLUMNS = [f"{c}_{k}" for c in COMPONENTS for k in ("score", "contribution")]
 # What a page keeps of each scored account per date (band mix, backtest, score history).
 SCORE_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "model_version",
@@ -164,6 +165,8 @@ def refresh(cur, model: dict | None = None) -> int:
             model = load_model(model_path())
         except ModelError:
             return 0
+    if not cur.execute("SELECT count(*) FROM accounts").fetchall()[0][0]:
+        return 0  # nothing to score (the inputs' query would still read every usage row)
     q = Query()
     dates = stored_dates(resolve_as_of(cur, q))
     frames = [f for f in _computed(cur, q, model, dates).values() if len(f)]

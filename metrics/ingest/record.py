@@ -111,7 +111,7 @@ def finish_load(cur, res: LoadResult, started: datetime | None, user: str | None
     # the health scores of the dates pages ask for, at the new data version (health/stored.py)
     from metrics.health import stored
 
-    if res.table == "targets":  # no input of the health scores
+    if res.table in stored.NOT_INPUTS:  # no input of the health scores: still valid
         stored.carry_forward(cur)
     else:
         stored.refresh(cur)

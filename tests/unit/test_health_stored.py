@@ -150,3 +150,29 @@ def test_a_database_without_the_table_computes_and_an_unusable_model_stores_noth
         assert _count(cur, "SELECT count(*) FROM health_scores") == 0
     finally:
         s.close()
+
+
+def test_without_accounts_nothing_is_scored_and_no_usage_is_read(store, insert):
+    insert("usage_events", [{"account_id": "A1", "user_id": "u", "occurred_at": "2026-05-01"}])
+    cur = store.cursor()
+    assert stored.refresh(cur) == 0
+    assert _count(cur, "SELECT count(*) FROM health_scores") == 0
+
+
+def test_loads_of_tables_the_scores_do_not_read_keep_them(tmp_path):
+    from metrics.ingest import load_file
+
+    s = Store(tmp_path / "o.duckdb")
+    try:
+        demo.generate(s, size="small", end=END)
+        cur = s.cursor()
+        model = health.load_model(health.model_path())
+        d = [stored.stored_dates(resolve_as_of(cur, Query()))[-1]]
+        csv = tmp_path / "orders.csv"
+        csv.write_text("order_id,account_id,ordered_at,amount\nZ1,A00001,2026-06-01,10\n")
+        before = _count(cur, "SELECT max(version) FROM data_version")
+        assert load_file(s, "orders", csv, mode="append").ok
+        assert _count(cur, "SELECT max(version) FROM data_version") == before + 1
+        assert list(stored._stored(cur, Query(), model, d)) == d
+    finally:
+        s.close()
