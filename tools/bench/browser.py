@@ -259,10 +259,20 @@ def _toggle(page, watch: RunWatch, label: str, option: str,
     if option in before:  # remove: the tag's "Remove <option>" button
         target = widget.locator(f'button[aria-label="Remove {option}"]')
     else:
-        widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
         target = page.locator('[role="listbox"] [role="option"]').filter(
             has_text=re.compile(f"^{re.escape(option)}$")).first
-        target.wait_for(state="visible", timeout=timeout_ms)
+        # a click that lands while the page is still settling may not open the dropdown (seen
+        # on a loaded machine: the option never showed): close and click again, within timeout
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
+            try:
+                target.wait_for(state="visible", timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+                if time.monotonic() > deadline:
+                    raise
+                page.keyboard.press("Escape")
     mark = watch.arm()
     t0 = time.perf_counter()
     target.click(timeout=timeout_ms)
