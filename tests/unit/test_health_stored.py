@@ -176,3 +176,21 @@ def test_loads_of_tables_the_scores_do_not_read_keep_them(tmp_path):
         assert list(stored._stored(cur, Query(), model, d)) == d
     finally:
         s.close()
+
+
+def test_scores_stored_for_a_saved_model_are_read_under_the_model_read_back(demo_db, tmp_path):
+    # the Health page's save stores the scores of the model it wrote (editor.save): the pages
+    # then load that file, and must find them under its key
+    cur = demo_db.cursor()
+    model = health.load_model(health.model_path())
+    edited = {**model, "bands": {"green": 75, "yellow": 45}}
+    path = tmp_path / "model.yaml"
+    new = health.save_model(edited, path)
+    cur.execute("BEGIN")
+    try:
+        assert stored.refresh(cur, new) > 0
+        d = [stored.stored_dates(resolve_as_of(cur, Query()))[-1]]
+        assert list(stored._stored(cur, Query(), health.load_model(path), d)) == d
+    finally:
+        cur.execute("ROLLBACK")
+    assert list(stored._stored(cur, Query(), model, d)) == d  # rolled back: the saved model's
