@@ -220,8 +220,17 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     _delivery_options(sp, unless_sent=False)
 
     sp = cmd("bench", "run the performance benchmark (tools/bench; speed goals in the README)")
-    sp.add_argument("--sizes", default="small,medium,large")
+    sp.add_argument("--sizes", default=None,
+                    help="demo sizes to measure (default small,medium,large; none with "
+                         "--concurrency alone)")
     sp.add_argument("--out", type=Path)
     sp.add_argument("--no-browser", action="store_true", help="skip the browser measurements")
+    sp.add_argument("--concurrency", default=None, metavar="N[,M]",
+                    help="also open N (then M) browser sessions at once on --concurrency-size: "
+                         "page open and filter change p95, errors (reported, not asserted)")
+    sp.add_argument("--concurrency-size", default="medium",
+                    choices=["small", "medium", "large"])
+    sp.add_argument("--pages", default=None,
+                    help="only these pages, e.g. health,accounts (default: every page)")
     return p
 

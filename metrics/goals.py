@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import fmt, registry
+from metrics.health import stored as health_stored
 from metrics.kpis import run_sql
 from metrics.periods import floor_period, next_period, resolve_as_of
 from metrics.query import Query
@@ -230,6 +231,7 @@ def save_targets(cur, df: pd.DataFrame, who: str | None = None) -> list[str]:
                  for r in clean.itertuples(index=False)],
             )
         bump_data_version(cur)
+        health_stored.carry_forward(cur)  # targets are no input of the health scores
         audit.record(cur, who or _os_user(), "targets", "targets",
                      f"saved {fmt.plural(len(clean), 'target')} (there were {before:,})")
     return []

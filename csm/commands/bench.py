@@ -32,8 +32,22 @@ def cmd_bench(args, find: Callable[[], ModuleType | None] = bench_module) -> int
     if bench is None:
         eprint("csm bench runs from a checkout of the project (tools/bench)")
         return EXIT_USAGE
-    doc = bench.run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()],
-                    db=args.db, browser=not args.no_browser)
+    def names(text: str | None) -> list[str]:
+        return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+    try:
+        concurrency = [int(n) for n in names(args.concurrency)]
+    except ValueError:
+        eprint(f"csm: --concurrency takes session counts such as 10,25, not {args.concurrency!r}")
+        return EXIT_USAGE
+    if any(n < 1 for n in concurrency):
+        eprint("csm: --concurrency needs at least one session")
+        return EXIT_USAGE
+    sizes = names(args.sizes if args.sizes is not None
+                  else (None if concurrency else "small,medium,large"))
+    doc = bench.run(sizes=sizes, db=args.db, browser=not args.no_browser,
+                    pages=names(args.pages) or None, concurrency=concurrency,
+                    concurrency_size=args.concurrency_size)
     text = json.dumps(doc, default=jsonable, indent=2)
     if args.out:
         args.out.write_text(text + "\n")

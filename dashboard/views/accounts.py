@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import context, filters
 from dashboard.components.accounts import account_360, owner
-from dashboard.components.accounts.book import book_table
+from dashboard.components.accounts.book import book_table, page_of, with_trend
 from dashboard.components.accounts.team import team_tab
 from dashboard.components.health import data as hd
 from dashboard.components.text import md_escape
@@ -41,10 +41,7 @@ if book.empty:
     st.stop()
 scored = hd.scored_at(q, model, as_of)
 trend = hd.scores_over(q, model, as_of)[["account_id", "score", "as_of"]]
-spark = trend.sort_values("as_of").groupby("account_id")["score"].apply(
-    lambda s: [None if v != v else round(v, 1) for v in s])
 table = book.merge(scored[["account_id", "score", "band"]], on="account_id", how="left")
-table["trend"] = table["account_id"].map(spark)
 table["renewal_date"] = pd.to_datetime(table["renewal_date"])
 
 tab_book, tab_team = st.tabs(["My accounts", "Team"])
@@ -58,20 +55,24 @@ with tab_book:
             "account_id"].str.contains(search, case=False, regex=False)
         mine = mine[hit]
     mine = mine.sort_values("mrr", ascending=False).reset_index(drop=True)
+    part, rows_text = page_of(mine, st.container())
     st.caption(f"{fmt.plural(len(mine), 'account')}, {fmt.value(mine['mrr'].sum(), 'USD')} "
-               f"MRR, as of {as_of:%Y-%m-%d}. Click a column header to sort, a row to open the "
-               "account.")
-    rows = book_table(mine)
-    ids = list(mine["account_id"])
+               f"MRR, as of {as_of:%Y-%m-%d}. {rows_text} Click a column header to sort, a row "
+               "to open the account.")
+    rows = book_table(with_trend(part, trend))
+    ids = list(part["account_id"])
     if rows and ids[rows[0]] != st.session_state.get("ac_picked"):
         st.session_state["ac_picked"] = ids[rows[0]]
         st.session_state["ac_account"] = ids[rows[0]]
     if not ids:
         st.info("No account matches.")
     else:
-        if st.session_state.get("ac_account") not in ids:
+        every = set(mine["account_id"])
+        if st.session_state.get("ac_account") not in every:
             url = st.query_params.get("account")
-            st.session_state["ac_account"] = url if url in ids else ids[0]
+            st.session_state["ac_account"] = url if url in every else ids[0]
+        if st.session_state["ac_account"] not in ids:  # open, on another page of the table
+            ids = [st.session_state["ac_account"], *ids]
         names = dict(zip(mine["account_id"], mine["name"].fillna(mine["account_id"]),
                          strict=True))
         acc = st.selectbox("Open account", ids, key="ac_account",

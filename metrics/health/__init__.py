@@ -8,6 +8,8 @@ The package, by step:
   contributions, bands and the path to the next band (pure pandas).
 - `over_dates`: the band mix over time and the backtest (AUC, red lift, churned MRR flagged).
 - `explain`: one account's raw inputs in words.
+- `stored`: the scores of the dates pages ask for, stored at import (`health_scores`) and read
+  instead of recomputed when model, settings and data version match.
 
 The metric functions below are registered (`metrics.registry`, `fn(cur, q)`): they score with
 the saved model the query names (the `health_model` setting is a file path, else the app's
@@ -62,18 +64,19 @@ from metrics.health.scoring import (
     health_frame,
     score_accounts,
 )
+from metrics.health.stored import SCORE_COLUMNS, SUMMARY_COLUMNS, scores_by_date
 from metrics.query import Query
 
 __all__ = [
     "BACKTEST_COLUMNS", "BANDS", "COMPONENTS", "HEALTH_COLUMNS", "INPUT_COLUMNS", "MIX_COLUMNS",
-    "MODEL_FILE", "OUTCOME_DAYS", "PARAMS", "PATH_INPUT", "ModelError", "account_models",
-    "apply_path", "auc", "backtest_dates", "backtest_dates_before", "backtest_frame",
-    "backtest_row", "component_scores", "default_model", "dump_model", "explain_inputs",
-    "health", "health_accounts", "health_backtest", "health_frame", "health_inputs",
-    "health_mix", "inputs_model", "load_model", "mix_dates", "mix_dates_for", "mix_frame",
-    "model_changes", "model_for", "model_key", "model_path", "parse_model", "periods",
+    "MODEL_FILE", "ModelError", "OUTCOME_DAYS", "PARAMS", "PATH_INPUT", "SCORE_COLUMNS",
+    "SUMMARY_COLUMNS", "account_models", "apply_path", "auc", "backtest_dates",
+    "backtest_dates_before", "backtest_frame", "backtest_row", "component_scores", "default_model",
+    "dump_model", "explain_inputs", "health", "health_accounts", "health_backtest", "health_frame",
+    "health_inputs", "health_mix", "inputs_model", "load_model", "mix_dates", "mix_dates_for",
+    "mix_frame", "model_changes", "model_for", "model_key", "model_path", "parse_model", "periods",
     "raw_inputs", "raw_inputs_many", "resolve_model", "save_model", "score_accounts",
-    "scored_by_date", "validate_model",
+    "scored_by_date", "scores_by_date", "validate_model",
 ]
 
 
@@ -127,7 +130,7 @@ def health_backtest(cur, q: Query, model: dict | None = None) -> pd.DataFrame:
     Columns: as_of, accounts, churners, auc, red_lift, churned_mrr_flagged."""
     model = resolve_model(q, model)
     dates = backtest_dates(cur, q)
-    scored = scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates)
+    scored = scores_by_date(cur, q, model, dates, SUMMARY_COLUMNS)
     return backtest_frame([backtest_row(scored[d], d) for d in dates])
 
 
@@ -140,4 +143,4 @@ def health_mix(cur, q: Query, model: dict | None = None) -> pd.DataFrame:
     Columns: as_of, accounts, green, yellow, red, unscored, mean_score, model_version."""
     model = resolve_model(q, model)
     dates = mix_dates(cur, q)
-    return mix_frame(scored_by_date(raw_inputs_many(cur, q, model, dates), model, dates), model)
+    return mix_frame(scores_by_date(cur, q, model, dates, SUMMARY_COLUMNS), model)

@@ -111,4 +111,11 @@ def finish_load(cur, res: LoadResult, started: datetime | None, user: str | None
     transaction rolls back with the rows."""
     refresh_rollups(cur)
     bump_data_version(cur)
+    # the health scores of the dates pages ask for, at the new data version (health/stored.py)
+    from metrics.health import stored
+
+    if res.table in stored.NOT_INPUTS:  # no input of the health scores: still valid
+        stored.carry_forward(cur)
+    else:
+        stored.refresh(cur)
     record_load(cur, res, started, user, in_tx=True)

@@ -16,6 +16,7 @@ import os
 import re
 
 from metrics import rollup, schema
+from metrics.health import stored as health_stored
 from metrics.ingest.record import utc_now
 from metrics.schema import TABLES
 from metrics.store import bump_data_version, transaction
@@ -274,6 +275,7 @@ def undo(cur, load_id: int, who: str) -> dict:
             rollup.refresh(cur)  # nothing kept of the rollups: rebuilt from what is stored
         cur.execute("DELETE FROM load_snapshots WHERE load_id = ?", [load_id])
         bump_data_version(cur)
+        health_stored.refresh(cur)  # the stored health scores of the data as it is again
         now = utc_now()
         cur.execute("UPDATE loads SET outcome = 'undone', undone_at = ?, undone_by = ? "
                     "WHERE load_id = ?", [now, who, load_id])

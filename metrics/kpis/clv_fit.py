@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 LOG_BOUND = float(np.log(1e6))  # scaled parameters stay within [1e-6, 1e6]
 NO_DROPOUT_GAIN = 1e-4  # log-likelihood the dropout parameters must add over the NBD limit
@@ -78,6 +78,8 @@ def _minimise(negll, starts) -> tuple[np.ndarray, float, bool]:
     """Minimise negll over log-parameters within ±LOG_BOUND: L-BFGS-B from every start, then a
     Nelder-Mead and a tight L-BFGS-B polish of the best. Return the best log-parameters, the
     best value and whether it is stationary (`_stationary`)."""
+    from scipy import optimize  # imported when a model is fitted: slow to import (~1 s)
+
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(starts[0])
 
     def f(z):

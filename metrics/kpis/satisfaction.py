@@ -159,12 +159,12 @@ HEADLINE = {"nps": "nps", "csat": "csat", "ces": "ces"}
 def ces_sd(ces_mean, ci_high, n):
     """Return the sample standard deviation behind a CES t interval (exact inverse of
     `stats.t_interval`: sd = (ci_high − mean) √n ÷ t(0.975, n − 1)); NaN for n < 2."""
-    from scipy import stats as sps
+    from scipy import special  # stdtrit is scipy.stats' t.ppf, without its slow import
 
     mean, high, n = (np.asarray(x, dtype=float) for x in (ces_mean, ci_high, n))
     ok = n >= 2
     nn = np.where(ok, n, 2.0)
-    t = sps.t.ppf(0.975, nn - 1)
+    t = special.stdtrit(nn - 1, 0.975)
     sd = np.where(ok, (high - mean) * np.sqrt(nn) / t, np.nan)
     return sd.item() if sd.ndim == 0 else sd
 

@@ -20,6 +20,8 @@ from metrics import mask, review
 from render.report import sections
 from render.report.html import to_html
 from render.report.images import browser_path, draw
+from render.report.images import start as start_images
+from render.report.images import stop as stop_images
 from render.report.pack import FORMATS, MAX_ROWS, Pack, Section
 from render.report.pdf import to_pdf
 from render.report.pptx import to_pptx
@@ -89,10 +91,15 @@ def build(cur, q, week: str | None, fmt: str, masked: bool = False, images: bool
     Also returns the `pack` itself (its sections' text makes the mail's body)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
-    if r is None:
-        raise LookupError("the database has no data: nothing to review")
-    pack = build_pack(r, masked, filters_text(q, masked), images)
+    if images:  # Chromium starts while the review is computed (images.start)
+        start_images()
+    try:
+        r = review.build(cur, q, week, kpis_as_of=kpis_as_of)
+        if r is None:
+            raise LookupError("the database has no data: nothing to review")
+        pack = build_pack(r, masked, filters_text(q, masked), images)
+    finally:
+        stop_images()
     return {"week": r.week, "title": pack.title, "data": render(pack, fmt), "notes": pack.notes,
             "review": r, "pack": pack}
 

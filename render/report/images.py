@@ -30,20 +30,49 @@ def _sized(fig: go.Figure) -> go.Figure:
     return out
 
 
-def draw(charts: list[Section]) -> list[str]:
-    """Draw each section's chart to PNG with kaleido (into `Section.image`); return notes
-    (none when all were drawn)."""
+_running = {"server": False}  # kaleido's server started by `start` and not stopped yet
+
+
+def start() -> bool:
+    """Start kaleido's server (its Chromium launches in kaleido's own thread) so that it is up
+    by the time the charts are drawn: `csm report` calls it before computing the review, which
+    hides the browser's start behind the queries. Returns whether it runs; `stop` ends it."""
     path = browser_path()
-    if path is None:
-        return [f"Chromium not found at {os.environ.get('BROWSER_PATH') or '/usr/bin/chromium'} "
-                "(set BROWSER_PATH): the pack was written without chart images."]
+    if path is None or _running["server"]:
+        return _running["server"]
     os.environ.setdefault("BROWSER_PATH", str(path))
     try:
         import kaleido
 
         kaleido.start_sync_server(silence_warnings=True)
-    except Exception:  # noqa: BLE001 - fall back to one browser per image
-        kaleido = None
+    except Exception:  # noqa: BLE001 - draw() falls back to one browser per image
+        return False
+    _running["server"] = True
+    return True
+
+
+def stop() -> None:
+    """Stop kaleido's server when `start` started it."""
+    if not _running["server"]:
+        return
+    _running["server"] = False
+    try:
+        import kaleido
+
+        kaleido.stop_sync_server(silence_warnings=True)
+    except Exception:  # noqa: BLE001 - stopping anyway
+        pass
+
+
+def draw(charts: list[Section]) -> list[str]:
+    """Draw each section's chart to PNG with kaleido (into `Section.image`), in the server
+    `start` started, else in one started (and stopped) here; return notes (none when all were
+    drawn)."""
+    path = browser_path()
+    if path is None:
+        return [f"Chromium not found at {os.environ.get('BROWSER_PATH') or '/usr/bin/chromium'} "
+                "(set BROWSER_PATH): the pack was written without chart images."]
+    started_here = not _running["server"] and start()
     try:
         with warnings.catch_warnings():
             # plotly warns that its image options are ignored by a running server: they are
@@ -59,9 +88,6 @@ def draw(charts: list[Section]) -> list[str]:
         return [f"Chart images could not be drawn ({type(e).__name__}: {e}); the pack was "
                 "written without them."]
     finally:
-        if kaleido is not None:
-            try:
-                kaleido.stop_sync_server(silence_warnings=True)
-            except Exception:  # noqa: BLE001
-                pass
+        if started_here:
+            stop()
     return []

@@ -257,3 +257,17 @@ def test_browser_section_times_filter_changes_on_each_page_and_the_trivial_page(
     assert _positive(out["trivial_p95_s"])
     assert _positive(out["peak_rss_mb"]) and out["rss_samples"] > 0
     assert (d / "trivial_app.py").exists()
+
+
+def test_concurrency_counts_must_be_whole_numbers_of_sessions(capsys):
+    from csm.cli import main
+
+    assert main(["bench", "--concurrency", "ten"]) == 2
+    assert "--concurrency takes session counts" in capsys.readouterr().err
+    assert main(["bench", "--concurrency", "0"]) == 2
+    assert "at least one session" in capsys.readouterr().err
+
+
+def test_a_run_with_neither_sizes_nor_sessions_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no sizes to measure"):
+        bench.run([], browser=False, db_dir=tmp_path, concurrency=[])

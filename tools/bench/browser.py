@@ -155,6 +155,7 @@ class RunWatch:
         self._msg = ForwardMsg
         self.started = 0
         self.finished: list[tuple[int, int]] = []  # (runs started so far, status)
+        self.finished_at: list[float] = []  # perf_counter when each script_finished arrived
         self.page_not_found = False
         page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
 
@@ -171,6 +172,7 @@ class RunWatch:
             self.started += 1
         elif kind == "script_finished":
             self.finished.append((self.started, msg.script_finished))
+            self.finished_at.append(time.perf_counter())
         elif kind == "page_not_found":
             self.page_not_found = True
 
@@ -180,8 +182,16 @@ class RunWatch:
 
     def done_since(self, mark: int) -> bool:
         """Return whether a run started after `mark` finished (not cut short by a rerun)."""
+        return self.done_at(mark) is not None
+
+    def done_at(self, mark: int) -> float | None:
+        """Return when (perf_counter) the first run started after `mark` finished (not cut
+        short by a rerun) reached the browser, or None."""
         early = self._msg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
-        return any(n > mark and status != early for n, status in self.finished)
+        for (n, status), at in zip(self.finished, self.finished_at, strict=True):
+            if n > mark and status != early:
+                return at
+        return None
 
 
 # Rendered: the script is not running, no element is stale or a skeleton, every Plotly chart
@@ -237,25 +247,40 @@ def _tags(widget) -> set[str]:
 
 
 def _toggle(page, watch: RunWatch, label: str, option: str,
-            timeout_ms: int) -> tuple[float, bool]:
+            timeout_ms: int, split: list | None = None) -> tuple[float, bool]:
     """Add or remove `option` in the sidebar multiselect `label` (react-aria combobox in
     Streamlit 1.67); return (seconds until the rerun finished and every chart was redrawn,
-    whether the widget shows the new selection afterwards)."""
+    whether the widget shows the new selection afterwards). `split` gets (seconds until the
+    server's script_finished arrived: the run, its queries and sending the page; seconds the
+    browser drew after it)."""
     widget = _multiselect(page, label)
     before = _tags(widget)
     want = before ^ {option}
     if option in before:  # remove: the tag's "Remove <option>" button
         target = widget.locator(f'button[aria-label="Remove {option}"]')
     else:
-        widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
         target = page.locator('[role="listbox"] [role="option"]').filter(
             has_text=re.compile(f"^{re.escape(option)}$")).first
-        target.wait_for(state="visible", timeout=timeout_ms)
+        # a click that lands while the page is still settling may not open the dropdown (seen
+        # on a loaded machine: the option never showed): close and click again, within timeout
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
+            try:
+                target.wait_for(state="visible", timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+                if time.monotonic() > deadline:
+                    raise
+                page.keyboard.press("Escape")
     mark = watch.arm()
     t0 = time.perf_counter()
     target.click(timeout=timeout_ms)
     _wait_run(page, watch, mark, timeout_ms)
     dt = time.perf_counter() - t0
+    if split is not None:
+        server = (watch.done_at(mark) or t0 + dt) - t0
+        split.append((server, dt - server))
     if page.locator('[role="listbox"]').count():
         page.keyboard.press("Escape")  # close the dropdown (not a change)
     return dt, _tags(_multiselect(page, label)) == want
@@ -276,10 +301,11 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
 
     seen = {state()}
     new, repeat, dropped = [], [], 0
+    split: list[tuple[float, float]] = []
     order = gray_toggles(len(toggles), changes)
     for idx in order:
         label, option = toggles[idx]
-        dt, ok = _toggle(page, watch, label, option, timeout_ms)
+        dt, ok = _toggle(page, watch, label, option, timeout_ms, split)
         dropped += not ok
         now = state()
         (repeat if now in seen else new).append(dt)
@@ -293,7 +319,7 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
         cached.append(dt)
     errors = page.locator(_ERROR_BOXES).all_inner_texts()
     return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped,
-            "error_boxes": [e.strip()[:300] for e in errors]}
+            "error_boxes": [e.strip()[:300] for e in errors], "split": split}
 
 
 def _summary(samples: dict) -> dict:
@@ -311,7 +337,15 @@ def _summary(samples: dict) -> dict:
         "dropped_changes": samples["dropped"],
         "error_boxes": samples["error_boxes"],
         "samples_s": [r(x, 3) for x in first],
+        # where a change's time goes: the server (the run: queries, Python, sending) until its
+        # script_finished reached the browser, then the browser drawing the page
+        "server_p50_s": _med([a for a, _b in samples.get("split", [])]),
+        "browser_draw_p50_s": _med([b for _a, b in samples.get("split", [])]),
     }
+
+
+def _med(values: list[float]) -> float | None:
+    return r(statistics.median(values), 3) if values else None
 
 
 TRIVIAL_APP = '''"""A one-widget Streamlit page: the baseline rerun of `csm bench`."""
@@ -413,7 +447,10 @@ def _bench_browser(bench_dir: Path, db: Path, chromium: str, pages_: list[str],
         "finished (new_session then script_finished on Streamlit's websocket) and the page is "
         "rendered: stApp data-test-script-state notRunning, no stale element, every Plotly "
         "chart has its SVG, plus two animation frames. dropped_changes: changes the widget did "
-        "not keep; error_boxes: exception or st.error boxes on the page at the end. The "
+        "not keep; error_boxes: exception or st.error boxes on the page at the end; "
+        "server_p50_s / browser_draw_p50_s split the Gray-code changes at the moment the "
+        "run's script_finished reached the browser (the run with its queries and sending, "
+        "then the drawing). The "
         "trivial page is one multiselect with the same 7 options, served by `streamlit run` "
         "the same way.")
     return out

@@ -18,7 +18,8 @@ CHILD = compute.__name__  # the module of the cold, warm and raw-scan children
 
 def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str | None = None,
         import_size: str | None = None, cold_repeats: int = 3, warm_repeats: int = 5,
-        browser_changes: int = 20, pages: list[str] | None = None) -> dict:
+        browser_changes: int = 20, pages: list[str] | None = None,
+        concurrency: list[int] | None = None, concurrency_size: str = "medium") -> dict:
     """Run the benchmark and return the document (QUALITY.md "Speed").
 
     sizes: demo sizes, e.g. ["small", "medium", "large"] (measured in that order; growth is
@@ -26,22 +27,32 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     data/bench); db_dir overrides that folder. import_size: the size whose usage_events CSV is
     imported (default None: the largest; "" skips the import). cold_repeats: fresh processes
     per (size, page), the median is reported; warm_repeats: cached passes per page;
-    browser_changes: filter changes per page in the browser; pages: the pages to measure."""
+    browser_changes: filter changes per page in the browser; pages: the pages to measure.
+    concurrency: session counts measured at once on `concurrency_size` (`concurrency`
+    section); with no sizes, that is all the run measures."""
     from dashboard import catalogue
     from metrics import demo
 
     started = time.perf_counter()
-    if not sizes:
+    if not sizes and not concurrency:
         raise ValueError("no sizes to measure")
-    bad = [s for s in sizes if s not in demo.SIZES]
+    bad = [s for s in [*sizes, *([concurrency_size] if concurrency else [])]
+           if s not in demo.SIZES]
     if bad:
         raise ValueError(f"unknown size(s) {bad}; choose from {', '.join(demo.SIZES)}")
     order = list(demo.SIZES)
     sizes = sorted(dict.fromkeys(sizes), key=order.index)
-    smallest, largest = sizes[0], sizes[-1]
     page_names = list(pages or catalogue.CALLS)
     bench_dir = Path(db_dir).resolve() if db_dir else bench_dir_for(db)
     bench_dir.mkdir(parents=True, exist_ok=True)
+    if not sizes:  # --concurrency alone
+        doc = {"generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+               "machine": report.machine(), "bench_dir": str(bench_dir),
+               "concurrency": _concurrency(bench_dir, concurrency or [], concurrency_size,
+                                           page_names)}
+        doc["bench_seconds"] = r(time.perf_counter() - started, 1)
+        return doc
+    smallest, largest = sizes[0], sizes[-1]
     log(f"benchmark folder {bench_dir}; sizes {', '.join(sizes)}")
 
     notes = [
@@ -186,8 +197,27 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
                              f"sampled every 0.2 s over the browser run on {largest}.")
     else:
         notes.append("browser measurements skipped (--no-browser): browser and peak_rss_mb null.")
+    if concurrency:
+        doc["concurrency"] = _concurrency(bench_dir, concurrency, concurrency_size, page_names)
     doc["goals"] = report.goals(doc, largest, smallest)
     doc["notes"] = notes
     doc["bench_seconds"] = r(time.perf_counter() - started, 1)
     log(f"done in {doc['bench_seconds']:.0f} s")
     return doc
+
+
+def _concurrency(bench_dir: Path, counts: list[int], size: str, page_names: list[str]
+                 ) -> dict | None:
+    """Return {str(sessions): figures} of `tools.bench.concurrency` for each count on `size`,
+    or None without Chromium (said on stderr)."""
+    from tools.bench.concurrency import bench_concurrency
+
+    chromium = find_chromium()
+    if chromium is None:
+        log("Chromium not found (BROWSER_PATH or /usr/bin/chromium): no concurrency figures.")
+        return None
+    db = bench_dir / f"{size}.duckdb"
+    ensure_db(size, bench_dir)
+    # the pages people open first; "data" and "goals" are forms, not dashboards
+    pages_ = [p for p in page_names if p not in ("data", "goals")] or page_names
+    return {str(n): bench_concurrency(bench_dir, db, chromium, n, pages_) for n in counts}

@@ -56,18 +56,20 @@ _OVER_DATES_COLUMNS = ["as_of", "account_id", "in_scope", "score", "band", "mode
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _over_dates(kind: str, q: Query, model_key: str, dates: tuple, version: int,
                 _model: dict) -> pd.DataFrame:
-    """Return, for the as-of `dates` read in one query (`raw_inputs_many`) and scored per date
-    without the path search: per date the band mix and the backtest row (kind "summary":
-    health_mix columns, then the backtest's with its `accounts` as `accounts_scored`), or every
-    active account's scores per date ("scores", `_OVER_DATES_COLUMNS`), under `_model`."""
+    """Return, for the as-of `dates` (their scores stored at import, or read in one query and
+    scored per date without the path search: `health.scores_by_date`): per date the band mix
+    and the backtest row (kind "summary": health_mix columns, then the backtest's with its
+    `accounts` as `accounts_scored`), or every active account's scores per date ("scores",
+    `_OVER_DATES_COLUMNS`), under `_model`."""
     with context.read_cursor() as cur:
-        raw = health.raw_inputs_many(cur, q, _model, dates)
-    scored = health.scored_by_date(raw, _model, dates)
+        # stored at import when model, settings and data version match; else computed
+        scored = health.scores_by_date(cur, q, _model, dates, health.SUMMARY_COLUMNS
+                                       if kind == "summary" else _OVER_DATES_COLUMNS)
     if kind == "summary":  # the band mix and the backtest row of every date
         bt = health.backtest_frame([health.backtest_row(scored[d], d) for d in dates])
         return health.mix_frame(scored, _model).merge(
             bt.rename(columns={"accounts": "accounts_scored"}), on="as_of", how="left")
-    frames = [s.assign(as_of=d)[_OVER_DATES_COLUMNS] for d, s in scored.items() if len(s)]
+    frames = [s for s in scored.values() if len(s)]
     return (pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame(columns=_OVER_DATES_COLUMNS))
 

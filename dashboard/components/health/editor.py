@@ -12,6 +12,8 @@ import streamlit as st
 from dashboard import auth, context
 from dashboard.components.text import md_escape
 from metrics import audit, health
+from metrics.health import stored as health_stored
+from metrics.store import transaction
 from render import charts
 
 BASE = "All accounts (base model)"
@@ -114,4 +116,8 @@ def save(model: dict | None) -> dict:
     with context.write_cursor() as cur:
         audit.record(cur, context.who(), "health_model", health.model_path().name,
                      f"saved version {new['version']}")
+        # the stored scores under the new model, so the pages read them again (else they are
+        # computed until the next load)
+        with transaction(cur):
+            health_stored.refresh(cur, new)
     return new
