@@ -1,0 +1,89 @@
+"""The Parquet and Spark commands: `csm export --parquet`, `csm rollup --engine spark`, and the
+Spark side of `csm metric --engine spark` and of `csm load --parquet / --rollups`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from csm.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, eprint, open_store, reading
+
+
+@contextmanager
+def spark_cursor(args) -> Iterator[Any]:
+    """Yield a cursor over `args.source` on Spark (`args.master`); exit 2 without a source,
+    1 when the source is no export."""
+    from metrics.engines import spark
+
+    if not args.source:
+        eprint("csm: --engine spark needs --source DIR (a `csm export --parquet` folder)")
+        sys.exit(EXIT_USAGE)
+    try:
+        src = spark.SparkSource(args.source, args.master or spark.DEFAULT_MASTER)
+    except ValueError as e:
+        eprint(f"csm: {e}")
+        sys.exit(EXIT_REFUSED)
+    yield src.cursor()
+
+
+def cmd_export(args) -> int:
+    """Write every table as Parquet with its manifest; print a summary; return the exit code."""
+    from metrics import parquet
+
+    with reading(args.db) as cur:
+        try:
+            manifest = parquet.export(cur, args.parquet, lambda m: eprint(f"csm: {m}"),
+                                      source=str(args.db or ""))
+        except parquet.ParquetRefused as e:
+            eprint(f"csm: {e}")
+            return EXIT_REFUSED
+    doc = {"out": str(args.parquet), "schema_version": manifest["schema_version"],
+           "tables": {t: e["rows"] for t, e in manifest["tables"].items()}}
+    json.dump(doc, sys.stdout)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_rollup(args) -> int:
+    """Compute the usage rollups on Spark from `--source` into `--out`; return the exit code."""
+    from metrics.engines import spark
+
+    with spark_cursor(args) as cur:
+        try:
+            manifest = spark.write_rollups(cur.spark, args.source, args.out,
+                                           args.master or spark.DEFAULT_MASTER)
+        except ValueError as e:
+            eprint(f"csm: {e}")
+            return EXIT_REFUSED
+    json.dump(manifest, sys.stdout)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_load_folder(args) -> int:
+    """`csm load --parquet DIR` or `--rollups DIR`: print the summary; return the exit code."""
+    from metrics import parquet
+
+    if args.table or args.file or (args.parquet and args.rollups):
+        eprint("csm: --parquet DIR and --rollups DIR each replace TABLE FILE; give one")
+        return EXIT_USAGE
+    folder = args.parquet or args.rollups
+    if not folder.is_dir():
+        eprint(f"csm: {folder} is not a folder")
+        return EXIT_USAGE
+    store = open_store(args.db)
+    try:
+        fn = parquet.load if args.parquet else parquet.load_rollups
+        doc = fn(store.cursor(), folder, lambda m: eprint(f"csm: {m}"))
+    except parquet.ParquetRefused as e:
+        eprint(f"csm: refused, nothing was changed: {e}")
+        return EXIT_REFUSED
+    finally:
+        store.close()
+    json.dump(doc, sys.stdout, default=str)
+    sys.stdout.write("\n")
+    eprint(doc["message"])
+    return EXIT_OK
