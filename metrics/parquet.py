@@ -81,7 +81,7 @@ def _columns(cur, table: str) -> list[dict]:
 def _write(cur, sql: str, params: list, path: Path) -> dict:
     import pyarrow.parquet as pq
 
-    data = cur.execute(sql, params).to_arrow_table()
+    data = cur.sql(sql, params=params or None).to_arrow_table()
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(data, path, compression="zstd")
     return {"rows": data.num_rows}
@@ -248,8 +248,9 @@ def load(cur, folder: Path, progress: Progress | None = None, who: str | None = 
                 progress("rebuilding the usage rollups")
             rollup.refresh(cur)
         _advance_sequences(cur)
-        message = (f"Loaded {len(checked)} tables ({sum(rows.values()):,} rows) from the "
-                   f"Parquet export of {manifest.get('exported_at', '?')}")
+        made = str(manifest.get("exported_at", "?")).replace("T", " ")
+        message = (f"Loaded {len(checked)} tables ({sum(rows.values()):,} rows) from a "
+                   f"Parquet export made {made} UTC")
         load_id = _record(cur, "parquet", folder, sum(rows.values()), message, who)
     return {"load_id": load_id, "tables": rows, "message": message,
             "schema_version": manifest.get("schema_version")}
@@ -292,8 +293,9 @@ def load_rollups(cur, folder: Path, progress: Progress | None = None,
             raise ParquetRefused(f"{path} has columns {sorted(data.column_names)}; table {t} "
                                  f"has {sorted(known)}")
         datas[t] = data
+    at = str(manifest.get("computed_at", "?")).replace("T", " ")
     origin = (f"computed on {manifest.get('engine', '?')} (master {manifest.get('master', '?')}) "
-              f"from {manifest.get('source', '?')} at {manifest.get('computed_at', '?')} UTC")
+              f"from {manifest.get('source', '?')} at {at} UTC")
     with transaction(cur):
         for t, data in datas.items():
             if progress:

@@ -101,10 +101,15 @@ def _zip_unnests(node: exp.Select) -> exp.Expression:
 
 
 def _portable(node: exp.Expression) -> exp.Expression:
-    """The rewrites sqlglot's DuckDB reader leaves to us: `len` of a list is its size (Spark's
-    LENGTH takes text only); lists indexed by a computed position are 1-based in DuckDB
-    (`element_at` on Spark; a literal index sqlglot shifts itself); list_position is NULL when
-    absent (Spark's array_position: 0); lists unnested side by side; RENAMES."""
+    """The rewrites sqlglot's DuckDB reader leaves to us: quantile_cont (Spark's exact
+    `percentile`); `len` of a list is its size (Spark's LENGTH takes text only); lists indexed
+    by a computed position are 1-based in DuckDB (`element_at` on Spark; a literal index
+    sqlglot shifts itself); list_position is NULL when absent (Spark's array_position: 0);
+    lists unnested side by side; RENAMES."""
+    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+        # DuckDB's quantile_cont(x, p or [p, …]): Spark's exact `percentile`, which
+        # interpolates linearly the same way and also takes a list
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
     if isinstance(node, exp.Length) and _is_list(node.this):
         return exp.ArraySize(this=node.this)
     if (isinstance(node, exp.Bracket) and _is_list(node.this)

@@ -120,3 +120,27 @@ def _sql(name: str) -> str:
     from metrics.kpis import load_sql
 
     return load_sql(name)
+
+
+def test_csm_metric_engine_spark_prints_the_duckdb_json(world, capsys):
+    # in process: the command reuses the module's SparkSession instead of starting a JVM
+    import json
+
+    from csm.cli import main
+
+    common = ["metric", "nrr", "--by", "segment", "--filter", "segment=SMB", "--as-of",
+              "2026-05-31", "--grain", "quarter"]
+    assert main([*common, "--db", str(world["db"])]) == 0
+    duck = json.loads(capsys.readouterr().out)
+    assert main([*common, "--engine", "spark", "--source", str(world["base"] / "export")]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    assert len(duck) == len(spark) > 0
+    for a, b in zip(duck, spark, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            if isinstance(a[k], float):
+                assert b[k] == pytest.approx(a[k], rel=1e-9, abs=1e-9), k
+            else:
+                assert a[k] == b[k], k
+    assert main([*common, "--engine", "spark"]) == 2  # no --source
+    assert "--source" in capsys.readouterr().err

@@ -22,7 +22,7 @@ def origin() -> None:
     lines = []
     for r in rows.itertuples():
         when = f"{pd.Timestamp(r.loaded_at):%Y-%m-%d %H:%M} UTC"
-        what = r.message if r.kind != "file" else f"{r.message}"
-        lines.append(f"- **{_KIND.get(r.kind, r.kind)}** — {md_escape(what)} "
-                     f"(from `{md_escape(r.source)}`, loaded {when}, load {r.load_id})")
+        source = str(r.source).replace("`", "'")  # shown as code: no Markdown inside
+        lines.append(f"- **{_KIND.get(r.kind, r.kind)}** — {md_escape(r.message)} "
+                     f"(from `{source}`, loaded {when}, load {r.load_id})")
     st.markdown("**Where the data came from**\n" + "\n".join(lines))
