@@ -302,7 +302,7 @@ def load_rollups(cur, folder: Path, progress: Progress | None = None,
                 progress(f"loading {t} ({data.num_rows:,} rows)")
             _replace(cur, t, [data])
         rows = {t: d.num_rows for t, d in datas.items()}
-        message = f"Usage rollups {origin}"
+        message = f"Rollups {origin}"
         load_id = _record(cur, "rollups", folder, sum(rows.values()), message, who)
     return {"load_id": load_id, "tables": rows, "message": message, "origin": origin,
             "computed_at": manifest.get("computed_at"), "engine": manifest.get("engine"),

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import context
 from dashboard.components.text import md_escape
 
-_KIND = {"rollups": "Usage rollups", "parquet": "Tables from a Parquet export",
+_KIND = {"rollups": "Usage pages", "parquet": "Tables from a Parquet export",
          "file": "Newest file load"}
 
 
