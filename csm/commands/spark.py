@@ -21,12 +21,18 @@ def spark_cursor(args) -> Iterator[Any]:
     if not args.source:
         eprint("csm: --engine spark needs --source DIR (a `csm export --parquet` folder)")
         sys.exit(EXIT_USAGE)
+    from pyspark.errors import PySparkException
+
     try:
         src = spark.SparkSource(args.source, args.master or spark.DEFAULT_MASTER)
     except ValueError as e:
         eprint(f"csm: {e}")
         sys.exit(EXIT_REFUSED)
-    yield src.cursor()
+    try:
+        yield src.cursor()
+    except PySparkException as e:  # Spark's own message, without the JVM's stack
+        eprint(f"csm: Spark refused: {str(e).splitlines()[0]}")
+        sys.exit(EXIT_REFUSED)
 
 
 def cmd_export(args) -> int:
@@ -49,8 +55,14 @@ def cmd_export(args) -> int:
 
 def cmd_rollup(args) -> int:
     """Compute the usage rollups on Spark from `--source` into `--out`; return the exit code."""
+    from pathlib import Path
+
     from metrics.engines import spark
 
+    out = Path(args.out)
+    if "://" not in args.out and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        eprint(f"csm: {args.out} exists and is not an empty folder; name a new one")
+        return EXIT_REFUSED
     with spark_cursor(args) as cur:
         try:
             manifest = spark.write_rollups(cur.spark, args.source, args.out,

@@ -4,6 +4,7 @@ a damaged or mismatching folder is refused and changes nothing (no Spark needed)
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -115,10 +116,18 @@ def _sql(name: str) -> str:
 
 
 def _copy(src: Path, dst: Path) -> Path:
-    import shutil
-
     shutil.copytree(src, dst)
     return dst
+
+
+@pytest.fixture(scope="module")
+def other_db(tmp_path_factory):
+    """Another small demo (the database a refused load must leave as it was)."""
+    path = tmp_path_factory.mktemp("other") / "other.duckdb"
+    s = Store(path)
+    demo.generate(s, size="small", end=date(2026, 5, 31), seed=7)
+    s.close()
+    return path
 
 
 def _state(db: Path) -> tuple:
@@ -134,7 +143,7 @@ def _state(db: Path) -> tuple:
 
 
 @pytest.mark.parametrize("damage", ["flip_byte", "rows", "missing", "schema"])
-def test_a_damaged_export_is_refused_and_changes_nothing(exported, tmp_path, damage):
+def test_a_damaged_export_is_refused_and_changes_nothing(exported, other_db, tmp_path, damage):
     _, out, _ = exported
     bad = _copy(out, tmp_path / "bad")
     manifest = json.loads((bad / "manifest.json").read_text())
@@ -156,9 +165,7 @@ def test_a_damaged_export_is_refused_and_changes_nothing(exported, tmp_path, dam
         words = "schema version 99"
     (bad / "manifest.json").write_text(json.dumps(manifest))
     target = tmp_path / "t.duckdb"
-    s = Store(target)
-    demo.generate(s, size="small", end=date(2026, 5, 31), seed=7)
-    s.close()
+    shutil.copy(other_db, target)
     before = _state(target)
     r = csm("load", "--parquet", str(bad), "--db", str(target))
     assert r.returncode == 1
