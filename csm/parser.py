@@ -96,6 +96,9 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     sp.add_argument("--parquet", type=Path, metavar="DIR",
                     help="instead of TABLE FILE: replace every table a `csm export --parquet` "
                     "folder holds, all or nothing, after checking its manifest")
+    sp.add_argument("--without", action="append", metavar="TABLE",
+                    help="with --parquet: leave this table as it is (repeatable), e.g. "
+                    "usage_events when the pages read rollups computed on Spark")
     sp.add_argument("--rollups", type=Path, metavar="DIR",
                     help="instead of TABLE FILE: replace the usage rollups with those "
                     "`csm rollup` computed (the dashboard reads them)")

@@ -228,14 +228,19 @@ def _record(cur, table: str, folder: Path, rows: int, message: str, who: str | N
     return res.load_id
 
 
-def load(cur, folder: Path, progress: Progress | None = None, who: str | None = None) -> dict:
-    """Replace every table an export lists with its rows, in one transaction; return a
-    summary (tables and rows, load_id). ParquetRefused, with nothing changed, when a file is
-    missing, damaged or does not fit the database."""
+def load(cur, folder: Path, progress: Progress | None = None, who: str | None = None,
+         without: tuple[str, ...] | list[str] = ()) -> dict:
+    """Replace every table an export lists (but those `without` names) with its rows, in one
+    transaction; return a summary (tables and rows, load_id). ParquetRefused, with nothing
+    changed, when a file is missing, damaged or does not fit the database."""
     from metrics.store import transaction
 
     folder = Path(folder)
     manifest = read_manifest(folder)
+    unknown = [t for t in without if t not in manifest["tables"]]
+    if unknown:
+        raise ParquetRefused(f"--without {', '.join(unknown)}: the export has no such table")
+    manifest["tables"] = {t: e for t, e in manifest["tables"].items() if t not in without}
     checked = _checked_tables(cur, folder, manifest)
     rows = {t: sum(d.num_rows for d in ds) for t, ds in checked.items()}
     with transaction(cur):

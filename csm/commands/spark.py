@@ -82,14 +82,20 @@ def cmd_load_folder(args) -> int:
     if args.table or args.file or (args.parquet and args.rollups):
         eprint("csm: --parquet DIR and --rollups DIR each replace TABLE FILE; give one")
         return EXIT_USAGE
+    if args.without and not args.parquet:
+        eprint("csm: --without goes with --parquet")
+        return EXIT_USAGE
     folder = args.parquet or args.rollups
     if not folder.is_dir():
         eprint(f"csm: {folder} is not a folder")
         return EXIT_USAGE
     store = open_store(args.db)
     try:
-        fn = parquet.load if args.parquet else parquet.load_rollups
-        doc = fn(store.cursor(), folder, lambda m: eprint(f"csm: {m}"))
+        progress = lambda m: eprint(f"csm: {m}")  # noqa: E731
+        if args.parquet:
+            doc = parquet.load(store.cursor(), folder, progress, without=args.without or ())
+        else:
+            doc = parquet.load_rollups(store.cursor(), folder, progress)
     except parquet.ParquetRefused as e:
         eprint(f"csm: refused, nothing was changed: {e}")
         return EXIT_REFUSED

@@ -185,3 +185,20 @@ def test_export_refuses_a_folder_that_is_not_empty(exported, tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     r = csm("export", "--parquet", str(tmp_path / "full"), "--db", str(db))
     assert r.returncode == 1 and "not an empty folder" in r.stderr
+
+
+def test_load_parquet_without_a_table_leaves_it_as_it_is(exported, tmp_path):
+    db, out, _ = exported
+    target = tmp_path / "no_events.duckdb"
+    r = csm("load", "--parquet", str(out), "--without", "usage_events", "--db", str(target))
+    assert r.returncode == 0, r.stderr
+    assert "usage_events" not in json.loads(r.stdout)["tables"]
+    s = Store(target, read_only=True)
+    try:
+        cur = s.cursor()
+        assert cur.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 0
+        assert cur.execute("SELECT count(*) FROM accounts").fetchone()[0] > 0
+    finally:
+        s.close()
+    r = csm("load", "--parquet", str(out), "--without", "nosuch", "--db", str(target))
+    assert r.returncode == 1 and "no such table" in r.stderr
