@@ -44,6 +44,10 @@ def cmd_metric(args) -> int:
     if getattr(args, "engine", "duckdb") == "spark":
         from csm.commands.spark import spark_cursor
 
+        if not args.source:
+            eprint("csm: --engine spark needs --source DIR (a `csm export --parquet` folder)")
+            return EXIT_USAGE
+
         opened = spark_cursor(args)
     else:
         if getattr(args, "source", None) or getattr(args, "master", None):
