@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not e2e and not slow"
+	$(PY) -m pytest -m "not e2e and not slow and not spark"
 
 # ruff on the code (render/ and tools/ once they exist), then mypy on metrics/ (pyproject.toml).
 lint: $(STAMP)

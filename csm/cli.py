@@ -1,5 +1,5 @@
 """The `csm` command line (DATA.md): serve, demo, load, watch, undo, audit, presets, metric,
-metrics, report, send, schedule, bench.
+metrics, report, send, schedule, bench, export, rollup.
 
 stdout carries exactly one JSON document (or CSV) and nothing else; progress, warnings and
 notes go to stderr. Exit codes: 0 success, 1 input refused or rejected, 2 usage error.
@@ -22,6 +22,7 @@ from csm.commands.report import cmd_report
 from csm.commands.schedule import cmd_schedule
 from csm.commands.send import cmd_send
 from csm.commands.serve import AUTH_KEYS, auth_section, cmd_serve, is_loopback, serve_refusal
+from csm.commands.spark import cmd_export, cmd_rollup
 from csm.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -34,12 +35,10 @@ from csm.common import (
 from csm.parser import build_parser, settings_options
 
 __all__ = ["AUTH_KEYS", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "UsageError", "auth_section",
-           "build_parser", "cmd_audit", "cmd_bench", "cmd_demo", "cmd_load", "cmd_metric",
-           "cmd_metrics", "cmd_presets", "cmd_report", "cmd_schedule", "cmd_send", "cmd_serve",
-           "cmd_undo", "cmd_watch",
-           "frame_records",
-           "is_loopback", "jsonable", "main", "seed_demo_if_absent", "serve_refusal",
-           "settings_options"]
+           "build_parser", "cmd_audit", "cmd_bench", "cmd_demo", "cmd_export", "cmd_load",
+           "cmd_metric", "cmd_metrics", "cmd_presets", "cmd_report", "cmd_rollup", "cmd_schedule",
+           "cmd_send", "cmd_serve", "cmd_undo", "cmd_watch", "frame_records", "is_loopback",
+           "jsonable", "main", "seed_demo_if_absent", "serve_refusal", "settings_options"]
 
 
 def cmd_bench(args) -> int:
@@ -56,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"serve": cmd_serve, "demo": cmd_demo, "load": cmd_load, "metric": cmd_metric,
                "metrics": cmd_metrics, "presets": cmd_presets, "bench": cmd_bench,
                "report": cmd_report, "undo": cmd_undo, "audit": cmd_audit,
-               "watch": cmd_watch, "send": cmd_send, "schedule": cmd_schedule}[args.command]
+               "watch": cmd_watch, "send": cmd_send, "schedule": cmd_schedule,
+               "export": cmd_export, "rollup": cmd_rollup}[args.command]
     from metrics.store import StoreError, damaged, default_db_path
 
     try:

@@ -83,6 +83,16 @@ def _delivery_options(sp, unless_sent: bool = True) -> None:
                     help="the pack's KPIs as the data stands now or on the week's last day")
 
 
+def _spark_options(sp) -> None:
+    """Add --source and --master (the options of commands that run on Spark) to `sp`."""
+    sp.add_argument("--source", metavar="DIR",
+                    help="with --engine spark: a `csm export --parquet` folder, at any path "
+                    "Spark reads (local, hdfs://, s3a://)")
+    sp.add_argument("--master", default=None,
+                    help="with --engine spark: local[2] (default), spark://HOST:7077, yarn, "
+                    "… (under spark-submit, the master it was given)")
+
+
 def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     """Return the argument parser of `csm` (options after the sub-command). The settings
     flags of `csm metric` come from the metric specs (`metric_settings=False` leaves them out,
@@ -116,10 +126,19 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                     help="last day of the data (default: yesterday)")
     sp.add_argument("--seed", type=int, default=42, help="the same seed and end give the same data")
 
-    sp = cmd("load", "import a CSV into a canonical table")
-    sp.add_argument("table", help="the canonical table to load into (see Tables)")
-    sp.add_argument("file", type=Path,
+    sp = cmd("load", "import a CSV into a canonical table, or a Parquet export or rollups")
+    sp.add_argument("table", nargs="?", help="the canonical table to load into (see Tables)")
+    sp.add_argument("file", type=Path, nargs="?",
                     help="the file: CSV, Excel (.xlsx), Parquet or JSON lines (.jsonl)")
+    sp.add_argument("--parquet", type=Path, metavar="DIR",
+                    help="instead of TABLE FILE: replace every table a `csm export --parquet` "
+                    "folder holds, all or nothing, after checking its manifest")
+    sp.add_argument("--without", action="append", metavar="TABLE",
+                    help="with --parquet: leave this table as it is (repeatable), e.g. "
+                    "usage_events when the pages read rollups computed on Spark")
+    sp.add_argument("--rollups", type=Path, metavar="DIR",
+                    help="instead of TABLE FILE: replace the usage rollups with those "
+                    "`csm rollup` computed (the dashboard reads them)")
     sp.add_argument("--sheet", help="the sheet of an .xlsx file (default: the first)")
     sp.add_argument("--map", action="append", metavar="TARGET=SOURCE",
                     help="read canonical column TARGET from header SOURCE (repeatable)")
@@ -179,6 +198,22 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
     for st in settings_options() if metric_settings else []:
         sp.add_argument(st.flag, type=_TYPES.get(st.type, str), help=st.help,
                         choices=list(st.choices) if st.choices else None)
+
+    sp.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                    help="duckdb: the database file; spark: Apache Spark on --source")
+    _spark_options(sp)
+
+    sp = cmd("export", "write every table as Parquet with a manifest (for Spark or a copy)")
+    sp.add_argument("--parquet", type=Path, metavar="DIR", required=True,
+                    help="a new folder: one folder per table, usage_events by month, "
+                    "manifest.json (schema version, rows, sha256 per file)")
+
+    sp = cmd("rollup", "compute the usage rollups the pages read, as Parquet (csm load "
+             "--rollups reads them)")
+    sp.add_argument("--engine", choices=["spark"], default="spark", help="the engine")
+    _spark_options(sp)
+    sp.add_argument("--out", required=True, metavar="DIR",
+                    help="a new folder (any path Spark writes) for the rollup tables")
 
     sp = cmd("metrics", "list the metrics")
     sp.add_argument("--format", choices=["json", "text"], default="text", help="output format")

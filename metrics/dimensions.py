@@ -136,6 +136,13 @@ def scope_params(cur, q: Query) -> dict:
         values.append([str(v) for v in allowed])
     params["f_attr_names"] = names
     params["f_attr_values"] = values
+    # The form account_scope.sql reads (portable to Spark: no list indexing): each allowed
+    # pair as one text; an attribute filtered twice keeps the values both allow.
+    by_attr: dict[str, set[str]] = {}
+    for name, vals in zip(names, values, strict=True):
+        by_attr[name] = by_attr[name] & set(vals) if name in by_attr else set(vals)
+    params["f_attr_allowed"] = sorted(f"{n}\x1f{v}" for n, vs in by_attr.items() for v in vs)
+    params["f_attr_count"] = len(by_attr)
     params["filtered"] = bool(names) or any(params[f"f_{f}"] for f in FILTER_FIELDS)
     return params
 

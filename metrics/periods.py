@@ -39,6 +39,12 @@ AS_OF_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("ordered_at",),
 }
 
+# The days of usage_events are also those of its daily rollup (metrics/rollup.py, kept in step
+# in the load's transaction), which is all a database holds when the rollups were computed
+# elsewhere (`csm load --rollups`, from Spark): the bounds read both, so they are the events'
+# own whenever the events are there.
+ROLLED_UP: dict[str, tuple[tuple[str, str], ...]] = {"usage_events": (("usage_daily", "day"),)}
+
 
 def today() -> date:
     """Return today's date in UTC (the cap of the as-of default)."""
@@ -60,9 +66,9 @@ def _bounds_sql(tables: tuple[str, ...]) -> str:
     # min/max before the cast (the cast to DATE is monotonic, so the result is the same): DuckDB
     # then answers from column statistics instead of scanning (10M usage events: ~1 ms, not 0.1 s).
     parts = [
-        f"SELECT '{t}' AS tbl, CAST(min({c}) AS DATE) AS lo, CAST(max({c}) AS DATE) AS hi FROM {t}"
+        f"SELECT '{t}' AS tbl, CAST(min({c}) AS DATE) AS lo, CAST(max({c}) AS DATE) AS hi FROM {s}"
         for t in tables
-        for c in AS_OF_COLUMNS[t]
+        for s, c in [(t, c) for c in AS_OF_COLUMNS[t]] + list(ROLLED_UP.get(t, ()))
     ]
     return "SELECT min(lo), max(hi) FROM (" + " UNION ALL ".join(parts) + ")"
 

@@ -123,15 +123,30 @@ def create(cur) -> bool:
     return old or missing
 
 
+# The full rebuild, one SELECT per table in the order they are built (each reads the ones
+# before it): the same text on DuckDB (`refresh`) and on Spark (metrics/engines/spark.py, which
+# registers each result as a view under the table's name).
+FULL_SELECT = {
+    "usage_accounts": """
+SELECT CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS account_key, account_id
+FROM (SELECT DISTINCT account_id FROM usage_events) AS e""",
+    "usage_users": """
+SELECT CAST(row_number() OVER (ORDER BY e.account_id, e.user_id) AS INTEGER) AS user_key,
+       a.account_key, e.account_id, e.user_id
+FROM (SELECT DISTINCT account_id, user_id FROM usage_events) AS e
+JOIN usage_accounts AS a ON a.account_id IS NOT DISTINCT FROM e.account_id""",
+    "usage_daily": _DAILY_SELECT.format(where=""),
+    "usage_monthly": _MONTHLY_SELECT.format(where=""),
+}
+
+
 def refresh(cur) -> None:
     """Rebuild the rollups from usage_events (inside the caller's transaction)."""
     create(cur)
     for t in ROLLUP_TABLES:
         cur.execute(f"DELETE FROM {t}")
-    cur.execute(_NEW_ACCOUNTS.format(where=""))
-    cur.execute(_NEW_USERS.format(where=""))
-    cur.execute("INSERT INTO usage_daily " + _DAILY_SELECT.format(where=""))
-    cur.execute("INSERT INTO usage_monthly " + _MONTHLY_SELECT.format(where=""))
+    for name, select in FULL_SELECT.items():
+        cur.execute(f"INSERT INTO {name} " + select)
 
 
 def refresh_days(cur, rows_table: str) -> None:

@@ -27,6 +27,13 @@ def cmd_load(args) -> int:
     from metrics.ingest import load_file
     from metrics.schema import TABLES
 
+    if args.parquet or args.rollups:
+        from csm.commands.spark import cmd_load_folder
+
+        return cmd_load_folder(args)
+    if args.table is None or args.file is None:
+        eprint("csm: give TABLE FILE, --parquet DIR or --rollups DIR")
+        return EXIT_USAGE
     if args.table not in TABLES:
         eprint(f"csm: unknown table {args.table!r}; choose one of {', '.join(TABLES)}")
         return EXIT_USAGE

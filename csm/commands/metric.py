@@ -41,7 +41,20 @@ def cmd_metric(args) -> int:
         start=args.start, end=args.end, as_of=args.as_of, grain=args.grain, by=args.by,
         settings=tuple(sorted(settings.items())), **dims, attributes=attributes,
     )
-    with reading(args.db) as cur:
+    if getattr(args, "engine", "duckdb") == "spark":
+        from csm.commands.spark import spark_cursor
+
+        if not args.source:
+            eprint("csm: --engine spark needs --source DIR (a `csm export --parquet` folder)")
+            return EXIT_USAGE
+
+        opened = spark_cursor(args)
+    else:
+        if getattr(args, "source", None) or getattr(args, "master", None):
+            eprint("csm: --source and --master go with --engine spark")
+            return EXIT_USAGE
+        opened = reading(args.db)
+    with opened as cur:
         try:
             result = registry.compute(cur, args.name, q)
         except (ValueError, KeyError) as e:

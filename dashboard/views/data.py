@@ -6,10 +6,12 @@ import streamlit as st
 from dashboard import auth, context
 from dashboard.components.data.files import downloads
 from dashboard.components.data.history import audit_trail, past_loads
+from dashboard.components.data.origin import origin
 from dashboard.components.data.wizard import wizard
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
-CALLS = (("sql", "table_counts", {}), ("sql", "loads_history", {}))
+CALLS = (("sql", "table_counts", {}), ("sql", "data_origin", {}),
+         ("sql", "loads_history", {}))
 
 store = context.store_or_stop()
 
@@ -17,6 +19,7 @@ st.title("Data")
 counts = context.named_query("table_counts")
 counts["rows"] = counts["rows"].map("{:,}".format)
 st.dataframe(counts.set_index("table").T, width="stretch")
+origin()
 upload_tab, history_tab, audit_tab, files_tab = st.tabs(
     ["Upload a file", "Past loads", "Audit trail", "Templates & demo data"])
 
