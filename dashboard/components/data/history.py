@@ -75,7 +75,8 @@ def audit_trail() -> None:
         st.info("Nothing recorded yet: loads, undos and changes to targets, alert rules and "
                 "the health model appear here.")
         return
-    st.dataframe(ev.rename(columns={"happened_at": "time (UTC)"}), width="stretch",
+    shown = ev.drop(columns=["event_id"], errors="ignore")  # an internal number
+    st.dataframe(shown.rename(columns={"happened_at": "time (UTC)"}), width="stretch",
                  hide_index=True, column_config={
                      "detail": st.column_config.TextColumn(width="large")})
     st.caption("Also `csm audit`.")
