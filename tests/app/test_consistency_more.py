@@ -77,7 +77,9 @@ def labelled(at) -> dict[str, object]:
 
 
 def texts(at) -> str:
-    return " ".join(str(e.value) for e in list(at.caption) + list(at.markdown) + list(at.info))
+    # the text as shown: Markdown's backslash escapes (md_escape) removed
+    return re.sub(r"\\(.)", r"\1", " ".join(
+        str(e.value) for e in list(at.caption) + list(at.markdown) + list(at.info)))
 
 
 def row_of(frame: pd.DataFrame, start: date) -> pd.Series | None:
