@@ -23,13 +23,19 @@ def record(cur, who: str, action: str, subject: str, detail: str) -> None:
                  detail[:4000]])
 
 
-def events(cur, limit: int = 1000, action: str | None = None) -> pd.DataFrame:
+def events(cur, limit: int = 1000, action: str | None = None,
+           book_owner: str | None = None) -> pd.DataFrame:
     """Return the newest `limit` events (optionally of one action), newest first: event_id,
-    happened_at (UTC), who, action, subject, detail."""
+    happened_at (UTC), who, action, subject, detail. With `book_owner` (a csm restricted to
+    their book), an event about an account (subject 'account ID': tasks, notes, plays,
+    follow-ups) is returned only when that account is in the owner's book."""
     return cur.execute(
-        "SELECT event_id, happened_at, who, action, subject, detail FROM audit "
-        "WHERE $action IS NULL OR action = $action ORDER BY event_id DESC LIMIT $limit",
-        {"action": action, "limit": int(limit)}).df()
+        "SELECT event_id, happened_at, who, action, subject, detail FROM audit AS a "
+        "WHERE ($action IS NULL OR action = $action) AND ($owner IS NULL "
+        "  OR NOT starts_with(a.subject, 'account ') OR EXISTS (SELECT 1 FROM accounts AS c "
+        "  WHERE c.account_id = a.subject[9:] AND c.csm_owner = $owner)) "
+        "ORDER BY event_id DESC LIMIT $limit",
+        {"action": action, "limit": int(limit), "owner": book_owner}).df()
 
 
 def sent(cur, subject: str) -> pd.DataFrame:

@@ -132,3 +132,16 @@ def test_my_tasks_put_the_overdue_first_and_the_scope_limits_the_accounts(loaded
     assert tasks.mine(t, "Ava")["account_id"].tolist() == ["a2", "a3", "a1"]
     liam = tasks.listing(cur, Query(csm_owner=("Liam",)), today=date(2026, 2, 1))
     assert liam["account_id"].tolist() == ["a3"]  # a restricted csm's book: their accounts
+
+
+def test_a_csm_restricted_to_their_book_reads_no_audit_event_about_another_books_account(
+        loaded):
+    cur = loaded.cursor()
+    for aid in ("a1", "a3"):  # a1 is Ava's, a3 Liam's
+        tasks.create(cur, "lead@example.com", **tasks.prefill(cur, aid, "risk", "at-risk list",
+                                                               date(2026, 2, 1)))
+    subjects = {o: audit.events(cur, book_owner=o)["subject"].tolist() for o in ("Ava", "Liam")}
+    assert "account a1" in subjects["Ava"] and "account a3" not in subjects["Ava"]
+    assert "account a3" in subjects["Liam"] and "account a1" not in subjects["Liam"]
+    assert any(s == "accounts.csv" or "accounts" in s for s in subjects["Liam"])  # the load
+    assert {"account a1", "account a3"} <= set(audit.events(cur)["subject"])  # unrestricted

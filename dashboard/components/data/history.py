@@ -70,7 +70,8 @@ def undo_load(store, load_id: int, who: str) -> dict:
 def audit_trail() -> None:
     """Draw the newest audit events: who loaded, undid or changed what, when."""
     with context.read_cursor() as cur:
-        ev = audit.events(cur, limit=500)
+        # a csm restricted to their book sees no event about another book's account
+        ev = audit.events(cur, limit=500, book_owner=auth.book_owner())
     if ev.empty:
         st.info("Nothing recorded yet: loads, undos and changes to targets, alert rules and "
                 "the health model appear here.")
