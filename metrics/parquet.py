@@ -40,7 +40,12 @@ NOT_LOADED = ("schema_migrations", "data_version")
 # rule or audit event does not reuse one (tests/unit/test_parquet.py checks every sequence is
 # listed).
 SEQUENCES = {"load_id_seq": ("loads", "load_id"), "alert_rule_seq": ("alert_rules", "rule_id"),
-             "alert_event_seq": ("alert_history", "event_id"), "audit_seq": ("audit", "event_id")}
+             "alert_event_seq": ("alert_history", "event_id"), "audit_seq": ("audit", "event_id"),
+             "task_seq": ("tasks", "task_id"), "note_seq": ("notes", "note_id"),
+             "play_seq": ("risk_plays", "play_id")}
+# Derived tables: rebuilt from the others (the usage rollups at load; the stored health scores
+# are recomputed at the next load and never read while stale), so not exported.
+DERIVED = (*rollup.ROLLUP_TABLES, "health_scores")
 
 Progress = Callable[[str], None]
 
@@ -63,11 +68,12 @@ def sha256(path: Path) -> str:
 
 
 def table_names(cur) -> list[str]:
-    """Return the database's tables to export: every base table but the usage rollups."""
+    """Return the database's tables to export: every base table but the derived ones (the
+    usage rollups, the stored health scores)."""
     rows = cur.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
         "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
-    return [r[0] for r in rows if r[0] not in rollup.ROLLUP_TABLES]
+    return [r[0] for r in rows if r[0] not in DERIVED]
 
 
 def _columns(cur, table: str) -> list[dict]:

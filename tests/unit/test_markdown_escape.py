@@ -101,6 +101,10 @@ TRUSTED = {
     ('dashboard/components/tasks/lists.py', 'n_over'),
     ('dashboard/components/tasks/lists.py', 'today()'),
     ('dashboard/components/tasks/weekly.py', 'o.line()'),
+    # each line: the load's message escaped, its source shown as code, times and numbers
+    ('dashboard/components/data/origin.py', 'lines'),
+    # which rows of the book the page shows ('rows 1–500 of 50,000'): numbers only
+    ('dashboard/views/accounts.py', 'rows_text'),
     # the message of a write: program text, its data parts escaped where it is built (act)
     ('dashboard/components/tasks/write.py', 'got[1]'),
     # built from md_escape'd parts and the program's own bold

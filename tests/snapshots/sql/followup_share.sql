@@ -9,26 +9,19 @@ WITH
 -- account_scope: shared CTE fragment, included by metric queries with `-- @include account_scope`.
 -- Accounts passing the global filters, each with its --by group value `grp`.
 -- Parameters (all bound, never formatted): $f_segment, $f_region, $f_csm_owner, $f_plan
--- (VARCHAR[]; empty = no filter), $f_attr_names (VARCHAR[]) with $f_attr_values (VARCHAR[][],
--- allowed values per attribute, same order), $dim (canonical dimension name, 'attribute' or ''),
--- $dim_attribute (stored custom attribute name when $dim = 'attribute').
+-- (VARCHAR[]; empty = no filter), $f_attr_allowed (VARCHAR[]: attribute || chr(31) || value for
+-- every allowed value of every custom-attribute filter) with $f_attr_count (the number of
+-- attributes filtered on), $dim (canonical dimension name, 'attribute' or ''), $dim_attribute
+-- (stored custom attribute name when $dim = 'attribute'). Written in SQL that DuckDB and Spark
+-- both read (metrics/engines/spark.py): lists are only tested with list_contains.
 
--- one row per custom-attribute filter: its position, the attribute and its allowed values
-scope_attr_filter AS (
-    SELECT
-        i,
-        CAST($f_attr_names AS VARCHAR[])[i] AS attribute,
-        CAST($f_attr_values AS VARCHAR[][])[i] AS allowed
-    FROM range(1, len(CAST($f_attr_names AS VARCHAR[])) + 1) AS t(i)
-),
--- accounts meeting every custom-attribute filter
+-- accounts meeting every custom-attribute filter (a value allowed for each filtered attribute)
 scope_attr_pass AS (
-    SELECT aa.account_id
-    FROM account_attributes AS aa
-    JOIN scope_attr_filter AS f
-      ON aa.attribute = f.attribute AND list_contains(f.allowed, aa.value)
-    GROUP BY aa.account_id
-    HAVING count(DISTINCT f.i) = (SELECT count(*) FROM scope_attr_filter)
+    SELECT account_id
+    FROM account_attributes
+    WHERE list_contains(CAST($f_attr_allowed AS VARCHAR[]), attribute || chr(31) || value)
+    GROUP BY account_id
+    HAVING count(DISTINCT attribute) = $f_attr_count
 ),
 -- the --by custom attribute's value per account (one value per account)
 scope_dim_attr AS (
@@ -63,7 +56,7 @@ scope AS (
            OR list_contains(CAST($f_csm_owner AS VARCHAR[]), a.csm_owner))
       AND (len(CAST($f_plan AS VARCHAR[])) = 0
            OR list_contains(CAST($f_plan AS VARCHAR[]), a.plan))
-      AND (len(CAST($f_attr_names AS VARCHAR[])) = 0
+      AND ($f_attr_count = 0
            OR a.account_id IN (SELECT account_id FROM scope_attr_pass))
 )
 ,
