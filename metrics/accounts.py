@@ -127,3 +127,12 @@ SPECS = (
         periods=False,
     ),
 )
+
+
+def scope_account_ids(cur, q: Query) -> list[str]:
+    """Return the ids of the accounts passing `q`'s global filters (every account when it has
+    none), in no given order: `scope_accounts.sql` (the `account_scope` fragment every metric
+    reads)."""
+    params = {**dimensions.scope_params(cur, q),
+              **dimensions.dimension_params(dimensions.NO_DIMENSION)}
+    return [str(a) for a in run_sql(cur, "scope_accounts", params)["account_id"]]

@@ -230,3 +230,23 @@ def test_a_week_of_pending_renewals_shows_no_rate_on_the_review_nor_in_the_cli(e
     assert row["value"] is None or pd.isna(row["value"])
     shown_row = review.kpi_display(r.kpis).set_index("KPI").loc[row["label"]]
     assert shown_row["this week"] == "—" and shown_row["change"] == "—"
+
+
+def test_the_health_cards_follow_each_filter_change_in_one_session(demo_db, run_app):
+    """The health inputs and scores are cached once for every account, without the filters
+    (dashboard/components/health/data.py); a filter change only re-marks the accounts in
+    scope. In one session, each segment then all: the Health page's red and green counts
+    and its band mix card are those `csm metric health` prints for the same filter."""
+    at = run_app(demo_db, "views/health.py")
+    seen = []
+    for segment in ("Enterprise", "SMB", None):
+        box = [m for m in at.sidebar.multiselect if m.label == "Segment"][0]
+        box.set_value([segment] if segment else []).run()
+        assert not at.exception, [e.value for e in at.exception]
+        got = cards(at)
+        args = ["--filter", f"segment={segment}"] if segment else []
+        scored = cli_metric(demo_db, "health", *args)
+        for band in ("red", "green"):
+            assert got[f"{band.title()} accounts"] == f"{int((scored['band'] == band).sum()):,}"
+        seen.append(got["Red accounts"])
+    assert len(set(seen)) > 1  # the filters really changed the counts
