@@ -63,18 +63,28 @@ def scores_key(q: Query, model: dict) -> str:
 def stored_dates(latest: date | None) -> list[date]:
     """Return the as-of dates stored for data ending on `latest`: the first day of each month
     from the backtest's first date (12 months ending `OUTCOME_DAYS` before `latest`) up to
-    `latest`, then `latest` itself (the band mix of the default window, the backtest and the
-    Accounts page's sparklines ask for these)."""
+    `latest`, the two days the default weekly review compares bands on (`review_dates`), then
+    `latest` itself (the band mix of the default window, the backtest, the Accounts page's
+    sparklines and the weekly review ask for these), sorted."""
     if latest is None:
         return []
     last = (latest - timedelta(days=OUTCOME_DAYS)).replace(day=1)
     m = last.month - 1 - 11
     d = date(last.year + m // 12, m % 12 + 1, 1)
-    out = []
+    out = set(review_dates(latest))
     while d < latest:
-        out.append(d)
+        out.add(d)
         d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
-    return [*out, latest]
+    return sorted({*out, latest})
+
+
+def review_dates(latest: date) -> list[date]:
+    """Return the days the default weekly review (the last ISO week complete on `latest`,
+    metrics/review.py) reads health bands on: the Sunday before the week, and its last day
+    (capped at `latest`). Every filter change of the Weekly review page asks for both."""
+    monday = latest - timedelta(days=latest.weekday())
+    start = monday if latest.weekday() == 6 else monday - timedelta(days=7)
+    return [start - timedelta(days=1), min(start + timedelta(days=6), latest)]
 
 
 def _shape(frame: pd.DataFrame, columns: list[str] = SCORE_COLUMNS) -> pd.DataFrame:

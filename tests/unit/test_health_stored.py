@@ -194,3 +194,17 @@ def test_scores_stored_for_a_saved_model_are_read_under_the_model_read_back(demo
     finally:
         cur.execute("ROLLBACK")
     assert list(stored._stored(cur, Query(), model, d)) == d  # rolled back: the saved model's
+
+
+def test_the_weekly_reviews_band_days_are_stored(demo_db):
+    """The Weekly review compares bands on the Sunday before the week and on its last day, on
+    every filter change: both are stored at import, so they are read, not computed."""
+    from metrics import review
+
+    cur = demo_db.cursor()
+    latest = resolve_as_of(cur, Query())
+    r = review.build(cur, Query())
+    assert stored.review_dates(latest) == [r.start - pd.Timedelta(days=1), r.as_of]
+    model = health.load_model(health.model_path())
+    assert sorted(stored._stored(cur, Query(), model, stored.review_dates(latest))) == \
+        stored.review_dates(latest)
