@@ -221,14 +221,9 @@ def health_bands(cur, day: date) -> pd.DataFrame:
     (empty without one)."""
     if not health_available():
         return pd.DataFrame(columns=["account_id", "band"])
-    # the bands only: read stored at import when the day is one of those, else scored without
-    # the path to the next band (most of the scoring time); the same bands as health.health
-    q = Query(as_of=day)
-    df = health.scores_by_date(cur, q, health.resolve_model(q), [day],
-                               ["account_id", "in_scope", "band"])[day]
-    df = df[df["in_scope"]]
-    return (df[["account_id", "band"]].reset_index(drop=True) if len(df)
-            else pd.DataFrame(columns=["account_id", "band"]))
+    bands = health.bands_on(cur, Query(), day)
+    return (pd.DataFrame({"account_id": bands.index, "band": bands.to_numpy()})
+            if len(bands) else pd.DataFrame(columns=["account_id", "band"]))
 
 
 def turned_red(before: pd.DataFrame, after: pd.DataFrame, mrr: pd.DataFrame,

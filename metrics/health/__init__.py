@@ -18,6 +18,8 @@ model file). A page previewing an unsaved model passes it as `model=` instead.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from metrics import periods
@@ -71,7 +73,8 @@ __all__ = [
     "BACKTEST_COLUMNS", "BANDS", "COMPONENTS", "HEALTH_COLUMNS", "INPUT_COLUMNS", "MIX_COLUMNS",
     "MODEL_FILE", "ModelError", "OUTCOME_DAYS", "PARAMS", "PATH_INPUT", "SCORE_COLUMNS",
     "SUMMARY_COLUMNS", "account_models", "apply_path", "auc", "backtest_dates",
-    "backtest_dates_before", "backtest_frame", "backtest_row", "component_scores", "default_model",
+    "backtest_dates_before", "backtest_frame", "backtest_row", "bands_on", "component_scores",
+    "default_model",
     "dump_model", "explain_inputs", "health", "health_accounts", "health_backtest", "health_frame",
     "health_inputs", "health_mix", "inputs_model", "load_model", "mix_dates", "mix_dates_for",
     "mix_frame", "model_changes", "model_for", "model_key", "model_path", "parse_model", "periods",
@@ -91,6 +94,19 @@ def health(cur, q: Query, model: dict | None = None) -> pd.DataFrame:
     path_to_next_band."""
     model = resolve_model(q, model)
     return health_frame(score_accounts(raw_inputs(cur, q, model), model))
+
+
+def bands_on(cur, q: Query, day: date) -> pd.Series:
+    """Return the health band on `day` of every account active then (indexed by account_id),
+    under the saved model `q` names (ModelError when it cannot be used): the bands
+    `health(cur, q)` gives, read from the scores stored at import when `day` is one of their
+    dates, else scored without the path to the next band (most of the scoring time). `q`'s
+    filters do not matter (bands do not depend on them): the caller picks its accounts."""
+    q_all = q.with_(as_of=day, by=None, segment=(), region=(), csm_owner=(), plan=(),
+                    attributes=())
+    df = scores_by_date(cur, q_all, resolve_model(q_all), [day], ["account_id", "band"])[day]
+    return (df.set_index("account_id")["band"] if len(df)
+            else pd.Series([], dtype=object, name="band"))
 
 
 def health_accounts(cur, q: Query, model: dict | None = None) -> pd.DataFrame:

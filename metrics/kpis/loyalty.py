@@ -246,10 +246,10 @@ def _bands_on_eval_day(cur, q: Query, account_ids: pd.Series) -> pd.Series:
     assert end is not None and as_of is not None  # called with survey answers in the window
     day = min(end - timedelta(days=1), as_of)
     try:
-        scored = health.health(cur, q.with_(as_of=day, by=None, grain="all"))
+        bands = health.bands_on(cur, q, day)
     except health.ModelError as e:  # say why rather than silently listing no advocates
         raise ValueError(f"advocates need health scores: {e}") from e
-    band = account_ids.map(scored.set_index("account_id")["band"]).astype(object)
+    band = account_ids.map(bands).astype(object)
     return band.where(band.notna(), None)
 
 

@@ -93,10 +93,10 @@ def _bands(cur, q: Query, account_ids: pd.Series) -> pd.Series:
     if account_ids.empty:
         return pd.Series([], dtype=object)
     try:
-        scored = health.health(cur, q)
+        band = health.bands_on(cur, q, q.as_of) if q.as_of else \
+            health.health(cur, q).set_index("account_id")["band"]
     except health.ModelError:  # an unusable model file: every renewal is unscored
         return pd.Series([None] * len(account_ids), index=account_ids.index, dtype=object)
-    band = scored.set_index("account_id")["band"]
     out = account_ids.map(band).astype(object)
     return out.where(out.notna(), None)
 

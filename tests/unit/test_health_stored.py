@@ -208,3 +208,18 @@ def test_the_weekly_reviews_band_days_are_stored(demo_db):
     model = health.load_model(health.model_path())
     assert sorted(stored._stored(cur, Query(), model, stored.review_dates(latest))) == \
         stored.review_dates(latest)
+
+
+def test_bands_on_a_day_are_those_of_the_health_metric_stored_or_not(demo_db):
+    """Renewals, advocates and the alerts read bands through `health.bands_on` (stored scores,
+    or scored without the path search): the bands `csm metric health` gives, filters or not."""
+    cur = demo_db.cursor()
+    latest = resolve_as_of(cur, Query())
+    stored_day, other_day = latest, latest - pd.Timedelta(days=17)
+    assert other_day not in stored.stored_dates(latest)
+    for day in (stored_day, other_day):
+        for q in (Query(as_of=day), Query(as_of=day, segment=("SMB",))):
+            want = health.health(cur, q).set_index("account_id")["band"]
+            got = health.bands_on(cur, q, day)
+            assert len(want) > 50
+            assert got.loc[want.index].tolist() == want.tolist()
