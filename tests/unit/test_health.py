@@ -206,6 +206,22 @@ def test_every_suggested_path_moves_its_account_to_the_next_band_on_varied_input
     assert (total[scored["score"].notna()] == scored["score"].dropna()).all()
 
 
+def test_scoring_many_dates_in_one_pass_equals_scoring_each_date_on_its_own():
+    # half the accounts lack seats, so the usage score is the percentile within the segment:
+    # the one value that compares accounts, which must compare those of the same as-of only
+    first, second = _synthetic_raw(seed=7), _synthetic_raw(n=200, seed=8)
+    days = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    raw = pd.concat([first.assign(as_of=days[0]), second.assign(as_of=days[2])],
+                    ignore_index=True)
+    model = health.default_model()
+    got = health.scored_by_date(raw, model, days)
+    assert list(got) == days and got[days[1]].empty
+    for day, part in ((days[0], first), (days[2], second)):
+        alone = health.score_accounts(part.assign(as_of=day), model, paths=False)
+        pd.testing.assert_frame_equal(got[day], alone, check_exact=True)
+        assert got[day]["usage_score"].notna().sum() > 100
+
+
 def test_data_on_or_after_as_of_is_not_used(book):
     later = registry.compute(book, "health", Query(as_of=date(2026, 3, 2)))
     b = _row(later, "B")
