@@ -268,6 +268,29 @@ def test_the_model_round_trips_unchanged_and_a_save_bumps_the_version(tmp_path):
     assert health.load_model(path)["components"]["usage"]["weight"] == 0.4
 
 
+def test_a_save_removes_the_temporary_files_of_dead_writers_and_keeps_live_ones(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names a writer killed between the write and the rename
+    dead = tmp_path / f".health_model.{gone.pid}.k3x9"
+    live = tmp_path / f".health_model.{os.getpid()}.q7w2"  # a save under way in this process
+    old_unnamed = tmp_path / ".health_model.a8d0zq"  # named before the pid was in the name
+    new_unnamed = tmp_path / ".health_model.b1c2rt"
+    for f in (dead, live, old_unnamed, new_unnamed):
+        f.write_text("version: 1\n")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old_unnamed, (hours_ago, hours_ago))
+    target = tmp_path / "health_model.yaml"
+    health.save_model(health.default_model(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, live.name, new_unnamed.name])
+    assert health.load_model(target)["components"] == health.default_model()["components"]
+
+
 def test_the_shipped_default_model_matches_metrics_md():
     m = health.default_model()
     assert {k: v["weight"] for k, v in m["components"].items()} == {
