@@ -266,3 +266,26 @@ def test_a_damaged_file_is_refused_in_our_words_naming_it_never_quoting_its_cont
         assert "nothing was changed" in r.stderr and name in r.stderr, r.stderr
         assert "Traceback" not in r.stderr and "Pw-0x5EC2E7" not in r.stderr, r.stderr
         assert _state(target) == before
+
+
+@pytest.mark.parametrize("path", ["../secret.parquet", "/etc/passwd", "<b>x</b>.parquet", 7])
+def test_a_manifest_naming_a_file_outside_the_folder_is_refused_without_quoting_it(
+        exported, other_db, tmp_path, path):
+    _, out, _ = exported
+    bad = _copy(out, tmp_path / "bad")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["tables"]["accounts"]["files"][0]["path"] = path
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    target = tmp_path / "t.duckdb"
+    shutil.copy(other_db, target)
+    before = _state(target)
+    s = Store(target)
+    try:
+        with pytest.raises(parquet.ParquetRefused) as refused:
+            parquet.load(s.cursor(), bad)
+    finally:
+        s.close()
+    message = str(refused.value)
+    assert "not a file of the export folder" in message and "accounts" in message, message
+    assert str(path) not in message and "secret" not in message, message
+    assert _state(target) == before
