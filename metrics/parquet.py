@@ -18,9 +18,11 @@ spark`) in place of the local ones, and records where and when they were compute
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -52,6 +54,23 @@ Progress = Callable[[str], None]
 
 class ParquetRefused(ValueError):
     """The folder cannot be loaded; the message says why. Nothing was changed."""
+
+
+# A name from a manifest or a Parquet file is shown in a message only when it looks like one
+# (tables, columns and the files the export writes): never text of another kind.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=/-]{0,199}")
+
+
+def _shown(name: object) -> str:
+    """Return `name` as a message may quote it: itself when it is a plain name, else words."""
+    if isinstance(name, str) and _NAME.fullmatch(name) and ".." not in name:
+        return name
+    return "(a name that is not shown: not a plain name)"
+
+
+def _count(value: object) -> str:
+    """Return a count from a manifest as a message may quote it (a whole number, else words)."""
+    return str(value) if isinstance(value, int) else "an unreadable count"
 
 
 def _now() -> str:
@@ -147,11 +166,14 @@ def read_manifest(folder: Path, fmt: str = FORMAT) -> dict:
                              f"`csm export --parquet` or `csm rollup`")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ParquetRefused(f"{path} is not a readable manifest ({e})") from e
+    except UnicodeDecodeError as e:
+        raise ParquetRefused(f"{path} is not a readable manifest (not UTF-8 text)") from e
+    except json.JSONDecodeError as e:
+        raise ParquetRefused(f"{path} is not a readable manifest (not valid JSON at line "
+                             f"{e.lineno}, column {e.colno})") from e
     if not isinstance(manifest, dict) or manifest.get("format") != fmt:
-        raise ParquetRefused(f"{path} is not a {fmt} manifest (format "
-                             f"{manifest.get('format') if isinstance(manifest, dict) else '?'})")
+        raise ParquetRefused(f"{path} is not a {fmt} manifest (written by another program, or "
+                             f"damaged)")
     if not isinstance(manifest.get("tables"), dict):
         raise ParquetRefused(f"{path} lists no tables")
     return manifest
@@ -164,52 +186,77 @@ def _checked_tables(cur, folder: Path, manifest: dict) -> dict:
 
     ours = set(schema.MIGRATIONS)
     version = manifest.get("schema_version")
-    if not isinstance(version, int) or version > max(ours):
+    if not isinstance(version, int):
+        raise ParquetRefused(f"the manifest has no readable schema version (this program knows "
+                             f"up to {max(ours)})")
+    if version > max(ours):
         raise ParquetRefused(f"the export has schema version {version}; this program knows up "
                              f"to {max(ours)}: upgrade the program")
     out = {}
     for t, entry in manifest["tables"].items():
         if t in NOT_LOADED:
             continue
-        known = {c["name"] for c in _columns(cur, t)}
+        known = {c["name"] for c in _columns(cur, t)} if _shown(t) == t else set()
         if not known:
-            raise ParquetRefused(f"the export has a table {t!r} this database does not have")
+            raise ParquetRefused(f"the export has a table {_shown(t)} this database does not "
+                                 f"have")
+        if not isinstance(entry, dict) or not isinstance(entry.get("files", []), list):
+            raise ParquetRefused(f"the manifest's entry of table {t} is not a list of files")
         datas = []
         for f in entry.get("files", []):
-            path = folder / f["path"]
+            rel = f.get("path") if isinstance(f, dict) else None
+            if _shown(rel) != rel or Path(str(rel)).is_absolute():
+                raise ParquetRefused(f"the manifest lists a file of table {t} by a name that is "
+                                     f"not a file of the export folder")
+            path = folder / str(rel)
             if not path.is_file():
-                raise ParquetRefused(f"{f['path']} is missing from {folder}")
+                raise ParquetRefused(f"{rel} is missing from {folder}")
             if sha256(path) != f.get("sha256"):
-                raise ParquetRefused(f"{f['path']} does not match its checksum in the manifest "
+                raise ParquetRefused(f"{rel} does not match its checksum in the manifest "
                                      f"(damaged or changed since the export)")
             try:
                 data = pq.read_table(path)
             except Exception as e:  # noqa: BLE001 (pyarrow's errors have several kinds)
-                raise ParquetRefused(f"{f['path']} is not readable Parquet ({e})") from e
+                # pyarrow's text may quote the file's bytes: our words only
+                raise ParquetRefused(f"{rel} is not readable Parquet (damaged, cut short or "
+                                     f"not a Parquet file)") from e
             if data.num_rows != f.get("rows"):
-                raise ParquetRefused(f"{f['path']} has {data.num_rows} rows, the manifest says "
-                                     f"{f.get('rows')}")
+                raise ParquetRefused(f"{rel} has {data.num_rows} rows, the manifest says "
+                                     f"{_count(f.get('rows'))}")
             extra = set(data.column_names) - known
             if extra:
-                raise ParquetRefused(f"{f['path']} has columns {sorted(extra)} that table {t} "
-                                     f"does not have")
-            datas.append(data)
-        if sum(d.num_rows for d in datas) != entry.get("rows"):
-            raise ParquetRefused(f"table {t}: its files hold other than the {entry.get('rows')} "
-                                 f"rows the manifest says")
+                raise ParquetRefused(f"{rel} has columns {sorted(map(_shown, extra))} that "
+                                     f"table {t} does not have")
+            datas.append((rel, data))
+        if sum(d.num_rows for _, d in datas) != entry.get("rows"):
+            raise ParquetRefused(f"table {t}: its files hold other than the "
+                                 f"{_count(entry.get('rows'))} rows the manifest says")
         out[t] = datas
     return out
 
 
 def _replace(cur, table: str, datas: list) -> None:
+    """Replace the rows of `table` with those of `datas` ([(file, arrow table)]);
+    ParquetRefused naming the file whose values do not fit the table's columns."""
+    import duckdb
+
     cur.execute(f"DELETE FROM {table}")
-    for i, data in enumerate(datas):
+    for i, (rel, data) in enumerate(datas):
         name = f"_parquet_{i}"
         cur.register(name, data)
         try:
             cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
-        finally:
+        except duckdb.Error as e:
+            with contextlib.suppress(duckdb.Error):  # the aborted transaction may refuse it
+                cur.unregister(name)
+            # DuckDB's text quotes values of the file: our words only
+            raise ParquetRefused(f"{rel} has values that do not fit the columns of table "
+                                 f"{table} (a column of another type, or a value out of "
+                                 f"range)") from e
+        except BaseException:
             cur.unregister(name)
+            raise
+        cur.unregister(name)
 
 
 def _advance_sequences(cur) -> None:
@@ -248,7 +295,7 @@ def load(cur, folder: Path, progress: Progress | None = None, who: str | None = 
         raise ParquetRefused(f"--without {', '.join(unknown)}: the export has no such table")
     manifest["tables"] = {t: e for t, e in manifest["tables"].items() if t not in without}
     checked = _checked_tables(cur, folder, manifest)
-    rows = {t: sum(d.num_rows for d in ds) for t, ds in checked.items()}
+    rows = {t: sum(d.num_rows for _, d in ds) for t, ds in checked.items()}
     with transaction(cur):
         for t, datas in checked.items():
             if progress:
@@ -295,14 +342,17 @@ def load_rollups(cur, folder: Path, progress: Progress | None = None,
         try:
             data = pq.read_table(path)
         except Exception as e:  # noqa: BLE001
-            raise ParquetRefused(f"{path} is not readable Parquet ({e})") from e
-        want = manifest["tables"][t].get("rows")
+            raise ParquetRefused(f"{path} is not readable Parquet (damaged, cut short or not "
+                                 f"Parquet files)") from e
+        entry = manifest["tables"][t]
+        want = entry.get("rows") if isinstance(entry, dict) else None
         if data.num_rows != want:
-            raise ParquetRefused(f"{path} has {data.num_rows} rows, the manifest says {want}")
+            raise ParquetRefused(f"{path} has {data.num_rows} rows, the manifest says "
+                                 f"{_count(want)}")
         known = {c["name"] for c in _columns(cur, t)}
         if set(data.column_names) != known:
-            raise ParquetRefused(f"{path} has columns {sorted(data.column_names)}; table {t} "
-                                 f"has {sorted(known)}")
+            raise ParquetRefused(f"{path} has columns {sorted(map(_shown, data.column_names))}; "
+                                 f"table {t} has {sorted(known)}")
         datas[t] = data
     at = str(manifest.get("computed_at", "?")).replace("T", " ")
     origin = (f"computed on {manifest.get('engine', '?')} (master {manifest.get('master', '?')}) "
@@ -311,7 +361,7 @@ def load_rollups(cur, folder: Path, progress: Progress | None = None,
         for t, data in datas.items():
             if progress:
                 progress(f"loading {t} ({data.num_rows:,} rows)")
-            _replace(cur, t, [data])
+            _replace(cur, t, [(str(folder / t), data)])
         rows = {t: d.num_rows for t, d in datas.items()}
         message = f"Rollups {origin}"
         load_id = _record(cur, "rollups", folder, sum(rows.values()), message, who)

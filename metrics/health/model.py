@@ -27,6 +27,9 @@ from metrics.query import Query
 
 # the model file stays beside the modules it configures (package data `metrics/*.yaml`)
 MODEL_FILE = Path(__file__).resolve().parent.parent / "health_model.yaml"
+# A save writes `.health_model.<pid>.<random>` beside the model, then renames it over the file.
+TEMP_PREFIX = ".health_model."
+STALE_UNNAMED_S = 3600  # a live writer holds its temporary file for milliseconds
 COMPONENTS = ("usage", "adoption", "sentiment", "support", "financial")
 BANDS = ("red", "yellow", "green")  # worst to best
 # Parameters each component accepts besides `weight` (name -> (default, minimum)).
@@ -235,7 +238,9 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
             if not line.startswith("#"):
                 break
             header += line
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".health_model.")
+    remove_stale_temporaries(path.parent)
+    # the writer's pid in the name: a later save can tell a dead writer's file from a live one's
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(header + text)
@@ -246,6 +251,31 @@ def save_model(model: dict, path: str | Path | None = None, bump: bool = True) -
         Path(tmp).unlink(missing_ok=True)  # a full disk leaves no temporary file
         raise
     return new
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files (`.health_model.<pid>.*`) that writers killed between the
+    write and the rename left in `folder`; return those removed. A file is stale when its
+    writer's process is gone (a file named without a pid, from before the pid was written in the
+    name, when it is older than an hour): a live writer's file is never touched."""
+    import time
+
+    import psutil
+
+    removed = []
+    for tmp in Path(folder).glob(f"{TEMP_PREFIX}*"):
+        pid = tmp.name[len(TEMP_PREFIX):].split(".")[0]
+        try:
+            if pid.isdigit():
+                stale = not psutil.pid_exists(int(pid))
+            else:
+                stale = time.time() - tmp.stat().st_mtime > STALE_UNNAMED_S
+            if stale and tmp.is_file():
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone meanwhile (another save removed it) or not ours to remove
+            continue
+    return removed
 
 
 def model_path() -> Path:

@@ -29,10 +29,20 @@ def scored_by_date(raw: pd.DataFrame, model: dict, dates, paths: bool = False
     """Return {as_of: score_accounts(rows of that as_of)} for each of `dates` from a
     `raw_inputs_many` frame (an empty frame for a date without active accounts). Each date is
     scored on its own: segment percentiles compare accounts on the same as-of."""
-    parts = dict(iter(raw.groupby("as_of", sort=True))) if len(raw) else {}
-    empty = raw.iloc[0:0]
-    return {d: score_accounts(parts.get(d, empty).reset_index(drop=True), model, paths=paths)
-            for d in dates}
+    dates = list(dates)
+    empty = raw.iloc[0:0].reset_index(drop=True)
+    if paths:  # the path search compares the accounts of one as-of: one date at a time
+        parts = dict(iter(raw.groupby("as_of", sort=True))) if len(raw) else {}
+        return {d: score_accounts(parts.get(d, empty).reset_index(drop=True), model, paths=True)
+                for d in dates}
+    # Without paths every value is the account's own but the usage percentile, which compares
+    # accounts of the same as-of and segment: so all dates are scored in one pass (the same
+    # values as date by date, at the cost of one date; a load stores ~16 of them).
+    keep = raw[raw["as_of"].isin(dates)] if len(raw) else empty
+    scored = score_accounts(keep.reset_index(drop=True), model, paths=False)
+    parts = dict(iter(scored.groupby("as_of", sort=True))) if len(scored) else {}
+    none = score_accounts(empty, model, paths=False)
+    return {d: parts[d].reset_index(drop=True) if d in parts else none.copy() for d in dates}
 
 
 def mix_dates(cur, q: Query) -> list[date]:

@@ -29,10 +29,14 @@ HEALTH_COLUMNS = ["account_id", "score", "band", "model_version"] + [
 
 
 def _percentile_in_segment(raw: pd.DataFrame) -> pd.Series:
-    """Return 100 × (accounts of the segment with fewer active users) ÷ (accounts − 1)."""
+    """Return 100 × (accounts of the segment with fewer active users) ÷ (accounts − 1), among
+    the accounts of the same as-of when `raw` holds several (`scored_by_date` scores many
+    dates in one pass)."""
     seg = raw["segment"].fillna("\0none")
-    less = raw.groupby(seg)["active_users"].rank(method="min") - 1
-    n = seg.map(seg.value_counts())
+    keys = [raw["as_of"], seg] if "as_of" in raw else [seg]
+    groups = raw.groupby(keys, dropna=False)["active_users"]
+    less = groups.rank(method="min") - 1
+    n = groups.transform("size")
     return 100 * less / (n - 1).where(n > 1)
 
 

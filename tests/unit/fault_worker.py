@@ -22,6 +22,16 @@ import sys
 from pathlib import Path
 
 
+def say(line: str) -> None:
+    """Write one line to stdout in one write: the server and its child share the pipe, and
+    print() writes the text and its newline apart when Python is unbuffered (PYTHONUNBUFFERED),
+    so the other's line could land between them ("pid 5807ready")."""
+    import os
+
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (line + "\n").encode())
+
+
 def main(kind: str, db: str, source: str) -> None:
     """Do the write `kind` (see the module docstring) and report on stdout."""
     import pandas as pd
@@ -33,25 +43,25 @@ def main(kind: str, db: str, source: str) -> None:
 
     if kind == "model":
         model = yaml.safe_load(Path(source).read_text())
-        print("ready", flush=True)
+        say("ready")
         health.save_model(model, Path(db))
-        print("done", flush=True)
+        say("done")
         return
     store = Store(Path(db), allow_paths=(Path(source),))
     try:
         if kind == "targets":
             frame = pd.read_csv(source, dtype=str, keep_default_na=False)
             cur = store.cursor()
-            print("ready", flush=True)
+            say("ready")
             problems = goals.save_targets(cur, frame, who="fault test")
             assert not problems, problems
         else:
             table, mode = {"load": ("usage_events", "append"),
                            "replace": ("accounts", "replace")}[kind]
-            print("ready", flush=True)
+            say("ready")
             res = load_file(store, table, Path(source), mode=mode, confirm_replace=True)
             assert res.ok, res.message
-        print("done", flush=True)
+        say("done")
     finally:
         store.close()
 
@@ -66,7 +76,7 @@ def serve() -> None:
     from metrics import goals, health  # noqa: F401
     from metrics.ingest import load_file  # noqa: F401
 
-    print("serving", flush=True)
+    say("serving")
     for line in sys.stdin:
         kind, db, source = line.split()
         pid = os.fork()
@@ -78,9 +88,9 @@ def serve() -> None:
             finally:
                 sys.stdout.flush()
                 os._exit(code)
-        print(f"pid {pid}", flush=True)
+        say(f"pid {pid}")
         _, status = os.waitpid(pid, 0)
-        print(f"exit {status}", flush=True)
+        say(f"exit {status}")
 
 
 if __name__ == "__main__":

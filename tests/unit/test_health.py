@@ -206,6 +206,22 @@ def test_every_suggested_path_moves_its_account_to_the_next_band_on_varied_input
     assert (total[scored["score"].notna()] == scored["score"].dropna()).all()
 
 
+def test_scoring_many_dates_in_one_pass_equals_scoring_each_date_on_its_own():
+    # half the accounts lack seats, so the usage score is the percentile within the segment:
+    # the one value that compares accounts, which must compare those of the same as-of only
+    first, second = _synthetic_raw(seed=7), _synthetic_raw(n=200, seed=8)
+    days = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    raw = pd.concat([first.assign(as_of=days[0]), second.assign(as_of=days[2])],
+                    ignore_index=True)
+    model = health.default_model()
+    got = health.scored_by_date(raw, model, days)
+    assert list(got) == days and got[days[1]].empty
+    for day, part in ((days[0], first), (days[2], second)):
+        alone = health.score_accounts(part.assign(as_of=day), model, paths=False)
+        pd.testing.assert_frame_equal(got[day], alone, check_exact=True)
+        assert got[day]["usage_score"].notna().sum() > 100
+
+
 def test_data_on_or_after_as_of_is_not_used(book):
     later = registry.compute(book, "health", Query(as_of=date(2026, 3, 2)))
     b = _row(later, "B")
@@ -250,6 +266,29 @@ def test_the_model_round_trips_unchanged_and_a_save_bumps_the_version(tmp_path):
     saved = health.save_model(edited, path)
     assert saved["version"] == model["version"] + 1
     assert health.load_model(path)["components"]["usage"]["weight"] == 0.4
+
+
+def test_a_save_removes_the_temporary_files_of_dead_writers_and_keeps_live_ones(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names a writer killed between the write and the rename
+    dead = tmp_path / f".health_model.{gone.pid}.k3x9"
+    live = tmp_path / f".health_model.{os.getpid()}.q7w2"  # a save under way in this process
+    old_unnamed = tmp_path / ".health_model.a8d0zq"  # named before the pid was in the name
+    new_unnamed = tmp_path / ".health_model.b1c2rt"
+    for f in (dead, live, old_unnamed, new_unnamed):
+        f.write_text("version: 1\n")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old_unnamed, (hours_ago, hours_ago))
+    target = tmp_path / "health_model.yaml"
+    health.save_model(health.default_model(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, live.name, new_unnamed.name])
+    assert health.load_model(target)["components"] == health.default_model()["components"]
 
 
 def test_the_shipped_default_model_matches_metrics_md():

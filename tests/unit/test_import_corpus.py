@@ -194,11 +194,23 @@ def seeded_store(seeded_template, tmp_path):
     store.close()
 
 
+@pytest.fixture(scope="module")
+def accounts_template(tmp_path_factory) -> Path:
+    """A database holding only the good accounts, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("accounts") / "accounts.duckdb"
+    store = Store(path)
+    try:
+        assert load(store, "accounts", GOOD / "accounts.csv").outcome == "loaded"
+    finally:
+        store.close()
+    return path
+
+
 @pytest.fixture
-def accounts_store(tmp_path):
-    """An otherwise empty store holding the good accounts."""
+def accounts_store(accounts_template, tmp_path):
+    """An otherwise empty store holding the good accounts (a fresh copy each test)."""
+    shutil.copyfile(accounts_template, tmp_path / "t.duckdb")
     store = Store(tmp_path / "t.duckdb")
-    assert load(store, "accounts", GOOD / "accounts.csv").outcome == "loaded"
     yield store
     store.close()
 

@@ -202,3 +202,90 @@ def test_load_parquet_without_a_table_leaves_it_as_it_is(exported, tmp_path):
         s.close()
     r = csm("load", "--parquet", str(out), "--without", "nosuch", "--db", str(target))
     assert r.returncode == 1 and "no such table" in r.stderr
+
+
+SECRET = "Pw-0x5EC2E7 <script>alert(1)</script> =cmd|' /C calc'!A0"
+
+
+def _damage_file(bad: Path, damage: str) -> str:
+    """Damage one file of the export `bad` in a way its checksum and row count do not catch
+    (the manifest is updated to match), and return the file's path in the manifest."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    manifest = json.loads((bad / "manifest.json").read_text())
+    entry = manifest["tables"]["accounts"]
+    f = entry["files"][0]
+    p = bad / f["path"]
+    if damage == "text":  # text written into a .parquet file
+        p.write_text(f"{SECRET}\n" * 40)
+    elif damage == "truncated":  # the file cut short (the footer lost)
+        p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    elif damage == "manifest":  # the manifest itself is not JSON
+        (bad / "manifest.json").write_text(f"{{{SECRET}")
+        return "manifest.json"
+    else:  # a readable file whose dates are text the table cannot hold
+        data = pq.read_table(p)
+        dates = pa.array([SECRET] * data.num_rows, pa.string())
+        pq.write_table(data.set_column(data.column_names.index("signup_date"), "signup_date",
+                                       dates), p)
+    f["sha256"] = parquet.sha256(p)
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    return f["path"]
+
+
+@pytest.mark.parametrize(("damage", "words"), [
+    ("text", "is not readable Parquet"), ("truncated", "is not readable Parquet"),
+    ("wrong_type", "has values that do not fit the columns of table accounts"),
+    ("manifest", "is not a readable manifest (not valid JSON at line 1"),
+])
+def test_a_damaged_file_is_refused_in_our_words_naming_it_never_quoting_its_contents(
+        exported, other_db, tmp_path, damage, words):
+    _, out, _ = exported
+    bad = _copy(out, tmp_path / "bad")
+    name = _damage_file(bad, damage)
+    target = tmp_path / "t.duckdb"
+    shutil.copy(other_db, target)
+    before = _state(target)
+    s = Store(target)
+    try:
+        with pytest.raises(parquet.ParquetRefused) as refused:
+            parquet.load(s.cursor(), bad)
+    finally:
+        s.close()
+    message = str(refused.value)
+    assert name in message and words in message, message
+    # neither the file's text nor the engines' (pyarrow's, DuckDB's) own messages
+    for text in ("Pw-0x5EC2E7", "<script>", "calc", "Error", "magic", "footer", "Conversion",
+                 "char "):
+        assert text not in message, message
+    assert _state(target) == before
+    if damage == "wrong_type":  # and the command line says so, without a traceback
+        r = csm("load", "--parquet", str(bad), "--db", str(target))
+        assert r.returncode == 1, r.stderr
+        assert "nothing was changed" in r.stderr and name in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and "Pw-0x5EC2E7" not in r.stderr, r.stderr
+        assert _state(target) == before
+
+
+@pytest.mark.parametrize("path", ["../secret.parquet", "/etc/passwd", "<b>x</b>.parquet", 7])
+def test_a_manifest_naming_a_file_outside_the_folder_is_refused_without_quoting_it(
+        exported, other_db, tmp_path, path):
+    _, out, _ = exported
+    bad = _copy(out, tmp_path / "bad")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["tables"]["accounts"]["files"][0]["path"] = path
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    target = tmp_path / "t.duckdb"
+    shutil.copy(other_db, target)
+    before = _state(target)
+    s = Store(target)
+    try:
+        with pytest.raises(parquet.ParquetRefused) as refused:
+            parquet.load(s.cursor(), bad)
+    finally:
+        s.close()
+    message = str(refused.value)
+    assert "not a file of the export folder" in message and "accounts" in message, message
+    assert str(path) not in message and "secret" not in message, message
+    assert _state(target) == before
