@@ -19,8 +19,8 @@ from metrics import fmt, health
 # in the URL. SELECTED: the account 360's queries, its first tab; the others, each when opened:
 # account_surveys, account_tickets, account_usage_history and account_features)
 CALLS = (("metric", "account_book"), ("metric", "health_inputs"))
-OTHER_CALLS = tuple(("metric", m, {"grain": "all", "by": "csm_owner"})  # the Team tab
-                    for m in ("nrr", "nps", "logo_churn"))
+OTHER_CALLS = (*(("metric", m, {"grain": "all", "by": "csm_owner"})  # the Team tab
+                 for m in ("nrr", "nps", "logo_churn")),)
 SELECTED = ("account_profile", "account_mrr_history")
 
 st.title("Accounts")
