@@ -130,3 +130,12 @@ def edge_db(tmp_path) -> Path:
         assert res.outcome == "loaded", (table, res.message, res.rejects[:3])
     store.close()
     return path
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open tab `label` of the lazy tabs keyed `key` (what a click on it sends: only the open
+    tab runs) and rerun `at`; return it."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
