@@ -121,7 +121,8 @@ def test_the_csat_threshold_switch_recomputes_csat_and_says_so(page, demo_db):
 
 
 def test_the_league_compares_by_touchpoint_with_intervals_and_ties(page, demo_db):
-    open_tab(page, "sat_tab", "Compare groups").selectbox(key="sat_by").set_value("touchpoint").run()
+    open_tab(page, "sat_tab", "Compare groups")
+    page.selectbox(key="sat_by").set_value("touchpoint").run()
     assert not page.exception
     league = frame(page, "touchpoint")
     expected = satisfaction.league_table(
