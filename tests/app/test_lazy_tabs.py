@@ -68,3 +68,11 @@ def test_choosing_the_cohorts_tab_computes_cohorts_and_not_the_model(demo_db, mo
     at.session_state["rr_tab"] = "Cohorts"  # what a click on the tab sends
     got = _computed(at)
     assert "cohort_retention" in got and not got & {"clv_model", "survival"}, sorted(got)
+
+
+def test_an_unknown_tab_in_a_link_opens_the_first_tab_and_changes_nothing(demo_db, monkeypatch):
+    at = _open(demo_db, monkeypatch, {"rr_tab": "<script>alert(1)</script>"})
+    got = _computed(at)
+    assert not at.error and not got & OTHER_TABS, sorted(got)
+    assert at.session_state["rr_tab"] == "MRR & movements"
+    assert "rr_tab" not in at.query_params  # the stale value is dropped from the URL
