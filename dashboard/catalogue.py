@@ -16,7 +16,9 @@ them from the source, so a metric shown on a page needs no edit here. `calls` ar
 `dashboard.context` (metric / named_query / detail): tests/app checks them against what the
 page really asks for (`context.on_query`). `other_calls` stand for work the page does through a
 metrics function of its own (review.build, goals.proposals, the health page's one query over
-many dates): the same metrics and named queries, listed so the benchmark measures them too.
+many dates), and for what its other tabs compute when opened (a page's tabs are lazy: only the
+open one runs, `CALLS` are the first tab's): the same metrics and named queries, listed so the
+benchmark measures them too.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ class Page:
 
     @property
     def other_calls(self) -> tuple[tuple, ...]:
-        """Return the work the page does through metrics functions of its own: the page's
-        `OTHER_CALLS`, then `more`."""
+        """Return the work the page does through metrics functions of its own, or in a tab
+        that is not open by default: the page's `OTHER_CALLS`, then `more`."""
         return (*declared(self.file)["OTHER_CALLS"], *self.more)
 
     @property

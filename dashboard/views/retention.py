@@ -12,14 +12,15 @@ from dashboard.components.retention import survival as rr_survival
 from dashboard.components.retention import value as rr_value
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
-# (default view: grain month, first tab; st.tabs runs every tab on open)
+# (default view: grain month, the first tab; only the open tab runs: lazy tabs in the URL)
 CALLS = (("metric", "mrr_movements"), ("metric", "mrr"), ("metric", "nrr"), ("metric", "grr"),
          ("metric", "quick_ratio"), ("metric", "logo_churn"), ("metric", "revenue_churn"),
-         ("metric", "ltv"), targets("mrr"), targets("logo_churn"),
-         ("metric", "mrr", {"by": "segment"}), ("metric", "cohort_retention"),
-         ("metric", "survival", {"by": "segment"}), ("metric", "renewal_rate"),
-         ("detail", "upcoming_renewals"), ("metric", "clv_model"), ("metric", "clv"),
-         ("metric", "clv_simple", {"by": "segment", "grain": "all"}))
+         ("metric", "ltv"), targets("mrr"), targets("logo_churn"))
+# the other tabs, each when opened: By group, Cohorts, Survival, Renewals, Customer value
+OTHER_CALLS = (("metric", "mrr", {"by": "segment"}), ("metric", "cohort_retention"),
+               ("metric", "survival", {"by": "segment"}), ("metric", "renewal_rate"),
+               ("detail", "upcoming_renewals"), ("metric", "clv_model"), ("metric", "clv"),
+               ("metric", "clv_simple", {"by": "segment", "grain": "all"}))
 
 st.title("Retention & revenue")
 c1, c2, c3 = st.columns(3)
@@ -54,19 +55,16 @@ else:
 
 names = (["MRR & movements", "Churn & retention", "By group"] if has_mrr else []) + \
     ["Cohorts", "Survival", "Renewals", "Customer value"]
-tabs = dict(zip(names, st.tabs(names), strict=True))
-if has_mrr:
-    with tabs["MRR & movements"]:
-        rr_revenue.movements(q, grain, moves)
-    with tabs["Churn & retention"]:
-        rr_revenue.trends(q, grain)
-    with tabs["By group"]:
-        rr_revenue.by_group(q, grain, dims)
-with tabs["Cohorts"]:
-    rr_cohorts.cohorts(q)
-with tabs["Survival"]:
-    rr_survival.survival(q, dims)
-with tabs["Renewals"]:
-    rr_renewals.renewals(q, grain)
-with tabs["Customer value"]:
-    rr_value.value(q)
+# Only the open tab runs (its label is `rr_tab` in the URL, so a link opens the same tab).
+tabs = dict(zip(names, st.tabs(names, key="rr_tab", bind="query-params"), strict=True))
+show = {"MRR & movements": lambda: rr_revenue.movements(q, grain, moves),
+        "Churn & retention": lambda: rr_revenue.trends(q, grain),
+        "By group": lambda: rr_revenue.by_group(q, grain, dims),
+        "Cohorts": lambda: rr_cohorts.cohorts(q),
+        "Survival": lambda: rr_survival.survival(q, dims),
+        "Renewals": lambda: rr_renewals.renewals(q, grain),
+        "Customer value": lambda: rr_value.value(q)}
+for name, tab in tabs.items():
+    if tab.open:
+        with tab:
+            show[name]()

@@ -11,16 +11,18 @@ from dashboard.components.satisfaction import scores as sat_scores
 from dashboard.components.satisfaction import state as sat_state
 
 # What the page computes on open (dashboard/catalogue.py and the benchmark read it).
-# (default view: grain month, league by segment; every tab runs on open)
+# (default view: grain month, the Trend tab; only the open tab runs: lazy tabs in the URL)
 CALLS = (("metric", "nps"), ("metric", "csat"), ("metric", "ces"),
          *(("metric", m, {"grain": "all"}) for m in ("nps", "csat", "ces")),
          *(("metric", m, {"grain": "all", "window": "previous"}) for m in ("nps", "csat", "ces")),
-         targets("nps"), ("metric", "nps", {"grain": "all", "by": "segment"}),
-         ("metric", "nps_distribution", {"grain": "all"}),
-         ("metric", "nps_themes", {"grain": "all"}),
-         ("metric", "nps_comments"), ("metric", "nps_revenue", {"grain": "all"}),
-         ("metric", "feedback_coverage", {"grain": "all"}), ("metric", "unheard_accounts"),
-         ("metric", "advocates"))
+         targets("nps"))
+# the other tabs, each when opened (the league by segment, its default)
+OTHER_CALLS = (("metric", "nps", {"grain": "all", "by": "segment"}),
+               ("metric", "nps_distribution", {"grain": "all"}),
+               ("metric", "nps_themes", {"grain": "all"}),
+               ("metric", "nps_comments"), ("metric", "nps_revenue", {"grain": "all"}),
+               ("metric", "feedback_coverage", {"grain": "all"}),
+               ("metric", "unheard_accounts"), ("metric", "advocates"))
 
 st.title("Satisfaction")
 
@@ -58,22 +60,29 @@ q = sat_state.conventions(filters.current_query(grain=grain))
 
 sat_scores.headline(q)
 
+# Only the open tab runs (its label is `sat_tab` in the URL, so a link opens the same tab).
 trend, compare, say, money, fans = st.tabs(
-    ["Trend", "Compare groups", "Comments & themes", "Revenue & coverage", "Advocates"])
-with trend:
-    sat_scores.trend(q, grain)
-with compare:
-    sat_scores.league(q, sat_scores.dimension_options(options))
-    sat_scores.distribution(q)
-with say:
-    segments = [s for s in options.get("segment", []) if not q.segment or s in q.segment]
-    sat_comments.themes_and_comments(q, grain, segments)
-with money:
-    st.subheader("Revenue by NPS category")
-    sat_accounts.revenue(q)
-    st.subheader("Feedback coverage")
-    sat_accounts.coverage(q)
-with fans:
-    sat_accounts.advocates(q)
+    ["Trend", "Compare groups", "Comments & themes", "Revenue & coverage", "Advocates"],
+    key="sat_tab", bind="query-params")
+if trend.open:
+    with trend:
+        sat_scores.trend(q, grain)
+if compare.open:
+    with compare:
+        sat_scores.league(q, sat_scores.dimension_options(options))
+        sat_scores.distribution(q)
+if say.open:
+    with say:
+        segments = [s for s in options.get("segment", []) if not q.segment or s in q.segment]
+        sat_comments.themes_and_comments(q, grain, segments)
+if money.open:
+    with money:
+        st.subheader("Revenue by NPS category")
+        sat_accounts.revenue(q)
+        st.subheader("Feedback coverage")
+        sat_accounts.coverage(q)
+if fans.open:
+    with fans:
+        sat_accounts.advocates(q)
 
 sat_state.sync_url()

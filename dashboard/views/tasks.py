@@ -39,16 +39,22 @@ c[2].metric("Open risk plays", f"{int(all_plays['closed_at'].isna().sum()):,}", 
 with c[3]:
     fu.card(q)
 
-mine, team, plays_tab, fu_tab = st.tabs(["My tasks", "Team", "Risk plays", "Follow-up"])
-with mine:
-    lists.my_tasks(all_tasks)
-    with reading() as cur:
-        accounts = shown(tasks.accounts_in(cur, q))  # pseudonyms in presentation-safe mode
-    lists.new_task(accounts)
-with team:
-    lists.team_view(all_tasks)
-with plays_tab:
-    play_parts.section(all_plays)
-with fu_tab:
-    start, end = fu.window(q, as_of)
-    fu.section(q, start, end)
+# Only the open tab runs (its label is `tasks_tab` in the URL, so a link opens the same tab).
+mine, team, plays_tab, fu_tab = st.tabs(["My tasks", "Team", "Risk plays", "Follow-up"],
+                                        key="tasks_tab", bind="query-params")
+if mine.open:
+    with mine:
+        lists.my_tasks(all_tasks)
+        with reading() as cur:
+            accounts = shown(tasks.accounts_in(cur, q))  # pseudonyms in presentation-safe mode
+        lists.new_task(accounts)
+if team.open:
+    with team:
+        lists.team_view(all_tasks)
+if plays_tab.open:
+    with plays_tab:
+        play_parts.section(all_plays)
+if fu_tab.open:
+    with fu_tab:
+        start, end = fu.window(q, as_of)
+        fu.section(q, start, end)

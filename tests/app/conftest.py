@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit.proto.Block_pb2 import Block as BlockProto
 from streamlit.testing.v1 import AppTest
 
 from metrics import demo
@@ -130,3 +131,46 @@ def edge_db(tmp_path) -> Path:
         assert res.outcome == "loaded", (table, res.message, res.rejects[:3])
     store.close()
     return path
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open tab `label` of the lazy tabs keyed `key` (what a click on it sends: only the open
+    tab runs) and rerun `at`; return it."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def tab_groups(at: AppTest) -> list[tuple[str, list[str]]]:
+    """Return (key, labels) of each st.tabs now drawn in the main area, in page order (nested
+    ones after their parent): the key is the URL parameter the tabs are bound to."""
+    found: list[tuple[str, list[str]]] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if isinstance(proto, BlockProto) and proto.WhichOneof("type") == "tab_container":
+            key = proto.tab_container.query_param_key
+            assert key, "a page's tabs are lazy and in the URL: bind='query-params' with a key"
+            found.append((key, [t.label for t in node.children.values()]))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def each_tab(at: AppTest):
+    """Yield (key, label) of every tab of the page as it opens it in turn (only the open tab
+    runs), nested tabs included, `at` run on it; first ("", "") for the page as it is."""
+    seen = {(k, at.session_state[k]) for k, _labels in tab_groups(at)}
+    yield "", ""
+    while True:
+        # the last group first: the nested tabs of an open tab before their parent's siblings
+        todo = [(k, t) for k, labels in reversed(tab_groups(at)) for t in labels
+                if (k, t) not in seen]
+        if not todo:
+            return
+        open_tab(at, *todo[0])
+        seen |= {(k, at.session_state[k]) for k, _labels in tab_groups(at)}
+        yield todo[0]

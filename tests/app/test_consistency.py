@@ -184,7 +184,7 @@ def test_renewals_due_are_counted_once_the_same_on_the_review_and_retention(demo
     counts = review.renewal_counts(r.renewals)
     assert counts == dict(zip(risk["within_days"], risk["accounts"], strict=True))
     assert counts[30] <= counts[60] <= counts[90]  # cumulative, as on Retention
-    at = page_run(run_app, demo_db, "views/retention.py")
+    at = page_run(run_app, demo_db, "views/retention.py", {"rr_tab": "Renewals"})
     caption = " ".join(c.value for c in at.caption)
     for h, n in counts.items():
         assert f"of {n:,} renewals within {h} days" in caption

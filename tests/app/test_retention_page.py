@@ -11,6 +11,7 @@ import pytest
 from metrics import registry
 from metrics.query import Query
 from metrics.store import Store
+from tests.app.conftest import open_tab
 
 PAGE = "views/retention.py"
 WINDOW = {"from": "2025-07-01", "to": "2026-06-30"}
@@ -78,8 +79,9 @@ def test_order_only_data_gets_an_explanation_and_the_customer_value_tab(tmp_path
                     "VALUES (?, ?, ?, ?)", rows)
     cur.close()
     store.close()
-    at = run_app(db, PAGE)
+    at = run_app(db, PAGE, query={"rr_tab": "Customer value"})
     assert not at.exception, [e.value for e in at.exception]
+    assert [t.label for t in at.tabs] == ["Cohorts", "Survival", "Renewals", "Customer value"]
     assert any("No subscriptions" in i.value for i in at.info)
     assert any("BG/NBD" in c.value for c in at.caption)
 
@@ -87,7 +89,7 @@ def test_order_only_data_gets_an_explanation_and_the_customer_value_tab(tmp_path
 def test_renewals_show_at_risk_arr_and_split_by_health_band_then_segment(demo_db, run_app):
     from metrics.kpis import renewals
 
-    at = run_app(demo_db, PAGE, query=WINDOW)
+    at = run_app(demo_db, PAGE, query={**WINDOW, "rr_tab": "Renewals"})
     assert not at.exception, [e.value for e in at.exception]
     store = Store(demo_db)
     try:
@@ -145,7 +147,7 @@ def test_a_boundary_fit_shows_its_warning_and_readable_parameters(tmp_path, run_
     cur.close()
     store.close()
     assert "no-dropout boundary" in model.warning
-    at = run_app(db, PAGE)
+    at = run_app(db, PAGE, query={"rr_tab": "Customer value"})
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.warning]
     assert any(md_escape(model.warning) in w for w in warnings), warnings
@@ -158,14 +160,16 @@ def test_a_boundary_fit_shows_its_warning_and_readable_parameters(tmp_path, run_
     assert "no-dropout limit" in shown.loc["b", "plausibility"]
     assert "heterogeneity" in shown.loc["r", "meaning"] and "spend" in shown.loc["q", "meaning"]
     assert float(shown.loc["r", "value"]) == pytest.approx(model.r, rel=1e-3)
-    for frame in frames:  # no table on the page says None or nan
-        text = frame.astype(str)
-        assert not text.isin(["None", "nan", "NaN", "<NA>"]).any().any(), frame
-        assert frame.notna().all().all(), frame
-    for d in at.dataframe:  # every column has a human label
-        config = json.loads(d.proto.columns or "{}")
-        labels = {c: config.get(c, {}).get("label") for c in d.value.columns}
-        assert all(v and "_" not in v and v != c for c, v in labels.items()), labels
+    for tab in [t.label for t in at.tabs]:  # only the open tab runs: each in turn
+        open_tab(at, "rr_tab", tab)
+        for frame in [d.value for d in at.dataframe]:  # no table on the page says None or nan
+            text = frame.astype(str)
+            assert not text.isin(["None", "nan", "NaN", "<NA>"]).any().any(), (tab, frame)
+            assert frame.notna().all().all(), (tab, frame)
+        for d in at.dataframe:  # every column has a human label
+            config = json.loads(d.proto.columns or "{}")
+            labels = {c: config.get(c, {}).get("label") for c in d.value.columns}
+            assert all(v and "_" not in v and v != c for c, v in labels.items()), (tab, labels)
 
 
 def test_the_mrr_bridge_names_its_period_as_a_period_not_a_day(demo_db, run_app):

@@ -11,6 +11,7 @@ import pytest
 from metrics.kpis import feedback, loyalty, satisfaction
 from metrics.query import Query, previous_window
 from metrics.store import Store
+from tests.app.conftest import open_tab
 
 PAGE = "views/satisfaction.py"
 WINDOW = {"from": "2025-07-01", "to": "2026-06-30"}
@@ -95,7 +96,7 @@ def test_choosing_a_segment_shows_that_segments_numbers(page, demo_db):
     nps = compute(demo_db, satisfaction.nps, Q.with_(segment=("Enterprise",))).iloc[0]
     everyone = compute(demo_db, satisfaction.nps, Q).iloc[0]
     assert cards(page)["NPS"] == f"{nps.nps:.1f}" != f"{everyone.nps:.1f}"
-    league = frame(page, "segment")
+    league = frame(open_tab(page, "sat_tab", "Compare groups"), "segment")
     assert list(league.segment) == ["Enterprise"]
 
 
@@ -120,6 +121,7 @@ def test_the_csat_threshold_switch_recomputes_csat_and_says_so(page, demo_db):
 
 
 def test_the_league_compares_by_touchpoint_with_intervals_and_ties(page, demo_db):
+    open_tab(page, "sat_tab", "Compare groups")
     page.selectbox(key="sat_by").set_value("touchpoint").run()
     assert not page.exception
     league = frame(page, "touchpoint")
@@ -131,7 +133,7 @@ def test_the_league_compares_by_touchpoint_with_intervals_and_ties(page, demo_db
 
 
 def test_clicking_a_theme_shows_only_its_comments_with_account_and_score(page, demo_db):
-    page.pills(key="sat_theme").set_value("Pricing").run()
+    open_tab(page, "sat_tab", "Comments & themes").pills(key="sat_theme").set_value("Pricing").run()
     assert not page.exception
     comments = frame(page, "responded_at")
     assert len(comments) > 0
@@ -143,7 +145,7 @@ def test_clicking_a_theme_shows_only_its_comments_with_account_and_score(page, d
 
 
 def test_searching_the_comments_narrows_the_table(page):
-    before = len(frame(page, "responded_at"))
+    before = len(frame(open_tab(page, "sat_tab", "Comments & themes"), "responded_at"))
     page.text_input(key="sat_search").input("expensive").run()
     found = frame(page, "responded_at")
     assert 0 < len(found) < before
@@ -154,16 +156,19 @@ def test_revenue_coverage_and_advocates_match_the_metrics(page, demo_db):
     rev = compute(demo_db, loyalty.nps_revenue, Q).iloc[0]
     cov = compute(demo_db, loyalty.feedback_coverage, Q).iloc[0]
     adv = compute(demo_db, loyalty.advocates, Q)
-    shown = cards(page)
+    shown = cards(open_tab(page, "sat_tab", "Revenue & coverage"))
     assert shown["NPS weighted by MRR"] == f"{rev.nps_mrr_weighted:.1f}"
     assert shown["NPS (accounts)"] == f"{rev.nps_accounts:.1f}"
     assert shown["Accounts heard from in 90 days"] == f"{cov.coverage:.1%}"
     assert shown["Accounts not heard from"] == f"{cov.unheard_accounts:,}"
-    assert shown["Advocates"] == f"{len(adv):,}"
+    assert "Advocates" not in shown  # only the open tab runs
     lists = [d.value for d in page.dataframe if list(d.value.columns)[:1] == ["account_name"]]
-    assert [len(x) for x in lists] == [cov.unheard_accounts, len(adv)]  # not heard, advocates
-    assert set(lists[1].account_id) == set(adv.account_id)
-    assert len(adv) and (lists[1].band == "green").all()  # by default green health only
+    assert [len(x) for x in lists] == [cov.unheard_accounts]  # not heard from
+    assert cards(open_tab(page, "sat_tab", "Advocates"))["Advocates"] == f"{len(adv):,}"
+    lists = [d.value for d in page.dataframe if list(d.value.columns)[:1] == ["account_name"]]
+    assert [len(x) for x in lists] == [len(adv)]
+    assert set(lists[0].account_id) == set(adv.account_id)
+    assert len(adv) and (lists[0].band == "green").all()  # by default green health only
     assert any("whose health band on that day is green" in c.value for c in page.caption)
     page.segmented_control(key="sat_adv_health").set_value("any").run()
     assert not page.exception, [e.value for e in page.exception]
@@ -175,7 +180,8 @@ def test_revenue_coverage_and_advocates_match_the_metrics(page, demo_db):
 
 def test_the_main_choices_are_read_from_the_url(demo_db, run_app):
     at = run_app(demo_db, PAGE, query={**WINDOW, "sat_grain": "quarter", "nps_basis": "latest",
-                                       "csat_threshold": "5", "sat_by": "touchpoint"})
+                                       "csat_threshold": "5", "sat_by": "touchpoint",
+                                       "sat_tab": "Compare groups"})
     assert not at.exception
     assert at.segmented_control(key="sat_grain").value == "quarter"
     assert at.segmented_control(key="sat_basis").value == "latest"
@@ -185,7 +191,8 @@ def test_the_main_choices_are_read_from_the_url(demo_db, run_app):
 
 def test_hostile_url_values_are_ignored(demo_db, run_app):
     at = run_app(demo_db, PAGE, query={"sat_grain": "<script>", "nps_basis": "' OR 1=1 --",
-                                       "csat_threshold": "9", "sat_by": "name; DROP"})
+                                       "csat_threshold": "9", "sat_by": "name; DROP",
+                                       "sat_tab": "Compare groups"})
     assert not at.exception and not at.error
     assert at.segmented_control(key="sat_grain").value == "month"
     assert at.segmented_control(key="sat_basis").value == "all"
@@ -194,6 +201,6 @@ def test_hostile_url_values_are_ignored(demo_db, run_app):
 
 
 def test_the_comment_explorers_periods_are_named_as_periods_not_days(page):
-    options = page.selectbox(key="sat_period").options
+    options = open_tab(page, "sat_tab", "Comments & themes").selectbox(key="sat_period").options
     assert options[0] == "whole window" and "Jul 2025" in options and "Jun 2026" in options
     assert not any(o[:1].isdigit() for o in options)  # never "2025-07-01"

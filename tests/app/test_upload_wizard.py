@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from metrics.store import Store
+from tests.app.conftest import open_tab
 
 GOOD = (
     "Ticket ID,Customer ID,Opened,first_response_at,resolved_at,contacts,reopened,channel,"
@@ -136,7 +137,7 @@ def test_accounts_never_preselect_replace_and_a_wiping_replace_needs_confirmatio
     assert _count(demo_db, "accounts") == 3
 
     # Past loads: the load can be undone, after a confirmation, back to every account.
-    load = at.selectbox(key="undo_load")
+    load = open_tab(at, "data_tab", "Past loads").selectbox(key="undo_load")
     assert "replace of three.csv into accounts" in load.format_func(load.value)
     assert at.button(key="undo_btn").disabled
     next(c for c in at.checkbox if c.key and c.key.startswith("undo_sure_")).check().run()
@@ -144,7 +145,8 @@ def test_accounts_never_preselect_replace_and_a_wiping_replace_needs_confirmatio
     assert not at.exception
     assert _count(demo_db, "accounts") == before
     assert any(f"accounts has {before:,} rows again" in s.value for s in at.success)
-    trail = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    trail = next(d.value for d in open_tab(at, "data_tab", "Audit trail").dataframe
+                 if "action" in d.value.columns)
     assert trail["action"].tolist()[:2] == ["undo", "load"]
     assert trail["who"].iloc[0].endswith("(local)")
 

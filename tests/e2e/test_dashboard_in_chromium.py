@@ -73,6 +73,27 @@ def wait_for_app(page: Page, heading: str, timeout_ms: int = 60_000) -> None:
     wait_idle(page)
 
 
+def open_tab(page: Page, name: str) -> None:
+    """Click the tab named `name` in the page's main area and wait for its content. The tabs
+    are lazy (only the open one runs), so the content arrives with the rerun the click starts:
+    wait until the tab is selected, its panel holds an element, and the run has finished."""
+    tab = page.locator('[data-testid="stMain"]').get_by_role("tab", name=name, exact=True)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    panel = page.locator(f'[id="{tab.get_attribute("aria-controls")}"]')
+    expect(panel.locator('[data-testid="stElementContainer"]').first).to_be_attached()
+    wait_idle(page)
+
+
+def tab_names(page: Page) -> tuple[list[str], list[str]]:
+    """Return the names of the visible tabs of the page's main area (nested ones after their
+    parent's) and of the selected ones."""
+    tabs = page.locator('[data-testid="stMain"]').get_by_role("tab")
+    shown = [tabs.nth(i) for i in range(tabs.count()) if tabs.nth(i).is_visible()]
+    return ([t.inner_text().strip() for t in shown],
+            [t.inner_text().strip() for t in shown if t.get_attribute("aria-selected") == "true"])
+
+
 def assert_no_exception(page: Page, *, errors_expected: bool = False) -> None:
     """No exception box; and no error alert unless the test expects one."""
     exceptions = page.locator(EXCEPTION)
@@ -212,8 +233,7 @@ def test_every_page_opens_without_an_exception_box_and_shows_the_demo_figures(
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "02_data_upload_tab")
     for tab in ["Past loads", "Templates & demo data"]:
-        page.get_by_role("tab", name=tab).click()
-        wait_idle(page)
+        open_tab(page, tab)
         assert_no_exception(page)
     expect(page.get_by_role("button", name="tickets.csv")).to_be_visible()
     page.get_by_role("button", name="Prepare the demo data download").click()
@@ -345,8 +365,7 @@ def test_script_and_html_in_an_uploaded_file_show_as_text_and_run_nothing(
     expect(page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
         "Loaded 1 of 1", timeout=60_000)
     wait_idle(page)
-    page.get_by_role("tab", name="Past loads").click()
-    wait_idle(page)
+    open_tab(page, "Past loads")
     history = page.locator('[data-testid="stTabPanel"]:visible [data-testid="stDataFrame"]')
     expect(history.locator('td[role="gridcell"]').filter(
         has_text=re.compile(rf"^{re.escape(name)}$"))).to_have_count(1)

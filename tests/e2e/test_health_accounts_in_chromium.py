@@ -12,6 +12,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     card_value,
     chart_titles,
     grid,
+    open_tab,
     screenshot,
     wait_for_app,
     wait_idle,
@@ -72,7 +73,6 @@ def test_accounts_page_opens_my_book_from_the_url_with_an_account_360(
         assert t in titles, titles
     assert "owner=Noah+Kim" in page.url or "owner=Noah%20Kim" in page.url
     screenshot(page, screenshot_dir, "32_accounts_book_and_360")
-    page.get_by_role("tab", name="Team").click()
-    wait_idle(page)
-    assert "Health mix per CSM owner" in chart_titles(page)
+    open_tab(page, "Team")
+    expect(page.locator(".gtitle", has_text="Health mix per CSM owner").first).to_be_visible()
     screenshot(page, screenshot_dir, "33_accounts_team")

@@ -30,6 +30,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     choose,
     grid,
     metric_values,
+    open_tab,
     screenshot,
     table_counts,
     upload,
@@ -429,8 +430,7 @@ def one_after_another(browser, url: str, files: list[Upload], shots: Path) -> No
             added[u.table] = added.get(u.table, 0) + u.loaded
         assert table_counts(page) == {t: start[t] + added.get(t, 0) for t in start}
         # Every load is in Past loads under the file's name.
-        page.get_by_role("tab", name="Past loads").click()
-        wait_idle(page)
+        open_tab(page, "Past loads")
         history = page.locator('[data-testid="stTabPanel"]:visible [data-testid="stDataFrame"]')
         for u in files:
             expect(history.locator('td[role="gridcell"]').filter(

@@ -10,6 +10,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     chart_titles,
     grid,
+    open_tab,
     screenshot,
     wait_for_app,
     wait_idle,
@@ -44,8 +45,7 @@ def test_retention_page_draws_movements_and_a_clicked_bar_lists_the_accounts(
     assert "Account ID" in headers and rows, (headers, rows)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "21_retention_clicked_movement")
-    page.get_by_role("tab", name="Churn & retention").click()
-    wait_idle(page)
+    open_tab(page, "Churn & retention")
     for t in ("Logo churn by month", "NRR and GRR (trailing 12 months) by month",
               "LTV by month"):
         expect(page.locator(".gtitle", has_text=t).first).to_be_visible()
@@ -56,8 +56,7 @@ def test_retention_page_draws_movements_and_a_clicked_bar_lists_the_accounts(
 def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, screenshot_dir):
     page.goto(f"{base_url}/retention")
     wait_for_app(page, "Retention & revenue")
-    page.get_by_role("tab", name="Cohorts").click()
-    wait_idle(page)
+    open_tab(page, "Cohorts")
     chart = page.locator('[data-testid="stPlotlyChart"]').filter(
         has=page.locator(".gtitle", has_text="Logo retention by cohort"))
     chart.scroll_into_view_if_needed()
@@ -77,8 +76,7 @@ def test_survival_tab_draws_curves_by_segment_with_a_log_rank_test(page, base_ur
                                                                    screenshot_dir):
     page.goto(f"{base_url}/retention")
     wait_for_app(page, "Retention & revenue")
-    page.get_by_role("tab", name="Survival").click()
-    wait_idle(page)
+    open_tab(page, "Survival")
     expect(page.locator(".gtitle", has_text="Customers still active by days since signup")
            .first).to_be_visible()
     expect(page.get_by_text("Log-rank test", exact=False).first).to_be_visible()
@@ -89,8 +87,7 @@ def test_survival_tab_draws_curves_by_segment_with_a_log_rank_test(page, base_ur
 def test_renewals_tab_draws_the_rate_and_the_calendar(page, base_url, screenshot_dir):
     page.goto(f"{base_url}/retention")
     wait_for_app(page, "Retention & revenue")
-    page.get_by_role("tab", name="Renewals").click()
-    wait_idle(page)
+    open_tab(page, "Renewals")
     expect(page.locator(".gtitle", has_text="Renewal rate by month").first).to_be_visible()
     expect(page.locator(".gtitle", has_text="ARR coming up for renewal by month").first
            ).to_be_visible()
@@ -104,8 +101,7 @@ def test_customer_value_tab_shows_the_fitted_model_and_the_simple_clv(page, base
                                                                       screenshot_dir):
     page.goto(f"{base_url}/retention")
     wait_for_app(page, "Retention & revenue")
-    page.get_by_role("tab", name="Customer value").click()
-    wait_idle(page)
+    open_tab(page, "Customer value")
     expect(page.get_by_text("BG/NBD (Fader, Hardie & Lee 2005)", exact=False).first
            ).to_be_visible()
     expect(page.locator(".gtitle", has_text="Top 20 accounts by predicted value").first

@@ -20,6 +20,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     SCRIPT,
     assert_no_exception,
     grid,
+    open_tab,
     screenshot,
     wait_for_app,
     wait_idle,
@@ -100,11 +101,6 @@ def hover_texts(page, points) -> list[str]:
         out.append(" ".join(label.all_text_contents()))
         page.mouse.move(5, 5)
     return out
-
-
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    wait_idle(page)
 
 
 def assert_nothing_ran(page, dialogs) -> None:

@@ -14,6 +14,7 @@ from tests.e2e.conftest import new_page, serving
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     grid,
+    open_tab,
     screenshot,
     wait_for_app,
     wait_idle,
@@ -90,22 +91,19 @@ def test_a_task_from_the_at_risk_list_is_completed_and_shows_in_the_timeline_and
     page.get_by_role("button", name="Save status").click()
     wait_idle(page)
     expect(page.get_by_text(" is done.", exact=False)).to_be_visible()
-    page.get_by_role("tab", name="Team").click()
-    wait_idle(page)
+    open_tab(page, "Team")
     screenshot(page, screenshot_dir, "61_tasks_team")
 
     # 3. Accounts: the 360's timeline has the task, opened and done with its reason; a note
     # written in Markdown and HTML shows as the text it is
     page.goto(f"{url}/accounts?account={account}")
     wait_for_app(page, "Accounts")
-    page.get_by_role("tab", name="Timeline and notes").click()
-    wait_idle(page)
+    open_tab(page, "Timeline and notes")
     page.get_by_label("Add a note").fill(NOTE)
     page.get_by_role("button", name="Add note").click()
     wait_idle(page)
     expect(page.get_by_text("Note added.")).to_be_visible()
-    page.get_by_role("tab", name="Timeline and notes").click()
-    wait_idle(page)
+    open_tab(page, "Timeline and notes")
     expect(page.get_by_text(f"Task done: {verb} {name}").first).to_be_visible()
     expect(page.get_by_text("Called, plan agreed").first).to_be_visible()
     expect(page.get_by_text(NOTE, exact=True)).to_be_visible()  # not bold, no <b> element

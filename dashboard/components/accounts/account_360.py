@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -85,39 +85,61 @@ def show(account_id: str, q, model: dict, as_of) -> None:
     else:
         st.info("Not an active customer on the as-of day: no current health score.")
 
-    t0, t1, t2, t3 = st.tabs(["Timeline and notes", "Survey answers", "Tickets", "Usage"])
-    with t0:
-        tk_timeline.show(account_id, end, hist, mrr)
+    # Only the open tab runs (its label is `ac_360` in the URL, so a link opens the same tab).
+    t0, t1, t2, t3 = st.tabs(["Timeline and notes", "Survey answers", "Tickets", "Usage"],
+                             key="ac_360", bind="query-params")
+    if t0.open:
+        with t0:
+            tk_timeline.show(account_id, end, hist, mrr)
+    if t1.open:
+        with t1:
+            _surveys(account_id, end)
+    if t2.open:
+        with t2:
+            _tickets(account_id, end)
+    if t3.open:
+        with t3:
+            _usage(account_id, model, as_of)
+
+
+def _surveys(account_id: str, end) -> None:
+    """Show the account's NPS, CSAT and CES answers up to `end` (exclusive)."""
     surveys = context.named_query("account_surveys", account_id=account_id, as_of_end=end)
-    with t1:
-        if surveys.empty:
-            st.info("No NPS, CSAT or CES answers from this account.")
-        else:
-            st.dataframe(surveys, hide_index=True, width="stretch", column_config=columns(
-                surveys, comment=st.column_config.TextColumn(width="large")))
+    if surveys.empty:
+        st.info("No NPS, CSAT or CES answers from this account.")
+    else:
+        st.dataframe(surveys, hide_index=True, width="stretch", column_config=columns(
+            surveys, comment=st.column_config.TextColumn(width="large")))
+
+
+def _tickets(account_id: str, end) -> None:
+    """Show the account's tickets up to `end` (exclusive) with their times."""
     tickets = context.named_query("account_tickets", account_id=account_id, as_of_end=end)
-    with t2:
-        if tickets.empty:
-            st.info("No tickets from this account.")
-        else:
-            n_open = int((tickets["status"] == "open").sum())
-            st.caption(f"{fmt.plural(len(tickets), 'ticket')}, {n_open:,} open at as-of; times "
-                       "in calendar hours.")
-            show_table(tickets)  # times by their unit: hours
-    with t3:
-        usage = context.named_query("account_usage_history", account_id=account_id, as_of=as_of)
-        feats = context.named_query("account_features", account_id=account_id, as_of=as_of,
-                                    start=as_of - timedelta(days=model["window_days"]))
-        if usage.empty:
-            st.info("No product usage recorded for this account.")
-        else:
-            months = pd.to_datetime(usage["month"])
-            u = usage.assign(period=months.dt.date, partial=(months + pd.offsets.MonthBegin(1))
-                             > pd.Timestamp(as_of + timedelta(days=1)))
-            c1, c2 = st.columns(2)
-            c1.plotly_chart(charts.plot_lines(u, {"active_users": "monthly active users"},
-                                              title="Monthly active users", unit="users"),
-                            key="ac_mau")
-            show_table(feats, where=c2)
-            c2.caption(f"Features used in the {model['window_days']} days before as-of "
-                       f"({fmt.plural(len(feats), 'feature')}).")
+    if tickets.empty:
+        st.info("No tickets from this account.")
+    else:
+        n_open = int((tickets["status"] == "open").sum())
+        st.caption(f"{fmt.plural(len(tickets), 'ticket')}, {n_open:,} open at as-of; times "
+                   "in calendar hours.")
+        show_table(tickets)  # times by their unit: hours
+
+
+def _usage(account_id: str, model: dict, as_of: date) -> None:
+    """Show the account's monthly active users and the features it used in the model's
+    window before `as_of`."""
+    usage = context.named_query("account_usage_history", account_id=account_id, as_of=as_of)
+    feats = context.named_query("account_features", account_id=account_id, as_of=as_of,
+                                start=as_of - timedelta(days=model["window_days"]))
+    if usage.empty:
+        st.info("No product usage recorded for this account.")
+    else:
+        months = pd.to_datetime(usage["month"])
+        u = usage.assign(period=months.dt.date, partial=(months + pd.offsets.MonthBegin(1))
+                         > pd.Timestamp(as_of + timedelta(days=1)))
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.plot_lines(u, {"active_users": "monthly active users"},
+                                          title="Monthly active users", unit="users"),
+                        key="ac_mau")
+        show_table(feats, where=c2)
+        c2.caption(f"Features used in the {model['window_days']} days before as-of "
+                   f"({fmt.plural(len(feats), 'feature')}).")
