@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import catalogue, context
+from dashboard.components.health import data as health_data
 from metrics.query import page_query
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -21,6 +22,7 @@ def _observed(at: AppTest, page: catalogue.Page) -> set[tuple[str, str]]:
     """Run `page` in `at` with the data caches empty; return the (kind, name) it computed."""
     seen: list[tuple[str, str]] = []
     st.cache_data.clear()
+    health_data.clear_caches()  # the shared health frames: a data cache too
     stop = context.on_query(lambda kind, name: seen.append((kind, name)))
     try:
         if page.default:

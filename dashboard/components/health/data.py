@@ -188,3 +188,10 @@ def history(q: Query, model: dict, as_of: date, account_id: str) -> pd.DataFrame
     history; empty when it was active on none of them)."""
     s = scores_over(q, model, as_of, in_scope=False)
     return s[s["account_id"] == account_id].reset_index(drop=True) if len(s) else pd.DataFrame()
+
+
+def clear_caches() -> None:
+    """Empty the shared (cache_resource) health frames, as `st.cache_data.clear()` empties
+    the others: for a caller measuring what a page computes from nothing."""
+    for f in (_raw, _scored, _scores_over_dates):
+        f.clear()
