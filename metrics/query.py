@@ -39,6 +39,10 @@ class Query:
         """Return a copy with some fields changed."""
         return replace(self, **changes)
 
+    def without_filters(self) -> Query:
+        """Return a copy without the global filters (every account in scope)."""
+        return replace(self, segment=(), region=(), csm_owner=(), plan=(), attributes=())
+
     def with_setting(self, name: str, value: Any) -> Query:
         """Return a copy with one setting changed."""
         s = dict(self.settings)

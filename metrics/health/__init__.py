@@ -102,8 +102,7 @@ def bands_on(cur, q: Query, day: date) -> pd.Series:
     `health(cur, q)` gives, read from the scores stored at import when `day` is one of their
     dates, else scored without the path to the next band (most of the scoring time). `q`'s
     filters do not matter (bands do not depend on them): the caller picks its accounts."""
-    q_all = q.with_(as_of=day, by=None, segment=(), region=(), csm_owner=(), plan=(),
-                    attributes=())
+    q_all = q.without_filters().with_(as_of=day, by=None)
     df = scores_by_date(cur, q_all, resolve_model(q_all), [day], ["account_id", "band"])[day]
     return (df.set_index("account_id")["band"] if len(df)
             else pd.Series([], dtype=object, name="band"))

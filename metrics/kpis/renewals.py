@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -82,19 +82,19 @@ def upcoming_renewals(cur, q: Query, days: int = 365) -> pd.DataFrame:
     for c in ("renewal_date", "month"):
         out[c] = pd.to_datetime(out[c]).dt.date.astype(object)
     out["days_to"] = [(d - as_of).days for d in out["renewal_date"]]
-    out["band"] = _bands(cur, q.with_(as_of=as_of), out["account_id"])
+    out["band"] = _bands(cur, q, as_of, out["account_id"])
     return out[UPCOMING_COLUMNS]
 
 
-def _bands(cur, q: Query, account_ids: pd.Series) -> pd.Series:
-    """Return the health band on q.as_of of each account (null when unscored)."""
+def _bands(cur, q: Query, as_of: date, account_ids: pd.Series) -> pd.Series:
+    """Return the health band on `as_of` of each account (null when unscored) under the model
+    `q` names."""
     from metrics import health
 
     if account_ids.empty:
         return pd.Series([], dtype=object)
     try:
-        band = health.bands_on(cur, q, q.as_of) if q.as_of else \
-            health.health(cur, q).set_index("account_id")["band"]
+        band = health.bands_on(cur, q, as_of)
     except health.ModelError:  # an unusable model file: every renewal is unscored
         return pd.Series([None] * len(account_ids), index=account_ids.index, dtype=object)
     out = account_ids.map(band).astype(object)

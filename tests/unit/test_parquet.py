@@ -142,6 +142,21 @@ def _state(db: Path) -> tuple:
         s.close()
 
 
+def _refused(other_db: Path, tmp_path: Path, bad: Path) -> tuple[Path, tuple, str]:
+    """Load the export `bad` into a copy of `other_db` through the library, expecting a
+    refusal; return (the copy, its state before, the refusal's message)."""
+    target = tmp_path / "t.duckdb"
+    shutil.copy(other_db, target)
+    before = _state(target)
+    s = Store(target)
+    try:
+        with pytest.raises(parquet.ParquetRefused) as refused:
+            parquet.load(s.cursor(), bad)
+    finally:
+        s.close()
+    return target, before, str(refused.value)
+
+
 @pytest.mark.parametrize("damage", ["flip_byte", "rows", "missing", "schema"])
 def test_a_damaged_export_is_refused_and_changes_nothing(exported, other_db, tmp_path, damage):
     _, out, _ = exported
@@ -244,16 +259,7 @@ def test_a_damaged_file_is_refused_in_our_words_naming_it_never_quoting_its_cont
     _, out, _ = exported
     bad = _copy(out, tmp_path / "bad")
     name = _damage_file(bad, damage)
-    target = tmp_path / "t.duckdb"
-    shutil.copy(other_db, target)
-    before = _state(target)
-    s = Store(target)
-    try:
-        with pytest.raises(parquet.ParquetRefused) as refused:
-            parquet.load(s.cursor(), bad)
-    finally:
-        s.close()
-    message = str(refused.value)
+    target, before, message = _refused(other_db, tmp_path, bad)
     assert name in message and words in message, message
     # neither the file's text nor the engines' (pyarrow's, DuckDB's) own messages
     for text in ("Pw-0x5EC2E7", "<script>", "calc", "Error", "magic", "footer", "Conversion",
@@ -276,16 +282,7 @@ def test_a_manifest_naming_a_file_outside_the_folder_is_refused_without_quoting_
     manifest = json.loads((bad / "manifest.json").read_text())
     manifest["tables"]["accounts"]["files"][0]["path"] = path
     (bad / "manifest.json").write_text(json.dumps(manifest))
-    target = tmp_path / "t.duckdb"
-    shutil.copy(other_db, target)
-    before = _state(target)
-    s = Store(target)
-    try:
-        with pytest.raises(parquet.ParquetRefused) as refused:
-            parquet.load(s.cursor(), bad)
-    finally:
-        s.close()
-    message = str(refused.value)
+    target, before, message = _refused(other_db, tmp_path, bad)
     assert "not a file of the export folder" in message and "accounts" in message, message
     assert str(path) not in message and "secret" not in message, message
     assert _state(target) == before

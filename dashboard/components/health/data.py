@@ -20,16 +20,12 @@ import streamlit as st
 from dashboard import context
 from metrics import health
 from metrics.accounts import scope_account_ids
-from metrics.dimensions import FILTER_FIELDS
 from metrics.query import Query
-
-# a Query without any global filter: the key of the filter-free caches
-_NO_FILTERS: dict = {**{f: () for f in FILTER_FIELDS}, "attributes": ()}
 
 
 def _all(q: Query) -> Query:
     """Return `q` without its global filters (the key of the filter-free caches)."""
-    return q.with_(**_NO_FILTERS)
+    return q.without_filters()
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
@@ -45,7 +41,9 @@ def _in_scope(frame: pd.DataFrame, q: Query) -> pd.DataFrame:
     replaces it in the copy and leaves the cached frame as it was."""
     out = frame.copy(deep=False)
     if len(out) and q != _all(q):
-        ids = _scope(Query(**{f: getattr(q, f) for f in _NO_FILTERS}), context.data_version())
+        # keyed on the filters alone: the same ids whatever the window or settings
+        ids = _scope(Query(segment=q.segment, region=q.region, csm_owner=q.csm_owner,
+                           plan=q.plan, attributes=q.attributes), context.data_version())
         out["in_scope"] = out["account_id"].isin(ids)
     return out
 
