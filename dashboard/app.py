@@ -42,5 +42,6 @@ pg = st.navigation({
                       default=p.default) for p in pages]
     for section, pages in catalogue.sections().items()
 })
-with context.stop_on_store_error():
+# One page run reuses the results of queries its metrics share (metrics/reuse.py).
+with context.stop_on_store_error(), context.reusing_results():
     pg.run()

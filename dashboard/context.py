@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.text import md_escape
-from metrics import registry
+from metrics import registry, reuse
 from metrics.query import Query
 from metrics.shared import SharedStore
 from metrics.store import StoreError
@@ -113,6 +113,17 @@ def who() -> str:
     return f"{_whoami()} (local)"
 
 
+def reusing_results():
+    """Return the block in which a page run's metrics share the results of the queries they
+    have in common (metrics/reuse.py: ltv re-reads mrr, grr runs nrr's query)."""
+    return reuse.reusing()
+
+
+def _data_key(version: int) -> tuple[str, int]:
+    """Return what names the data a result belongs to: the database file and data version."""
+    return str(get_store().path), version
+
+
 def data_version() -> int:
     """Return the current data version (cheap: one row)."""
     return get_store().data_version()
@@ -123,7 +134,7 @@ def _metric(name: str, q: Query, version: int) -> pd.DataFrame:
     from metrics.periods import coverage, resolve_as_of
 
     notify("metric", name)
-    with read_cursor() as cur:
+    with read_cursor() as cur, reuse.reusing(_data_key(version)):
         frame = registry.compute(cur, name, q)
         # days so far of each period, so a chart can say how much of a partial one it shows
         return coverage(frame, q.grain, resolve_as_of(cur, q)) if len(frame) else frame
@@ -189,7 +200,7 @@ def _detail(name: str, q: Query, args: tuple, version: int) -> pd.DataFrame:
     from dashboard.catalogue import details
 
     notify("detail", name)
-    with read_cursor() as cur:
+    with read_cursor() as cur, reuse.reusing(_data_key(version)):
         return details()[name](cur, q, **dict(args))
 
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from metrics import alerts, fmt, goals, plausible, registry
+from metrics import alerts, fmt, goals, plausible, registry, reuse
 from metrics.dimensions import scope_params
 from metrics.kpis import run_sql
 from metrics.kpis.satisfaction import change_test
@@ -309,10 +309,18 @@ def build(cur, q: Query, week: date | str | None = None, movers: int = 10,
     `own_book`: `q` is a csm's own book, to which they are restricted; the alerts are then
     limited to it too (only those naming its accounts, with those alone: alerts.history), where
     otherwise they are the team's whatever the filters."""
-    from metrics.kpis import renewals as renewals_kpi
-
     if kpis_as_of not in ("data", "week_end"):
         raise ValueError(f"kpis_as_of must be 'data' or 'week_end', not {kpis_as_of!r}")
+    # derived KPIs re-read their bases (ltv: mrr and logo_churn; grr: nrr's query): once each
+    with reuse.reusing():
+        return _build(cur, q, week, movers, kpis_as_of, own_book)
+
+
+def _build(cur, q: Query, week: date | str | None, movers: int, kpis_as_of: str,
+           own_book: bool) -> Review | None:
+    """Return the review `build` describes."""
+    from metrics.kpis import renewals as renewals_kpi
+
     data_as_of = resolve_as_of(cur, Query())
     if data_as_of is None:
         return None

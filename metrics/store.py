@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from metrics import schema
+from metrics import reuse, schema
 from metrics.locks import DEFAULT_WAIT, LockTimeout, file_lock
 
 DEFAULT_DB = Path("data") / "csm.duckdb"
@@ -256,6 +256,7 @@ def transaction(cur) -> Iterator:
 
     Raises NestedTransactionError, without touching the open transaction, when `cur` is
     already inside one (DuckDB cannot nest them)."""
+    reuse.forget()  # results read before the write are not reused after it
     try:
         cur.execute("BEGIN TRANSACTION")
     except duckdb.TransactionException as e:
@@ -267,9 +268,11 @@ def transaction(cur) -> Iterator:
         ) from e
     committed = False
     try:
-        yield cur
+        with reuse.paused():
+            yield cur
         cur.execute("COMMIT")
         committed = True
+        reuse.forget()
     finally:
         if not committed:
             try:

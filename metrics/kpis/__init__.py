@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.api.types import pandas_dtype
 
-from metrics import dimensions, periods
+from metrics import dimensions, periods, reuse
 from metrics.query import Query
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -57,13 +57,15 @@ def sql_params(sql: str) -> set[str]:
 
 
 def run_sql(cur, name: str, params: dict) -> pd.DataFrame:
-    """Execute the named query with the parameters it uses bound; return a DataFrame."""
+    """Execute the named query with the parameters it uses bound; return a DataFrame (inside a
+    `metrics.reuse.reusing` block, a copy of the result of the same query already run there)."""
     sql = load_sql(name)
     used = sql_params(sql)
     missing = used - params.keys()
     if missing:
         raise KeyError(f"query {name} needs parameters {sorted(missing)}")
-    return cur.execute(sql, {k: params[k] for k in used}).df()
+    bound = {k: params[k] for k in used}
+    return reuse.run(name, bound, lambda: cur.execute(sql, bound).df())
 
 
 @dataclass
