@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics import fmt
+from render.charts import spans
 from render.theme import BENCH, PALETTE, PRIMARY, axis_title, safe_label
 
 
@@ -48,12 +49,8 @@ def plot_category_bars(
                   textangle=0, marker_color=PRIMARY, name=safe_label(title)))
     fig = go.Figure(bar)
     for lo, hi, label in bands or []:
-        kw = dict(fillcolor=BENCH, line_width=0, layer="below", annotation_font_size=11,
-                  annotation_text=safe_label(label))
-        if horizontal:
-            fig.add_vrect(x0=lo, x1=hi, annotation_position="top left", **kw)
-        else:
-            fig.add_hrect(y0=lo, y1=hi, annotation_position="top left", **kw)
+        spans.band(fig, lo, hi, axis="x" if horizontal else "y", fillcolor=BENCH, layer="below",
+                   label=safe_label(label), font=dict(size=11))
     value_axis = dict(title_text=axis_title(unit), **fmt.d3(unit))
     fig.update_layout(title=dict(text=safe_label(title)), showlegend=False,
                       height=max(320, 28 * len(d) + 120) if horizontal else 340,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from render.charts import periods
+from render.charts import periods, spans
 from render.theme import BAND_COLORS, LEGEND_TOP, MUTED, PALETTE, PRIMARY, TEXT, safe_label
 
 COMPONENT_LABELS = {"usage": "Usage", "adoption": "Adoption", "sentiment": "Sentiment",
@@ -16,9 +16,8 @@ COMPONENT_LABELS = {"usage": "Usage", "adoption": "Adoption", "sentiment": "Sent
 def _band_rects(fig: go.Figure, green: float, yellow: float) -> None:
     """Shade the red, yellow and green score ranges (0-100) behind a chart, labelled."""
     for lo, hi, band in ((0, yellow, "red"), (yellow, green, "yellow"), (green, 100, "green")):
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_COLORS[band], opacity=0.08, line_width=0,
-                      annotation_text=f"{band} {lo:g}–{hi:g}", annotation_position="top left",
-                      annotation_font=dict(color=MUTED, size=11))
+        spans.band(fig, lo, hi, fillcolor=BAND_COLORS[band], opacity=0.08,
+                   label=f"{band} {lo:g}–{hi:g}", font=dict(color=MUTED, size=11))
 
 
 def _mark_model_changes(fig: go.Figure, xs: pd.Series, changes) -> None:
@@ -29,9 +28,9 @@ def _mark_model_changes(fig: go.Figure, xs: pd.Series, changes) -> None:
     lo, hi = pd.Timestamp(min(xs)), pd.Timestamp(max(xs))
     for day, version in changes or []:
         if lo <= pd.Timestamp(day) <= hi:
-            fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000,
-                          line=dict(color=MUTED, dash="dash"),
-                          annotation_text=f"model v{version}", annotation_position="top left")
+            spans.rule(fig, pd.Timestamp(day).timestamp() * 1000, axis="x",
+                       line=dict(color=MUTED, dash="dash"), label=f"model v{version}",
+                       position="top left")
 
 
 def plot_band_mix(df: pd.DataFrame, *, title: str, changes=None) -> go.Figure:
@@ -75,8 +74,8 @@ def plot_health_histogram(scores: pd.Series, *, title: str, green: float = 70,
                            customdata=[f"{lo:g}–{lo + 5:g}" for lo in lows],
                            hovertemplate="score %{customdata}: %{y:,} accounts<extra></extra>"))
     for x, label in ((yellow, f"yellow ≥ {yellow:g}"), (green, f"green ≥ {green:g}")):
-        fig.add_vline(x=x, line=dict(color=MUTED, dash="dash"), annotation_text=label,
-                      annotation_position="top")
+        spans.rule(fig, x, axis="x", line=dict(color=MUTED, dash="dash"), label=label,
+                   position="top")
     fig.update_layout(title=dict(text=safe_label(title)), height=340, hovermode="closest",
                       showlegend=False)
     fig.update_xaxes(title_text="health score (0–100)", range=[0, 100])
@@ -119,8 +118,8 @@ def plot_backtest(df: pd.DataFrame, *, title: str, compare: pd.DataFrame | None 
     """Return the backtest's AUC and churned MRR flagged by as-of date (0.5 = a coin flip);
     `compare` (another model's rows) is drawn dashed."""
     fig = go.Figure()
-    fig.add_hline(y=0.5, line=dict(color=MUTED, dash="dot"), annotation_text="AUC 0.5 = random",
-                  annotation_position="bottom right")
+    spans.rule(fig, 0.5, line=dict(color=MUTED, dash="dot"), label="AUC 0.5 = random",
+               position="bottom right")
     sets = [("", df, "solid")] + ([(" (saved model)", compare, "dash")] if compare is not None
                                   else [])
     for suffix, d, dash in sets:

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from render.charts import spans
 from render.theme import LEGEND_TOP, MUTED, PALETTE, TEXT, safe_label
 
 
@@ -104,9 +105,8 @@ def plot_survival(df: pd.DataFrame, group: str | None, *, title: str) -> go.Figu
                                      marker=dict(color=color, size=10, symbol="x"),
                                      name=f"median {name}", showlegend=False,
                                      hovertemplate=f"median {name}: day %{{x}}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color=MUTED, dash="dot", width=1),
-                  annotation_text="50% (median)", annotation_position="bottom left",
-                  annotation_font_size=11)
+    spans.rule(fig, 0.5, line=dict(color=MUTED, dash="dot", width=1), label="50% (median)",
+               position="bottom left", font=dict(size=11))
     fig.update_layout(title=dict(text=safe_label(title)), height=420, hovermode="closest",
                       **LEGEND_TOP)
     fig.update_xaxes(title_text="days since signup")

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics import fmt
-from render.charts import periods
+from render.charts import periods, spans
 from render.charts.trends import plot_trend
 from render.theme import (
     BENCH,
@@ -39,13 +39,12 @@ def plot_survey_trend(
     fig = plot_trend(df, y, title=title, unit=unit, ci=("ci_low", "ci_high"), targets=targets,
                      benchmark=bands[0] if bands else None)
     for lo, hi, label in bands[1:]:
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=BENCH, line_width=0, layer="below",
-                      annotation_text=safe_label(label), annotation_position="top left",
-                      annotation_font_size=11)
+        spans.band(fig, lo, hi, fillcolor=BENCH, layer="below", label=safe_label(label),
+                   font=dict(size=11))
     for yv, label in refs or []:
-        fig.add_hline(y=yv, line=dict(color="#10b981", dash="dot", width=1),
-                      annotation_text=safe_label(label), annotation_position="bottom right",
-                      annotation_font_size=10, annotation_font_color="#047857")
+        spans.rule(fig, yv, line=dict(color="#10b981", dash="dot", width=1),
+                   label=safe_label(label), position="bottom right",
+                   font=dict(size=10, color="#047857"))
     d = df.sort_values("period")
     texts = []
     for r in d.itertuples(index=False):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from render.charts import periods
+from render.charts import periods, spans
 from render.theme import (
     BAND,
     BENCH,
@@ -52,8 +52,7 @@ def plot_trend(
     complete, _partial = periods.split(d)
     if benchmark:
         lo, hi, label = benchmark
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=BENCH, line_width=0,
-                      annotation_text=safe_label(label), annotation_position="top left")
+        spans.band(fig, lo, hi, fillcolor=BENCH, label=safe_label(label))
     if ci and ci[0] in d and d[ci[0]].notna().any():
         # the band of the complete periods only: a partial period's interval is not joined on
         band = complete.dropna(subset=[ci[0], ci[1]])
@@ -83,13 +82,11 @@ def plot_lines(
     fig = go.Figure()
     d = df.sort_values(x)
     for lo, hi, label in bands or []:
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=BENCH, line_width=0, layer="below",
-                      annotation_text=safe_label(label), annotation_position="top left",
-                      annotation_font_size=11)
+        spans.band(fig, lo, hi, fillcolor=BENCH, layer="below", label=safe_label(label),
+                   font=dict(size=11))
     for y, label in refs or []:
-        fig.add_hline(y=y, line=dict(color="#10b981", dash="dash", width=1.5),
-                      annotation_text=safe_label(label), annotation_position="top right",
-                      annotation_font_size=11)
+        spans.rule(fig, y, line=dict(color="#10b981", dash="dash", width=1.5),
+                   label=safe_label(label), position="top right", font=dict(size=11))
     for i, (col, label) in enumerate(ys.items()):
         periods.add_series(fig, d, x, col, name=safe_label(label), unit=unit,
                            color=PALETTE[i % len(PALETTE)], first=i == 0)
