@@ -252,6 +252,7 @@ def test_browser_section_times_filter_changes_on_each_page_and_the_trivial_page(
     for page, m in out["pages"].items():
         assert m["changes"] == 2, page
         assert _positive(m["p50_s"]) and _positive(m["p95_s"]), page
+        assert _positive(m["open_s"]), page  # a new session's first view, timed
         assert m["dropped_changes"] == 0, page
         assert m["error_boxes"] == [], page
     assert _positive(out["trivial_p95_s"])

@@ -288,13 +288,17 @@ def _toggle(page, watch: RunWatch, label: str, option: str,
 
 def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
            timeout_ms: int) -> dict:
-    """Open `url`, then make `changes` filter changes (Gray code over `toggles`); return the
-    samples of new selections and of toggling back and forth between two seen ones."""
+    """Open `url` (timed: a new session's first view of the page), then make `changes`
+    filter changes (Gray code over `toggles`); return the samples of new selections and of
+    toggling back and forth between two seen ones."""
     watch = RunWatch(page)
+    t0 = time.perf_counter()
     page.goto(url, timeout=timeout_ms)
     page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=50)
     if watch.page_not_found:
         raise LookupError(f"the server has no page at {url}")
+    _wait_run(page, watch, -1, timeout_ms)  # the first run finished and the page drawn
+    open_s = time.perf_counter() - t0
 
     def state() -> frozenset:
         return frozenset((lab, o) for lab in dict(toggles) for o in _tags(_multiselect(page, lab)))
@@ -319,13 +323,17 @@ def _drive(page, url: str, toggles: list[tuple[str, str]], changes: int,
         cached.append(dt)
     errors = page.locator(_ERROR_BOXES).all_inner_texts()
     return {"new": new, "repeat": repeat, "cached": cached, "dropped": dropped,
-            "error_boxes": [e.strip()[:300] for e in errors], "split": split}
+            "error_boxes": [e.strip()[:300] for e in errors], "split": split,
+            "open_s": open_s}
 
 
 def _summary(samples: dict) -> dict:
     new, rep, cached = samples["new"], samples["repeat"], samples["cached"]
     first = new + rep  # the Gray-code changes, in whatever state they ended
     return {
+        # a new session opening the page: from goto until its first run is drawn (the page's
+        # data may be cached by an earlier session's filters, not by this page's)
+        "open_s": r(samples["open_s"], 3) if samples.get("open_s") is not None else None,
         "p50_s": r(statistics.median(first), 3) if first else None,
         "p95_s": r(percentile(first, 95), 3) if first else None,
         "changes": len(first),
