@@ -256,26 +256,31 @@ def _toggle(page, watch: RunWatch, label: str, option: str,
     widget = _multiselect(page, label)
     before = _tags(widget)
     want = before ^ {option}
+    deadline = time.monotonic() + timeout_ms / 1000
     if option in before:  # remove: the tag's "Remove <option>" button
         target = widget.locator(f'button[aria-label="Remove {option}"]')
+        mark = watch.arm()
+        t0 = time.perf_counter()
+        target.click(timeout=timeout_ms)
     else:
         target = page.locator('[role="listbox"] [role="option"]').filter(
             has_text=re.compile(f"^{re.escape(option)}$")).first
-        # a click that lands while the page is still settling may not open the dropdown (seen
-        # on a loaded machine: the option never showed): close and click again, within timeout
-        deadline = time.monotonic() + timeout_ms / 1000
+        # A click that lands while the page is still settling may not open the dropdown, or
+        # the dropdown may close under the click (both seen on a loaded machine: the option
+        # never showed, or stayed "not stable" for minutes): close it and try again, within
+        # the timeout. A click Playwright gave up on was not made, so the timing restarts.
         while True:
-            widget.locator('input[role="combobox"]').click(timeout=timeout_ms)
             try:
+                widget.locator('input[role="combobox"]').click(timeout=10_000)
                 target.wait_for(state="visible", timeout=10_000)
+                mark = watch.arm()
+                t0 = time.perf_counter()
+                target.click(timeout=10_000)
                 break
             except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
                 if time.monotonic() > deadline:
                     raise
                 page.keyboard.press("Escape")
-    mark = watch.arm()
-    t0 = time.perf_counter()
-    target.click(timeout=timeout_ms)
     _wait_run(page, watch, mark, timeout_ms)
     dt = time.perf_counter() - t0
     if split is not None:
