@@ -115,8 +115,9 @@ def who() -> str:
 
 def reusing_results():
     """Return the block in which a page run's metrics share the results of the queries they
-    have in common (metrics/reuse.py: ltv re-reads mrr, grr runs nrr's query)."""
-    return reuse.reusing()
+    have in common (metrics/reuse.py: ltv re-reads mrr, grr runs nrr's query); the page's own
+    queries outside a metric are not reused."""
+    return reuse.scope()
 
 
 def _data_key(version: int) -> tuple[str, int]:

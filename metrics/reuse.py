@@ -8,10 +8,12 @@ of them for one filter: without reuse each query ran two or three times per page
 Inside `reusing(key)`, `metrics.kpis.run_sql` keeps each result under (`key`, query name,
 parameters) and hands out copies. `key` names the data the results belong to (the dashboard
 passes the database and its data version), so results of two databases or of two versions
-never mix. Nothing is kept inside a transaction (`metrics.store.transaction`: its reads may
-follow its own writes), and its commit forgets everything kept so far, so a query after a
-write reads the new data. Outside a `reusing` block nothing is kept.
-The state is a context variable: each Streamlit script thread and each CLI run has its own.
+never mix. A `scope` (the dashboard's page run) holds the results kept by the `reusing` blocks
+inside it, so two metrics computed apart in one run share them; a query outside a `reusing`
+block is never reused. Nothing is kept inside a transaction (`metrics.store.transaction`: its
+reads may follow its own writes), and its commit forgets everything kept so far, so a query
+after a write reads the new data. The state is a context variable: each Streamlit script
+thread and each CLI run has its own.
 """
 
 from __future__ import annotations
@@ -30,14 +32,27 @@ _fresh = count()
 
 
 @contextmanager
+def scope() -> Iterator[None]:
+    """Hold kept results for the blocks inside (a page run), reusing nothing by itself: only
+    a `reusing` block inside it keeps and reuses, so a query the page runs on its own reads
+    the database every time."""
+    outer = _STATE.get()
+    token = _STATE.set((outer[0] if outer else {}, None))
+    try:
+        yield
+    finally:
+        _STATE.reset(token)
+
+
+@contextmanager
 def reusing(key: Hashable | None = None) -> Iterator[None]:
-    """Reuse query results inside the block under `key` (None: a new key of its own, unless an
-    outer block already set one). The outermost block owns the kept results and drops them at
-    its end."""
+    """Reuse query results inside the block under `key` (None: the key of the enclosing
+    `reusing` block, else a new one of its own). The outermost block or `scope` owns the kept
+    results and drops them at its end."""
     outer = _STATE.get()
     results = outer[0] if outer else {}
     if key is None:
-        key = outer[1] if outer else ("block", next(_fresh))
+        key = outer[1] if outer and outer[1] is not None else ("block", next(_fresh))
     token = _STATE.set((results, key))
     try:
         yield
@@ -75,7 +90,7 @@ def run(name: str, params: dict, execute) -> pd.DataFrame:
     """Return a copy of the kept result of query `name` with `params`, or `execute()`'s result
     (kept when inside a `reusing` block)."""
     state = _STATE.get()
-    if state is None:
+    if state is None or state[1] is None:
         return execute()
     results, key = state
     try:

@@ -120,3 +120,20 @@ def test_every_metric_is_the_same_inside_a_block_shared_with_the_others(two_week
     with reuse.reusing():
         for n, frame in alone.items():
             pd.testing.assert_frame_equal(registry.compute(cur, n, q), frame)
+
+
+def test_a_scope_alone_reuses_nothing_and_its_metric_blocks_share(store):
+    _target(store.cursor(), 30.0)
+    cur = Counting(store.cursor())
+    with reuse.scope():
+        run_sql(cur, "targets_for_metric", TARGETS)
+        run_sql(cur, "targets_for_metric", TARGETS)
+        assert cur.n == 2  # the page's own queries: read every time
+        with reuse.reusing(("db", 1)):
+            run_sql(cur, "targets_for_metric", TARGETS)
+        with reuse.reusing(("db", 1)):  # another metric in the same page run
+            run_sql(cur, "targets_for_metric", TARGETS)
+        assert cur.n == 3
+    with reuse.reusing(("db", 1)):  # the page run ended: its results went with it
+        run_sql(cur, "targets_for_metric", TARGETS)
+    assert cur.n == 4
