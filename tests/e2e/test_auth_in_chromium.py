@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import st_runs
 from tests.e2e.auth_checks import db_rows, every_page_and_export, table_checksums
 from tests.e2e.conftest import _SERVER_LOG, DEMO_END, HOST, serving
 from tests.e2e.test_dashboard_in_chromium import (
@@ -154,7 +155,7 @@ def fresh_page(browser, auth_url: str, provider: str, dialogs: list[str]) -> Ite
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     allowed = (auth_url + "/", provider + "/")
     context.route(lambda u: not u.startswith(allowed), lambda route: route.abort())
-    pg = context.new_page()
+    pg = st_runs.follow(context.new_page())
     pg.on("dialog", lambda d: (dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
     pg.set_default_timeout(30_000)
     try:

@@ -22,6 +22,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     grid,
     open_tab,
     screenshot,
+    settle_images,
     wait_for_app,
     wait_idle,
     widget,
@@ -104,7 +105,7 @@ def hover_texts(page, points) -> list[str]:
 
 
 def assert_nothing_ran(page, dialogs) -> None:
-    page.wait_for_timeout(500)  # an injected <img onerror> would have fired by now
+    settle_images(page)  # an injected <img onerror> would have fired by now
     assert dialogs == [], f"JavaScript ran from data text: {dialogs}"
     assert page.locator('img[src="x"]').count() == 0, "an <img> from the data reached the DOM"
     injected = page.evaluate(
