@@ -41,6 +41,14 @@ RENDERED_JS = """() => {
     if (c.getClientRects().length && !c.querySelector('.main-svg')) return false;
   return true;
 }"""
+# What RENDERED_JS looks at, for a failure's message.
+STATE_JS = """() => ({
+  state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length,
+  undrawnCharts: [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .filter(c => c.getClientRects().length && !c.querySelector('.main-svg')).length,
+})"""
 
 
 class _Conn:
@@ -109,6 +117,13 @@ class Runs:
         ws.on("framereceived", conn.received)
         ws.on("close", lambda _ws: setattr(conn, "closed", True))
 
+    def describe(self) -> str:
+        """Return the state of each WebSocket (for a failure's message)."""
+        return "; ".join(
+            f"socket {i}: {len(c.requests)} requests (last at run {c.requests[-1:]}), "
+            f"{c.started} runs started, finished {c.finished[-3:]}, running={c.running}, "
+            f"closed={c.closed}" for i, c in enumerate(self.conns))
+
     def requests(self) -> int:
         """Return how many runs the page has asked for so far."""
         return sum(len(c.requests) for c in self.conns)
@@ -175,12 +190,12 @@ def wait_done(page: Any, runs: Runs, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         # the evaluation's answer comes after every WebSocket event sent before it
-        rendered = page.evaluate(RENDERED_JS)
-        if rendered and not runs.busy():
+        if not runs.busy() and page.evaluate(RENDERED_JS) and not runs.busy():
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"the app was still running after {timeout_s:.0f} s")
-        page.wait_for_timeout(20)  # lets Playwright deliver the WebSocket events
+            raise AssertionError(f"the app was still running after {timeout_s:.0f} s: "
+                                 f"{runs.describe()}; page: {page.evaluate(STATE_JS)}")
+        page.wait_for_timeout(50)  # lets Playwright deliver the WebSocket events
 
 
 @contextmanager
