@@ -5,7 +5,9 @@ button); the server answers with a `new_session` ForwardMsg when a run starts an
 `script_finished` when it ends (FINISHED_EARLY_FOR_RERUN when a newer request or st.rerun()
 cut it short: another run follows). A page is idle when every run it asked for has been
 served — on each open WebSocket, a run that started after its last request has finished, not
-early, and no run is going — and the DOM shows the result (see RENDERED_JS).
+early, and no run is going — and the DOM shows the result (see RENDERED_JS) and has stopped
+changing for a few animation frames (SETTLED_JS: the frontend draws some elements, a data
+grid's table, a little after the run's last message).
 
 This is a state, not a delay: an action that asks for no run (opening an expander, typing
 without committing, a tab that is already open) leaves nothing pending, so the wait returns as
@@ -41,6 +43,23 @@ RENDERED_JS = """() => {
     if (c.getClientRects().length && !c.querySelector('.main-svg')) return false;
   return true;
 }"""
+# Resolves once the document has not changed (elements, attributes, text) for `frames`
+# animation frames in a row, or after 1200 frames (an always-changing page: let the checks
+# that follow see it).
+SETTLE_FRAMES = 5
+SETTLED_JS = """(frames) => new Promise(resolve => {
+  let quiet = 0, total = 0;
+  const obs = new MutationObserver(() => { quiet = 0; });
+  obs.observe(document.documentElement,
+              {subtree: true, childList: true, attributes: true, characterData: true});
+  const tick = () => {
+    total += 1;
+    if (++quiet > frames || total > 1200) { obs.disconnect(); resolve(quiet > frames); }
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
 # What RENDERED_JS looks at, for a failure's message.
 STATE_JS = """() => ({
   state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
@@ -191,7 +210,12 @@ def wait_done(page: Any, runs: Runs, timeout_s: float) -> None:
     while True:
         # the evaluation's answer comes after every WebSocket event sent before it
         if not runs.busy() and page.evaluate(RENDERED_JS) and not runs.busy():
-            return
+            # the frontend may still be drawing what the run sent (a data grid fills its
+            # table a few frames after the run's end): wait until the DOM has not changed
+            # for SETTLE_FRAMES frames, then check again that no run began meanwhile
+            page.evaluate(SETTLED_JS, SETTLE_FRAMES)
+            if not runs.busy() and page.evaluate(RENDERED_JS) and not runs.busy():
+                return
         if time.monotonic() > deadline:
             raise AssertionError(f"the app was still running after {timeout_s:.0f} s: "
                                  f"{runs.describe()}; page: {page.evaluate(STATE_JS)}")

@@ -23,6 +23,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     GOOD_TICKETS,
     assert_no_exception,
     choose,
+    counts_when,
     screenshot,
     table_counts,
     upload,
@@ -240,7 +241,7 @@ def test_an_analyst_loads_a_tickets_csv_through_the_wizard(
     expect(auth_page.get_by_text("Result of the last load")).to_be_visible(timeout=60_000)
     wait_idle(auth_page)
     expect(auth_page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
-    assert table_counts(auth_page)["tickets"] == before + 2
+    assert counts_when(auth_page, lambda c: c["tickets"] == before + 2)["tickets"] == before + 2
     assert_no_exception(auth_page)
     screenshot(auth_page, screenshot_dir, "auth_04_analyst_loaded_tickets")
     # The load is the signed-in person's, in the loads log and the audit trail — not the

@@ -8,6 +8,7 @@ Screenshots (full page) are written to tests/e2e/screenshots/ — look at them.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,18 @@ def table_counts(page: Page) -> dict[str, int]:
     return {h: int(v.replace(",", "")) for h, v in zip(headers[1:], rows[0][1:], strict=True)}
 
 
+def counts_when(page: Page, want, timeout_s: float = 30.0) -> dict[str, int]:
+    """Return the Data page's row counts once `want(counts)` holds, else as they are after
+    `timeout_s` (the caller's assertion then fails on them): the data grid fills its table a
+    moment after the run that changed the data has ended."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = table_counts(page)
+        if want(counts) or time.monotonic() > deadline:
+            return counts
+        page.wait_for_timeout(100)
+
+
 def upload(page: Page, files) -> None:
     """Put a file into the Data page's uploader (a path, or a dict with name/mimeType/buffer)."""
     page.locator('[data-testid="stFileUploader"] [data-testid="stFileUploaderDropzoneInput"]'
@@ -325,7 +338,8 @@ def test_the_upload_wizard_loads_a_good_tickets_file_and_refuses_a_bad_one(
     assert metric_values(page, ["Rows in file", "Loaded", "Rejected",
                                 "Skipped as duplicates"]) == {
         "Rows in file": "2", "Loaded": "2", "Rejected": "0", "Skipped as duplicates": "0"}
-    assert table_counts(page)["tickets"] == tickets_before + 2
+    assert counts_when(page, lambda c: c["tickets"] == tickets_before + 2)["tickets"] == (
+        tickets_before + 2)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "06_upload_good_file_loaded")
 
@@ -347,7 +361,8 @@ def test_the_upload_wizard_loads_a_good_tickets_file_and_refuses_a_bad_one(
     assert headers == ["line", "column", "value", "reason"], headers
     assert len(rows) == 1 and rows[0][:3] == ["3", "created_at", "not a date"], rows
     assert rows[0][3], "the reject report gives no reason"
-    assert table_counts(page)["tickets"] == tickets_before + 2
+    assert counts_when(page, lambda c: c["tickets"] == tickets_before + 2)["tickets"] == (
+        tickets_before + 2)
     assert_no_exception(page, errors_expected=True)
     assert page.locator(ERROR_ALERT).count() == 1
     screenshot(page, screenshot_dir, "07_upload_bad_file_refused")
