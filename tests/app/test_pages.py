@@ -1,4 +1,5 @@
-"""Every page renders on the demo data and on an empty database; controls do what they say."""
+"""Every page renders on the demo data (every tab, no exception, error box or snake_case table
+header) and on an empty database; controls do what they say."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from metrics import registry
 from metrics.query import Query
 from metrics.store import Store
 from tests.app.conftest import each_tab
+from tests.app.test_table_headers import TYPED, headers
 
 # Every page of the catalogue; Satisfaction, Support and Usage render in their own modules.
 PAGES = [p.view for p in catalogue.PAGES if p.key not in ("satisfaction", "support", "usage")]
@@ -20,12 +22,18 @@ def _texts(at) -> str:
     return " ".join(str(e.value) for e in list(at.markdown) + list(at.caption) + list(at.info))
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_demo_data_without_exception_or_error_box(demo_db, run_app, page):
+@pytest.mark.parametrize("page", [p.view for p in catalogue.PAGES])
+def test_page_renders_on_demo_data_without_exception_error_box_or_snake_case_header(
+        demo_db, run_app, page):
+    # one run of the page and its tabs for both checks (each tab is a rerun of the whole page)
     at = run_app(demo_db, page)
     for key, tab in each_tab(at):  # only the open tab runs: each in turn
         assert not at.exception, (key, tab, [e.value for e in at.exception])
         assert not at.error, (key, tab, [e.value for e in at.error])
+        # no table shows a raw snake_case header (tests/app/test_table_headers.py)
+        shown = [headers(f) for f in at.dataframe]
+        raw = [h for hs in shown for h in hs if "_" in h and h not in TYPED.get(page, set())]
+        assert not raw, (page, tab, raw, shown)
 
 
 @pytest.mark.parametrize("page", PAGES)

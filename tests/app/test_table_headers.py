@@ -1,15 +1,13 @@
 """No page shows a raw snake_case column header: every table a page draws on the demo data is
-labelled for people (dashboard/components/table.columns, metrics/labels.py)."""
+labelled for people (dashboard/components/table.columns, metrics/labels.py). The check of every
+page and tab runs in tests/app/test_pages.py, with the page's own checks (one run of each tab
+for both); here the helpers, the check's own test and the weekly workbooks."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from dashboard import catalogue
 from metrics import schema
-from tests.app.conftest import each_tab
 
 # The Data page's table counts are headed by the tables' own names: what `csm load` and the
 # import wizard take (a user types "survey_responses"), so they stay as they are there.
@@ -26,16 +24,6 @@ def headers(frame) -> list[str]:
         if not c.get("hidden"):
             out.append(c.get("label") or str(name))
     return out
-
-
-@pytest.mark.parametrize("page", [p.view for p in catalogue.PAGES])
-def test_no_table_on_the_page_has_a_snake_case_header(demo_db, run_app, page):
-    at = run_app(demo_db, page)
-    assert not at.exception, [e.value for e in at.exception]
-    for _key, tab in each_tab(at):  # only the open tab runs: each in turn
-        shown = [headers(f) for f in at.dataframe]
-        raw = [h for hs in shown for h in hs if "_" in h and h not in TYPED.get(page, set())]
-        assert not raw, (page, tab, raw, shown)
 
 
 def test_the_headers_are_read_from_the_config_a_raw_header_is_caught(demo_db, run_app):

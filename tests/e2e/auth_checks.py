@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_dashboard_in_chromium import assert_no_exception, wait_for_app, wait_idle
+from tests.e2e.st_runs import rerun
+from tests.e2e.test_dashboard_in_chromium import assert_no_exception, wait_for_app
 
 try:
     from playwright.sync_api import Page, expect
@@ -90,8 +91,8 @@ def every_page_and_export(page: Page, wire, base_url: str, db: Path, owner: str)
         page.goto(f"{base_url}/{p.url_path}")
         wait_for_app(page, p.title)
         if p.key == "weekly":
-            page.get_by_test_id("stButtonGroup").get_by_text("XLSX (the lists)").click()
-            wait_idle(page)
+            with rerun(page):
+                page.get_by_test_id("stButtonGroup").get_by_text("XLSX (the lists)").click()
             page.get_by_role("button", name="Build the pack").click()
             expect(page.get_by_role("button", name="Download XLSX")).to_be_visible(
                 timeout=60_000)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import st_runs
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 DEMO_END = date(2026, 6, 30)
@@ -203,7 +205,7 @@ def new_page(browser, base_url: str, dialogs: list[str]):
     recorded in `dialogs` and dismissed; requests to anything but `base_url` are aborted."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.route(lambda u: not u.startswith(base_url + "/"), lambda route: route.abort())
-    pg = context.new_page()
+    pg = st_runs.follow(context.new_page())
 
     def on_dialog(d) -> None:
         dialogs.append(f"{d.type}: {d.message}")

@@ -29,13 +29,14 @@ import pytest
 
 from dashboard.catalogue import PAGES
 from tests.e2e.conftest import REPO, new_page, serving
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     EXCEPTION,
     open_tab,
     screenshot,
+    settle_images,
     tab_names,
     wait_for_app,
-    wait_idle,
 )
 
 try:
@@ -196,7 +197,7 @@ def _tabs(w: Watched, where: str, folder: Path) -> list[str]:
         if name in selected:
             continue
         open_tab(w.page, name)
-        w.page.wait_for_timeout(300)  # an injected <img onerror> fires at once
+        settle_images(w.page)  # an injected <img onerror> has fired by then
         found += w.check(f"{where} [{name}]")
     screenshot(w.page, folder, f"attack-{where}")
     return found
@@ -239,8 +240,8 @@ def _click_bars(w: Watched, where: str, chart: str) -> list[str]:
         box = bar.bounding_box()
         if not box or box["height"] < 1:
             continue  # a zero bar cannot be clicked
-        w.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        wait_idle(w.page)
+        with rerun(w.page):
+            w.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         captions += w.page.get_by_text(" behind ").all_inner_texts()
         found += w.check(f"{where} bar {i}")
     shown = [c for c in captions if any(m in c for m in MARKERS + ["<img", "@SUM"])]
@@ -294,7 +295,6 @@ def test_table_exports_neutralise_formulas_and_streamlit_download_is_off(
         wait_for_app(w.page, p.title)
         table = w.page.locator('[data-testid="stDataFrame"]').first
         table.hover()
-        w.page.wait_for_timeout(300)  # the toolbar shows on hover
         toolbar = w.page.locator('[data-testid="stElementToolbar"]')
         expect(toolbar.first).to_be_visible()
         assert toolbar.get_by_role("button", name="Download as CSV").count() == 0
@@ -324,7 +324,7 @@ def test_the_weekly_pack_of_hostile_data_runs_nothing_and_fetches_nothing(
     w = Watched(browser, "http://127.0.0.1:9")  # a pack is a file: no host is its own
     try:
         w.page.set_content(html, wait_until="load")
-        w.page.wait_for_timeout(300)
+        settle_images(w.page)
         found = w.check("pack")
     finally:
         w.page.context.close()

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import st_runs
 from tests.e2e.auth_checks import db_rows, every_page_and_export, table_checksums
 from tests.e2e.conftest import _SERVER_LOG, DEMO_END, HOST, serving
 from tests.e2e.test_dashboard_in_chromium import (
     GOOD_TICKETS,
     assert_no_exception,
     choose,
+    counts_when,
     screenshot,
     table_counts,
     upload,
@@ -154,7 +156,7 @@ def fresh_page(browser, auth_url: str, provider: str, dialogs: list[str]) -> Ite
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     allowed = (auth_url + "/", provider + "/")
     context.route(lambda u: not u.startswith(allowed), lambda route: route.abort())
-    pg = context.new_page()
+    pg = st_runs.follow(context.new_page())
     pg.on("dialog", lambda d: (dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
     pg.set_default_timeout(30_000)
     try:
@@ -239,7 +241,7 @@ def test_an_analyst_loads_a_tickets_csv_through_the_wizard(
     expect(auth_page.get_by_text("Result of the last load")).to_be_visible(timeout=60_000)
     wait_idle(auth_page)
     expect(auth_page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
-    assert table_counts(auth_page)["tickets"] == before + 2
+    assert counts_when(auth_page, lambda c: c["tickets"] == before + 2)["tickets"] == before + 2
     assert_no_exception(auth_page)
     screenshot(auth_page, screenshot_dir, "auth_04_analyst_loaded_tickets")
     # The load is the signed-in person's, in the loads log and the audit trail — not the

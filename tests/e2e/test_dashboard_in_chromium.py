@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import st_runs
+
 try:
     from playwright.sync_api import Locator, Page, expect
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # the `browser` fixture then skips these tests (fails them when CI=true)
     expect = None
 
@@ -22,12 +25,21 @@ pytestmark = pytest.mark.e2e
 
 CARD_LABELS = ["Customers", "MRR", "Logo churn rate", "NPS", "CSAT",
                "Median first response"]
-# Anything that means "Streamlit is still working on this view".
-BUSY = ('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stSkeleton"], '
-        '[data-stale="true"]')
 EXCEPTION = '[data-testid="stException"]'
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
 WIDTH = 1400
+# With null: the indexes of the visible Plotly charts whose drawing fills the chart element's
+# width. With such a list: whether each of those charts fills its element again.
+CHARTS_FIT_JS = """(which) => {
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  const fits = (c) => {
+    const svg = c.querySelector('.main-svg');
+    return !!svg && c.getClientRects().length > 0
+      && Math.abs(svg.getBoundingClientRect().width - c.getBoundingClientRect().width) < 2;
+  };
+  if (which === null) return charts.map((c, i) => fits(c) ? i : -1).filter(i => i >= 0);
+  return which.every(i => charts[i] && fits(charts[i]));
+}"""
 
 GOOD_TICKETS = (
     "Ticket ID,Customer ID,Opened,first_response_at,resolved_at,contacts,reopened,channel,"
@@ -48,22 +60,10 @@ IMG = "<img src=x onerror=alert(1)>"
 # ---------------------------------------------------------------------------------- helpers
 
 
-def wait_idle(page: Page, quiet_s: float = 0.6, timeout_s: float = 60.0) -> None:
-    """Wait until Streamlit has finished the current run: no running icon, no skeleton, no
-    stale element, continuously for `quiet_s` (the running icon appears only after a delay)."""
-    deadline = time.monotonic() + timeout_s
-    quiet_since: float | None = None
-    while True:
-        now = time.monotonic()
-        if page.locator(BUSY).count():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= quiet_s:
-            return
-        if now > deadline:
-            raise AssertionError(f"the app was still running after {timeout_s:.0f} s")
-        page.wait_for_timeout(100)
+def wait_idle(page: Page, timeout_s: float = 60.0) -> None:
+    """Wait until Streamlit has finished every script run the page asked for and the page
+    shows the result (tests/e2e/st_runs.py: followed on the page's WebSocket, then the DOM)."""
+    st_runs.wait_idle(page, timeout_s)
 
 
 def wait_for_app(page: Page, heading: str, timeout_ms: int = 60_000) -> None:
@@ -110,13 +110,28 @@ def screenshot(page: Page, directory: Path, name: str) -> Path:
         "() => Math.max(...['stMain', 'stSidebarContent', 'stAppViewContainer'].map("
         "id => document.querySelector(`[data-testid=\"${id}\"]`)?.scrollHeight || 0))")
     original = page.viewport_size
+    fitted = page.evaluate(f"() => ({CHARTS_FIT_JS})(null)")
     page.set_viewport_size({"width": WIDTH, "height": max(900, min(int(height) + 40, 8000))})
-    page.wait_for_timeout(600)  # charts re-layout to the new size
+    # the charts re-layout to the new size: wait until each chart that filled its container
+    # fills it again (a drawing, not an assertion: after 10 s the picture is taken anyway)
+    try:
+        page.wait_for_function(CHARTS_FIT_JS, arg=fitted, timeout=10_000, polling="raf")
+    except PlaywrightTimeout:
+        pass
     path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     if original:
         page.set_viewport_size(original)
     return path
+
+
+def settle_images(page: Page) -> None:
+    """Wait until every image of the page has loaded or failed (an <img onerror> injected into
+    the page has then fired: its error event comes with the failure), then two frames."""
+    page.wait_for_function(
+        "() => [...document.images].every(i => i.complete || i.loading === 'lazy')",
+        timeout=30_000)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def card(page: Page, label: str) -> Locator:
@@ -162,6 +177,18 @@ def table_counts(page: Page) -> dict[str, int]:
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)
     assert rows and rows[0][0] == "rows", f"unexpected counts table: {headers} {rows}"
     return {h: int(v.replace(",", "")) for h, v in zip(headers[1:], rows[0][1:], strict=True)}
+
+
+def counts_when(page: Page, want, timeout_s: float = 30.0) -> dict[str, int]:
+    """Return the Data page's row counts once `want(counts)` holds, else as they are after
+    `timeout_s` (the caller's assertion then fails on them): the data grid fills its table a
+    moment after the run that changed the data has ended."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = table_counts(page)
+        if want(counts) or time.monotonic() > deadline:
+            return counts
+        page.wait_for_timeout(100)
 
 
 def upload(page: Page, files) -> None:
@@ -311,7 +338,8 @@ def test_the_upload_wizard_loads_a_good_tickets_file_and_refuses_a_bad_one(
     assert metric_values(page, ["Rows in file", "Loaded", "Rejected",
                                 "Skipped as duplicates"]) == {
         "Rows in file": "2", "Loaded": "2", "Rejected": "0", "Skipped as duplicates": "0"}
-    assert table_counts(page)["tickets"] == tickets_before + 2
+    assert counts_when(page, lambda c: c["tickets"] == tickets_before + 2)["tickets"] == (
+        tickets_before + 2)
     assert_no_exception(page)
     screenshot(page, screenshot_dir, "06_upload_good_file_loaded")
 
@@ -333,7 +361,8 @@ def test_the_upload_wizard_loads_a_good_tickets_file_and_refuses_a_bad_one(
     assert headers == ["line", "column", "value", "reason"], headers
     assert len(rows) == 1 and rows[0][:3] == ["3", "created_at", "not a date"], rows
     assert rows[0][3], "the reject report gives no reason"
-    assert table_counts(page)["tickets"] == tickets_before + 2
+    assert counts_when(page, lambda c: c["tickets"] == tickets_before + 2)["tickets"] == (
+        tickets_before + 2)
     assert_no_exception(page, errors_expected=True)
     assert page.locator(ERROR_ALERT).count() == 1
     screenshot(page, screenshot_dir, "07_upload_bad_file_refused")
@@ -369,7 +398,7 @@ def test_script_and_html_in_an_uploaded_file_show_as_text_and_run_nothing(
     history = page.locator('[data-testid="stTabPanel"]:visible [data-testid="stDataFrame"]')
     expect(history.locator('td[role="gridcell"]').filter(
         has_text=re.compile(rf"^{re.escape(name)}$"))).to_have_count(1)
-    page.wait_for_timeout(500)  # an injected <img onerror> would have fired by now
+    settle_images(page)  # an injected <img onerror> would have fired by now
 
     assert dialogs == [], f"JavaScript ran from uploaded text: {dialogs}"
     assert page.locator('img[src="x"]').count() == 0, "an <img> from the file reached the DOM"

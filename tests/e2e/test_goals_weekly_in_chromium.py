@@ -8,13 +8,13 @@ import re
 
 import pytest
 
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     chart_titles,
     grid,
     screenshot,
     wait_for_app,
-    wait_idle,
 )
 
 try:
@@ -38,8 +38,8 @@ def test_goals_page_shows_targets_proposals_benchmarks_and_rules(page, base_url,
     headers, rows = next(((h, r) for h, r in tables if "proposed" in h), (None, None))
     assert headers and rows, tables
     screenshot(page, screenshot_dir, "20_goals_demo_data")
-    page.get_by_role("button", name="Check the rules now").click()
-    wait_idle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Check the rules now").click()
     assert_no_exception(page)
 
 
@@ -54,8 +54,8 @@ def test_weekly_review_from_the_url_with_masking_and_the_pack(page, base_url, de
     assert any(t.startswith("MRR change") for t in chart_titles(page)), chart_titles(page)
     screenshot(page, screenshot_dir, "21_weekly_demo_data")
 
-    page.get_by_text("Presentation-safe mode", exact=True).click()
-    wait_idle(page)
+    with rerun(page):
+        page.get_by_text("Presentation-safe mode", exact=True).click()
     assert "mask=1" in page.url
     assert_no_exception(page)
     headers, rows = grid(page.locator('[data-testid="stDataFrame"]').first)

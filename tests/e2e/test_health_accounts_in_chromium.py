@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     card_value,
@@ -15,7 +16,6 @@ from tests.e2e.test_dashboard_in_chromium import (
     open_tab,
     screenshot,
     wait_for_app,
-    wait_idle,
     widget,
 )
 
@@ -49,10 +49,10 @@ def test_health_page_explains_an_account_and_previews_an_edited_weight(
     page.get_by_text("Health model v", exact=False).first.click()
     usage = widget(page, "stNumberInput", "Usage weight").locator("input")
     usage.fill("0.90")
-    usage.press("Enter")
-    wait_idle(page)
-    page.get_by_text("Preview the edited model on this page").click()
-    wait_idle(page)
+    with rerun(page):
+        usage.press("Enter")
+    with rerun(page):
+        page.get_by_text("Preview the edited model on this page").click()
     assert_no_exception(page)
     expect(page.get_by_text("preview, unsaved", exact=False).first).to_be_visible()
     assert "AUC and churned MRR flagged, by as-of date" in chart_titles(page)

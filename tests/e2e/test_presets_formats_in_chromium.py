@@ -28,6 +28,7 @@ from tests.e2e.conftest import DEMO_END, new_page, serving
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     choose,
+    counts_when,
     grid,
     metric_values,
     open_tab,
@@ -408,9 +409,9 @@ def through_the_wizard(page: Page, u: Upload, shots: Path, n: int) -> None:
         "Rows in file": str(u.in_file), "Loaded": str(u.loaded),
         "Rejected": str(u.in_file - u.loaded - u.skipped),
         "Skipped as duplicates": str(u.skipped)}
-    after = table_counts(page)
-    assert after == {**before, u.table: before[u.table] + u.loaded}, (u.path.name, before,
-                                                                       after)
+    want = {**before, u.table: before[u.table] + u.loaded}
+    after = counts_when(page, lambda c: c == want)
+    assert after == want, (u.path.name, before, after)
     assert_no_exception(page)
 
 

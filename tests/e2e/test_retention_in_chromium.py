@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     chart_titles,
@@ -13,7 +14,6 @@ from tests.e2e.test_dashboard_in_chromium import (
     open_tab,
     screenshot,
     wait_for_app,
-    wait_idle,
 )
 from tests.e2e.test_support_usage_in_chromium import click_bar
 
@@ -63,8 +63,8 @@ def test_a_clicked_cohort_cell_lists_the_accounts_of_the_cohort(page, base_url, 
     expect(chart.locator(".heatmaplayer").first).to_be_attached()
     screenshot(page, screenshot_dir, "23_retention_cohorts")
     # click the top-left cell (the oldest cohort, month 0): its invisible marker
-    chart.locator(".scatterlayer .point").first.click(force=True)
-    wait_idle(page)
+    with rerun(page):
+        chart.locator(".scatterlayer .point").first.click(force=True)
     expect(page.get_by_text("accounts active", exact=False).first).to_be_visible()
     headers, rows = grid(page.locator('[data-testid="stDataFrame"] >> visible=true').last)
     assert "Account ID" in headers and "retained" in headers and rows, (headers, rows)

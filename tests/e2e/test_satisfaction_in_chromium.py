@@ -22,6 +22,7 @@ from tests.e2e.test_dashboard_in_chromium import (
     grid,
     open_tab,
     screenshot,
+    settle_images,
     wait_for_app,
     wait_idle,
     widget,
@@ -104,7 +105,7 @@ def hover_texts(page, points) -> list[str]:
 
 
 def assert_nothing_ran(page, dialogs) -> None:
-    page.wait_for_timeout(500)  # an injected <img onerror> would have fired by now
+    settle_images(page)  # an injected <img onerror> would have fired by now
     assert dialogs == [], f"JavaScript ran from data text: {dialogs}"
     assert page.locator('img[src="x"]').count() == 0, "an <img> from the data reached the DOM"
     injected = page.evaluate(
@@ -180,6 +181,8 @@ def test_the_page_opens_its_controls_work_a_theme_is_clicked_and_hostile_text_st
     search.press("Enter")
     expect(page.get_by_text("2 comments match.")).to_be_visible(timeout=30_000)
     wait_idle(page)
+    # the grid fills its table a moment after the run: wait for its two rows (checked below)
+    expect(table.locator('tbody tr[role="row"]')).to_have_count(2)
     headers, rows = grid(table)
     cells = [dict(zip(headers, r, strict=False)) for r in rows]
     assert sorted(c["comment"] for c in cells) == sorted([COMMENT_SCRIPT, COMMENT_IMG]), rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     chart_titles,
@@ -39,8 +40,8 @@ def click_bar(page, chart_title: str, index: int = 0) -> None:
         page.wait_for_timeout(100)
     bar = bars.nth(sized[0])
     bar.scroll_into_view_if_needed()
-    bar.click(force=True)
-    wait_idle(page)
+    with rerun(page):
+        bar.click(force=True)
 
 
 def test_support_page_draws_its_charts_and_a_clicked_bar_lists_the_tickets(

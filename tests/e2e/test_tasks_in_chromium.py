@@ -11,13 +11,13 @@ import shutil
 import pytest
 
 from tests.e2e.conftest import new_page, serving
+from tests.e2e.st_runs import rerun
 from tests.e2e.test_dashboard_in_chromium import (
     assert_no_exception,
     grid,
     open_tab,
     screenshot,
     wait_for_app,
-    wait_idle,
 )
 
 try:
@@ -67,8 +67,8 @@ def test_a_task_from_the_at_risk_list_is_completed_and_shows_in_the_timeline_and
     assert m, picked
     name, account, kind = m.groups()
     verb = "Save" if kind == "risk" else "Onboard"
-    page.get_by_role("button", name=f"Create {kind} task").click()
-    wait_idle(page)
+    with rerun(page):
+        page.get_by_role("button", name=f"Create {kind} task").click()
     expect(page.get_by_text(f"Task created: {verb} {name}", exact=False)).to_be_visible()
     assert_no_exception(page)
 
@@ -88,8 +88,8 @@ def test_a_task_from_the_at_risk_list_is_completed_and_shows_in_the_timeline_and
     expect(box).to_have_value(re.compile(rf"^#\d+ {re.escape(verb)} {re.escape(name)}$"))
     expect(page.get_by_role("combobox", name="New status", exact=True)).to_have_value("done")
     page.get_by_label("Reason (needed to close)").fill("Called, plan agreed")
-    page.get_by_role("button", name="Save status").click()
-    wait_idle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save status").click()
     expect(page.get_by_text(" is done.", exact=False)).to_be_visible()
     open_tab(page, "Team")
     screenshot(page, screenshot_dir, "61_tasks_team")
@@ -100,8 +100,8 @@ def test_a_task_from_the_at_risk_list_is_completed_and_shows_in_the_timeline_and
     wait_for_app(page, "Accounts")
     open_tab(page, "Timeline and notes")
     page.get_by_label("Add a note").fill(NOTE)
-    page.get_by_role("button", name="Add note").click()
-    wait_idle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Add note").click()
     expect(page.get_by_text("Note added.")).to_be_visible()
     open_tab(page, "Timeline and notes")
     expect(page.get_by_text(f"Task done: {verb} {name}").first).to_be_visible()
