@@ -65,50 +65,6 @@ def compute(cur, name: str, q: Query) -> pd.DataFrame:
     return get(name).fn(cur, q)
 
 
-def compute_many(cur, names: list[str], q: Query, workers: int = 2
-                 ) -> dict[str, pd.DataFrame | Exception]:
-    """Return {name: the frame of metric `name` for `q`, or the exception it raised}, each
-    name once. With `workers` > 1 and a DuckDB cursor (one that can make cursors of its own),
-    the metrics run that many at a time, each on its own cursor: DuckDB runs a query without
-    Python's lock, so the many small queries of a weekly review overlap on the machine's
-    cores. The results are those of computing them one after another (the metrics are pure
-    reads); the reuse of shared query results (metrics/reuse.py) spans the workers."""
-    todo = list(dict.fromkeys(names))
-
-    def one(c, name: str) -> pd.DataFrame | Exception:
-        try:
-            return compute(c, name, q)
-        except Exception as e:  # noqa: BLE001 - the caller reports each failure
-            return e
-
-    if workers <= 1 or len(todo) <= 1 or not hasattr(cur, "cursor"):
-        return {n: one(cur, n) for n in todo}
-    from concurrent.futures import ThreadPoolExecutor
-    from contextvars import copy_context
-    from queue import SimpleQueue
-
-    cursors: SimpleQueue = SimpleQueue()  # one cursor per worker, handed from task to task
-    made = [cur.cursor() for _ in range(min(workers, len(todo)))]
-    for c in made:
-        cursors.put(c)
-
-    def task(name: str) -> pd.DataFrame | Exception:
-        c = cursors.get()
-        try:
-            return one(c, name)
-        finally:
-            cursors.put(c)
-
-    try:
-        with ThreadPoolExecutor(max_workers=len(made)) as pool:
-            # each task runs in a copy of the caller's context: the same reuse block
-            futures = {n: pool.submit(copy_context().run, task, n) for n in todo}
-            return {n: f.result() for n, f in futures.items()}
-    finally:
-        for c in made:
-            c.close()
-
-
 def list_metrics() -> list[dict]:
     """Return name, label, unit, direction and definition of every metric, by name."""
     return [REGISTRY[n].summary() for n in sorted(REGISTRY)]

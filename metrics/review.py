@@ -264,15 +264,15 @@ def kpis(cur, q: Query, start: date, as_of: date) -> tuple[pd.DataFrame, list[st
     show_targets = len(q.segment) <= 1
     wq = q.with_(start=start - timedelta(days=7), end=start + timedelta(days=7), grain="week",
                  as_of=as_of, by=None)
-    rows, notes = [], []
-    specs = kpi_specs()
-    # one metric failing must not hide the rest: its failure is a note
-    frames = registry.compute_many(cur, [m for m, _ in specs], wq)
-    for metric, column in specs:
-        f = frames[metric]
-        if isinstance(f, Exception):
-            notes.append(f"{metric} could not be computed: {f}")
+    rows, notes, frames = [], [], {}
+    for metric, column in kpi_specs():
+        try:
+            if metric not in frames:
+                frames[metric] = registry.compute(cur, metric, wq)
+        except Exception as e:  # noqa: BLE001 - one metric failing must not hide the rest
+            notes.append(f"{metric} could not be computed: {e}")
             continue
+        f = frames[metric]
         if f.empty or column not in f or f["period"].duplicated().any():
             continue  # no data, or a metric with several rows a period (themes, scores)
         f = f.sort_values("period")

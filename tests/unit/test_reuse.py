@@ -137,19 +137,3 @@ def test_a_scope_alone_reuses_nothing_and_its_metric_blocks_share(store):
     with reuse.reusing(("db", 1)):  # the page run ended: its results went with it
         run_sql(cur, "targets_for_metric", TARGETS)
     assert cur.n == 4
-
-
-def test_metrics_computed_two_at_a_time_equal_those_computed_one_after_another(two_weeks):
-    q = Query(start=date(2026, 5, 1), end=date(2026, 7, 1), grain="week",
-              as_of=date(2026, 6, 30))
-    names = ["mrr", "ltv", "nrr", "grr", "quick_ratio", "revenue_churn", "no_such_metric"]
-    cur = two_weeks.cursor()
-    one_by_one = registry.compute_many(cur, names, q, workers=1)
-    with reuse.reusing():  # as in the review: the workers share the kept results
-        two_at_a_time = registry.compute_many(cur, names, q, workers=2)
-    assert list(two_at_a_time) == list(dict.fromkeys(names))
-    for n in names[:-1]:
-        pd.testing.assert_frame_equal(two_at_a_time[n], one_by_one[n])
-    # a metric that fails is returned as its exception, the others are not held back
-    assert isinstance(two_at_a_time["no_such_metric"], KeyError)
-    assert isinstance(one_by_one["no_such_metric"], KeyError)
