@@ -177,7 +177,18 @@ def item_key(item: tuple) -> str:
 
 def compute_page(cur, key: str, q: Query, on_item=None) -> dict:
     """Run every item of page `key` (`CALLS`) on query `q` and return {item_key: DataFrame};
-    `on_item(item_key)` is called before each item (the benchmark times them with it)."""
+    `on_item(item_key)` is called before each item (the benchmark times them with it).
+
+    The metrics and lists share the results of the queries they have in common, as in a
+    dashboard page run (`dashboard.context`: one `reuse` key for the data); the page's own
+    named queries read the database every time."""
+    from metrics import reuse
+
+    with reuse.scope(), reuse.reusing():
+        return _compute_items(cur, key, q, on_item)
+
+
+def _compute_items(cur, key: str, q: Query, on_item) -> dict:
     out = {}
     for item in CALLS[key]:
         name = item_key(item)

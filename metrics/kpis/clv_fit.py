@@ -60,6 +60,27 @@ def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
     return A1 + A2 + np.logaddexp(A3, A4)
 
 
+def bgnbd_grad(params, x, t_x, T, w) -> np.ndarray:
+    """Return the gradient of the count-weighted total BG/NBD log-likelihood (w · `bgnbd_loglik`)
+    with respect to (r, α, a, b), with a > 0 and b finite (the fits' own parameters)."""
+    r, alpha, a, b = params
+    A3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        A4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                      - (r + x) * np.log(alpha + t_x), -np.inf)
+    top = np.logaddexp(A3, A4)
+    s3, s4 = np.exp(A3 - top), np.exp(A4 - top)  # the shares of the two terms (s4 = 0 at x = 0)
+    dig_ab, dig_abx = special.digamma(a + b), special.digamma(a + b + x)
+    d_r = (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+           - s3 * np.log(alpha + T) - s4 * np.log(alpha + t_x))
+    d_alpha = r / alpha - s3 * (r + x) / (alpha + T) - s4 * (r + x) / (alpha + t_x)
+    d_a = dig_ab - dig_abx + s4 / a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_b = (special.digamma(b + x) - special.digamma(b) + dig_ab - dig_abx
+               - np.where(x > 0, s4 / np.maximum(b + x - 1, 1e-300), 0.0))
+    return np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)])
+
+
 def gg_loglik(params, x, m) -> np.ndarray:
     """Return each customer's Gamma-Gamma log-likelihood of mean spend m over x repeats
     (Fader & Hardie 2013)."""
@@ -74,10 +95,13 @@ def gg_loglik(params, x, m) -> np.ndarray:
 # ---------------------------------------------------------------------------- fitting
 
 
-def _minimise(negll, starts) -> tuple[np.ndarray, float, bool]:
+def _minimise(negll, starts, grad=None) -> tuple[np.ndarray, float, bool]:
     """Minimise negll over log-parameters within ±LOG_BOUND: L-BFGS-B from every start, then a
     Nelder-Mead and a tight L-BFGS-B polish of the best. Return the best log-parameters, the
-    best value and whether it is stationary (`_stationary`)."""
+    best value and whether it is stationary (`_stationary`).
+
+    `grad(p)`, when given, is the gradient of negll in the parameters: the L-BFGS-B runs use
+    it instead of finite differences (a fifth of the likelihood evaluations)."""
     from scipy import optimize  # imported when a model is fitted: slow to import (~1 s)
 
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(starts[0])
@@ -86,10 +110,19 @@ def _minimise(negll, starts) -> tuple[np.ndarray, float, bool]:
         v = negll(np.exp(np.clip(z, -LOG_BOUND, LOG_BOUND)))
         return v if np.isfinite(v) else 1e300
 
+    def f_and_grad(z):
+        p = np.exp(np.clip(z, -LOG_BOUND, LOG_BOUND))
+        v = negll(p)
+        if not np.isfinite(v):
+            return 1e300, np.zeros_like(z)
+        g = np.asarray(grad(p), dtype=float) * p  # d/dz = p · d/dp, z = log p
+        return v, np.where(np.isfinite(g), g, 0.0)
+
+    fun, jac = (f_and_grad, True) if grad is not None else (f, None)
     best = None
     for z0 in starts:
-        res = optimize.minimize(f, np.clip(z0, -LOG_BOUND, LOG_BOUND), method="L-BFGS-B",
-                                bounds=bounds)
+        res = optimize.minimize(fun, np.clip(z0, -LOG_BOUND, LOG_BOUND), method="L-BFGS-B",
+                                jac=jac, bounds=bounds)
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
@@ -97,7 +130,7 @@ def _minimise(negll, starts) -> tuple[np.ndarray, float, bool]:
                            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000,
                                     "maxfev": 8000})
     z = np.clip(nm.x, -LOG_BOUND, LOG_BOUND) if nm.fun < best.fun else best.x
-    polish = optimize.minimize(f, z, method="L-BFGS-B", bounds=bounds,
+    polish = optimize.minimize(fun, z, method="L-BFGS-B", jac=jac, bounds=bounds,
                                options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000})
     if polish.fun < f(z):
         z = polish.x
@@ -124,16 +157,39 @@ def _at_bound(z) -> np.ndarray:
     return np.abs(np.asarray(z)) > LOG_BOUND - 0.01
 
 
+def distinct_rows(*columns) -> tuple[list[np.ndarray], np.ndarray]:
+    """Return the distinct rows of the equal-length `columns` (as float arrays, one per
+    column) and how many times each occurs.
+
+    A likelihood summed over customers is the count-weighted sum over their distinct
+    (x, t_x, T) or (x, m): customers who bought alike share a row. The fits evaluate the
+    likelihood a thousand times or more; on the large demo 15,410 order customers have 6,023
+    distinct summaries."""
+    data = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    rows, counts = np.unique(data, axis=0, return_counts=True)
+    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(float)
+
+
 def fit_nbd(x, t_x, T) -> tuple[tuple[float, float], float, bool]:
     """Return the maximum-likelihood (r, α) of the no-dropout limit (NBD), its total
     log-likelihood and whether the optimiser converged, in the times' own unit."""
-    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
-    scale = float(np.mean(T)) if np.mean(T) > 0 else 1.0
+    (x, t_x, T), w = distinct_rows(x, t_x, T)
+    return _fit_nbd(x, t_x, T, w)
+
+
+def _fit_nbd(x, t_x, T, w) -> tuple[tuple[float, float], float, bool]:
+    scale = _mean_age(T, w)
     Ts = T / scale
-    negll = lambda p: -np.sum(bgnbd_loglik((p[0], p[1], 0.0, np.inf), x, 0, Ts))  # noqa: E731
+    negll = lambda p: -np.sum(w * bgnbd_loglik((p[0], p[1], 0.0, np.inf), x, 0, Ts))  # noqa: E731
     z, _val, ok = _minimise(negll, [np.zeros(2), np.log([0.5, 2.0]), np.log([3.0, 0.3])])
     r, alpha = float(np.exp(z[0])), float(np.exp(z[1]) * scale)
-    return (r, alpha), float(np.sum(bgnbd_loglik((r, alpha, 0.0, np.inf), x, t_x, T))), ok
+    return (r, alpha), float(np.sum(w * bgnbd_loglik((r, alpha, 0.0, np.inf), x, t_x, T))), ok
+
+
+def _mean_age(T, w) -> float:
+    """Return the customers' mean age (the fits' time scale; 1 when it is not positive)."""
+    mean = float(np.sum(w * T) / np.sum(w))
+    return mean if mean > 0 else 1.0
 
 
 def fit_bgnbd_full(x, t_x, T) -> BGFit:
@@ -141,19 +197,19 @@ def fit_bgnbd_full(x, t_x, T) -> BGFit:
     no-dropout limit (a = 0, b = nan) when the dropout parameters add less than
     NO_DROPOUT_GAIN to the log-likelihood or run to the bound that way; a note when a
     parameter is outside PLAUSIBLE."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    scale = float(np.mean(T)) if np.mean(T) > 0 else 1.0
+    (x, t_x, T), w = distinct_rows(x, t_x, T)
+    scale = _mean_age(T, w)
     txs, Ts = t_x / scale, T / scale
-    (r0, alpha0), ll_nbd, ok_nbd = fit_nbd(x, t_x, T)
+    (r0, alpha0), ll_nbd, ok_nbd = _fit_nbd(x, t_x, T, w)
     lr, la = np.log(r0), np.log(alpha0 / scale)
     starts = [np.zeros(4)] + [np.array([lr, la, np.log(a), np.log(b)])
                               for a, b in ((1.0, 1.0), (0.5, 3.0), (0.1, 1.0), (2.0, 20.0),
                                            (0.05, 0.5))]
-    negll = lambda p: -np.sum(bgnbd_loglik(p, x, txs, Ts))  # noqa: E731
-    z, _val, ok = _minimise(negll, starts)
+    negll = lambda p: -np.sum(w * bgnbd_loglik(p, x, txs, Ts))  # noqa: E731
+    z, _val, ok = _minimise(negll, starts, grad=lambda p: -bgnbd_grad(p, x, txs, Ts, w))
     r, alpha_s, a, b = (float(v) for v in np.exp(z))
     params = (r, alpha_s * scale, a, b)
-    ll = float(np.sum(bgnbd_loglik(params, x, t_x, T)))
+    ll = float(np.sum(w * bgnbd_loglik(params, x, t_x, T)))
     edge = _at_bound(z)
     toward_limit = (edge[3] and z[3] > 0) or (edge[2] and z[2] < 0)
     if ll - ll_nbd < NO_DROPOUT_GAIN or (toward_limit and a / (a + b) < 1e-4):
@@ -194,11 +250,11 @@ def fit_bgnbd(x, t_x, T) -> tuple[np.ndarray, float]:
 def fit_gamma_gamma(x, m) -> np.ndarray:
     """Return the maximum-likelihood (p, q, v) on customers with x > 0 and m > 0 (spend
     divided by its mean while fitting, v mapped back)."""
-    x = np.asarray(x, dtype=float)
-    m = np.asarray(m, dtype=float)
-    scale = float(np.mean(m)) if np.mean(m) > 0 else 1.0
+    (x, m), w = distinct_rows(x, m)
+    mean = float(np.sum(w * m) / np.sum(w))
+    scale = mean if mean > 0 else 1.0
     ms = m / scale
-    negll = lambda par: -np.sum(gg_loglik(par, x, ms))  # noqa: E731
+    negll = lambda par: -np.sum(w * gg_loglik(par, x, ms))  # noqa: E731
     z, _val, _ok = _minimise(negll, [np.zeros(3), np.log([5.0, 3.0, 2.0]),
                                      np.log([1.0, 10.0, 10.0])])
     p, q, v = np.exp(z)

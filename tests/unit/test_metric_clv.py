@@ -320,3 +320,27 @@ def test_the_boundary_predictions_match_an_independent_nbd_fit(store, insert):
     assert np.allclose(df["frequency"], x) and np.allclose(df["T"], T)
     assert np.allclose(df["expected_purchases"], expected, rtol=0.01)
     assert (df["p_alive"] == 1).all()
+
+
+def test_the_fits_sum_over_distinct_summaries_weighted_by_their_counts(cdnow):
+    """A likelihood over customers equals the count-weighted one over their distinct
+    summaries, and the gradient the fits use equals the likelihood's finite differences."""
+    s = clv.summary(cdnow.cursor(), AS_OF)
+    (x, tx, T), w = clv_fit.distinct_rows(s["frequency"], s["recency"], s["T"])
+    assert len(x) < len(s) and w.sum() == len(s)
+    for p in [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 0.01, 500.0), (0.05, 30.0, 5.0, 0.7)]:
+        full = clv_fit.bgnbd_loglik(p, s["frequency"], s["recency"], s["T"]).sum()
+        assert np.sum(w * clv_fit.bgnbd_loglik(p, x, tx, T)) == pytest.approx(full, rel=1e-12)
+        grad = clv_fit.bgnbd_grad(p, x, tx, T, w)
+        for i in range(4):
+            h = 1e-6 * p[i]
+            hi, lo = list(p), list(p)
+            hi[i] += h
+            lo[i] -= h
+            num = (np.sum(w * clv_fit.bgnbd_loglik(hi, x, tx, T))
+                   - np.sum(w * clv_fit.bgnbd_loglik(lo, x, tx, T))) / (2 * h)
+            assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-4)
+    # a customer counted twice weighs as much as two rows of them
+    twice = pd.concat([s, s.iloc[:1]])
+    assert clv_fit.distinct_rows(twice["frequency"], twice["recency"], twice["T"])[1].max() \
+        >= 2
