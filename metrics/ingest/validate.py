@@ -92,11 +92,13 @@ def _number(s: str) -> str:
 # with one is a rejected row that says so.
 NULL_MARKERS = ("NA", "N/A", "NULL", "-")
 _MARKERS_SQL = ", ".join(_q(m) for m in NULL_MARKERS)
+_MARKER_MAX = max(len(m) for m in NULL_MARKERS)
 
 
 def null_marker_sql(raw: str) -> str:
     """Return SQL that is TRUE when the text `raw` is a null marker (NULL_MARKERS)."""
-    return f"upper(trim({raw})) IN ({_MARKERS_SQL})"
+    # The length test first: upper() of every value of a large file cost a fifth of its read.
+    return f"(length(trim({raw})) <= {_MARKER_MAX} AND upper(trim({raw})) IN ({_MARKERS_SQL}))"
 
 
 # Ids (every column named *_id): NFC-normalised with zero-width and BOM characters removed (and
@@ -131,14 +133,21 @@ def _id_value(s: str) -> str:
             "'^[\\s\u00a0\u202f]+|[\\s\u00a0\u202f]+$', '', 'g')), '') END")
 
 
-def column_plan(table: str, col: str, raw: str | None, has_format: bool) -> ColumnPlan:
+def clean_text_sql(raw: str) -> str:
+    """Return SQL of the text of stage column `raw` as every check reads it: trimmed, NULL
+    when empty or a null marker."""
+    return f"CASE WHEN {null_marker_sql(raw)} THEN NULL ELSE NULLIF(trim({raw}), '') END"
+
+
+def column_plan(table: str, col: str, raw: str | None, has_format: bool,
+                text: str | None = None) -> ColumnPlan:
     """Return the typed expression and checks of one canonical column.
 
     `raw` is the stage column holding its text, or None when the file does not have it. Empty
-    text and the null markers are read as no value."""
+    text and the null markers are read as no value. `text` names a column that already holds
+    `clean_text_sql(raw)` (the expressions then read it instead of computing it again)."""
     spec = TABLES[table].column(col)
-    s = (f"CASE WHEN {null_marker_sql(raw)} THEN NULL ELSE NULLIF(trim({raw}), '') END"
-         if raw else "CAST(NULL AS VARCHAR)")
+    s = (text or clean_text_sql(raw)) if raw else "CAST(NULL AS VARCHAR)"
     checks: list[tuple[str, str]] = []
     label = col
     t = spec.type
