@@ -137,3 +137,31 @@ def test_a_scope_alone_reuses_nothing_and_its_metric_blocks_share(store):
     with reuse.reusing(("db", 1)):  # the page run ended: its results went with it
         run_sql(cur, "targets_for_metric", TARGETS)
     assert cur.n == 4
+
+
+def test_the_benchmarks_page_computation_shares_queries_as_a_page_run_does(two_weeks):
+    """dashboard.catalogue.compute_page (the benchmark's cold figure) runs a page's metrics in
+    one reuse block: the same results with fewer queries than computing each alone."""
+    from dashboard import catalogue
+
+    q = Query(start=date(2026, 1, 1), end=date(2026, 7, 1), grain="month")
+    counted = Counting(two_weeks.cursor())
+    got = catalogue.compute_page(counted, "retention", q)
+    plain = Counting(two_weeks.cursor())
+    alone = catalogue._compute_items(plain, "retention", q, None)  # no reuse block
+    assert got.keys() == alone.keys()
+    for key, frame in alone.items():
+        _assert_same(got[key], frame)
+    assert counted.n < plain.n
+
+
+def _assert_same(a, b) -> None:
+    """Assert two metric results are equal: frames, or dicts of them (survival's)."""
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and a.keys() == b.keys()
+        for k in b:
+            _assert_same(a[k], b[k])
+    elif isinstance(b, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b)
+    else:
+        assert a == b or (a != a and b != b)  # NaN equals NaN here
