@@ -92,13 +92,25 @@ def gg_loglik(params, x, m) -> np.ndarray:
             - (p * x + q) * np.log(v + m * x))
 
 
+def gg_grad(params, x, m, w) -> np.ndarray:
+    """Return the gradient of the count-weighted total Gamma-Gamma log-likelihood
+    (w · `gg_loglik`) with respect to (p, q, v)."""
+    p, q, v = params
+    dig = special.digamma(p * x + q)
+    d_p = x * (dig - special.digamma(p * x) + np.log(m) + np.log(x) - np.log(v + m * x))
+    d_q = dig - special.digamma(q) + np.log(v) - np.log(v + m * x)
+    d_v = q / v - (p * x + q) / (v + m * x)
+    return np.array([np.sum(w * d) for d in (d_p, d_q, d_v)])
+
+
 # ---------------------------------------------------------------------------- fitting
 
 
 def _minimise(negll, starts, grad=None) -> tuple[np.ndarray, float, bool]:
     """Minimise negll over log-parameters within ±LOG_BOUND: L-BFGS-B from every start, then a
-    Nelder-Mead and a tight L-BFGS-B polish of the best. Return the best log-parameters, the
-    best value and whether it is stationary (`_stationary`).
+    Nelder-Mead and a tight L-BFGS-B polish of the best (with a gradient: the polish first,
+    the rest only when it did not end stationary). Return the best log-parameters, the best
+    value and whether it is stationary (`_stationary`).
 
     `grad(p)`, when given, is the gradient of negll in the parameters: the L-BFGS-B runs use
     it instead of finite differences (a fifth of the likelihood evaluations)."""
@@ -126,14 +138,27 @@ def _minimise(negll, starts, grad=None) -> tuple[np.ndarray, float, bool]:
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
-    nm = optimize.minimize(f, best.x, method="Nelder-Mead",
+    z = best.x
+
+    def polish(z):
+        res = optimize.minimize(fun, z, method="L-BFGS-B", jac=jac, bounds=bounds,
+                                options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000})
+        return res.x if res.fun < f(z) else z
+
+    # With the exact gradient, a tight polish of the best start usually reaches a stationary
+    # point: then Nelder-Mead (a third of the BG/NBD fit's time on the large demo) is not
+    # needed. Without a gradient, or when the polish stops on a slope, the simplex gets the
+    # best start off a flat or kinked stretch, then the polish runs again.
+    if grad is not None:
+        z = polish(z)
+        if _stationary(f, z):
+            return z, float(f(z)), True
+    nm = optimize.minimize(f, z, method="Nelder-Mead",
                            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000,
                                     "maxfev": 8000})
-    z = np.clip(nm.x, -LOG_BOUND, LOG_BOUND) if nm.fun < best.fun else best.x
-    polish = optimize.minimize(fun, z, method="L-BFGS-B", jac=jac, bounds=bounds,
-                               options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000})
-    if polish.fun < f(z):
-        z = polish.x
+    if nm.fun < f(z):
+        z = np.clip(nm.x, -LOG_BOUND, LOG_BOUND)
+    z = polish(z)
     return z, float(f(z)), _stationary(f, z)
 
 
@@ -256,7 +281,8 @@ def fit_gamma_gamma(x, m) -> np.ndarray:
     ms = m / scale
     negll = lambda par: -np.sum(w * gg_loglik(par, x, ms))  # noqa: E731
     z, _val, _ok = _minimise(negll, [np.zeros(3), np.log([5.0, 3.0, 2.0]),
-                                     np.log([1.0, 10.0, 10.0])])
+                                     np.log([1.0, 10.0, 10.0])],
+                             grad=lambda par: -gg_grad(par, x, ms, w))
     p, q, v = np.exp(z)
     return np.array([p, q, v * scale])
 

@@ -324,7 +324,8 @@ def test_the_boundary_predictions_match_an_independent_nbd_fit(store, insert):
 
 def test_the_fits_sum_over_distinct_summaries_weighted_by_their_counts(cdnow):
     """A likelihood over customers equals the count-weighted one over their distinct
-    summaries, and the gradient the fits use equals the likelihood's finite differences."""
+    summaries, and the gradients the fits use (BG/NBD, Gamma-Gamma) equal the likelihoods'
+    finite differences."""
     s = clv.summary(cdnow.cursor(), AS_OF)
     (x, tx, T), w = clv_fit.distinct_rows(s["frequency"], s["recency"], s["T"])
     assert len(x) < len(s) and w.sum() == len(s)
@@ -339,6 +340,18 @@ def test_the_fits_sum_over_distinct_summaries_weighted_by_their_counts(cdnow):
             lo[i] -= h
             num = (np.sum(w * clv_fit.bgnbd_loglik(hi, x, tx, T))
                    - np.sum(w * clv_fit.bgnbd_loglik(lo, x, tx, T))) / (2 * h)
+            assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-4)
+    rep = s[(s["frequency"] > 0) & (s["monetary"] > 0)]
+    (x, m), w = clv_fit.distinct_rows(rep["frequency"], rep["monetary"])
+    for p in [(6.25, 3.74, 15.44), (1.0, 10.0, 10.0), (0.3, 2.0, 400.0)]:
+        grad = clv_fit.gg_grad(p, x, m, w)
+        for i in range(3):
+            h = 1e-6 * p[i]
+            hi, lo = list(p), list(p)
+            hi[i] += h
+            lo[i] -= h
+            num = (np.sum(w * clv_fit.gg_loglik(hi, x, m))
+                   - np.sum(w * clv_fit.gg_loglik(lo, x, m))) / (2 * h)
             assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-4)
     # a customer counted twice weighs as much as two rows of them
     twice = pd.concat([s, s.iloc[:1]])
