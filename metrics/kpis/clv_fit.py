@@ -7,7 +7,11 @@ order 1 whatever the time unit; it minimises in log-parameters within bounds (L-
 several starting points, polishes the best, and maps α back to the unit. It also fits the
 no-dropout limit of the model (the NBD: a/(a+b) → 0, every customer alive) and reports that
 limit when the dropout parameters add nothing to the likelihood, with a warning, instead of the
-huge a and b an optimiser runs off to (METRICS.md "Predictive customer value")."""
+huge a and b an optimiser runs off to (METRICS.md "Predictive customer value").
+
+The likelihoods are summed over distinct customer summaries weighted by their counts, and the
+BG/NBD and Gamma-Gamma fits use their analytic gradients (checked against finite differences
+in the tests)."""
 
 from __future__ import annotations
 
