@@ -265,6 +265,11 @@ def build_parser(metric_settings: bool = True) -> argparse.ArgumentParser:
                          "page open and filter change p95, errors (reported, not asserted)")
     sp.add_argument("--concurrency-size", default="medium",
                     choices=["small", "medium", "large"])
+    sp.add_argument("--concurrency-clients", default="protocol",
+                    choices=["protocol", "browsers"],
+                    help="protocol (default): one session in Chromium, the others over the "
+                         "WebSocket protocol without a browser (people have their own "
+                         "machines); browsers: a Chromium per session on this machine")
     sp.add_argument("--pages", default=None,
                     help="only these pages, e.g. health,accounts (default: every page)")
     return p

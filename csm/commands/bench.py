@@ -47,7 +47,8 @@ def cmd_bench(args, find: Callable[[], ModuleType | None] = bench_module) -> int
                   else (None if concurrency else "small,medium,large"))
     doc = bench.run(sizes=sizes, db=args.db, browser=not args.no_browser,
                     pages=names(args.pages) or None, concurrency=concurrency,
-                    concurrency_size=args.concurrency_size)
+                    concurrency_size=args.concurrency_size,
+                    concurrency_clients=args.concurrency_clients)
     text = json.dumps(doc, default=jsonable, indent=2)
     if args.out:
         args.out.write_text(text + "\n")

@@ -19,7 +19,8 @@ CHILD = compute.__name__  # the module of the cold, warm and raw-scan children
 def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str | None = None,
         import_size: str | None = None, cold_repeats: int = 3, warm_repeats: int = 5,
         browser_changes: int = 20, pages: list[str] | None = None,
-        concurrency: list[int] | None = None, concurrency_size: str = "medium") -> dict:
+        concurrency: list[int] | None = None, concurrency_size: str = "medium",
+        concurrency_clients: str = "protocol") -> dict:
     """Run the benchmark and return the document (QUALITY.md "Speed").
 
     sizes: demo sizes, e.g. ["small", "medium", "large"] (measured in that order; growth is
@@ -28,7 +29,8 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     imported (default None: the largest; "" skips the import). cold_repeats: fresh processes
     per (size, page), the median is reported; warm_repeats: cached passes per page;
     browser_changes: filter changes per page in the browser; pages: the pages to measure.
-    concurrency: session counts measured at once on `concurrency_size` (`concurrency`
+    concurrency: session counts measured at once on `concurrency_size` with
+    `concurrency_clients` (protocol or browsers: tools/bench/concurrency.py) (`concurrency`
     section); with no sizes, that is all the run measures."""
     from dashboard import catalogue
     from metrics import demo
@@ -49,7 +51,7 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
         doc = {"generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
                "machine": report.machine(), "bench_dir": str(bench_dir),
                "concurrency": _concurrency(bench_dir, concurrency or [], concurrency_size,
-                                           page_names)}
+                                           concurrency_clients, page_names)}
         doc["bench_seconds"] = r(time.perf_counter() - started, 1)
         return doc
     smallest, largest = sizes[0], sizes[-1]
@@ -207,7 +209,8 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     else:
         notes.append("browser measurements skipped (--no-browser): browser and peak_rss_mb null.")
     if concurrency:
-        doc["concurrency"] = _concurrency(bench_dir, concurrency, concurrency_size, page_names)
+        doc["concurrency"] = _concurrency(bench_dir, concurrency, concurrency_size,
+                                          concurrency_clients, page_names)
     doc["goals"] = report.goals(doc, largest, smallest)
     doc["notes"] = notes
     doc["bench_seconds"] = r(time.perf_counter() - started, 1)
@@ -215,8 +218,8 @@ def run(sizes: list[str], db=None, browser: bool = True, *, db_dir: Path | str |
     return doc
 
 
-def _concurrency(bench_dir: Path, counts: list[int], size: str, page_names: list[str]
-                 ) -> dict | None:
+def _concurrency(bench_dir: Path, counts: list[int], size: str, clients: str,
+                 page_names: list[str]) -> dict | None:
     """Return {str(sessions): figures} of `tools.bench.concurrency` for each count on `size`,
     or None without Chromium (said on stderr)."""
     from tools.bench.concurrency import bench_concurrency
@@ -229,4 +232,5 @@ def _concurrency(bench_dir: Path, counts: list[int], size: str, page_names: list
     ensure_db(size, bench_dir)
     # the pages people open first; "data" and "goals" are forms, not dashboards
     pages_ = [p for p in page_names if p not in ("data", "goals")] or page_names
-    return {str(n): bench_concurrency(bench_dir, db, chromium, n, pages_) for n in counts}
+    return {str(n): bench_concurrency(bench_dir, db, chromium, n, pages_, clients=clients)
+            for n in counts}
