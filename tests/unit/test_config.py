@@ -26,3 +26,9 @@ def test_streamlit_table_downloads_are_off_for_our_neutralised_csv():
 
 def test_usage_statistics_are_off():
     assert CONFIG["browser"]["gatherUsageStats"] is False
+
+
+def test_no_full_garbage_collection_after_every_run():
+    # gc.collect(2) after each script run holds the interpreter for every session: with ten
+    # sessions at once it doubled the p95 of a page open (README, Development).
+    assert CONFIG["runner"]["postScriptGC"] is False
