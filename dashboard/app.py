@@ -10,7 +10,7 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts dashboard/ on the path, not the project: add it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import auth, catalogue, context, filters  # noqa: E402
+from dashboard import auth, catalogue, context, filters, warmup  # noqa: E402
 from dashboard.components.text import md_escape  # noqa: E402
 from metrics.roles import RolesError  # noqa: E402
 
@@ -42,6 +42,11 @@ pg = st.navigation({
                       default=p.default) for p in pages]
     for section, pages in catalogue.sections().items()
 })
-# One page run reuses the results of queries its metrics share (metrics/reuse.py).
-with context.stop_on_store_error(), context.reusing_results():
-    pg.run()
+# One page run reuses the results of queries its metrics share (metrics/reuse.py). After it
+# (the visitor's page first), the other pages' default views are computed in the background
+# once per data version (dashboard/warmup.py; `csm serve` turns it on).
+try:
+    with context.stop_on_store_error(), context.reusing_results():
+        pg.run()
+finally:
+    warmup.after_run()

@@ -84,6 +84,9 @@ def cmd_serve(args) -> int:
         open_store(db).close()  # creates an empty database, or fails clearly if unusable
     app = root / "dashboard" / "app.py"
     env = dict(os.environ, CSM_DB=str(Path(db).resolve()))
+    # Every page's default view computed in the background after start and after each load
+    # (dashboard/warmup.py), unless the operator turned it off.
+    env.setdefault("CSM_WARM_CACHES", "1")
     if auth is None and args.allow_no_auth:
         # The app refuses local mode off loopback by itself (dashboard/auth.py), as it must
         # when started by plain `streamlit run`: pass the operator's explicit choice on.

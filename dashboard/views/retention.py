@@ -15,7 +15,9 @@ from dashboard.components.retention import value as rr_value
 # (default view: grain month, the first tab; only the open tab runs: lazy tabs in the URL)
 CALLS = (("metric", "mrr_movements"), ("metric", "mrr"), ("metric", "nrr"), ("metric", "grr"),
          ("metric", "quick_ratio"), ("metric", "logo_churn"), ("metric", "revenue_churn"),
-         ("metric", "ltv"), targets("mrr"), targets("logo_churn"))
+         ("metric", "ltv"),
+         *(targets(k) for k in ("mrr", "arpa", "nrr", "grr", "quick_ratio", "logo_churn",
+                                "revenue_churn", "net_mrr_churn_rate", "ltv")))
 # the other tabs, each when opened: By group, Cohorts, Survival, Renewals, Customer value
 OTHER_CALLS = (("metric", "mrr", {"by": "segment"}), ("metric", "cohort_retention"),
                ("metric", "survival", {"by": "segment"}), ("metric", "renewal_rate"),

@@ -170,7 +170,9 @@ def serving(db: Path, log_path: Path, *, secrets: Path | None = None,
     secrets = secrets or log_path.parent / "no-secrets.toml"
     cmd = [sys.executable, "-m", "csm.cli", "serve", "--port", str(port),
            "--address", HOST, "--db", str(db), "--secrets", str(secrets)]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    # Warm caches off unless a test asks: each load would start computing every page in the
+    # background beside the test's own runs (tests/e2e/test_warm_caches.py turns it on).
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **{"CSM_WARM_CACHES": "0", **(env or {})})
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
