@@ -157,9 +157,10 @@ def bench_concurrency(bench_dir: Path, db: Path, chromium: str, sessions: int,
         warm: dict = {}
         _session(0, f"http://127.0.0.1:{port}{page_url(pages_[0])}", chromium, toggles, 0,
                  int(timeout_s * 1000), threading.Barrier(1), warm)
-        # and alone again with its filter changes: the figures to compare the load with
+        # and alone again with its filter changes: the figures to compare the load with (other
+        # filters than session 0's below, whose changes would otherwise find them cached)
         alone: dict = {}
-        _session(0, f"http://127.0.0.1:{port}{page_url(pages_[0])}", chromium, toggles,
+        _session(sessions, f"http://127.0.0.1:{port}{page_url(pages_[0])}", chromium, toggles,
                  changes, int(timeout_s * 1000), threading.Barrier(1), alone)
         browsers = sessions if clients == "browsers" else 1
         start = threading.Barrier(browsers + (sessions > browsers))
@@ -188,7 +189,7 @@ def bench_concurrency(bench_dir: Path, db: Path, chromium: str, sessions: int,
     opens = [x["open_s"] for x in recs if x["open_s"] is not None]
     moves = [c for x in recs for c in x["changes_s"]]
     errors = [f"session {i}: {e}" for i, x in enumerate(recs) for e in x["errors"]]
-    seen, by_one = recs[0], alone.get(0, {})
+    seen, by_one = recs[0], alone.get(sessions, {})
     res = {
         "sessions": sessions, "size": db.stem, "pages": pages_, "changes_per_session": changes,
         "clients": clients,
