@@ -5,6 +5,7 @@ the filtered page (used by `csm bench --concurrency` for the other people's sess
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from tools.bench.wsclient import ProtocolSession
@@ -30,7 +31,10 @@ def test_a_protocol_session_opens_a_page_and_its_filter_changes_the_numbers(base
         finally:
             await s.close()
 
-    everyone, smb, again = asyncio.run(visit())
+    # a thread of its own: Playwright's sync API (other tests' browser) keeps an event loop
+    # running in this one, and asyncio.run refuses to start inside it
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        everyone, smb, again = pool.submit(asyncio.run, visit()).result()
     assert "Tickets" in everyone and "FCR" in everyone
     assert int(smb["Tickets"].replace(",", "")) < int(everyone["Tickets"].replace(",", ""))
     assert again == everyone

@@ -153,8 +153,8 @@ def test_every_page_has_cold_and_warm_times_and_the_warm_pass_is_served_from_the
         assert sum(m["cold_by_query_s"].values()) == pytest.approx(m["cold_s"], rel=0.05)
         opening = {catalogue.item_key(i) for i in catalogue.page(page).calls}
         assert 0 < m["cold_open_s"] <= m["cold_s"]
-        assert m["cold_open_s"] == pytest.approx(
-            sum(v for k, v in m["cold_by_query_s"].items() if k in opening))
+        assert m["cold_open_s"] == pytest.approx(  # each figure is rounded to 1e-6
+            sum(v for k, v in m["cold_by_query_s"].items() if k in opening), abs=1e-4)
         assert _positive(m["ratio_to_raw_scan"])
         assert m["ratio_to_raw_scan"] == pytest.approx(
             m["cold_s"] / doc["raw_scan_s"]["small"], rel=0.01)
